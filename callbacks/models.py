@@ -1,0 +1,1 @@
+# The callback log lives here (see the callbacks issue).

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from projects.models import ApiKey, Integration, Project, TimeStampedModel
+
+CUSTOMER_SERVICE_WINDOW = timezone.timedelta(hours=24)
+
+
+class ContactGroup(TimeStampedModel):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="contact_groups")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="contact_group_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(TimeStampedModel):
+    """A WhatsApp user of a project, by normalised number (628...)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="contacts")
+    phone_number = models.CharField(max_length=20)
+    name = models.CharField(max_length=120, blank=True)
+    groups = models.ManyToManyField(ContactGroup, blank=True, related_name="contacts")
+    attributes = models.JSONField(default=dict, blank=True)
+    # The last time the customer wrote to us: opens WhatsApp's 24-hour window.
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # Set when the customer sent STOP: no marketing message any more.
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    # Set while a person answers in the chat panel instead of the chatbot.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "phone_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "phone_number"], name="contact_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone_number})" if self.name else self.phone_number
+
+    @property
+    def is_opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+    def window_is_open(self, *, now=None) -> bool:
+        """WhatsApp's rule: free-form text and media only within 24 h of the customer's last message."""
+        now = now or timezone.now()
+        return self.last_inbound_at is not None and now - self.last_inbound_at < CUSTOMER_SERVICE_WINDOW
+
+
+class Message(models.Model):
+    """One WhatsApp message, written before any call to Wappin (an outbox row)."""
+
+    class Direction(models.TextChoices):
+        OUTGOING = "out", "Outgoing"
+        INCOMING = "in", "Incoming"
+
+    class Kind(models.TextChoices):
+        HSM = "hsm", "Template"
+        HSM_MEDIA = "hsm_media", "Template with media"
+        TEXT = "text", "Text"
+        MEDIA = "media", "Media"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        # The send call timed out: Wappin may or may not have it. Settled by inquiry.
+        UNKNOWN = "unknown", "Unknown"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+        RECEIVED = "received", "Received"
+
+    class Source(models.TextChoices):
+        USER = "user", "Portal user"
+        API_KEY = "api_key", "API key"
+        BLAST = "blast", "Blast"
+        CHATBOT = "chatbot", "Chatbot"
+        CUSTOMER = "customer", "Customer"
+
+    class MediaType(models.TextChoices):
+        IMAGE = "image", "Image"
+        DOCUMENT = "document", "Document"
+        AUDIO = "audio", "Audio"
+
+    # Statuses only move forward along this order; FAILED is final.
+    STATUS_RANK = {
+        Status.QUEUED: 0,
+        Status.UNKNOWN: 1,
+        Status.SENT: 2,
+        Status.DELIVERED: 3,
+        Status.READ: 4,
+        Status.FAILED: 5,
+        Status.RECEIVED: 5,
+    }
+    FINAL_STATUSES = (Status.READ, Status.FAILED, Status.RECEIVED)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="messages")
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.OUTGOING)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # The customer's number, normalised (628...): recipient when out, sender when in.
+    phone_number = models.CharField(max_length=20)
+    template = models.ForeignKey(
+        "templates_app.Template", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    template_name = models.CharField(max_length=512, blank=True)
+    language_code = models.CharField(max_length=10, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    header_param = models.CharField(max_length=1024, blank=True)
+    button_url = models.CharField(max_length=2000, blank=True)
+    reply_payloads = models.JSONField(default=dict, blank=True)
+    text = models.TextField(blank=True)
+    media = models.FileField(upload_to="messages/%Y/%m/", blank=True)
+    media_type = models.CharField(max_length=10, choices=MediaType.choices, blank=True)
+    caption = models.CharField(max_length=1024, blank=True)
+    wappin_message_id = models.CharField(max_length=64, blank=True, db_index=True)
+    failure_code = models.CharField(max_length=20, blank=True)
+    failure_reason = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-created_at", "-id"], name="message_project_recent"),
+            models.Index(fields=["project", "status", "-created_at"], name="message_project_status"),
+            models.Index(fields=["project", "phone_number", "-created_at"], name="message_project_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.phone_number} ({self.status})"
+
+    def can_move_to(self, status: str) -> bool:
+        """Forward only: a late 'delivered' never overwrites 'read'; 'failed' is final."""
+        if self.status in (self.Status.FAILED, self.Status.RECEIVED):
+            return False
+        if status == self.Status.FAILED:
+            return self.status != self.Status.READ
+        return self.STATUS_RANK.get(status, -1) > self.STATUS_RANK[self.status]
+
+
+class MessageStatusEvent(models.Model):
+    """One step of a message's timeline, with where we learnt it."""
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        SEND_ANSWER = "send_answer", "Send answer"
+        CALLBACK = "callback", "Callback"
+        INQUIRY = "inquiry", "Inquiry"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="status_events")
+    status = models.CharField(max_length=20)
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=20, choices=Source.choices)
+    # Whether the step moved the message's status (a late or repeated step is kept, not applied).
+    applied = models.BooleanField(default=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "status", "source"], name="status_event_unique_per_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} ({self.get_source_display()}) at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WappinCallLog(models.Model):
+    """One call to Wappin, redacted: never a token, a secret or an Authorization header."""
+
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="call_logs"
+    )
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="call_logs"
+    )
+    endpoint = models.CharField(max_length=100)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    wappin_status = models.CharField(max_length=10, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} → {self.wappin_status or self.http_status or self.error}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a send request with an Idempotency-Key, replayed on retries."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # "key:<api key id>" or "user:<user id>": whose retries these are.
+    owner = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "owner", "key"], name="idempotency_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

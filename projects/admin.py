@@ -1,0 +1,191 @@
+"""Admin screens organised like Wappin's own dashboard: Project, Account, Integration.
+
+Secrets (client key, secret key, token) are write-only: the form never shows
+them back, an empty field keeps the stored value, and saving goes through the
+same service as every other path.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from projects.models import ApiKey, AuditEvent, Integration, Membership, Project
+from projects.services import api_key_create, api_key_revoke, integration_save
+from wappin_portal.errors import ApplicationError
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
+    search_fields = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
+    inlines = [MembershipInline]
+    fieldsets = [
+        ("Project", {"fields": ["name", "client_id", "wappin_project_id"]}),
+        (
+            "Account · Official Account Number",
+            {"fields": ["business_number", "business_name", "website_url", "default_chatbot_message"]},
+        ),
+    ]
+
+
+def _masked(value: str) -> str:
+    return "•••• set" if value else "not set"
+
+
+class IntegrationForm(forms.ModelForm):
+    new_client_key = forms.CharField(
+        label="Client key", required=False, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only. Leave empty to keep the stored key.",
+    )
+    new_secret_key = forms.CharField(
+        label="Secret key", required=False, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only. Leave empty to keep the stored key. A new key drops the current token.",
+    )
+    ip_whitelist = forms.CharField(
+        label="IP whitelist", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Wappin's side: this portal's server addresses allowed to call Wappin. One per line.",
+    )
+    callback_ip_allowlist = forms.CharField(
+        label="Callback IP allow-list", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Addresses (or networks) Wappin's callbacks may come from. One per line; empty: any.",
+    )
+
+    class Meta:
+        model = Integration
+        fields = ["project", "kind", "environment", "is_active", "callback_url"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("ip_whitelist", "callback_ip_allowlist"):
+            self.initial[name] = "\n".join(getattr(self.instance, name) or [])
+
+    @staticmethod
+    def _lines(value: str) -> list[str]:
+        return [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
+
+    def clean_ip_whitelist(self):
+        return self._lines(self.cleaned_data["ip_whitelist"])
+
+    def clean_callback_ip_allowlist(self):
+        return self._lines(self.cleaned_data["callback_ip_allowlist"])
+
+    def _post_clean(self):
+        self.instance.ip_whitelist = self.cleaned_data.get("ip_whitelist", [])
+        self.instance.callback_ip_allowlist = self.cleaned_data.get("callback_ip_allowlist", [])
+        super()._post_clean()
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationForm
+    list_display = ["__str__", "environment", "is_active", "credentials", "token_expires_at"]
+    list_filter = ["kind", "environment", "is_active", "project"]
+    search_fields = ["project__name", "project__client_id", "project__wappin_project_id"]
+    readonly_fields = ["callback_url_to_paste", "client_key_state", "secret_key_state", "token_state"]
+    fieldsets = [
+        (None, {"fields": ["project", "kind", "environment", "is_active"]}),
+        ("Callback", {"fields": ["callback_url_to_paste", "callback_url", "callback_ip_allowlist"]}),
+        (
+            "Credentials (write-only)",
+            {"fields": ["client_key_state", "new_client_key", "secret_key_state", "new_secret_key", "token_state", "ip_whitelist"]},
+        ),
+    ]
+
+    @admin.display(description="Callback URL to paste into Wappin")
+    def callback_url_to_paste(self, obj):
+        if not obj.pk:
+            return "Shown after the first save."
+        return format_html("<code>{}</code>", obj.default_callback_url)
+
+    @admin.display(description="Client key")
+    def client_key_state(self, obj):
+        return _masked(obj.client_key)
+
+    @admin.display(description="Secret key")
+    def secret_key_state(self, obj):
+        return _masked(obj.secret_key)
+
+    @admin.display(description="Token")
+    def token_state(self, obj):
+        if not obj.access_token:
+            return "none yet: fetched on the first call"
+        return f"•••• valid until {obj.token_expires_at:%Y-%m-%d %H:%M %Z}" if obj.token_expires_at else "•••• set"
+
+    @admin.display(description="Credentials", boolean=True)
+    def credentials(self, obj):
+        return obj.has_credentials
+
+    def save_model(self, request, obj, form, change):
+        integration_save(
+            integration=obj,
+            actor=request.user,
+            secrets_given={
+                "client_key": form.cleaned_data.get("new_client_key", ""),
+                "secret_key": form.cleaned_data.get("new_secret_key", ""),
+            },
+        )
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role", "created_at"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__username", "user__email", "project__name"]
+    autocomplete_fields = ["user", "project"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "project", "role", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["project", "revoked_at"]
+    search_fields = ["name", "prefix", "project__name"]
+    fields = ["project", "name", "prefix", "role", "created_by", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "role", "created_by", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "project"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name", "updated_at"])
+            return
+        created = api_key_create(project=obj.project, name=obj.name, created_by=request.user)
+        obj.pk = created.api_key.pk
+        messages.warning(
+            request,
+            f"API key created. Copy it now, it is not shown again: {created.raw_key}",
+        )
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset:
+            try:
+                api_key_revoke(api_key=api_key, actor=request.user)
+            except ApplicationError as exc:
+                messages.warning(request, f"{api_key}: {exc.message}")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "action", "target", "project", "actor", "api_key"]
+    list_filter = ["action", "project"]
+    search_fields = ["action", "target", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,51 @@
+"""Which project an API request acts on, and with which role. Every API view asks here."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+
+from projects.authentication import ApiKeyUser
+from projects.models import ApiKey, Membership, Project
+from projects.selectors import project_list_for_user, project_require_role
+from wappin_portal.errors import NotFound, ValidationFailed
+
+
+def project_from_request(request, *, roles: tuple[str, ...] | None = None) -> Project:
+    """An API key acts on its own project; a session user names one with `project` (id)."""
+    if isinstance(request.auth, ApiKey):
+        if roles and request.auth.role not in roles:
+            from wappin_portal.errors import PermissionDenied
+
+            raise PermissionDenied("This API key's role may not do this.", code="role_not_allowed")
+        return request.auth.project
+    raw = request.query_params.get("project") or (
+        request.data.get("project") if hasattr(request.data, "get") else None
+    )
+    projects = project_list_for_user(user=request.user)
+    if raw in (None, ""):
+        if projects.count() == 1:
+            project = projects.get()
+        else:
+            raise ValidationFailed(
+                "Say which project: add `project` (its id).", field="project", code="project_required"
+            )
+    else:
+        try:
+            project = projects.get(pk=int(raw))
+        except (ValueError, TypeError, Project.DoesNotExist) as exc:
+            raise NotFound("No such project.", code="project_not_found") from exc
+    project_require_role(user=request.user, project=project, roles=roles)
+    return project
+
+
+class IsProjectMember(BasePermission):
+    """Authenticated by API key, or a session user with at least one project."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if isinstance(user, ApiKeyUser):
+            return True
+        return bool(user and user.is_authenticated and project_list_for_user(user=user).exists())
+
+
+WRITE_ROLES = (Membership.Role.ADMIN, Membership.Role.MARKETING, Membership.Role.DEVELOPER)

@@ -1,0 +1,89 @@
+"""`Authorization: Api-Key <key>` for the REST API, and a throttle per key."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.throttling import SimpleRateThrottle
+
+from projects.models import ApiKey, api_key_hash
+
+KEYWORD = "Api-Key"
+# Writing last_used_at on every call would cost a write per request; once a minute is enough.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+class ApiKeyUser:
+    """The request.user of an API-key request: authenticated, tied to one project."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_superuser = False
+    is_staff = False
+    is_active = True
+
+    def __init__(self, api_key: ApiKey) -> None:
+        self.api_key = api_key
+        self.pk = None
+        self.id = None
+        self.username = f"api-key:{api_key.prefix}"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, raw_key = header.partition(" ")
+        if scheme.lower() != KEYWORD.lower():
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key:
+            raise exceptions.AuthenticationFailed("The Api-Key header has no key.")
+        api_key = (
+            ApiKey.objects.select_related("project").filter(hashed_key=api_key_hash(raw_key)).first()
+        )
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("This API key is not valid.")
+        if api_key.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This API key was revoked.")
+        now = timezone.now()
+        if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        return ApiKeyUser(api_key), api_key
+
+    def authenticate_header(self, request) -> str:
+        return KEYWORD
+
+
+class ApiKeyRateThrottle(SimpleRateThrottle):
+    """Requests per API key; session users are throttled per user."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            ident = f"key-{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "projects.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`: create a key in the portal's admin; it is shown once.",
+        }

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import secrets
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from wappin_portal.fields import EncryptedTextField
+
+wappin_id_validator = RegexValidator(
+    r"^[0-9A-Za-z_-]{1,32}$", "Use the id Wappin gave you: letters, digits, '-' or '_'."
+)
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Project(TimeStampedModel):
+    """A Wappin project: one WhatsApp business number of one Wappin client."""
+
+    name = models.CharField(max_length=120)
+    client_id = models.CharField(
+        "Wappin client ID", max_length=32, validators=[wappin_id_validator],
+        help_text="The client ID Wappin gave you, e.g. 0070.",
+    )
+    wappin_project_id = models.CharField(
+        "Wappin project ID", max_length=32, validators=[wappin_id_validator],
+        help_text="The project ID shown in Wappin's dashboard, e.g. 476.",
+    )
+    business_number = models.CharField(
+        max_length=20, blank=True, help_text="The WhatsApp business number, e.g. 628111234567."
+    )
+    business_name = models.CharField(max_length=120, blank=True)
+    website_url = models.URLField(blank=True)
+    default_chatbot_message = models.TextField(
+        blank=True,
+        max_length=4096,
+        help_text="Sent when a customer writes something that matches no keyword.",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_id", "wappin_project_id"], name="project_unique_wappin_ids"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from wappin_portal.errors import ValidationFailed
+        from wappin_portal.phone import phone_normalize
+
+        if self.business_number:
+            try:
+                self.business_number = phone_normalize(self.business_number, field="business_number")
+            except ValidationFailed as exc:
+                raise ValidationError({"business_number": exc.message}) from exc
+
+
+def _callback_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def validate_ip_list(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("Give a list of IP addresses or networks.")
+    for entry in value:
+        try:
+            ipaddress.ip_network(str(entry).strip(), strict=False)
+        except ValueError as exc:
+            raise ValidationError(
+                f"'{entry}' is not an IP address or a network such as 10.0.0.0/24."
+            ) from exc
+
+
+def validate_callback_url(value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        raise ValidationError("The callback URL must start with https:// (or http:// for a local test).")
+    if not parts.hostname:
+        raise ValidationError("The callback URL needs a host name.")
+    if parts.scheme == "http" and not settings.DEBUG and parts.hostname not in ("127.0.0.1", "localhost"):
+        raise ValidationError("Wappin sends tokens to the callback URL: use https://.")
+
+
+class Integration(TimeStampedModel):
+    """The credentials and callback set-up of one Wappin integration of a project."""
+
+    class Kind(models.TextChoices):
+        NOTIFICATION = "notification", "Notification (HSM)"
+        CHATBOT = "chatbot", "Chatbot"
+
+    class Environment(models.TextChoices):
+        PRODUCTION = "production", "Production"
+        UAT = "uat", "UAT"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="integrations")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    is_active = models.BooleanField(default=True)
+    callback_url = models.CharField(
+        "callback URL", max_length=500, blank=True, validators=[validate_callback_url],
+        help_text="The URL to paste into Wappin's dashboard. Filled in from PORTAL_BASE_URL when left empty.",
+    )
+    ip_whitelist = models.JSONField(
+        "IP whitelist", default=list, blank=True, validators=[validate_ip_list],
+        help_text="Wappin's side: the addresses of this portal's servers allowed to call Wappin.",
+    )
+    callback_ip_allowlist = models.JSONField(
+        "callback IP allow-list", default=list, blank=True, validators=[validate_ip_list],
+        help_text="Our side: the addresses Wappin's callbacks may come from. Empty: any address.",
+    )
+    client_key = EncryptedTextField(blank=True)
+    secret_key = EncryptedTextField(blank=True)
+    access_token = EncryptedTextField(blank=True, editable=False)
+    previous_access_token = EncryptedTextField(blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    callback_key = models.CharField(max_length=64, unique=True, default=_callback_key, editable=False)
+
+    class Meta:
+        ordering = ["project__name", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind", "environment"], name="integration_unique_kind_per_project"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} · {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self.callback_url:
+            self.callback_url = self.default_callback_url
+        super().save(*args, **kwargs)
+
+    @property
+    def callback_path(self) -> str:
+        return reverse("callbacks:wappin", kwargs={"key": self.callback_key})
+
+    @property
+    def default_callback_url(self) -> str:
+        return settings.PORTAL_BASE_URL + self.callback_path
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.project.client_id and self.secret_key)
+
+    def token_is_fresh(self, *, now=None) -> bool:
+        now = now or timezone.now()
+        margin = timezone.timedelta(seconds=settings.WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS)
+        return bool(self.access_token and self.token_expires_at and self.token_expires_at - margin > now)
+
+
+
+class Membership(TimeStampedModel):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MARKETING = "marketing", "Marketing"
+        DEVELOPER = "developer", "Developer"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MARKETING)
+
+    class Meta:
+        ordering = ["project__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user_per_project")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} ({self.get_role_display()})"
+
+
+API_KEY_PREFIX_LENGTH = 8
+
+
+def api_key_hash(raw_key: str) -> str:
+    # The key is 256 random bits, so a fast hash is safe (as with GitHub tokens);
+    # a slow password hash would cost every API call.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class ApiKey(TimeStampedModel):
+    """A developer's key for the REST API of one project; only its hash is stored."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=API_KEY_PREFIX_LENGTH, editable=False, db_index=True)
+    hashed_key = models.CharField(max_length=64, unique=True, editable=False)
+    role = models.CharField(
+        max_length=20, choices=Membership.Role.choices, default=Membership.Role.DEVELOPER, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AuditEvent(models.Model):
+    """Who did what, when: admin changes, approvals, key creation and revocation."""
+
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=80, db_index=True)
+    target = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"

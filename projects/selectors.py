@@ -1,0 +1,65 @@
+"""Reads on projects: which projects a user may see, and with which role."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from projects.models import Integration, Membership, Project
+from wappin_portal.errors import NotFound, PermissionDenied
+
+SESSION_PROJECT_KEY = "current_project_id"
+
+
+def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
+    if not user.is_authenticated:
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    return Project.objects.filter(memberships__user=user).distinct()
+
+
+def membership_role(*, user: AbstractBaseUser, project: Project) -> str | None:
+    if user.is_superuser:
+        return Membership.Role.ADMIN
+    return (
+        Membership.objects.filter(user=user, project=project).values_list("role", flat=True).first()
+    )
+
+
+def project_require_role(*, user: AbstractBaseUser, project: Project, roles: tuple[str, ...] | None = None) -> str:
+    """The user's role on the project, or PermissionDenied if it is not one of `roles`."""
+    role = membership_role(user=user, project=project)
+    if role is None:
+        raise NotFound("No such project.", code="project_not_found")
+    if roles and role not in roles:
+        raise PermissionDenied(
+            f"Your role on {project.name} ({role}) may not do this.", code="role_not_allowed"
+        )
+    return role
+
+
+def project_current(*, request: HttpRequest) -> Project | None:
+    """The project the web UI works on: the one picked in the session, else the first one."""
+    projects = project_list_for_user(user=request.user)
+    picked = request.session.get(SESSION_PROJECT_KEY)
+    project = projects.filter(pk=picked).first() if picked else None
+    return project or projects.first()
+
+
+def integration_for(*, project: Project, kind: str) -> Integration:
+    """The active integration of a kind; a notification send may fall back to the chatbot one."""
+    integration = (
+        Integration.objects.select_related("project")
+        .filter(project=project, kind=kind, is_active=True)
+        .order_by("environment")
+        .first()
+    )
+    if integration is None:
+        label = Integration.Kind(kind).label
+        raise NotFound(
+            f"{project.name} has no active {label} integration: add one in the admin.",
+            code="integration_missing",
+        )
+    return integration

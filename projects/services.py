@@ -1,0 +1,103 @@
+"""Writes on projects, integrations, members and API keys. Admin, UI and API all call these."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import ApiKey, AuditEvent, Integration, Membership, Project, api_key_hash
+from wappin_portal.errors import Conflict
+
+API_KEY_BYTES = 32
+
+
+def audit_record(
+    *,
+    action: str,
+    project: Project | None = None,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+    target: str = "",
+    data: dict | None = None,
+) -> AuditEvent:
+    """Write one audit row. `data` must never hold a secret."""
+    return AuditEvent.objects.create(
+        project=project,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        api_key=api_key,
+        action=action,
+        target=str(target)[:200],
+        data=data or {},
+    )
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    raw_key: str  # shown once, never stored
+
+
+def api_key_create(*, project: Project, name: str, created_by: AbstractBaseUser | None = None) -> CreatedApiKey:
+    raw_key = "wp_" + secrets.token_urlsafe(API_KEY_BYTES)
+    api_key = ApiKey.objects.create(
+        project=project,
+        name=name.strip() or "API key",
+        prefix=raw_key[3 : 3 + 8],
+        hashed_key=api_key_hash(raw_key),
+        created_by=created_by,
+    )
+    audit_record(action="api_key.create", project=project, actor=created_by, target=str(api_key))
+    return CreatedApiKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None = None) -> ApiKey:
+    if api_key.revoked_at is not None:
+        raise Conflict("This API key is already revoked.", code="api_key_revoked")
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked_at", "updated_at"])
+    audit_record(action="api_key.revoke", project=api_key.project, actor=actor, target=str(api_key))
+    return api_key
+
+
+SECRET_FIELDS = ("client_key", "secret_key")
+
+
+@transaction.atomic
+def integration_save(
+    *, integration: Integration, actor: AbstractBaseUser | None = None, secrets_given: dict[str, str] | None = None
+) -> Integration:
+    """Save an integration. Secrets are write-only: an empty value keeps the stored one.
+
+    A new secret key makes the stored token useless, so the token is dropped and
+    fetched again on the next call.
+    """
+    changed = []
+    for field, value in (secrets_given or {}).items():
+        if field not in SECRET_FIELDS or not value:
+            continue
+        setattr(integration, field, value.strip())
+        changed.append(field)
+    if "secret_key" in changed:
+        integration.access_token = ""
+        integration.token_expires_at = None
+    integration.full_clean()
+    is_new = integration.pk is None
+    integration.save()
+    audit_record(
+        action="integration.create" if is_new else "integration.update",
+        project=integration.project,
+        actor=actor,
+        target=str(integration),
+        data={"secrets_changed": changed},
+    )
+    return integration
+
+
+def membership_set(*, project: Project, user: AbstractBaseUser, role: str, actor=None) -> Membership:
+    membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    audit_record(action="membership.set", project=project, actor=actor, target=str(user), data={"role": role})
+    return membership

@@ -1,0 +1,101 @@
+"""factory_boy factories for every model tests create."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+import factory
+
+from messaging.models import Contact, Message
+from projects.models import Integration, Membership, Project
+from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    password = factory.django.Password("correct horse battery")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    client_id = factory.Sequence(lambda n: f"{n + 1:04d}")
+    wappin_project_id = factory.Sequence(lambda n: f"{n + 100}")
+    business_number = "6281100001111"
+    business_name = "Test Business"
+    default_chatbot_message = "Hello! Type PROMO for today's offer."
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.MARKETING
+
+
+class IntegrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Integration
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = Integration.Kind.NOTIFICATION
+    client_key = factory.Faker("sha1")
+    secret_key = factory.Faker("sha1")
+    ip_whitelist = factory.LazyFunction(lambda: ["127.0.0.1"])
+
+
+class TemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Template
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"template_{n}")
+    status = Template.Status.APPROVED
+
+
+class TemplateLanguageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TemplateLanguage
+
+    template = factory.SubFactory(TemplateFactory)
+    language_code = "id"
+    body = "Halo {{1}}, pesanan {{2}} sudah dikirim."
+
+
+class ChatbotKeywordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatbotKeyword
+
+    project = factory.SubFactory(ProjectFactory)
+    template_name = "promo_reply"
+    keyword = factory.Sequence(lambda n: f"keyword{n}")
+    normalized_keyword = factory.LazyAttribute(lambda o: o.keyword.lower())
+    response_text = "Today's promo: 20% off."
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    project = factory.SubFactory(ProjectFactory)
+    phone_number = factory.Sequence(lambda n: f"62812{n:08d}")
+    name = factory.Faker("name")
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = Message.Kind.TEXT
+    phone_number = factory.Sequence(lambda n: f"62813{n:08d}")
+    text = "Hello"

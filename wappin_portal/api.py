@@ -1,0 +1,90 @@
+"""REST plumbing shared by every app: the error shape and the exception handler.
+
+Every error answer has one shape: `{"error": {"code", "message", "fields"?}}`.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from wappin_portal.errors import ApplicationError, ValidationFailed
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, list):
+        return [str(item) for sub in detail for item in _flatten(sub)]
+    if isinstance(detail, dict):
+        return [f"{key}: {msg}" for key, value in detail.items() for msg in _flatten(value)]
+    return [str(detail)]
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = ValidationFailed("The input is not valid.", fields=fields)
+    if isinstance(exc, ApplicationError):
+        return Response({"error": exc.as_dict()}, status=exc.status_code)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = (
+            {key: _flatten(value) for key, value in detail.items()}
+            if isinstance(detail, dict)
+            else {"non_field_errors": _flatten(detail)}
+        )
+        first = next(iter(fields.items()))
+        message = first[1][0] if first[0] == "non_field_errors" else f"{first[0]}: {first[1][0]}"
+        response.data = {"error": {"code": "invalid", "message": message, "fields": fields}}
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = {
+            "error": {
+                "code": codes if isinstance(codes, str) else "error",
+                "message": " ".join(_flatten(exc.detail)),
+            }
+        }
+    return response
+
+
+ERROR_SERIALIZER = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "field": serializers.CharField(required=False),
+                "fields": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()), required=False
+                ),
+            },
+        )
+    },
+)
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The documented error answers of an endpoint, for `extend_schema(responses=...)`."""
+    descriptions = {
+        400: "The input is not valid; `error.fields` names each bad field.",
+        401: "No valid API key or session.",
+        403: "The key or user may not do this on this project.",
+        404: "Not found in your project.",
+        409: "Not allowed in the object's current state.",
+        422: "Wappin refused the request; `error.code` carries Wappin's status.",
+        429: "Too many requests for this API key.",
+        503: "Wappin could not be reached; try again later.",
+    }
+    return {
+        status: OpenApiResponse(response=ERROR_SERIALIZER, description=descriptions[status])
+        for status in statuses
+    }

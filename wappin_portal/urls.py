@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from wappin_portal import views
+
+admin.site.site_header = "Wappin Portal administration"
+admin.site.site_title = "Wappin Portal admin"
+admin.site.index_title = "Projects, accounts and integrations"
+
+api_v1 = [
+    path("", include("templates_app.api_urls")),
+    path("", include("messaging.api_urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="messaging:dashboard", permanent=False)),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("projects/switch/", views.project_switch, name="project_switch"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("callbacks/", include("callbacks.urls")),
+    path("templates/", include("templates_app.urls")),
+    path("", include("messaging.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
