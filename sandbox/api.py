@@ -142,7 +142,11 @@ def _project(state: State, client_id: str, fields: dict[str, Any]) -> dict[str, 
     project_id = str(fields["project_id"])
     with state.lock:
         project = state.world["projects"].get(project_id)
-    if str(fields["client_id"]) != client_id or project is None or project["client_id"] != client_id:
+    if (
+        str(fields["client_id"]) != client_id
+        or project is None
+        or project["client_id"] != client_id
+    ):
         raise WappinAnswer("400", BAD_CLIENT_OR_PROJECT)
     return project
 
@@ -164,7 +168,11 @@ def _form_object(form: dict[str, str], name: str) -> Any:
     if name in form:
         return form[name]
     prefix = f"{name}["
-    items = {key[len(prefix) : -1]: value for key, value in form.items() if key.startswith(prefix) and key.endswith("]")}
+    items = {
+        key[len(prefix) : -1]: value
+        for key, value in form.items()
+        if key.startswith(prefix) and key.endswith("]")
+    }
     return items or None
 
 
@@ -221,7 +229,9 @@ def _media(state: State, form: FormData, media_type: str | None) -> dict[str, An
     extension = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
     if media_type is None:
         # A template's media header: the document names no types, so any it lists elsewhere.
-        media_type = next((kind for kind, exts in MEDIA_EXTENSIONS.items() if extension in exts), None)
+        media_type = next(
+            (kind for kind, exts in MEDIA_EXTENSIONS.items() if extension in exts), None
+        )
     if media_type not in MEDIA_EXTENSIONS or extension not in MEDIA_EXTENSIONS[media_type]:
         raise WappinAnswer("605", UPLOAD_FAILED)
     with state.lock:
@@ -248,7 +258,9 @@ def _accept(
     extra: dict[str, Any],
 ) -> str:
     with state.lock:
-        undeliverable = number in {number_normalise(n) for n in state.world["undeliverable_numbers"]}
+        undeliverable = number in {
+            number_normalise(n) for n in state.world["undeliverable_numbers"]
+        }
     message_id = state.message_id_new()
     state.message_store(
         {

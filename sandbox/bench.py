@@ -21,7 +21,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
-def _call(conn: http.client.HTTPConnection, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+def _call(
+    conn: http.client.HTTPConnection, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
     conn.request(method, path, body=body, headers=headers)
     answer = conn.getresponse()
     return answer.status, answer.read()
@@ -39,7 +41,11 @@ def _setup(url: str, endpoint: str) -> dict[str, Any]:
     token = json.loads(raw_token)["data"]["access_token"]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     if endpoint == "token":
-        return {"path": "/v1/token/get", "body": b"", "headers": {"Authorization": f"Basic {basic}"}}
+        return {
+            "path": "/v1/token/get",
+            "body": b"",
+            "headers": {"Authorization": f"Basic {basic}"},
+        }
     name, template = next(
         (n, t) for n, t in project["templates"].items() if t["active"] and not t["header_param"]
     )
@@ -51,9 +57,15 @@ def _setup(url: str, endpoint: str) -> dict[str, Any]:
         "params": {str(n): f"value {n}" for n in range(1, template["param_count"] + 1)},
     }
     if endpoint == "inquiry":
-        _, raw_sent = _call(conn, "POST", "/v1/message/do-send-hsm", json.dumps(hsm).encode(), headers)
+        _, raw_sent = _call(
+            conn, "POST", "/v1/message/do-send-hsm", json.dumps(hsm).encode(), headers
+        )
         body = {"message_id": json.loads(raw_sent)["message_id"]}
-        return {"path": "/v1/message/inquiry", "body": json.dumps(body).encode(), "headers": headers}
+        return {
+            "path": "/v1/message/inquiry",
+            "body": json.dumps(body).encode(),
+            "headers": headers,
+        }
     return {"path": "/v1/message/do-send-hsm", "body": json.dumps(hsm).encode(), "headers": headers}
 
 

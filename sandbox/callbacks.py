@@ -106,7 +106,10 @@ def customer_message_send(
         "callback_type": "message",
     }
     state.scheduler.schedule(
-        0, lambda: callback_send(state, project["callback_url"], payload, client_id=project["client_id"])
+        0,
+        lambda: callback_send(
+            state, project["callback_url"], payload, client_id=project["client_id"]
+        ),
     )
     return payload
 

@@ -28,7 +28,9 @@ class Scheduler:
         self._ready: queue.Queue[tuple[int, Job] | None] = queue.Queue(maxsize=queue_size)
         self._generation = 0
         self._stopped = False
-        self._threads = [threading.Thread(target=self._timer_loop, name="sandbox-timer", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._timer_loop, name="sandbox-timer", daemon=True)
+        ]
         self._threads += [
             threading.Thread(target=self._worker_loop, name=f"sandbox-worker-{n}", daemon=True)
             for n in range(workers)
@@ -60,9 +62,7 @@ class Scheduler:
     def _timer_loop(self) -> None:
         while True:
             with self._condition:
-                while not self._stopped and (
-                    not self._heap or self._heap[0][0] > time.monotonic()
-                ):
+                while not self._stopped and (not self._heap or self._heap[0][0] > time.monotonic()):
                     timeout = self._heap[0][0] - time.monotonic() if self._heap else None
                     self._condition.wait(timeout)
                 if self._stopped:

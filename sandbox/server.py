@@ -88,7 +88,9 @@ class Handler(BaseHTTPRequestHandler):
             raise BadRequest("request body too large", 413)
         return self.rfile.read(length) if length > 0 else b""
 
-    def _send(self, http_status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self, http_status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
+    ) -> None:
         # One write per answer: headers and body together keep keep-alive fast.
         reason = self.responses.get(http_status, ("",))[0]
         lines = [
@@ -264,7 +266,15 @@ def _template_request(state: State, data: Any) -> dict[str, Any]:
         with state.lock:
             if name in state.world["projects"].get(project_id, {}).get("templates", {}):
                 state.world_patch(
-                    {"projects": {project_id: {"templates": {name: {"approval": outcome, "active": outcome == "approved"}}}}}
+                    {
+                        "projects": {
+                            project_id: {
+                                "templates": {
+                                    name: {"approval": outcome, "active": outcome == "approved"}
+                                }
+                            }
+                        }
+                    }
                 )
 
     state.scheduler.schedule(state.knob("approve_delay_ms") / 1000, decide)

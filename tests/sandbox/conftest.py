@@ -27,11 +27,23 @@ def callback_receiver() -> Iterator[CallbackReceiver]:
 
 
 @pytest.fixture(scope="session")
-def sandbox_url(tmp_path_factory: pytest.TempPathFactory, callback_receiver: CallbackReceiver) -> Iterator[str]:
+def sandbox_url(
+    tmp_path_factory: pytest.TempPathFactory, callback_receiver: CallbackReceiver
+) -> Iterator[str]:
     world_path = tmp_path_factory.mktemp("sandbox") / "world.json"
     world_path.write_text(json.dumps(world_for(callback_receiver.url)))
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", "0", "--world", str(world_path)],
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--world",
+            str(world_path),
+        ],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -97,7 +97,9 @@ class CallbackReceiver:
     def bodies(self, message_id: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
             return [
-                r["body"] for r in self.received if message_id is None or r["body"]["message_id"] == message_id
+                r["body"]
+                for r in self.received
+                if message_id is None or r["body"]["message_id"] == message_id
             ]
 
 
@@ -125,7 +127,9 @@ def basic(client_id: str, secret_key: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret_key}".encode()).decode()
 
 
-def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
+def multipart(
+    fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]
+) -> tuple[bytes, str]:
     boundary = f"----sandboxtest{uuid.uuid4().hex}"
     chunks: list[bytes] = []
     for name, value in fields.items():
@@ -135,7 +139,7 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) 
     for name, (filename, data, content_type) in files.items():
         chunks.append(
             (
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; "
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
                 f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
             ).encode()
             + data
@@ -161,7 +165,9 @@ class Sandbox:
         headers: dict[str, str] | None = None,
         timeout: float = 10,
     ) -> Answer:
-        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        request = urllib.request.Request(
+            self.url + path, data=body, method=method, headers=headers or {}
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
                 return Answer(answer.status, answer.read(), dict(answer.headers))
@@ -192,7 +198,10 @@ class Sandbox:
         return self.request(
             "POST",
             "/v1/token/get",
-            headers={"Authorization": basic(client_id, secret_key), "Content-Type": "application/json"},
+            headers={
+                "Authorization": basic(client_id, secret_key),
+                "Content-Type": "application/json",
+            },
         )
 
     def token(self, client_id: str = CLIENT_ID, secret_key: str = SECRET_KEY) -> str:
@@ -229,5 +238,3 @@ def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
-
-

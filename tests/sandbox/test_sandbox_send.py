@@ -70,9 +70,13 @@ def test_message_ids_are_unique(sandbox: Sandbox, token: str) -> None:
     assert len(ids) == 50
 
 
-def test_empty_language_code_uses_the_templates_first_language(sandbox: Sandbox, token: str) -> None:
+def test_empty_language_code_uses_the_templates_first_language(
+    sandbox: Sandbox, token: str
+) -> None:
     answer = sandbox.post_json(
-        HSM, hsm(type="opening_message1", language_code="", params={"1": "x"}, header=None), token=token
+        HSM,
+        hsm(type="opening_message1", language_code="", params={"1": "x"}, header=None),
+        token=token,
     )
 
     assert answer.status == "200"
@@ -81,7 +85,9 @@ def test_empty_language_code_uses_the_templates_first_language(sandbox: Sandbox,
 
 def test_a_listed_second_language_is_accepted(sandbox: Sandbox, token: str) -> None:
     answer = sandbox.post_json(
-        HSM, hsm(type="opening_message1", language_code="en", params={"1": "x"}, header=None), token=token
+        HSM,
+        hsm(type="opening_message1", language_code="en", params={"1": "x"}, header=None),
+        token=token,
     )
 
     assert answer.status == "200"
@@ -95,7 +101,9 @@ def test_params_may_come_as_a_json_string(sandbox: Sandbox, token: str) -> None:
 
 def test_template_without_params_accepts_an_empty_object(sandbox: Sandbox, token: str) -> None:
     answer = sandbox.post_json(
-        HSM, hsm(type="no_params", language_code=None, params={}, header=None, button=None), token=token
+        HSM,
+        hsm(type="no_params", language_code=None, params={}, header=None, button=None),
+        token=token,
     )
 
     assert answer.status == "200"
@@ -103,7 +111,9 @@ def test_template_without_params_accepts_an_empty_object(sandbox: Sandbox, token
 
 @pytest.mark.parametrize("path", [HSM, TEXT])
 @pytest.mark.parametrize("authorization", [None, "Basic abc", "Bearer", "token abc"])
-def test_missing_or_non_bearer_authorization_is_406(sandbox: Sandbox, path: str, authorization: str | None) -> None:
+def test_missing_or_non_bearer_authorization_is_406(
+    sandbox: Sandbox, path: str, authorization: str | None
+) -> None:
     headers = {"Content-Type": "application/json"}
     if authorization is not None:
         headers["Authorization"] = authorization
@@ -121,7 +131,9 @@ def test_unknown_token_is_401(sandbox: Sandbox, path: str, body: dict[str, Any])
 
 
 @pytest.mark.parametrize(("path", "body"), [(HSM, hsm()), (TEXT, text())])
-def test_caller_outside_the_whitelist_is_407(sandbox: Sandbox, token: str, path: str, body: dict[str, Any]) -> None:
+def test_caller_outside_the_whitelist_is_407(
+    sandbox: Sandbox, token: str, path: str, body: dict[str, Any]
+) -> None:
     sandbox.admin("PATCH", "world", {"clients": {CLIENT_ID: {"ip_whitelist": ["192.168.1.0/24"]}}})
 
     answer = sandbox.post_json(path, body, token=token)
@@ -131,16 +143,25 @@ def test_caller_outside_the_whitelist_is_407(sandbox: Sandbox, token: str, path:
 
 @pytest.mark.parametrize("path", [HSM, TEXT])
 @pytest.mark.parametrize("raw", [b"", b"not json", b"[1, 2]", b'"text"'])
-def test_a_body_that_is_not_a_json_object_is_400_no_input(sandbox: Sandbox, token: str, path: str, raw: bytes) -> None:
+def test_a_body_that_is_not_a_json_object_is_400_no_input(
+    sandbox: Sandbox, token: str, path: str, raw: bytes
+) -> None:
     answer = sandbox.request(
-        "POST", path, body=raw, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        "POST",
+        path,
+        body=raw,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
 
     assert (answer.status, answer.message) == ("400", "Error no input received")
 
 
-@pytest.mark.parametrize("missing", ["client_id", "project_id", "type", "recipient_number", "params"])
-def test_hsm_missing_mandatory_field_is_400_no_input(sandbox: Sandbox, token: str, missing: str) -> None:
+@pytest.mark.parametrize(
+    "missing", ["client_id", "project_id", "type", "recipient_number", "params"]
+)
+def test_hsm_missing_mandatory_field_is_400_no_input(
+    sandbox: Sandbox, token: str, missing: str
+) -> None:
     body = hsm()
     del body[missing]
 
@@ -149,8 +170,12 @@ def test_hsm_missing_mandatory_field_is_400_no_input(sandbox: Sandbox, token: st
     assert (answer.status, answer.message) == ("400", "Error no input received")
 
 
-@pytest.mark.parametrize("missing", ["client_id", "project_id", "message_content", "recipient_number"])
-def test_text_missing_mandatory_field_is_400_no_input(sandbox: Sandbox, token: str, missing: str) -> None:
+@pytest.mark.parametrize(
+    "missing", ["client_id", "project_id", "message_content", "recipient_number"]
+)
+def test_text_missing_mandatory_field_is_400_no_input(
+    sandbox: Sandbox, token: str, missing: str
+) -> None:
     body = text()
     del body[missing]
 
@@ -187,13 +212,22 @@ def test_another_clients_token_cannot_send_for_this_project(sandbox: Sandbox) ->
 
 @pytest.mark.parametrize(
     "changes",
-    [{"type": "no_such_template"}, {"type": "old_promo", "params": {}, "header": None}, {"language_code": "en"}],
+    [
+        {"type": "no_such_template"},
+        {"type": "old_promo", "params": {}, "header": None},
+        {"language_code": "en"},
+    ],
     ids=["unknown", "inactive", "language-not-listed"],
 )
-def test_unknown_or_inactive_template_is_404(sandbox: Sandbox, token: str, changes: dict[str, Any]) -> None:
+def test_unknown_or_inactive_template_is_404(
+    sandbox: Sandbox, token: str, changes: dict[str, Any]
+) -> None:
     answer = sandbox.post_json(HSM, hsm(**changes), token=token)
 
-    assert (answer.status, answer.message) == ("404", "API Notification Template not found or inactive")
+    assert (answer.status, answer.message) == (
+        "404",
+        "API Notification Template not found or inactive",
+    )
 
 
 @pytest.mark.parametrize(
@@ -206,7 +240,14 @@ def test_unknown_or_inactive_template_is_404(sandbox: Sandbox, token: str, chang
         {"header": None},
         {"type": "opening_message1", "params": {"1": "x"}},
     ],
-    ids=["too-few", "too-many", "zero-based", "not-numbered", "header-missing", "header-not-expected"],
+    ids=[
+        "too-few",
+        "too-many",
+        "zero-based",
+        "not-numbered",
+        "header-missing",
+        "header-not-expected",
+    ],
 )
 def test_param_count_mismatch_is_400(sandbox: Sandbox, token: str, changes: dict[str, Any]) -> None:
     answer = sandbox.post_json(HSM, hsm(**changes), token=token)
@@ -214,15 +255,21 @@ def test_param_count_mismatch_is_400(sandbox: Sandbox, token: str, changes: dict
     assert (answer.status, answer.message) == ("400", "Message param count do not match")
 
 
-@pytest.mark.parametrize("number", [INVALID_NUMBER, "08110000000" + "0", "12345", "6281abc45678", "+6281327666166"])
+@pytest.mark.parametrize(
+    "number", [INVALID_NUMBER, "08110000000" + "0", "12345", "6281abc45678", "+6281327666166"]
+)
 @pytest.mark.parametrize(("path", "factory"), [(HSM, hsm), (TEXT, text)], ids=["hsm", "text"])
-def test_invalid_contact_is_601(sandbox: Sandbox, token: str, path: str, factory: Any, number: str) -> None:
+def test_invalid_contact_is_601(
+    sandbox: Sandbox, token: str, path: str, factory: Any, number: str
+) -> None:
     answer = sandbox.post_json(path, factory(recipient_number=number), token=token)
 
     assert (answer.status, answer.message) == ("601", "Contact invalid")
 
 
-def test_send_text_success_has_data_null_and_normalises_08_numbers(sandbox: Sandbox, token: str) -> None:
+def test_send_text_success_has_data_null_and_normalises_08_numbers(
+    sandbox: Sandbox, token: str
+) -> None:
     answer = sandbox.post_json(TEXT, text(), token=token)
 
     assert answer.json == {

@@ -62,7 +62,9 @@ def test_asking_again_answers_token_not_expired_with_the_same_token(sandbox: San
 
 
 def test_trailing_slash_is_accepted(sandbox: Sandbox) -> None:
-    answer = sandbox.request("POST", "/v1/token/get/", headers={"Authorization": basic(CLIENT_ID, SECRET_KEY)})
+    answer = sandbox.request(
+        "POST", "/v1/token/get/", headers={"Authorization": basic(CLIENT_ID, SECRET_KEY)}
+    )
 
     assert answer.status == "200"
 
@@ -82,7 +84,9 @@ def test_unrecognised_authorization_is_406(sandbox: Sandbox, authorization: str 
 
 
 @pytest.mark.parametrize(
-    ("client_id", "secret_key"), [(CLIENT_ID, "wrong"), ("9999", SECRET_KEY)], ids=["secret", "client"]
+    ("client_id", "secret_key"),
+    [(CLIENT_ID, "wrong"), ("9999", SECRET_KEY)],
+    ids=["secret", "client"],
 )
 def test_wrong_credentials_are_401(sandbox: Sandbox, client_id: str, secret_key: str) -> None:
     answer = sandbox.token_get(client_id, secret_key)
@@ -99,7 +103,9 @@ def test_caller_outside_the_whitelist_is_407(sandbox: Sandbox) -> None:
 
 def test_whitelist_accepts_single_ips_and_cidr(sandbox: Sandbox) -> None:
     for whitelist in (["127.0.0.1"], ["10.0.0.0/8", "127.0.0.0/24"]):
-        sandbox.admin("PATCH", "world", {"clients": {FENCED_CLIENT_ID: {"ip_whitelist": whitelist}}})
+        sandbox.admin(
+            "PATCH", "world", {"clients": {FENCED_CLIENT_ID: {"ip_whitelist": whitelist}}}
+        )
 
         answer = sandbox.token_get(FENCED_CLIENT_ID, FENCED_SECRET_KEY)
 
@@ -107,7 +113,10 @@ def test_whitelist_accepts_single_ips_and_cidr(sandbox: Sandbox) -> None:
 
 
 def test_forwarded_for_is_trusted_only_when_the_knob_says_so(sandbox: Sandbox) -> None:
-    headers = {"Authorization": basic(FENCED_CLIENT_ID, FENCED_SECRET_KEY), "X-Forwarded-For": "10.1.2.3"}
+    headers = {
+        "Authorization": basic(FENCED_CLIENT_ID, FENCED_SECRET_KEY),
+        "X-Forwarded-For": "10.1.2.3",
+    }
 
     assert sandbox.request("POST", "/v1/token/get", headers=headers).status == "407"
     sandbox.knobs(trust_x_forwarded_for=True)
@@ -140,7 +149,9 @@ def test_expired_token_is_refused_and_replaced(sandbox: Sandbox, token: str) -> 
     assert again.json["data"]["access_token"] != token
 
 
-def test_force_new_token_knob_regenerates_and_invalidates_the_old(sandbox: Sandbox, token: str) -> None:
+def test_force_new_token_knob_regenerates_and_invalidates_the_old(
+    sandbox: Sandbox, token: str
+) -> None:
     sandbox.knobs(force_new_token=True)
 
     again = sandbox.token_get()
@@ -165,6 +176,8 @@ def test_expiry_is_written_in_the_worlds_timezone(sandbox: Sandbox) -> None:
 
     data = sandbox.token_get().json["data"]
 
-    expires = datetime.strptime(data["expired_datetime"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("UTC"))
+    expires = datetime.strptime(data["expired_datetime"], "%Y-%m-%d %H:%M:%S").replace(
+        tzinfo=ZoneInfo("UTC")
+    )
     week_later = datetime.now(ZoneInfo("UTC")) + timedelta(weeks=1)
     assert abs((expires - week_later).total_seconds()) < 60
