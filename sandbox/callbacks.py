@@ -25,6 +25,11 @@ def _now_epoch() -> str:
     return str(int(time.time()))
 
 
+def callback_url(project: dict[str, Any], integration: str) -> str:
+    """Wappin keeps a callback URL per integration: notification (HSM) and chatbot."""
+    return project.get(f"{integration}_callback_url") or project["callback_url"]
+
+
 def status_flow_start(state: State, message_id: str, *, undeliverable: bool) -> None:
     """sent -> delivered -> read (or sent -> failed), one step per callback_delay_ms."""
     statuses = ["sent", "failed"] if undeliverable else ["sent", "delivered", "read"]
@@ -62,7 +67,9 @@ def _status_step(state: State, message_id: str, statuses: list[str]) -> None:
         "timestamp": timestamp,
         "callback_type": "status",
     }
-    callback_send(state, project["callback_url"], payload, client_id=record["client_id"])
+    integration = "notification" if record["endpoint"].startswith("do-send-hsm") else "chatbot"
+    url = callback_url(project, integration)
+    callback_send(state, url, payload, client_id=record["client_id"])
 
 
 def customer_message_send(
@@ -108,7 +115,7 @@ def customer_message_send(
     state.scheduler.schedule(
         0,
         lambda: callback_send(
-            state, project["callback_url"], payload, client_id=project["client_id"]
+            state, callback_url(project, "chatbot"), payload, client_id=project["client_id"]
         ),
     )
     return payload

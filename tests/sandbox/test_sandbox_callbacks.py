@@ -251,3 +251,43 @@ def test_callbacks_carry_the_clients_current_token_even_before_any_token_get(
     assert token_answer.message == "Token not expired"
     authorization = sandbox.receiver.received[0]["headers"]["Authorization"]
     assert authorization == f"Bearer {token_answer.json['data']['access_token']}"
+
+
+def test_each_integration_can_have_its_own_callback_url(sandbox: Sandbox, token: str) -> None:
+    base = sandbox.receiver.url
+    sandbox.admin(
+        "PATCH",
+        "world",
+        {
+            "projects": {
+                PROJECT_ID: {
+                    "notification_callback_url": base + "notification",
+                    "chatbot_callback_url": base + "chatbot",
+                }
+            }
+        },
+    )
+    hsm = sandbox.post_json(
+        "/v1/message/do-send-hsm",
+        {
+            "client_id": CLIENT_ID,
+            "project_id": PROJECT_ID,
+            "type": "opening_message1",
+            "recipient_number": GOOD_NUMBER,
+            "params": {"1": "x"},
+        },
+        token=token,
+    ).json["message_id"]
+    text = send_text(sandbox, token)
+    customer = sandbox.admin(
+        "POST",
+        "customer-message",
+        {"project_id": PROJECT_ID, "sender_number": GOOD_NUMBER, "message_content": "x"},
+    )["message_id"]
+
+    wait_for(lambda: len(sandbox.receiver.received) >= 7)
+
+    paths = {r["body"]["message_id"]: r["path"] for r in sandbox.receiver.received}
+    assert paths[hsm].endswith("/notification")
+    assert paths[text].endswith("/chatbot")
+    assert paths[customer].endswith("/chatbot")
