@@ -14,8 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from django.db import connection
+
+import pytest
 
 from wappin_portal.celery import app as celery_app
 
