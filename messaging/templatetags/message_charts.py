@@ -10,8 +10,8 @@ from projects.models import Project
 register = template.Library()
 
 CHART_HEIGHT = 160
-BAR_WIDTH = 28
-BAR_GAP = 12
+BAR_WIDTH = 48
+BAR_GAP = 18
 STATUS_COLOURS = {"sent": "#1d5fa8", "delivered": "#d39b00", "read": "#0b6e4f", "failed": "#b3261e"}
 
 
