@@ -157,6 +157,15 @@ class TrySendForm(forms.Form):
                 max_length=2000, label="URL button {{1}}", help_text=f"Button URL: {url}"
             )
 
+        quick_replies = [b for b in language.buttons if b.get("type") == "quick_reply"]
+        for number, button in enumerate(quick_replies, start=1):
+            self.fields[f"reply_{number}"] = forms.CharField(
+                max_length=256,
+                required=False,
+                label=f"Quick reply “{button.get('text', number)}” payload",
+                help_text="Optional: what the callback reports when the customer taps it.",
+            )
+
     def param_fields(self):
         return [self[name] for name in self.fields if name.startswith("param_")]
 
@@ -174,6 +183,12 @@ class TrySendForm(forms.Form):
             "header_param": data.get("header_param") or None,
             "button_url": data.get("button_url") or None,
             "media": data.get("media"),
+            "reply_payloads": {
+                name.removeprefix("reply_"): data[name]
+                for name in self.fields
+                if name.startswith("reply_") and data.get(name)
+            }
+            or None,
         }
 
     # The services name fields as the API does; map them back to this form's fields.
@@ -188,7 +203,7 @@ class TrySendForm(forms.Form):
         mapped: dict[str, list[str]] = {}
         for name, messages in fields.items():
             target = self.ERROR_FIELD_ALIASES.get(name, name)
-            if target.startswith("params.") or (target.isdigit()):
+            if target.startswith("params.") or target.isdigit():
                 target = "param_" + target.removeprefix("params.")
             mapped.setdefault(target, []).extend(messages)
         return mapped

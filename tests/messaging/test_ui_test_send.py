@@ -36,6 +36,19 @@ def test_form_has_a_field_for_each_placeholder_of_the_chosen_language(marketer_c
     assert 'name="header_param"' not in english_page
 
 
+def test_quick_reply_buttons_get_optional_payload_fields(marketer_client, project):
+    template = factories.TemplateFactory(project=project, name="survey")
+    factories.TemplateLanguageFactory(
+        template=template, body="Happy?", buttons=[
+            {"type": "quick_reply", "text": "Yes", "payload": "yes"},
+            {"type": "quick_reply", "text": "No", "payload": "no"},
+        ],
+    )
+    page = marketer_client.get("/history/test-send/", {"template": "survey"}).content.decode()
+    assert 'name="reply_1"' in page and 'name="reply_2"' in page
+    assert "Quick reply “Yes” payload" in page
+
+
 def test_a_media_header_asks_for_a_file(marketer_client, project):
     template = factories.TemplateFactory(project=project, name="brochure")
     factories.TemplateLanguageFactory(template=template, header_type="document", body="Our brochure")
