@@ -87,8 +87,15 @@ def message_list(*, project: Project, filters: dict | None = None) -> QuerySet[M
     The order (-created_at, -id) matches the `message_project_recent` index, so
     cursor pagination over it stays fast on millions of rows.
     """
+    return messages_filter(
+        queryset=Message.objects.filter(project=project).select_related("template", "contact"),
+        filters=filters,
+    )
+
+
+def messages_filter(*, queryset: QuerySet[Message], filters: dict | None) -> QuerySet[Message]:
+    """`message_list`'s filters on a queryset the caller has already limited to one project."""
     filters = {key: value for key, value in (filters or {}).items() if value not in (None, "")}
-    queryset = Message.objects.filter(project=project).select_related("template", "contact")
     for field in ("status", "direction", "kind", "source"):
         if field in filters:
             queryset = queryset.filter(**{field: filters[field]})

@@ -15,13 +15,13 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from messaging.models import Contact, Message, MessageStatusEvent
+from messaging.models import Contact, IdempotencyRecord, Message, MessageStatusEvent
 from projects.models import ApiKey, Integration, Project
 from projects.selectors import integration_for
-from wappin_portal.errors import Conflict, NotFound, ValidationFailed
+from wappin_portal.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from wappin_portal.phone import phone_normalize
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,114 @@ def contact_get_or_create(*, project: Project, phone_number: str, name: str = ""
         contact.name = name.strip()[:120]
         contact.save(update_fields=["name", "updated_at"])
     return contact
+
+
+def contact_create(
+    *, project: Project, phone_number: str, name: str = "", attributes: dict | None = None
+) -> Contact:
+    """A new contact; a number the project already has is refused (409) with the existing one's id."""
+    number = phone_normalize(phone_number, field="phone_number")
+    existing = Contact.objects.filter(project=project, phone_number=number).first()
+    if existing is not None:
+        raise _contact_exists(existing)
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                project=project, phone_number=number, name=name.strip()[:120], attributes=attributes or {}
+            )
+    except IntegrityError as exc:  # created by a concurrent request in between
+        raise _contact_exists(Contact.objects.get(project=project, phone_number=number)) from exc
+
+
+def contact_update(
+    *, contact: Contact, phone_number: str | None = None, name: str | None = None, attributes: dict | None = None
+) -> Contact:
+    fields = ["updated_at"]
+    if phone_number is not None:
+        number = phone_normalize(phone_number, field="phone_number")
+        other = Contact.objects.filter(project=contact.project, phone_number=number).exclude(pk=contact.pk).first()
+        if other is not None:
+            raise _contact_exists(other)
+        contact.phone_number = number
+        fields.append("phone_number")
+    if name is not None:
+        contact.name = name.strip()[:120]
+        fields.append("name")
+    if attributes is not None:
+        contact.attributes = attributes
+        fields.append("attributes")
+    contact.save(update_fields=fields)
+    return contact
+
+
+def contact_delete(*, contact: Contact) -> None:
+    """Forget a contact; its messages stay in the history, by number."""
+    contact.delete()
+
+
+def _contact_exists(existing: Contact) -> Conflict:
+    return Conflict(
+        f"{existing.phone_number} is already a contact of this project (id {existing.pk}).",
+        code="contact_exists",
+        field="phone_number",
+        extra={"contact_id": existing.pk},
+    )
+
+
+# --- idempotency ------------------------------------------------------------------------
+
+
+class IdempotencyKeyReused(ApplicationError):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+def idempotency_claim(
+    *, project: Project, owner: str, key: str, fingerprint: str
+) -> tuple[IdempotencyRecord, bool]:
+    """Claim an Idempotency-Key for a request, or find the first request's record.
+
+    Returns (record, replay). Call it inside the transaction that writes the
+    message: the unique constraint makes a concurrent duplicate wait for the
+    first transaction and then find its committed record (or, if the first
+    rolled back, claim the key itself). The same key with another body is
+    refused (422): it is a client bug, and replaying the wrong answer would hide it.
+    """
+    key = (key or "").strip()
+    if len(key) > 255:
+        raise ValidationFailed(
+            "The Idempotency-Key may be at most 255 characters.", field="Idempotency-Key", code="idempotency_key_invalid"
+        )
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                project=project, owner=owner, key=key, request_fingerprint=fingerprint
+            )
+        return record, False
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(project=project, owner=owner, key=key)
+    if record.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request body; "
+            "use a new key for a new message.",
+            field="Idempotency-Key",
+        )
+    if record.response_status is None:
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+            code="idempotency_in_progress",
+        )
+    return record, True
+
+
+def idempotency_complete(
+    *, record: IdempotencyRecord, response_status: int, response_body: dict, message: Message | None
+) -> IdempotencyRecord:
+    record.response_status = response_status
+    record.response_body = response_body
+    record.message = message
+    record.save(update_fields=["response_status", "response_body", "message"])
+    return record
 
 
 # --- sending: checks ------------------------------------------------------------------
@@ -528,8 +636,6 @@ def _enqueue_settle(message_id: int) -> None:
 
 def message_refresh_status(*, message_id: int) -> Message:
     """Ask Wappin's inquiry API for the message's timeline and record each step (source `inquiry`)."""
-    from messaging.wappin import WappinClient
-
     message = Message.objects.select_related("project", "integration").get(pk=message_id)
     if not message.wappin_message_id:
         raise Conflict(
@@ -539,6 +645,8 @@ def message_refresh_status(*, message_id: int) -> Message:
     integration = message.integration or _integration_pick(
         project=message.project, kind=Integration.Kind.NOTIFICATION
     )
+    from messaging.wappin import WappinClient
+
     steps = WappinClient(integration).inquiry(wappin_message_id=message.wappin_message_id)
     for step in steps:
         status = WAPPIN_STATUS_MAP.get(str(step.status).lower(), str(step.status).lower())

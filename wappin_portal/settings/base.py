@@ -217,6 +217,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` or `source` with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageStatusEnum": "messaging.models.Message.Status",
+        "MessageSourceEnum": "messaging.models.Message.Source",
+        "StatusEventSourceEnum": "messaging.models.MessageStatusEvent.Source",
+    },
 }
 
 LOGGING = {
