@@ -251,3 +251,38 @@ def test_api_docs_page_renders_with_no_cdn(admin_client):
     assert "swagger-ui" in page
     assert "cdn" not in page.lower()
     assert "/static/drf_spectacular_sidecar/" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_with_one_idempotency_key_send_once(project, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    # The sending itself is not what this test is about.
+    monkeypatch.setattr("messaging.services._enqueue_send", lambda message_id: None)
+    factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
+    factories.ContactFactory(project=project, phone_number="6281234567890", last_inbound_at=timezone.now())
+    raw_key = api_key_create(project=project, name="race").raw_key
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def post():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+        barrier.wait()
+        try:
+            response = client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="race-1")
+            answers.append((response.status_code, response.json()["id"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 4
+    assert {status for status, _ in answers} == {202}
+    assert len({message_id for _, message_id in answers}) == 1
+    assert Message.objects.count() == 1
