@@ -584,8 +584,17 @@ def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
         if message.kind in (Message.Kind.HSM, Message.Kind.HSM_MEDIA)
         else Integration.Kind.CHATBOT,
     )
+    client = WappinClient(integration)
     try:
-        result = _wappin_call(client=WappinClient(integration), message=message)
+        # The token first, on its own: a timeout there sent nothing and is simply
+        # retried; only a timeout of the send call itself leaves the outcome unknown.
+        client.token_get()
+    except WappinError as exc:
+        if exc.retryable:
+            raise
+        return _message_fail_on_answer(message=message, error=exc)
+    try:
+        result = _wappin_call(client=client, message=message)
     except WappinTimeout as exc:
         message, _ = message_status_record(
             message_id=message.pk,
@@ -598,20 +607,25 @@ def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
     except WappinError as exc:
         if exc.retryable:
             raise
-        message, _ = message_status_record(
-            message_id=message.pk,
-            status=Message.Status.FAILED,
-            source=MessageStatusEvent.Source.SEND_ANSWER,
-            detail=exc.message,
-            failure_code=exc.wappin_status or exc.code,
-        )
-        return message
+        return _message_fail_on_answer(message=message, error=exc)
     Message.objects.filter(pk=message.pk).update(wappin_message_id=result.message_id)
     message, _ = message_status_record(
         message_id=message.pk,
         status=Message.Status.SENT,
         source=MessageStatusEvent.Source.SEND_ANSWER,
         detail=f"Accepted by Wappin as {result.message_id}.",
+    )
+    return message
+
+
+def _message_fail_on_answer(*, message: Message, error) -> Message:
+    """Wappin refused the message for good: failed, with Wappin's status code and the reason."""
+    message, _ = message_status_record(
+        message_id=message.pk,
+        status=Message.Status.FAILED,
+        source=MessageStatusEvent.Source.SEND_ANSWER,
+        detail=error.message,
+        failure_code=error.wappin_status or error.code,
     )
     return message
 
