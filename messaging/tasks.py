@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 
+from django.db.models import Q
 from django.utils import timezone
 
 from celery import shared_task
@@ -59,15 +60,12 @@ def messages_settle_unknown() -> int:
     """Every few minutes: settle each message whose outcome we do not know (see message_settle)."""
     stale_queued = timezone.now() - services.QUEUED_STALE_AFTER
     ids = list(
-        Message.objects.filter(direction=Message.Direction.OUTGOING, status=Message.Status.UNKNOWN)
-        .values_list("pk", flat=True)
-        .union(
-            Message.objects.filter(
-                direction=Message.Direction.OUTGOING,
-                status=Message.Status.QUEUED,
-                updated_at__lt=stale_queued,
-            ).values_list("pk", flat=True)
+        Message.objects.filter(direction=Message.Direction.OUTGOING)
+        .filter(
+            Q(status=Message.Status.UNKNOWN)
+            | Q(status=Message.Status.QUEUED, updated_at__lt=stale_queued)
         )
+        .values_list("pk", flat=True)
     )
     for message_id in ids:
         try:
