@@ -215,6 +215,15 @@ def idempotency_claim(
     return record, True
 
 
+IDEMPOTENCY_KEEP_FOR = timezone.timedelta(hours=24)
+
+
+def idempotency_records_prune(*, now: datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP_FOR
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
 def idempotency_complete(
     *, record: IdempotencyRecord, response_status: int, response_body: dict, message: Message | None
 ) -> IdempotencyRecord:

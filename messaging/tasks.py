@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 SEND_MAX_RETRIES = 5
 # The scheduled first look at an `unknown` message, after its send timed out.
 SETTLE_FIRST_LOOK_SECONDS = 60
+# At most this many messages per sweep: a stuck blast must not make one sweep run for hours.
+SETTLE_BATCH = 500
 
 
 def retry_countdown(retries: int) -> float:
@@ -65,7 +67,8 @@ def messages_settle_unknown() -> int:
             Q(status=Message.Status.UNKNOWN)
             | Q(status=Message.Status.QUEUED, updated_at__lt=stale_queued)
         )
-        .values_list("pk", flat=True)
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:SETTLE_BATCH]
     )
     for message_id in ids:
         try:
@@ -74,3 +77,9 @@ def messages_settle_unknown() -> int:
             # One message Wappin cannot answer about must not stop the others.
             logger.exception("could not settle message %s", message_id)
     return len(ids)
+
+
+@shared_task
+def idempotency_records_prune() -> int:
+    """Daily: forget Idempotency-Keys older than a day (a client retries within minutes, not days)."""
+    return services.idempotency_records_prune()

@@ -286,3 +286,12 @@ def test_concurrent_duplicates_with_one_idempotency_key_send_once(project, monke
     assert {status for status, _ in answers} == {202}
     assert len({message_id for _, message_id in answers}) == 1
     assert Message.objects.count() == 1
+
+
+def test_idempotency_keys_are_forgotten_after_a_day(api_client, chatbot_integration, customer):
+    from messaging.services import idempotency_records_prune
+
+    api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert idempotency_records_prune(now=timezone.now() + timedelta(hours=23)) == 0
+    assert idempotency_records_prune(now=timezone.now() + timedelta(hours=25)) == 1
+    assert Message.objects.count() == 1

@@ -189,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.messages_settle_unknown",
         "schedule": crontab(minute="*/5"),
     },
+    "prune-idempotency-records": {
+        "task": "messaging.tasks.idempotency_records_prune",
+        "schedule": crontab(minute=17, hour=3),
+    },
 }
 
 REST_FRAMEWORK = {
