@@ -250,8 +250,9 @@ def _status_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
     word = parsed.status_value
     ours = messaging_services.WAPPIN_STATUS_MAP.get(word)
     if ours is None:
-        # Recorded on the timeline under a name that can never pass for one of ours.
-        status, detail = f"wappin:{word}"[:20], f"Wappin status '{word}' is unknown to the portal: kept, not applied."
+        # Recorded on the timeline as Wappin's word, never one that could pass for one of ours.
+        status = (word if word not in Message.Status.values else f"wappin:{word}")[:20]
+        detail = f"Wappin status '{word}' is unknown to the portal: kept, not applied."
     else:
         status, detail = ours, ""
     if ours == Message.Status.FAILED:
