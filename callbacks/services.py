@@ -356,9 +356,8 @@ def chatbot_answer(*, project: Project, contact: Contact, text: str, received_at
             project=project, contact=contact, text=OPT_OUT_CONFIRMATION[OPT_OUT_WORDS[word]].format(business=business)
         )
         return ChatbotDecision("Opted the contact out of marketing; confirmation sent.", reply)
-    if word in OPT_IN_WORDS:
-        if not contact.is_opted_out:
-            return ChatbotDecision("Opt-in word from a contact who was not opted out: nothing to do.")
+    # START from a contact who never stopped is an ordinary message (a keyword, or the default).
+    if word in OPT_IN_WORDS and contact.is_opted_out:
         Contact.objects.filter(pk=contact.pk).update(opted_out_at=None)
         reply = _send_text(
             project=project, contact=contact, text=OPT_IN_CONFIRMATION[OPT_IN_WORDS[word]].format(business=business)
