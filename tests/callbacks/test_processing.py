@@ -127,3 +127,11 @@ def test_admin_process_again_applies_a_waiting_status(admin_client, integration,
 )
 def test_timestamps_are_read_in_every_form(raw, expected):
     assert timestamp_parse(raw) == expected
+
+
+def test_the_sweep_is_scheduled_and_the_tasks_are_registered(settings):
+    from wappin_portal.celery import app
+
+    app.loader.import_default_modules()
+    assert settings.CELERY_BEAT_SCHEDULE["callbacks-sweep"]["task"] == "callbacks.tasks.callbacks_sweep"
+    assert {"callbacks.tasks.callbacks_sweep", "callbacks.tasks.callback_process"} <= set(app.tasks)
