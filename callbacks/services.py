@@ -129,6 +129,10 @@ def callback_receive(
         integration=integration, authorization=headers.get("Authorization", "")
     )
     if token_problem:
+        if not (integration.access_token or integration.previous_access_token) and integration.has_credentials:
+            # The first callback can come before the portal ever called Wappin. Fetch the
+            # token now: Wappin retries the callback 3 times, and a retry then gets in.
+            transaction.on_commit(partial(_enqueue_token_fetch, integration.pk))
         return refuse(401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES)
     if body_size > CALLBACK_BODY_MAX_BYTES:
         return refuse(
@@ -175,6 +179,27 @@ def _check_project(*, integration: Integration, parsed: ParsedCallback) -> None:
             f"The callback is for Wappin project {parsed.project_id[:32]}, "
             f"but this URL belongs to project {expected}: check the callback URL in Wappin's dashboard."
         )
+
+
+def _enqueue_token_fetch(integration_id: int) -> None:
+    from callbacks.tasks import integration_token_fetch
+
+    try:
+        integration_token_fetch.delay(integration_id)
+    except Exception:
+        logger.exception("could not enqueue the token fetch of integration %s", integration_id)
+
+
+def integration_token_fetch_for_callbacks(*, integration_id: int) -> bool:
+    """Fetch the integration's token if it still has none; True when it has one afterwards."""
+    from messaging.wappin import WappinClient
+
+    integration = Integration.objects.select_related("project").get(pk=integration_id)
+    if integration.access_token:
+        return True
+    WappinClient(integration).token_get()
+    integration.refresh_from_db(fields=["access_token"])
+    return bool(integration.access_token)
 
 
 def _enqueue_processing(event_id: int) -> None:

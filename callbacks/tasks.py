@@ -32,3 +32,13 @@ def callback_process(self, event_id: int) -> None:
 @shared_task(acks_late=True)
 def callbacks_sweep() -> dict[str, int]:
     return services.callbacks_sweep()
+
+
+@shared_task(acks_late=True)
+def integration_token_fetch(integration_id: int) -> None:
+    """A callback came before we had a token: fetch one so Wappin's retry is let in."""
+    try:
+        services.integration_token_fetch_for_callbacks(integration_id=integration_id)
+    except Exception:
+        # Only a convenience: the next send fetches the token anyway.
+        logger.warning("token fetch for integration %s after a refused callback failed", integration_id, exc_info=True)
