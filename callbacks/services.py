@@ -24,7 +24,7 @@ from callbacks.selectors import callback_address_allowed, callback_token_check
 from messaging import services as messaging_services
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
 from projects.models import Integration, Project
-from wappin_portal.errors import ApplicationError, NotFound
+from wappin_portal.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -369,6 +369,7 @@ def chatbot_answer(*, project: Project, contact: Contact, text: str, received_at
 
     Each reply goes through the messaging services as a normal outgoing message.
     """
+    # Imported here until templates_app.selectors lands on main; move it to the top then.
     from templates_app.selectors import keyword_match
 
     business = project.business_name or project.name
@@ -487,9 +488,3 @@ def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
         retried += 1
     return {"retried": retried, "given_up": stale}
 
-
-def callback_event_get(*, event_id: int) -> CallbackEvent:
-    event = CallbackEvent.objects.filter(pk=event_id).first()
-    if event is None:
-        raise NotFound("No such callback.", code="callback_not_found")
-    return event
