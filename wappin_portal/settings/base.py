@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.idempotency_records_prune",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Callbacks whose task was lost, and statuses that came before their message.
+    "callbacks-sweep": {
+        "task": "callbacks.tasks.callbacks_sweep",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 REST_FRAMEWORK = {
