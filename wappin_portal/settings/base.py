@@ -4,6 +4,7 @@ Each variable is listed with a comment in `.env.example`. Optional parts switch
 on when their variable is set (PostgreSQL, Redis, trusted proxies).
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -13,9 +14,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-# A developer's `.env` (written by `make run` on first start) wins over nothing
-# but the real environment.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A developer's `.env` (written by `make run` on first start) fills what the real
+# environment leaves unset. Production reads the environment only, so a stray
+# `.env` on a server can never supply a secret.
+if not os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".production"):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 PORT = env.int("PORT", default=8000)
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=9100)
@@ -165,6 +168,9 @@ WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default="")
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )
+if CELERY_BROKER_URL.startswith("sqla+"):
+    # The embedded broker polls its table; a short interval keeps sends snappy.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,9 +1,15 @@
 """The test suite: SQLite and eager tasks by default, real services when their URLs are set."""
 
 import os
+from pathlib import Path
+
+_VAR_DIR = Path(__file__).resolve().parent.parent.parent / "var"
+_VAR_DIR.mkdir(exist_ok=True)
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 # A fixed Fernet key (urlsafe base64 of 32 bytes) so the suite is repeatable.
+# The suite's own broker file, so a running `make run` worker never takes its tasks.
+os.environ.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{_VAR_DIR / 'test-celery-broker.sqlite3'}")
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1zdWl0ZS0zMmJ5dGVzISE=")
 
 from .base import *  # noqa: E402, F403
