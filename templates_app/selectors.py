@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from projects.models import Project
-from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
+from templates_app.models import PLACEHOLDER_RE, ChatbotKeyword, Template, TemplateLanguage
 from wappin_portal.errors import Conflict, NotFound, ValidationFailed
 
 
@@ -187,3 +187,52 @@ def keyword_match(*, project: Project, text: str) -> ChatbotKeyword | None:
         )
     }
     return candidates.get(normalized) or candidates.get(first_word)
+
+
+# --- Preview ----------------------------------------------------------------------
+
+
+def _sample(number: int) -> str:
+    return f"[sample {number}]"
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER_RE.sub(lambda match: values.get(match.group(1)) or _sample(int(match.group(1))), text or "")
+
+
+def template_preview(
+    *,
+    language: TemplateLanguage,
+    params: dict | None = None,
+    header_param: str | None = None,
+    button_url: str | None = None,
+) -> dict:
+    """The message as a customer would see it: header, body, footer and buttons.
+
+    Given params fill their `{{n}}`; a missing one shows as "[sample n]", so a
+    template can be previewed before anyone has values for it.
+    """
+    values = {str(key).strip(): str(value) for key, value in (params or {}).items() if value not in (None, "")}
+    header: dict | None = None
+    if language.header_type == TemplateLanguage.HeaderType.TEXT:
+        header = {"type": "text", "text": _fill(language.header_text, {"1": header_param} if header_param else {})}
+    elif language.header_is_media:
+        header = {"type": language.header_type, "text": ""}
+    buttons = []
+    for button in language.buttons:
+        shown = {"type": button.get("type"), "text": button.get("text", "")}
+        if button.get("type") == "url":
+            shown["url"] = _fill(button.get("url", ""), {"1": button_url} if button_url else {})
+        else:
+            shown["payload"] = button.get("payload", "")
+        buttons.append(shown)
+    return {
+        "template": language.template.name,
+        "language_code": language.language_code,
+        "header": header,
+        "body": _fill(language.body, values),
+        "footer": language.footer,
+        "buttons": buttons,
+        "param_count": language.body_param_count,
+        "header_has_param": language.header_has_param,
+    }

@@ -212,3 +212,44 @@ def test_inactive_keywords_and_other_projects_keywords_do_not_match(project):
 
 def test_an_empty_message_matches_nothing(project):
     assert keyword_match(project=project, text="   ") is None
+
+
+# --- preview -----------------------------------------------------------------------
+
+
+def test_preview_fills_given_params_and_shows_samples_for_the_rest():
+    from templates_app.selectors import template_preview
+
+    language = _language(
+        header_type="text",
+        header_text="Pesanan {{1}}",
+        footer="Demo Shop",
+        buttons=[
+            {"type": "url", "text": "Lacak", "url": "https://shop.example/track/{{1}}"},
+            {"type": "quick_reply", "text": "Terima kasih", "payload": "thanks"},
+        ],
+    )
+    preview = template_preview(language=language, params={"1": "Budi"}, header_param="INV-7", button_url="INV-7")
+    assert preview["header"] == {"type": "text", "text": "Pesanan INV-7"}
+    assert preview["body"] == "Halo Budi, pesanan [sample 2]."
+    assert preview["footer"] == "Demo Shop"
+    assert preview["buttons"] == [
+        {"type": "url", "text": "Lacak", "url": "https://shop.example/track/INV-7"},
+        {"type": "quick_reply", "text": "Terima kasih", "payload": "thanks"},
+    ]
+
+
+def test_preview_without_params_uses_samples_everywhere():
+    from templates_app.selectors import template_preview
+
+    language = _language(header_type="text", header_text="Pesanan {{1}}")
+    preview = template_preview(language=language)
+    assert preview["header"]["text"] == "Pesanan [sample 1]"
+    assert preview["body"] == "Halo [sample 1], pesanan [sample 2]."
+
+
+def test_preview_of_a_media_header_names_the_media():
+    from templates_app.selectors import template_preview
+
+    assert template_preview(language=_language(header_type="document"))["header"] == {"type": "document", "text": ""}
+    assert template_preview(language=_language())["header"] is None
