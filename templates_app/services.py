@@ -318,8 +318,9 @@ def _require_role(actor: AbstractBaseUser | None, project: Project, roles: tuple
         project_require_role(user=actor, project=project, roles=roles)
 
 
+# Recording WhatsApp's decision is an admin's job; every other action is open
+# to any member (the views and the API check membership).
 ADMIN_ONLY = (Membership.Role.ADMIN,)
-TEMPLATE_MANAGERS = (Membership.Role.ADMIN, Membership.Role.MARKETING)
 
 
 # --- Templates ---------------------------------------------------------------------
@@ -504,7 +505,6 @@ def template_deactivate(
 ) -> Template:
     """Stop an approved template from being sent (Wappin: "not found or inactive")."""
     template = _locked_for_update(template)
-    _require_role(actor, template.project, TEMPLATE_MANAGERS)
     _require_status(template, (Template.Status.APPROVED,), "only an approved template can be deactivated")
     return _status_move(
         template=template,
@@ -522,7 +522,6 @@ def template_reactivate(
 ) -> Template:
     """Bring a deactivated template back: it was approved, and its content has not changed since."""
     template = _locked_for_update(template)
-    _require_role(actor, template.project, TEMPLATE_MANAGERS)
     _require_status(template, (Template.Status.INACTIVE,), "only an inactive template can be reactivated")
     return _status_move(
         template=template,
@@ -749,7 +748,6 @@ def project_chatbot_settings_update(
     actor: AbstractBaseUser | None = None,
 ) -> Project:
     """The message the chatbot sends when a customer's text matches no keyword."""
-    _require_role(actor, project, TEMPLATE_MANAGERS)
     message = (default_chatbot_message or "").strip()
     if len(message) > 4096:
         raise ValidationFailed(
