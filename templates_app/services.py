@@ -326,6 +326,29 @@ ADMIN_ONLY = (Membership.Role.ADMIN,)
 # --- Templates ---------------------------------------------------------------------
 
 
+def template_validate(
+    *,
+    project: Project,
+    name: str | None,
+    message_type: str | None,
+    languages: list[dict] | None,
+    template: Template | None = None,
+) -> list[dict] | None:
+    """Check a template's parts (None: not given, kept); return its languages cleaned.
+
+    Raises ValidationFailed with every problem, keyed by field
+    (`name`, `message_type`, `languages`, `languages.<i>.<field>`).
+    """
+    errors = _Errors()
+    if name is not None:
+        _check_name(errors, project=project, name=name.strip(), template=template)
+    if message_type is not None:
+        _check_message_type(errors, message_type)
+    cleaned = _clean_languages(errors, languages) if languages is not None else None
+    errors.raise_if_any(code="template_invalid")
+    return cleaned
+
+
 @transaction.atomic
 def template_create(
     *,
@@ -337,12 +360,8 @@ def template_create(
     api_key: ApiKey | None = None,
 ) -> Template:
     """A new draft template with its languages (the first one is the default)."""
-    errors = _Errors()
     name = (name or "").strip()
-    _check_name(errors, project=project, name=name)
-    _check_message_type(errors, message_type)
-    cleaned = _clean_languages(errors, languages)
-    errors.raise_if_any(code="template_invalid")
+    cleaned = template_validate(project=project, name=name, message_type=message_type, languages=languages or [])
     template = Template.objects.create(
         project=project,
         name=name,
@@ -384,14 +403,10 @@ def template_update(
     """
     template = _locked_for_update(template)
     _refuse_if_locked(template)
-    errors = _Errors()
-    if name is not None:
-        name = name.strip()
-        _check_name(errors, project=template.project, name=name, template=template)
-    if message_type is not None:
-        _check_message_type(errors, message_type)
-    cleaned = _clean_languages(errors, languages) if languages is not None else None
-    errors.raise_if_any(code="template_invalid")
+    name = name.strip() if name is not None else None
+    cleaned = template_validate(
+        project=template.project, name=name, message_type=message_type, languages=languages, template=template
+    )
     changed = []
     if name is not None and name != template.name:
         template.name = name
@@ -567,13 +582,16 @@ def keyword_overlap(*, project: Project, normalized_keyword: str, exclude_id: in
     )
 
 
-def _keyword_apply(
+def keyword_validate(
     *,
     keyword: ChatbotKeyword,
     values: dict[str, Any],
     response_media: UploadedFile | None,
 ) -> None:
-    """Check and set a keyword's fields (a new or an existing one); raise every problem at once."""
+    """Check `values` and set them on the (unsaved) row `keyword`; raise every problem at once.
+
+    The admin form calls it on a throw-away copy to show the problems on its fields.
+    """
     errors = _Errors()
     for field, value in values.items():
         setattr(keyword, field, value.strip() if isinstance(value, str) and field != "response_text" else value)
@@ -678,7 +696,7 @@ def keyword_create(
     api_key: ApiKey | None = None,
 ) -> ChatbotKeyword:
     row = ChatbotKeyword(project=project)
-    _keyword_apply(
+    keyword_validate(
         keyword=row,
         values={
             "keyword": keyword or "",
@@ -713,7 +731,7 @@ def keyword_update(
     if unknown:
         raise TypeError(f"keyword_update() got unknown fields {sorted(unknown)}")
     row = ChatbotKeyword.objects.select_for_update().select_related("project").get(pk=chatbot_keyword.pk)
-    _keyword_apply(keyword=row, values=changes, response_media=response_media)
+    keyword_validate(keyword=row, values=changes, response_media=response_media)
     _keyword_store(keyword=row, response_media=response_media)
     audit_record(
         action="keyword.update",
