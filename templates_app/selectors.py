@@ -7,12 +7,15 @@ from templates_app.models import PLACEHOLDER_RE, ChatbotKeyword, Template, Templ
 from wappin_portal.errors import Conflict, NotFound, ValidationFailed
 
 
-def template_language_resolve(*, project: Project, template_name: str, language_code: str = "") -> TemplateLanguage:
+def template_language_resolve(
+    *, project: Project, template_name: str, language_code: str = "", require_approved: bool = True
+) -> TemplateLanguage:
     """The content a send uses: the template's language `language_code`, or its first one.
 
     Wappin's rule ("language code, if it's empty use the first key of the
     template") lives here and nowhere else. A template must be approved to be
     sent; Wappin answers 404 "not found or inactive" otherwise, we say why.
+    `require_approved=False` is for previews, which any draft may have.
     """
     name = (template_name or "").strip()
     template = Template.objects.filter(project=project, name=name).first()
@@ -32,7 +35,7 @@ def template_language_resolve(*, project: Project, template_name: str, language_
             code="template_not_found",
             field="type",
         )
-    if template.status != Template.Status.APPROVED:
+    if require_approved and template.status != Template.Status.APPROVED:
         raise Conflict(
             f"Template '{name}' is {template.get_status_display().lower()}, not approved: it cannot be sent yet.",
             code="template_not_approved",
