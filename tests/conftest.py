@@ -121,3 +121,38 @@ def logged_in_page(page, live_server, admin_user):
         [{"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}]
     )
     return page
+
+
+@pytest.fixture(scope="session")
+def _wappin_sandbox_url(tmp_path_factory):
+    """The Wappin sandbox's address: the one in WAPPIN_SANDBOX_URL if the environment sets it
+    (a sandbox someone started, e.g. for the worker tests), else a process started for the session."""
+    external = os.environ.get("WAPPIN_SANDBOX_URL", "").strip()
+    if external:
+        yield external.rstrip("/")
+        return
+    from tests.wappin_sandbox import SandboxProcess
+
+    process = SandboxProcess(tmp_path_factory.mktemp("wappin-sandbox") / "world.json")
+    try:
+        yield process.url
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def wappin_sandbox(_wappin_sandbox_url, settings):
+    """The Wappin sandbox, reset, with WAPPIN_BASE_URL and WAPPIN_SANDBOX_URL pointed at it.
+
+    Its world starts empty: `wappin_sandbox.register(integration)` adds the integration's
+    client, secret key, IP whitelist, callback URLs and approved templates. See
+    `tests/wappin_sandbox.py` for `.add_template`, `.knobs`, `.sent`, `.callbacks`,
+    `.revoke_token`, `.customer_message`. Callbacks are off until `.knobs(callbacks_enabled=True)`.
+    """
+    from tests.wappin_sandbox import WappinSandbox
+
+    settings.WAPPIN_BASE_URL = _wappin_sandbox_url
+    settings.WAPPIN_SANDBOX_URL = _wappin_sandbox_url
+    sandbox = WappinSandbox(_wappin_sandbox_url)
+    sandbox.reset()
+    return sandbox

@@ -189,6 +189,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.messages_settle_unknown",
         "schedule": crontab(minute="*/5"),
     },
+    "prune-idempotency-records": {
+        "task": "messaging.tasks.idempotency_records_prune",
+        "schedule": crontab(minute=17, hour=3),
+    },
+    # Callbacks whose task was lost, and statuses that came before their message.
+    "callbacks-sweep": {
+        "task": "callbacks.tasks.callbacks_sweep",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -217,6 +226,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` or `source` with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageStatusEnum": "messaging.models.Message.Status",
+        "MessageSourceEnum": "messaging.models.Message.Source",
+        "StatusEventSourceEnum": "messaging.models.MessageStatusEvent.Source",
+    },
 }
 
 LOGGING = {
