@@ -2,12 +2,10 @@
 
 import pytest
 
-from messaging.wappin import WappinClient
+from messaging.models import Message
 from templates_app.models import Template
-from templates_app.selectors import template_language_resolve, template_send_params_check
 from templates_app.services import template_create, template_deactivate, template_request_approval
 from tests import factories
-from wappin_portal.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -55,24 +53,26 @@ def test_a_template_made_through_the_api_is_approved_by_the_sandbox_and_can_be_s
     assert _sandbox_entry(wappin_sandbox, template) == {
         "active": True, "languages": ["id"], "param_count": 2, "header_param": False,
     }
-    # When it is sent with the right params, Wappin (the sandbox) accepts it
-    language = template_language_resolve(project=project, template_name="api_made")
-    params = {"1": "Budi", "2": "1234"}
-    template_send_params_check(
-        language=language, params=params, header_param=None, button_url=None, reply_payloads=None, has_media=False
-    )
-    result = WappinClient(integration).send_hsm(
-        recipient_number=GOOD_NUMBER, template_name="api_made", language_code="", params=params
-    )
-    assert result.message_id
+    # When it is sent through the messages API with the right params, Wappin (the sandbox) accepts it
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/messages/hsm/",
+            {"recipient_number": GOOD_NUMBER, "type": "api_made", "params": {"1": "Budi", "2": "1234"}},
+            format="json",
+        )
+    assert response.status_code in (200, 201, 202), response.json()
+    message = Message.objects.get(template=template)
+    assert message.wappin_message_id
+    assert [sent for sent in wappin_sandbox.sent() if sent.get("message_id") == message.wappin_message_id]
     # And a wrong param count is refused before any call to Wappin
     sent_before = len(wappin_sandbox.sent())
-    with pytest.raises(ValidationFailed) as caught:
-        template_send_params_check(
-            language=language, params={"1": "Budi"}, header_param=None, button_url=None, reply_payloads=None,
-            has_media=False,
-        )
-    assert caught.value.code == "param_count_mismatch"
+    response = api_client.post(
+        "/api/v1/messages/hsm/",
+        {"recipient_number": GOOD_NUMBER, "type": "api_made", "params": {"1": "Budi"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "params" in response.json()["error"]["fields"]
     assert len(wappin_sandbox.sent()) == sent_before
 
 
