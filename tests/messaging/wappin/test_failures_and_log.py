@@ -152,3 +152,14 @@ def test_the_body_status_is_the_truth_whatever_the_http_code(wappin, wappin_sand
     assert not caught.value.retryable
     rows = WappinCallLog.objects.filter(endpoint=SEND_TEXT_PATH).order_by("id")
     assert [(row.http_status, row.wappin_status) for row in rows] == [(http_status, "200"), (http_status, "601")]
+
+
+def test_the_pooled_session_is_kept_per_process_and_remade_after_a_fork(monkeypatch):
+    from messaging.wappin import client as client_module
+
+    session = client_module._session_get()
+    assert client_module._session_get() is session
+
+    # A forked worker sees another pid: it must not share the parent's sockets
+    monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
+    assert client_module._session_get() is not session
