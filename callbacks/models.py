@@ -1,1 +1,73 @@
-# The callback log lives here (see the callbacks issue).
+"""The callback log: every call Wappin makes to us, stored before anything is done with it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from messaging.models import Message
+from projects.models import Integration
+
+# Bigger bodies are refused (413): Wappin's callbacks are a dozen short fields.
+CALLBACK_BODY_MAX_BYTES = 64 * 1024
+# A refused caller's body is kept only this far, enough to see what it was.
+REJECTED_BODY_KEEP_BYTES = 2 * 1024
+
+
+class CallbackEvent(models.Model):
+    """One POST to an integration's callback URL, with what we decided and what it did."""
+
+    class Verdict(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DUPLICATE = "duplicate", "Duplicate (a retry)"
+        REJECTED_IP = "rejected_ip", "Rejected: address not allowed"
+        REJECTED_AUTH = "rejected_auth", "Rejected: token"
+        MALFORMED = "malformed", "Malformed"
+        UNKNOWN_TYPE = "unknown_type", "Unknown callback type"
+
+    class State(models.TextChoices):
+        # Accepted, not applied yet (or waiting for the message it is about).
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+        # Nothing to do: refused, malformed, a duplicate, or given up on.
+        SKIPPED = "skipped", "Skipped"
+
+    class CallbackType(models.TextChoices):
+        STATUS = "status", "Status"
+        MESSAGE = "message", "Message"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="callback_events")
+    received_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    remote_addr = models.GenericIPAddressField("caller address", null=True, blank=True)
+    body = models.TextField(blank=True)
+    body_size = models.PositiveIntegerField(default=0)
+    # Content-Type, User-Agent, X-Forwarded-For...; Authorization only as its scheme, never its value.
+    headers = models.JSONField(default=dict, blank=True)
+    # Free text: an unknown type is stored as Wappin sent it.
+    callback_type = models.CharField(max_length=50, blank=True)
+    wappin_message_id = models.CharField(max_length=64, blank=True, db_index=True)
+    status_value = models.CharField("status (Wappin's word)", max_length=50, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    # type + message id (+ status): a retry of the same callback has the same key.
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
+    result = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The message the callback is about (ours for a status; the customer's for a message).
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The chatbot's answer to a customer's message, so a second processing never answers twice.
+    reply = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="callback_state_received"),
+        ]
+
+    def __str__(self) -> str:
+        what = self.callback_type or "callback"
+        return f"#{self.pk} {what} {self.wappin_message_id} ({self.get_verdict_display()})"

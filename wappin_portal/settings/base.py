@@ -189,6 +189,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.messages_settle_unknown",
         "schedule": crontab(minute="*/5"),
     },
+    # Callbacks whose task was lost, and statuses that came before their message.
+    "callbacks-sweep": {
+        "task": "callbacks.tasks.callbacks_sweep",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 REST_FRAMEWORK = {

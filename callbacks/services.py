@@ -1,0 +1,490 @@
+"""What a Wappin callback does: received and stored first, then processed from the stored row.
+
+`callback_receive` is the endpoint's whole decision (who is calling, may they,
+is it readable, have we seen it), `callback_event_process` applies one stored
+callback through `CALLBACK_HANDLERS`, and `callbacks_apply_pending` is the hook
+the sending side calls once a message's Wappin id is known.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, CallbackEvent
+from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse
+from callbacks.selectors import callback_address_allowed, callback_token_check
+from messaging import services as messaging_services
+from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
+from projects.models import Integration, Project
+from wappin_portal.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+# Headers worth keeping with a callback. Authorization is kept only as its scheme.
+KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+# A status that waits for its message longer than this is about a message this
+# portal did not send (e.g. from Wappin's own dashboard): the sweep gives up on it.
+PENDING_MAX_AGE = timedelta(days=2)
+# The sweep leaves fresh rows to their task.
+SWEEP_GRACE = timedelta(minutes=1)
+
+OPT_OUT_WORDS = {"stop": "en", "berhenti": "id"}
+OPT_IN_WORDS = {"start": "en", "mulai": "id"}
+OPT_OUT_CONFIRMATION = {
+    "en": "You will no longer receive promotional messages from {business}. Reply START to subscribe again.",
+    "id": "Anda tidak akan menerima pesan promosi lagi dari {business}. Balas MULAI untuk berlangganan kembali.",
+}
+OPT_IN_CONFIRMATION = {
+    "en": "Welcome back! You will receive messages from {business} again. Reply STOP to unsubscribe.",
+    "id": "Selamat datang kembali! Anda akan menerima pesan dari {business} lagi. Balas BERHENTI untuk berhenti.",
+}
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """What the endpoint answers: Wappin stops retrying only on {"status": "000"}."""
+
+    http_status: int
+    body: dict = field(default_factory=dict)
+    event: CallbackEvent | None = None
+
+
+def _refusal(http_status: int, reason: str, event: CallbackEvent | None = None) -> CallbackAnswer:
+    return CallbackAnswer(http_status, {"status": str(http_status), "message": reason}, event)
+
+
+def _kept_headers(headers) -> dict:
+    kept = {name: headers[name][:500] for name in KEPT_HEADERS if headers.get(name)}
+    authorization = headers.get("Authorization", "")
+    if authorization:
+        kept["Authorization"] = authorization.strip().partition(" ")[0][:20] + " (value not stored)"
+    return kept
+
+
+def _body_text(body: bytes, *, limit: int) -> str:
+    return body[:limit].decode("utf-8", errors="replace")
+
+
+def callback_receive(
+    *,
+    key: str,
+    client_address: str,
+    headers,
+    body: bytes,
+    body_size: int | None = None,
+) -> CallbackAnswer:
+    """Decide on one POST to `/callbacks/wappin/<key>/` and store it; the checks run in order.
+
+    1. the key names an integration (404, nothing stored: anyone may probe URLs);
+    2. the caller's address is in the integration's callback allow-list, if any (403);
+    3. `Authorization: Bearer` is the integration's current or previous token (401);
+    4. the body fits (413) and is JSON of a known callback_type (400, kept for inspection).
+    An accepted callback is stored, then processed by a task once the row is committed;
+    a retry of one already stored (same type, message id and status) is answered the
+    same way and not applied again.
+    """
+    body_size = len(body) if body_size is None else body_size
+    integration = Integration.objects.select_related("project").filter(callback_key=key).first()
+    if integration is None:
+        logger.warning("callback refused: unknown callback key from %s", client_address)
+        return _refusal(404, "No integration has this callback URL.")
+
+    def store(verdict: str, reason: str = "", keep: int = CALLBACK_BODY_MAX_BYTES, **fields) -> CallbackEvent:
+        return CallbackEvent.objects.create(
+            integration=integration,
+            remote_addr=client_address or None,
+            body=_body_text(body, limit=keep),
+            body_size=body_size,
+            headers=_kept_headers(headers),
+            verdict=verdict,
+            reason=reason[:500],
+            state=fields.pop("state", CallbackEvent.State.SKIPPED),
+            **fields,
+        )
+
+    def refuse(http_status: int, verdict: str, reason: str, keep: int) -> CallbackAnswer:
+        event = store(verdict, reason, keep=keep)
+        logger.warning(
+            "callback #%s refused (%s) for integration %s from %s: %s",
+            event.pk, verdict, integration.pk, client_address, reason,
+        )
+        return _refusal(http_status, reason, event)
+
+    if not callback_address_allowed(integration=integration, address=client_address):
+        return refuse(
+            403, CallbackEvent.Verdict.REJECTED_IP,
+            f"The address {client_address} is not in this integration's callback allow-list.",
+            REJECTED_BODY_KEEP_BYTES,
+        )
+    token_problem = callback_token_check(
+        integration=integration, authorization=headers.get("Authorization", "")
+    )
+    if token_problem:
+        if not (integration.access_token or integration.previous_access_token) and integration.has_credentials:
+            # The first callback can come before the portal ever called Wappin. Fetch the
+            # token now: Wappin retries the callback 3 times, and a retry then gets in.
+            transaction.on_commit(partial(_enqueue_token_fetch, integration.pk))
+        return refuse(401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES)
+    if body_size > CALLBACK_BODY_MAX_BYTES:
+        return refuse(
+            413, CallbackEvent.Verdict.MALFORMED,
+            f"The body is {body_size} bytes; a callback is at most {CALLBACK_BODY_MAX_BYTES}.",
+            REJECTED_BODY_KEEP_BYTES,
+        )
+    try:
+        parsed = callback_parse(body)
+        _check_project(integration=integration, parsed=parsed)
+    except CallbackMalformed as exc:
+        return refuse(400, exc.code, exc.message, CALLBACK_BODY_MAX_BYTES)
+
+    fields = {
+        "callback_type": parsed.callback_type,
+        "wappin_message_id": parsed.message_id,
+        "status_value": parsed.status_value,
+        "occurred_at": parsed.occurred_at,
+    }
+    dedupe_key = f"{integration.pk}:{parsed.dedupe_key_part}"
+    try:
+        with transaction.atomic():
+            event = store(
+                CallbackEvent.Verdict.ACCEPTED, dedupe_key=dedupe_key, state=CallbackEvent.State.PENDING, **fields
+            )
+            transaction.on_commit(partial(_enqueue_processing, event.pk))
+    except IntegrityError:
+        first = CallbackEvent.objects.filter(dedupe_key=dedupe_key).only("pk").first()
+        reason = f"A retry of callback #{first.pk if first else '?'}: not applied again."
+        event = store(CallbackEvent.Verdict.DUPLICATE, reason, result=reason, **fields)
+        logger.info("callback #%s is a duplicate for integration %s", event.pk, integration.pk)
+        return CallbackAnswer(200, {"status": "000"}, event)
+    logger.info(
+        "callback #%s accepted: %s %s for integration %s",
+        event.pk, parsed.callback_type, parsed.message_id, integration.pk,
+    )
+    return CallbackAnswer(200, {"status": "000"}, event)
+
+
+def _check_project(*, integration: Integration, parsed: ParsedCallback) -> None:
+    expected = integration.project.wappin_project_id
+    if parsed.project_id and expected and parsed.project_id != expected:
+        raise CallbackMalformed(
+            f"The callback is for Wappin project {parsed.project_id[:32]}, "
+            f"but this URL belongs to project {expected}: check the callback URL in Wappin's dashboard."
+        )
+
+
+def _enqueue_token_fetch(integration_id: int) -> None:
+    from callbacks.tasks import integration_token_fetch
+
+    try:
+        integration_token_fetch.delay(integration_id)
+    except Exception:
+        logger.exception("could not enqueue the token fetch of integration %s", integration_id)
+
+
+def integration_token_fetch_for_callbacks(*, integration_id: int) -> bool:
+    """Fetch the integration's token if it still has none; True when it has one afterwards."""
+    from messaging.wappin import WappinClient
+
+    integration = Integration.objects.select_related("project").get(pk=integration_id)
+    if integration.access_token:
+        return True
+    WappinClient(integration).token_get()
+    integration.refresh_from_db(fields=["access_token"])
+    return bool(integration.access_token)
+
+
+def _enqueue_processing(event_id: int) -> None:
+    from callbacks.tasks import callback_process
+
+    try:
+        callback_process.delay(event_id)
+    except Exception:
+        # The row is stored and stays pending: the sweep processes it later.
+        logger.exception("could not enqueue callback #%s; the sweep will process it", event_id)
+
+
+# --- processing -------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    state: str
+    result: str
+    message: Message | None = None
+    reply: Message | None = None
+
+
+def callback_event_process(*, event_id: int) -> CallbackEvent:
+    """Apply one stored, accepted callback (again, if asked: every step is idempotent)."""
+    with transaction.atomic():
+        event = (
+            CallbackEvent.objects.select_for_update()
+            .select_related("integration__project", "reply")
+            .get(pk=event_id)
+        )
+        if event.verdict != CallbackEvent.Verdict.ACCEPTED:
+            return event
+        event.attempts += 1
+        try:
+            parsed = callback_parse(event.body)
+            outcome = CALLBACK_HANDLERS[parsed.callback_type](event=event, parsed=parsed)
+        except ApplicationError as exc:
+            outcome = Outcome(CallbackEvent.State.FAILED, exc.message)
+        event.state = outcome.state
+        event.result = outcome.result
+        event.message = outcome.message or event.message
+        event.reply = outcome.reply or event.reply
+        if outcome.state != CallbackEvent.State.PENDING:
+            event.processed_at = timezone.now()
+        event.save(update_fields=["state", "result", "message", "reply", "attempts", "processed_at"])
+    log = logger.warning if event.state == CallbackEvent.State.FAILED else logger.info
+    log("callback #%s %s: %s", event.pk, event.state, event.result)
+    return event
+
+
+def callback_event_fail(*, event_id: int, reason: str) -> None:
+    """The last word of a task that could not process a callback."""
+    CallbackEvent.objects.filter(pk=event_id).exclude(state=CallbackEvent.State.PROCESSED).update(
+        state=CallbackEvent.State.FAILED, result=reason[:2000], processed_at=timezone.now()
+    )
+
+
+def _status_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
+    project = event.integration.project
+    message = (
+        Message.objects.filter(
+            project=project, direction=Message.Direction.OUTGOING, wappin_message_id=parsed.message_id
+        )
+        .order_by("id")
+        .first()
+    )
+    if message is None:
+        return Outcome(
+            CallbackEvent.State.PENDING,
+            f"Waiting for message {parsed.message_id}: kept until its send answer is stored.",
+        )
+    word = parsed.status_value
+    ours = messaging_services.WAPPIN_STATUS_MAP.get(word)
+    if ours is None:
+        # Recorded on the timeline as Wappin's word, never one that could pass for one of ours.
+        status = (word if word not in Message.Status.values else f"wappin:{word}")[:20]
+        detail = f"Wappin status '{word}' is unknown to the portal: kept, not applied."
+    else:
+        status, detail = ours, ""
+    if ours == Message.Status.FAILED:
+        detail = f"WhatsApp reported the message {word} (status callback)."
+    message, moved = messaging_services.message_status_record(
+        message_id=message.pk,
+        status=status,
+        source=MessageStatusEvent.Source.CALLBACK,
+        occurred_at=parsed.occurred_at or event.received_at,
+        detail=detail,
+    )
+    if ours is None:
+        result = f"Unknown status '{word}' recorded on message #{message.pk}'s timeline, not applied."
+    elif moved:
+        result = f"Message #{message.pk} is now {message.status}."
+    else:
+        result = f"'{word}' recorded on message #{message.pk}; its status stays {message.status}."
+    return Outcome(CallbackEvent.State.PROCESSED, result, message=message)
+
+
+def _message_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
+    project = event.integration.project
+    occurred_at = min(parsed.occurred_at or event.received_at, event.received_at)
+    incoming = (
+        Message.objects.select_related("contact")
+        .filter(project=project, direction=Message.Direction.INCOMING, wappin_message_id=parsed.message_id)
+        .first()
+    )
+    if incoming is None:
+        contact = messaging_services.contact_get_or_create(project=project, phone_number=parsed.sender_number)
+        incoming = Message.objects.create(
+            project=project,
+            integration=event.integration,
+            contact=contact,
+            direction=Message.Direction.INCOMING,
+            kind=Message.Kind.TEXT,
+            status=Message.Status.RECEIVED,
+            phone_number=contact.phone_number,
+            text=parsed.message_content,
+            wappin_message_id=parsed.message_id,
+            source=Message.Source.CUSTOMER,
+            created_at=occurred_at,
+        )
+        MessageStatusEvent.objects.create(
+            message=incoming,
+            status=Message.Status.RECEIVED,
+            source=MessageStatusEvent.Source.CALLBACK,
+            occurred_at=occurred_at,
+            applied=True,
+        )
+        # Opens (or extends) WhatsApp's 24-hour window; never moves it backwards.
+        Contact.objects.filter(pk=contact.pk).filter(
+            Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=occurred_at)
+        ).update(last_inbound_at=occurred_at)
+    contact = Contact.objects.get(pk=incoming.contact_id)
+    if event.reply_id:
+        return Outcome(CallbackEvent.State.PROCESSED, "Stored; already answered.", message=incoming)
+    decision = chatbot_answer(project=project, contact=contact, text=parsed.message_content, received_at=occurred_at)
+    return Outcome(CallbackEvent.State.PROCESSED, decision.result, message=incoming, reply=decision.reply)
+
+
+CALLBACK_HANDLERS: dict[str, Callable[..., Outcome]] = {
+    CallbackEvent.CallbackType.STATUS: _status_handle,
+    CallbackEvent.CallbackType.MESSAGE: _message_handle,
+}
+
+
+# --- the chatbot ------------------------------------------------------------------------
+
+
+@dataclass
+class ChatbotDecision:
+    result: str
+    reply: Message | None = None
+
+
+def _fold(text: str) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def _send_text(*, project: Project, contact: Contact, text: str) -> Message:
+    return messaging_services.message_send_text(
+        project=project, phone_number=contact.phone_number, text=text, source=Message.Source.CHATBOT
+    )
+
+
+def chatbot_answer(*, project: Project, contact: Contact, text: str, received_at: datetime) -> ChatbotDecision:
+    """Answer a customer's message: opt-out words first, then a person, a keyword or the default.
+
+    Each reply goes through the messaging services as a normal outgoing message.
+    """
+    # Imported here until templates_app.selectors lands on main; move it to the top then.
+    from templates_app.selectors import keyword_match
+
+    business = project.business_name or project.name
+    word = _fold(text)
+    if word in OPT_OUT_WORDS:
+        if contact.is_opted_out:
+            return ChatbotDecision("Opt-out word again: already opted out, not confirmed twice.")
+        Contact.objects.filter(pk=contact.pk).update(opted_out_at=timezone.now())
+        reply = _send_text(
+            project=project, contact=contact, text=OPT_OUT_CONFIRMATION[OPT_OUT_WORDS[word]].format(business=business)
+        )
+        return ChatbotDecision("Opted the contact out of marketing; confirmation sent.", reply)
+    # START from a contact who never stopped is an ordinary message (a keyword, or the default).
+    if word in OPT_IN_WORDS and contact.is_opted_out:
+        Contact.objects.filter(pk=contact.pk).update(opted_out_at=None)
+        reply = _send_text(
+            project=project, contact=contact, text=OPT_IN_CONFIRMATION[OPT_IN_WORDS[word]].format(business=business)
+        )
+        return ChatbotDecision("Opted the contact back in; confirmation sent.", reply)
+
+    if contact.handed_over_at is not None:
+        return ChatbotDecision("Handed over to a person: the chatbot stays silent.")
+    if timezone.now() - received_at >= CUSTOMER_SERVICE_WINDOW:
+        return ChatbotDecision("Older than WhatsApp's 24-hour window: no automatic answer.")
+
+    keyword = keyword_match(project=project, text=text)
+    if keyword is not None:
+        reply = None
+        if keyword.scenario == keyword.Scenario.CHAT_PANEL:
+            Contact.objects.filter(pk=contact.pk).update(handed_over_at=timezone.now())
+            reply = _keyword_reply(project=project, contact=contact, keyword=keyword)
+            sent = "with its response" if reply else "no response set"
+            return ChatbotDecision(f"Keyword '{keyword.keyword}' handed the chat to a person ({sent}).", reply)
+        reply = _keyword_reply(project=project, contact=contact, keyword=keyword)
+        if reply is None:
+            return ChatbotDecision(f"Keyword '{keyword.keyword}' matched but has no response to send.")
+        return ChatbotDecision(f"Keyword '{keyword.keyword}' answered.", reply)
+
+    if project.default_chatbot_message.strip():
+        reply = _send_text(project=project, contact=contact, text=project.default_chatbot_message)
+        return ChatbotDecision("No keyword matched: default chatbot message sent.", reply)
+    return ChatbotDecision("No keyword matched and the project has no default chatbot message.")
+
+
+def _keyword_reply(*, project: Project, contact: Contact, keyword) -> Message | None:
+    if keyword.response_type == keyword.ResponseType.TEXT or not keyword.response_media:
+        if not keyword.response_text.strip():
+            return None
+        return _send_text(project=project, contact=contact, text=keyword.response_text)
+    return messaging_services.message_send_media(
+        project=project,
+        phone_number=contact.phone_number,
+        media_type=keyword.response_type,
+        media=keyword.response_media,
+        caption=keyword.caption,
+        source=Message.Source.CHATBOT,
+    )
+
+
+def chat_hand_back(*, contact: Contact) -> Contact:
+    """A person is done: the chatbot answers this contact again."""
+    Contact.objects.filter(pk=contact.pk).update(handed_over_at=None)
+    contact.refresh_from_db()
+    return contact
+
+
+# --- statuses that came before their message --------------------------------------------
+
+
+def callbacks_apply_pending(*, project: Project, wappin_message_id: str) -> int:
+    """Apply the status callbacks that arrived before we knew this Wappin message id.
+
+    The sending side calls this right after it stores a message's `wappin_message_id`
+    (the periodic sweep catches whatever slips between the two). Returns how many applied.
+    """
+    if not wappin_message_id:
+        return 0
+    events = list(
+        CallbackEvent.objects.filter(
+            integration__project=project,
+            wappin_message_id=wappin_message_id,
+            callback_type=CallbackEvent.CallbackType.STATUS,
+            verdict=CallbackEvent.Verdict.ACCEPTED,
+            state=CallbackEvent.State.PENDING,
+        )
+    )
+    rank = {word: Message.STATUS_RANK.get(ours, 9) for word, ours in messaging_services.WAPPIN_STATUS_MAP.items()}
+    events.sort(key=lambda e: (e.occurred_at or e.received_at, rank.get(e.status_value, 9), e.pk))
+    applied = 0
+    for event in events:
+        if callback_event_process(event_id=event.pk).state == CallbackEvent.State.PROCESSED:
+            applied += 1
+    return applied
+
+
+def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Process what is still pending (a lost task, a status still waiting); give up on the old."""
+    now = now or timezone.now()
+    stale = CallbackEvent.objects.filter(
+        verdict=CallbackEvent.Verdict.ACCEPTED,
+        state=CallbackEvent.State.PENDING,
+        received_at__lt=now - PENDING_MAX_AGE,
+    ).update(
+        state=CallbackEvent.State.SKIPPED,
+        processed_at=now,
+        result="Gave up: no message with this Wappin id was sent from this portal.",
+    )
+    retried = 0
+    pending = CallbackEvent.objects.filter(
+        verdict=CallbackEvent.Verdict.ACCEPTED,
+        state=CallbackEvent.State.PENDING,
+        received_at__lt=now - SWEEP_GRACE,
+    ).order_by("received_at", "id").values_list("pk", flat=True)
+    for event_id in list(pending[:500]):
+        callback_event_process(event_id=event_id)
+        retried += 1
+    return {"retried": retried, "given_up": stale}
+

@@ -1,0 +1,457 @@
+"""REST API for templates and chatbot keywords. Thin: parse, call a service or selector, shape the answer."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.models import ApiKey, Project
+from templates_app import services
+from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
+from templates_app.selectors import template_language_resolve, template_preview
+from wappin_portal.api import error_responses
+from wappin_portal.errors import NotFound
+
+# --- Serializers --------------------------------------------------------------------------------
+
+
+class ButtonSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["url", "quick_reply"])
+    text = serializers.CharField()
+    url = serializers.CharField(required=False, help_text="URL buttons: http(s), may end in {{1}}.")
+    payload = serializers.CharField(required=False, help_text="Quick replies: sent back when tapped.")
+
+
+class TemplateLanguageSerializer(serializers.ModelSerializer):
+    buttons = ButtonSerializer(many=True, required=False)
+
+    class Meta:
+        model = TemplateLanguage
+        fields = [
+            "language_code", "position", "header_type", "header_text", "body", "footer", "buttons",
+            "body_param_count", "header_has_param", "header_is_media", "url_button_has_param", "quick_reply_count",
+        ]
+        read_only_fields = [
+            "position", "body_param_count", "header_has_param", "header_is_media",
+            "url_button_has_param", "quick_reply_count",
+        ]
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    languages = TemplateLanguageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Template
+        fields = ["id", "name", "message_type", "status", "rejection_reason", "languages", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class LanguageInputSerializer(serializers.Serializer):
+    """Only shapes; the rules (lengths, placeholders, buttons) are the service's."""
+
+    language_code = serializers.CharField(allow_blank=True)
+    header_type = serializers.CharField(required=False, default="none")
+    header_text = serializers.CharField(required=False, allow_blank=True, default="")
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    footer = serializers.CharField(required=False, allow_blank=True, default="")
+    buttons = serializers.ListField(child=serializers.DictField(), required=False, default=list)
+
+
+class TemplateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True)
+    message_type = serializers.CharField(required=False, default=Template.MessageType.UTILITY)
+    languages = LanguageInputSerializer(many=True, help_text="In order: the first is the default language.")
+
+
+class TemplatePreviewInputSerializer(serializers.Serializer):
+    language_code = serializers.CharField(required=False, allow_blank=True, default="")
+    params = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    header_param = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+    button_url = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+
+
+class PreviewSerializer(serializers.Serializer):
+    template = serializers.CharField()
+    language_code = serializers.CharField()
+    header = serializers.DictField(allow_null=True)
+    body = serializers.CharField()
+    footer = serializers.CharField()
+    buttons = serializers.ListField(child=serializers.DictField())
+    param_count = serializers.IntegerField()
+    header_has_param = serializers.BooleanField()
+
+
+class ChatbotKeywordSerializer(serializers.ModelSerializer):
+    response_media = serializers.FileField(read_only=True, use_url=True)
+
+    class Meta:
+        model = ChatbotKeyword
+        fields = [
+            "id", "keyword", "normalized_keyword", "template_name", "scenario", "response_type",
+            "response_text", "response_media", "caption", "is_active", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ChatbotKeywordInputSerializer(serializers.Serializer):
+    keyword = serializers.CharField(allow_blank=True)
+    template_name = serializers.CharField(allow_blank=True)
+    scenario = serializers.CharField(required=False, default=ChatbotKeyword.Scenario.NORMAL)
+    response_type = serializers.CharField(required=False, default=ChatbotKeyword.ResponseType.TEXT)
+    response_text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    response_media = serializers.FileField(
+        required=False, help_text="image/document/audio responses: the file (multipart/form-data)."
+    )
+    caption = serializers.CharField(required=False, allow_blank=True, default="")
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+# --- Helpers -----------------------------------------------------------------------------------
+
+
+def _who(request) -> dict:
+    """The actor of a write: a session user, or the API key (which is not a user)."""
+    if isinstance(request.auth, ApiKey):
+        return {"actor": None, "api_key": request.auth}
+    return {"actor": request.user, "api_key": None}
+
+
+def _templates(project: Project) -> QuerySet[Template]:
+    return Template.objects.filter(project=project).prefetch_related("languages").order_by("name", "id")
+
+
+def _one(queryset: QuerySet, pk: int, *, what: str, code: str):
+    """The row of the caller's project, or our NotFound (the one error shape; no Http404)."""
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"No {what} {pk} in this project.", code=code)
+    return row
+
+
+def _languages(data: list[dict]) -> list[dict]:
+    return [dict(language) for language in data]
+
+
+TEMPLATE_EXAMPLE = {
+    "name": "order_shipped",
+    "message_type": "utility",
+    "languages": [
+        {
+            "language_code": "id",
+            "header_type": "text",
+            "header_text": "Pesanan {{1}}",
+            "body": "Halo {{1}}, pesanan {{2}} sudah dikirim dan tiba {{3}}.",
+            "footer": "Demo Shop",
+            "buttons": [
+                {"type": "url", "text": "Lacak", "url": "https://shop.example/track/{{1}}"},
+                {"type": "quick_reply", "text": "Terima kasih", "payload": "thanks"},
+            ],
+        }
+    ],
+}
+PROJECT_PARAMETER = OpenApiParameter(
+    "project", OpenApiTypes.INT, description="Session users with several projects: the project id. API keys: not needed."
+)
+
+
+# --- Templates ----------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List templates",
+        parameters=[
+            PROJECT_PARAMETER,
+            OpenApiParameter("status", OpenApiTypes.STR, enum=Template.Status.values),
+            OpenApiParameter("name", OpenApiTypes.STR, description="Part of the name."),
+        ],
+        responses={200: TemplateSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+    ),
+    post=extend_schema(
+        summary="Create a template (a draft)",
+        request=TemplateInputSerializer,
+        responses={201: TemplateSerializer, **error_responses(400, 401, 403, 404, 429)},
+        examples=[OpenApiExample("A shipping notice", value=TEMPLATE_EXAMPLE, request_only=True)],
+    ),
+)
+class TemplateListApi(APIView):
+    permission_classes = [IsProjectMember]
+
+    def get(self, request):
+        project = project_from_request(request)
+        templates = _templates(project)
+        wanted_status = request.query_params.get("status")
+        if wanted_status:
+            templates = templates.filter(status=wanted_status)
+        if request.query_params.get("name"):
+            templates = templates.filter(name__icontains=request.query_params["name"])
+        return Response(TemplateSerializer(templates, many=True).data)
+
+    def post(self, request):
+        project = project_from_request(request, roles=WRITE_ROLES)
+        payload = TemplateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        template = services.template_create(
+            project=project,
+            name=data["name"],
+            message_type=data["message_type"],
+            languages=_languages(data["languages"]),
+            **_who(request),
+        )
+        return Response(TemplateSerializer(_templates(project).get(pk=template.pk)).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get a template", parameters=[PROJECT_PARAMETER],
+        responses={200: TemplateSerializer, **error_responses(401, 403, 404, 429)},
+    ),
+    put=extend_schema(
+        summary="Replace a draft or rejected template",
+        description="Refused with 409 `template_locked` once the template is on process, approved or inactive.",
+        request=TemplateInputSerializer,
+        responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        examples=[OpenApiExample("Fix a rejected template", value=TEMPLATE_EXAMPLE, request_only=True)],
+    ),
+    patch=extend_schema(
+        summary="Change parts of a draft or rejected template",
+        description="`languages`, when given, replaces them all. 409 `template_locked` once on process.",
+        request=TemplateInputSerializer(partial=True),
+        responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        examples=[OpenApiExample("Change the message type", value={"message_type": "marketing"}, request_only=True)],
+    ),
+    delete=extend_schema(
+        summary="Delete a draft",
+        description="Only a draft; 409 `template_not_draft` otherwise (deactivate an approved one instead).",
+        responses={204: None, **error_responses(401, 403, 404, 409, 429)},
+    ),
+)
+class TemplateDetailApi(APIView):
+    permission_classes = [IsProjectMember]
+
+    def _template(self, request, pk: int, *, write: bool = False) -> Template:
+        project = project_from_request(request, roles=WRITE_ROLES if write else None)
+        return _one(_templates(project), pk, what="template", code="template_not_found")
+
+    def get(self, request, pk: int):
+        return Response(TemplateSerializer(self._template(request, pk)).data)
+
+    def _update(self, request, pk: int, *, partial: bool):
+        template = self._template(request, pk, write=True)
+        payload = TemplateInputSerializer(data=request.data, partial=partial)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        services.template_update(
+            template=template,
+            name=data.get("name"),
+            message_type=data.get("message_type") if (not partial or "message_type" in request.data) else None,
+            languages=_languages(data["languages"]) if "languages" in data else None,
+            **_who(request),
+        )
+        return Response(TemplateSerializer(_templates(template.project).get(pk=template.pk)).data)
+
+    def put(self, request, pk: int):
+        return self._update(request, pk, partial=False)
+
+    def patch(self, request, pk: int):
+        return self._update(request, pk, partial=True)
+
+    def delete(self, request, pk: int):
+        services.template_delete(template=self._template(request, pk, write=True), **_who(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    summary="Request approval",
+    description="A draft or rejected template goes on process and is locked (no edits) until WhatsApp decides.",
+    request=None,
+    parameters=[PROJECT_PARAMETER],
+    responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+)
+class TemplateRequestApprovalApi(APIView):
+    permission_classes = [IsProjectMember]
+
+    def post(self, request, pk: int):
+        project = project_from_request(request, roles=WRITE_ROLES)
+        template = _one(_templates(project), pk, what="template", code="template_not_found")
+        services.template_request_approval(template=template, **_who(request))
+        return Response(TemplateSerializer(_templates(project).get(pk=pk)).data)
+
+
+@extend_schema(
+    summary="Preview a template",
+    description=(
+        "The message as a customer would see it. `language_code` empty: the template's first language. "
+        "Params not given show as `[sample n]`."
+    ),
+    request=TemplatePreviewInputSerializer,
+    parameters=[PROJECT_PARAMETER],
+    responses={200: PreviewSerializer, **error_responses(400, 401, 403, 404, 429)},
+    examples=[
+        OpenApiExample(
+            "Params for a shipping notice",
+            value={"language_code": "id", "params": {"1": "Budi", "2": "INV-7"}, "header_param": "INV-7"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "The rendered message",
+            value={
+                "template": "order_shipped", "language_code": "id",
+                "header": {"type": "text", "text": "Pesanan INV-7"},
+                "body": "Halo Budi, pesanan INV-7 sudah dikirim dan tiba [sample 3].",
+                "footer": "Demo Shop",
+                "buttons": [{"type": "url", "text": "Lacak", "url": "https://shop.example/track/[sample 1]"}],
+                "param_count": 3, "header_has_param": True,
+            },
+            response_only=True,
+        ),
+    ],
+)
+class TemplatePreviewApi(APIView):
+    permission_classes = [IsProjectMember]
+
+    def post(self, request, pk: int):
+        project = project_from_request(request)
+        template = _one(_templates(project), pk, what="template", code="template_not_found")
+        payload = TemplatePreviewInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        language = template_language_resolve(
+            project=project, template_name=template.name, language_code=data["language_code"], require_approved=False
+        )
+        return Response(
+            template_preview(
+                language=language,
+                params=data["params"],
+                header_param=data["header_param"],
+                button_url=data["button_url"],
+            )
+        )
+
+
+# --- Chatbot keywords ---------------------------------------------------------------------------
+
+KEYWORD_EXAMPLE = {
+    "keyword": "PROMO",
+    "template_name": "promo_reply",
+    "scenario": "normal",
+    "response_type": "text",
+    "response_text": "Promo hari ini: diskon 20% untuk semua sepatu!",
+}
+KEYWORD_PARSERS = [JSONParser, MultiPartParser, FormParser]
+
+
+def _keywords(project: Project) -> QuerySet[ChatbotKeyword]:
+    return ChatbotKeyword.objects.filter(project=project).order_by("normalized_keyword", "id")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List chatbot keywords",
+        parameters=[PROJECT_PARAMETER],
+        responses={200: ChatbotKeywordSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+    ),
+    post=extend_schema(
+        summary="Create a chatbot keyword",
+        description=(
+            "JSON for text responses; multipart/form-data with `response_media` for image, document or audio. "
+            "A keyword matches the whole message or its first word, case- and space-insensitively; "
+            "two keywords of a project may not match the same message."
+        ),
+        request={"application/json": ChatbotKeywordInputSerializer, "multipart/form-data": ChatbotKeywordInputSerializer},
+        responses={201: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        examples=[OpenApiExample("A text answer", value=KEYWORD_EXAMPLE, request_only=True)],
+    ),
+)
+class ChatbotKeywordListApi(APIView):
+    permission_classes = [IsProjectMember]
+    parser_classes = KEYWORD_PARSERS
+
+    def get(self, request):
+        project = project_from_request(request)
+        return Response(ChatbotKeywordSerializer(_keywords(project), many=True, context={"request": request}).data)
+
+    def post(self, request):
+        project = project_from_request(request, roles=WRITE_ROLES)
+        payload = ChatbotKeywordInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        keyword = services.keyword_create(
+            project=project, response_media=data.pop("response_media", None), **data, **_who(request)
+        )
+        return Response(
+            ChatbotKeywordSerializer(keyword, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get a chatbot keyword", parameters=[PROJECT_PARAMETER],
+        responses={200: ChatbotKeywordSerializer, **error_responses(401, 403, 404, 429)},
+    ),
+    put=extend_schema(
+        summary="Replace a chatbot keyword",
+        request={"application/json": ChatbotKeywordInputSerializer, "multipart/form-data": ChatbotKeywordInputSerializer},
+        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        examples=[OpenApiExample("A text answer", value=KEYWORD_EXAMPLE, request_only=True)],
+    ),
+    patch=extend_schema(
+        summary="Change parts of a chatbot keyword",
+        description="A new `response_media` replaces the stored file; without it the stored file is kept.",
+        request={
+            "application/json": ChatbotKeywordInputSerializer(partial=True),
+            "multipart/form-data": ChatbotKeywordInputSerializer(partial=True),
+        },
+        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        examples=[OpenApiExample("Switch it off", value={"is_active": False}, request_only=True)],
+    ),
+    delete=extend_schema(
+        summary="Delete a chatbot keyword", parameters=[PROJECT_PARAMETER],
+        responses={204: None, **error_responses(401, 403, 404, 429)},
+    ),
+)
+class ChatbotKeywordDetailApi(APIView):
+    permission_classes = [IsProjectMember]
+    parser_classes = KEYWORD_PARSERS
+
+    def _keyword(self, request, pk: int, *, write: bool = False) -> ChatbotKeyword:
+        project = project_from_request(request, roles=WRITE_ROLES if write else None)
+        return _one(_keywords(project), pk, what="chatbot keyword", code="keyword_not_found")
+
+    def get(self, request, pk: int):
+        return Response(ChatbotKeywordSerializer(self._keyword(request, pk), context={"request": request}).data)
+
+    def _update(self, request, pk: int, *, partial: bool):
+        keyword = self._keyword(request, pk, write=True)
+        payload = ChatbotKeywordInputSerializer(data=request.data, partial=partial)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        if partial:
+            # Defaults fill absent fields even when partial; keep only what was sent.
+            data = {name: value for name, value in data.items() if name in request.data}
+        media = data.pop("response_media", None)
+        keyword = services.keyword_update(chatbot_keyword=keyword, response_media=media, **data, **_who(request))
+        return Response(ChatbotKeywordSerializer(keyword, context={"request": request}).data)
+
+    def put(self, request, pk: int):
+        return self._update(request, pk, partial=False)
+
+    def patch(self, request, pk: int):
+        return self._update(request, pk, partial=True)
+
+    def delete(self, request, pk: int):
+        services.keyword_delete(chatbot_keyword=self._keyword(request, pk, write=True), **_who(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

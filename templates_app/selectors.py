@@ -1,0 +1,241 @@
+"""Reads on templates and chatbot keywords: what sending and the chatbot ask of this app."""
+
+from __future__ import annotations
+
+from projects.models import Project
+from templates_app.models import PLACEHOLDER_RE, ChatbotKeyword, Template, TemplateLanguage
+from wappin_portal.errors import Conflict, NotFound, ValidationFailed
+
+
+def template_language_resolve(
+    *, project: Project, template_name: str, language_code: str = "", require_approved: bool = True
+) -> TemplateLanguage:
+    """The content a send uses: the template's language `language_code`, or its first one.
+
+    Wappin's rule ("language code, if it's empty use the first key of the
+    template") lives here and nowhere else. A template must be approved to be
+    sent; Wappin answers 404 "not found or inactive" otherwise, we say why.
+    `require_approved=False` is for previews, which any draft may have.
+    """
+    name = (template_name or "").strip()
+    template = Template.objects.filter(project=project, name=name).first()
+    if template is None:
+        raise NotFound(
+            f"{project.name} has no template named '{name}'.", code="template_not_found", field="type"
+        )
+    languages = template.languages.all()  # ordered by position: the first is the default
+    code = (language_code or "").strip()
+    language = languages.filter(language_code=code).first() if code else languages.first()
+    if language is None:
+        available = ", ".join(languages.values_list("language_code", flat=True)) or "none"
+        raise NotFound(
+            f"Template '{name}' has no language '{code}' (it has: {available})."
+            if code
+            else f"Template '{name}' has no content in any language yet.",
+            code="template_not_found",
+            field="type",
+        )
+    if require_approved and template.status != Template.Status.APPROVED:
+        raise Conflict(
+            f"Template '{name}' is {template.get_status_display().lower()}, not approved: it cannot be sent yet.",
+            code="template_not_approved",
+            field="type",
+        )
+    return language
+
+
+def _numbered_keys(count: int) -> list[str]:
+    return [str(number) for number in range(1, count + 1)]
+
+
+def template_send_params_check(
+    *,
+    language: TemplateLanguage,
+    params: dict,
+    header_param: str | None,
+    button_url: str | None,
+    reply_payloads: dict | None,
+    has_media: bool,
+) -> None:
+    """Refuse, before any call to Wappin, a send whose parts do not fit the template.
+
+    Checks, each reported on its own field: `params` carries exactly the keys
+    "1".."n" of the body's `{{n}}`, none empty (Wappin: "Message param count do
+    not match"); `header_param` is given where, and only where, the header text
+    has `{{1}}`; `media` is given where, and only where, the header is an image
+    or a document (its file type and size are `templates_app.media.media_check`'s
+    job); `button_url` where the URL button ends in a variable, and nowhere
+    else; `reply_payloads` keyed "1".."k" for no more than the template's k
+    quick-reply buttons.
+    """
+    errors: dict[str, list[str]] = {}
+    codes: list[str] = []
+
+    def add(field: str, message: str, code: str) -> None:
+        errors.setdefault(field, []).append(message)
+        codes.append(code)
+
+    expected = language.body_param_count
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        add("params", 'Params must be an object such as {"1": "Budi"}.', "param_count_mismatch")
+    else:
+        given = {str(key).strip(): value for key, value in params.items()}
+        wanted = _numbered_keys(expected)
+        if sorted(given, key=lambda k: (len(k), k)) != wanted:
+            shown = ", ".join(f'"{key}"' for key in wanted) or "none"
+            add(
+                "params",
+                f"Template '{language.template.name}' [{language.language_code}] takes {expected} "
+                f"param{'s' if expected != 1 else ''} ({shown}); {len(given)} given"
+                + (f" ({', '.join(repr(k) for k in given)})." if given else "."),
+                "param_count_mismatch",
+            )
+        else:
+            empty = [key for key in wanted if given[key] is None or not str(given[key]).strip()]
+            if empty:
+                add("params", f"Param {', '.join(empty)} is empty: give every param a value.", "param_empty")
+
+    header_given = header_param is not None and str(header_param).strip() != ""
+    if language.header_has_param and not header_given:
+        add("header_param", "This template's header has a variable {{1}}: give its value.", "header_param_missing")
+    elif header_given and not language.header_has_param:
+        add("header_param", "This template's header has no variable: leave the header param out.", "header_param_unexpected")
+
+    if language.header_is_media and not has_media:
+        add(
+            "media",
+            f"This template's header is {language.get_header_type_display().lower()}: attach the file.",
+            "media_missing",
+        )
+    elif has_media and not language.header_is_media:
+        add("media", "This template's header is not media: send it without a file.", "media_unexpected")
+
+    url_given = button_url is not None and str(button_url).strip() != ""
+    if language.url_button_has_param and not url_given:
+        add("button_url", "This template's URL button ends in a variable: give its value.", "button_url_missing")
+    elif url_given and not language.url_button_has_param:
+        add("button_url", "This template has no URL button with a variable: leave the button URL out.", "button_url_unexpected")
+
+    if reply_payloads:
+        limit = language.quick_reply_count
+        if not isinstance(reply_payloads, dict):
+            add("reply_payloads", 'Reply payloads must be an object such as {"1": "yes"}.', "reply_payloads_invalid")
+        elif len(reply_payloads) > limit:
+            add(
+                "reply_payloads",
+                f"This template has {limit} quick-reply button{'s' if limit != 1 else ''}; "
+                f"{len(reply_payloads)} payloads given.",
+                "reply_payloads_invalid",
+            )
+        else:
+            allowed = set(_numbered_keys(limit))
+            wrong = [str(key) for key in reply_payloads if str(key).strip() not in allowed]
+            empty = [str(key) for key, value in reply_payloads.items() if value is None or not str(value).strip()]
+            if wrong:
+                add(
+                    "reply_payloads",
+                    f"Reply payload keys are the quick-reply buttons' numbers (1..{limit}); "
+                    f"{', '.join(wrong)} is not one.",
+                    "reply_payloads_invalid",
+                )
+            elif empty:
+                add("reply_payloads", f"Reply payload {', '.join(empty)} is empty.", "reply_payloads_invalid")
+
+    if errors:
+        first_messages = next(iter(errors.values()))
+        raise ValidationFailed(
+            first_messages[0],
+            fields=errors,
+            code=codes[0] if len(set(codes)) == 1 else "template_params_invalid",
+        )
+
+
+# --- Chatbot keywords ------------------------------------------------------------
+
+# Characters a customer puts around a word without meaning anything by them:
+# sentence punctuation, quotes and WhatsApp's own formatting marks (*bold*, _italic_, ~strike~).
+KEYWORD_TRIM = " \t\r\n.,!?;:'\"*_~()[]"
+
+
+def keyword_normalize(text: str) -> str:
+    """The form in which keywords are stored and messages compared: the one place it is made.
+
+    Case-insensitive (casefold), spaces folded to one and trimmed, and the
+    punctuation or formatting a customer types around a word dropped
+    ("Promo!", "*PROMO*" and "  promo " are all "promo").
+    """
+    words = [word.strip(KEYWORD_TRIM) for word in (text or "").casefold().split()]
+    return " ".join(word for word in words if word)
+
+
+def keyword_match(*, project: Project, text: str) -> ChatbotKeyword | None:
+    """The active keyword a customer's message triggers, or None (the default message then).
+
+    The rule, chosen for people typing on a phone: the message matches a
+    keyword when, normalised (`keyword_normalize`), the whole message is the
+    keyword ("halo wappin") or its first word is ("promo please" -> "promo").
+    The whole-message match wins. Keyword creation keeps two keywords of a
+    project from ever matching the same text, so at most one answers.
+    """
+    normalized = keyword_normalize(text)
+    if not normalized:
+        return None
+    first_word = normalized.split(" ", 1)[0]
+    candidates = {
+        keyword.normalized_keyword: keyword
+        for keyword in ChatbotKeyword.objects.filter(
+            project=project, is_active=True, normalized_keyword__in={normalized, first_word}
+        )
+    }
+    return candidates.get(normalized) or candidates.get(first_word)
+
+
+# --- Preview ----------------------------------------------------------------------
+
+
+def _sample(number: int) -> str:
+    return f"[sample {number}]"
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER_RE.sub(lambda match: values.get(match.group(1)) or _sample(int(match.group(1))), text or "")
+
+
+def template_preview(
+    *,
+    language: TemplateLanguage,
+    params: dict | None = None,
+    header_param: str | None = None,
+    button_url: str | None = None,
+) -> dict:
+    """The message as a customer would see it: header, body, footer and buttons.
+
+    Given params fill their `{{n}}`; a missing one shows as "[sample n]", so a
+    template can be previewed before anyone has values for it.
+    """
+    values = {str(key).strip(): str(value) for key, value in (params or {}).items() if value not in (None, "")}
+    header: dict | None = None
+    if language.header_type == TemplateLanguage.HeaderType.TEXT:
+        header = {"type": "text", "text": _fill(language.header_text, {"1": header_param} if header_param else {})}
+    elif language.header_is_media:
+        header = {"type": language.header_type, "text": ""}
+    buttons = []
+    for button in language.buttons:
+        shown = {"type": button.get("type"), "text": button.get("text", "")}
+        if button.get("type") == "url":
+            shown["url"] = _fill(button.get("url", ""), {"1": button_url} if button_url else {})
+        else:
+            shown["payload"] = button.get("payload", "")
+        buttons.append(shown)
+    return {
+        "template": language.template.name,
+        "language_code": language.language_code,
+        "header": header,
+        "body": _fill(language.body, values),
+        "footer": language.footer,
+        "buttons": buttons,
+        "param_count": language.body_param_count,
+        "header_has_param": language.header_has_param,
+    }

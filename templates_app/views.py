@@ -1,0 +1,315 @@
+"""The marketing team's pages for templates, chatbot keywords and the default chatbot message.
+
+Thin views: pick the current project, check the role, hand the form's data to
+a service, show its error on the form (`wappin_portal.ui.show_error`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from projects.models import Membership, Project
+from projects.selectors import project_current, project_require_role
+from templates_app import services
+from templates_app.forms import (
+    ChatbotSettingsForm,
+    KeywordForm,
+    LanguageForm,
+    LanguageFormSet,
+    RejectForm,
+    TemplateForm,
+    language_contents,
+    show_template_error,
+)
+from templates_app.models import ChatbotKeyword, Template
+from templates_app.selectors import template_preview
+from wappin_portal.errors import ApplicationError
+from wappin_portal.ui import show_error
+
+
+def project_page(view: Callable) -> Callable:
+    """Log in, find the current project and the user's role on it; pass both to the view."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        project = project_current(request=request)
+        if project is None:
+            return render(request, "templates_app/no_project.html", status=404)
+        try:
+            role = project_require_role(user=request.user, project=project)
+        except ApplicationError as error:
+            return render(request, "templates_app/no_project.html", {"error": error}, status=error.status_code)
+        return view(request, *args, project=project, role=role, **kwargs)
+
+    return wrapper
+
+
+def _template_of(project: Project, pk: int) -> Template:
+    return get_object_or_404(Template.objects.select_related("project"), pk=pk, project=project)
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+
+@project_page
+def template_list(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+    status = request.GET.get("status", "")
+    templates = Template.objects.filter(project=project).prefetch_related("languages")
+    if status in Template.Status.values:
+        templates = templates.filter(status=status)
+    return render(
+        request,
+        "templates_app/template_list.html",
+        {"project": project, "templates": templates, "status": status, "statuses": Template.Status.choices},
+    )
+
+
+@project_page
+def template_create(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+    form = TemplateForm(request.POST or None)
+    formset = LanguageFormSet(request.POST or None, prefix="languages")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            template = services.template_create(
+                project=project,
+                name=form.cleaned_data["name"],
+                message_type=form.cleaned_data["message_type"],
+                languages=language_contents(formset),
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            if not show_template_error(error, form, formset):
+                show_error(request, error, form)
+        else:
+            messages.success(request, f"Template {template.name} saved as a draft. Request approval when it is ready.")
+            return redirect("templates_app:template_detail", pk=template.pk)
+    return render(
+        request, "templates_app/template_form.html", {"project": project, "form": form, "formset": formset}
+    )
+
+
+@project_page
+def template_edit(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    template = _template_of(project, pk)
+    if template.is_locked:
+        messages.error(
+            request,
+            f"Template {template.name} is {template.get_status_display().lower()}: you cannot edit a message "
+            "template once its submission is 'On Process'. Create a new template instead.",
+        )
+        return redirect("templates_app:template_detail", pk=template.pk)
+    initial = {"name": template.name, "message_type": template.message_type}
+    form = TemplateForm(request.POST or None, initial=initial)
+    formset = LanguageFormSet(
+        request.POST or None,
+        prefix="languages",
+        initial=[LanguageForm.initial_for(language) for language in template.languages.all()],
+    )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            services.template_update(
+                template=template,
+                name=form.cleaned_data["name"],
+                message_type=form.cleaned_data["message_type"],
+                languages=language_contents(formset),
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            if not show_template_error(error, form, formset):
+                show_error(request, error, form)
+        else:
+            messages.success(request, f"Template {form.cleaned_data['name']} saved.")
+            return redirect("templates_app:template_detail", pk=template.pk)
+    return render(
+        request,
+        "templates_app/template_form.html",
+        {"project": project, "form": form, "formset": formset, "template": template},
+    )
+
+
+@project_page
+def template_detail(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    template = _template_of(project, pk)
+    languages = list(template.languages.all())
+    previews = [(language, template_preview(language=language)) for language in languages]
+    history = template.status_changes.select_related("actor")
+    return render(
+        request,
+        "templates_app/template_detail.html",
+        {
+            "project": project,
+            "template": template,
+            "previews": previews,
+            "history": history,
+            "is_admin": role == Membership.Role.ADMIN,
+            "reject_form": RejectForm(),
+        },
+    )
+
+
+def _template_action(
+    request: HttpRequest, pk: int, project: Project, action: Callable[[Template], object], done: str
+) -> HttpResponse:
+    template = _template_of(project, pk)
+    try:
+        action(template)
+    except ApplicationError as error:
+        show_error(request, error)
+    else:
+        messages.success(request, done.format(name=template.name))
+    return redirect("templates_app:template_detail", pk=template.pk)
+
+
+@require_POST
+@project_page
+def template_request_approval(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    return _template_action(
+        request, pk, project,
+        lambda t: services.template_request_approval(template=t, actor=request.user),
+        "Template {name} is on process: it is locked until WhatsApp decides.",
+    )
+
+
+@require_POST
+@project_page
+def template_approve(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    return _template_action(
+        request, pk, project,
+        lambda t: services.template_approve(template=t, actor=request.user),
+        "Template {name} is approved: it can be sent.",
+    )
+
+
+@require_POST
+@project_page
+def template_reject(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _template_action(
+        request, pk, project,
+        lambda t: services.template_reject(template=t, reason=reason, actor=request.user),
+        "Template {name} is rejected.",
+    )
+
+
+@require_POST
+@project_page
+def template_deactivate(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    return _template_action(
+        request, pk, project,
+        lambda t: services.template_deactivate(template=t, actor=request.user),
+        "Template {name} is inactive: sends of it are refused.",
+    )
+
+
+@require_POST
+@project_page
+def template_reactivate(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    return _template_action(
+        request, pk, project,
+        lambda t: services.template_reactivate(template=t, actor=request.user),
+        "Template {name} is active again.",
+    )
+
+
+@require_POST
+@project_page
+def template_delete(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    template = _template_of(project, pk)
+    try:
+        services.template_delete(template=template, actor=request.user)
+    except ApplicationError as error:
+        show_error(request, error)
+        return redirect("templates_app:template_detail", pk=template.pk)
+    messages.success(request, f"Template {template.name} deleted.")
+    return redirect("templates_app:template_list")
+
+
+# --- Chatbot keywords ---------------------------------------------------------------------------
+
+
+@project_page
+def keyword_list(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+    keywords = ChatbotKeyword.objects.filter(project=project)
+    return render(request, "templates_app/keyword_list.html", {"project": project, "keywords": keywords})
+
+
+def _keyword_values(form: KeywordForm) -> dict:
+    return {name: value for name, value in form.cleaned_data.items() if name != "response_media"}
+
+
+@project_page
+def keyword_create(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+    form = KeywordForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            keyword = services.keyword_create(
+                project=project,
+                response_media=form.cleaned_data.get("response_media"),
+                actor=request.user,
+                **_keyword_values(form),
+            )
+        except ApplicationError as error:
+            show_error(request, error, form)
+        else:
+            messages.success(request, f"Keyword {keyword.keyword} saved.")
+            return redirect("templates_app:keyword_list")
+    return render(request, "templates_app/keyword_form.html", {"project": project, "form": form})
+
+
+@project_page
+def keyword_edit(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    keyword = get_object_or_404(ChatbotKeyword, pk=pk, project=project)
+    initial = {name: getattr(keyword, name) for name in services.KEYWORD_EDITABLE}
+    form = KeywordForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.keyword_update(
+                chatbot_keyword=keyword,
+                response_media=form.cleaned_data.get("response_media"),
+                actor=request.user,
+                **_keyword_values(form),
+            )
+        except ApplicationError as error:
+            show_error(request, error, form)
+        else:
+            messages.success(request, f"Keyword {form.cleaned_data['keyword']} saved.")
+            return redirect("templates_app:keyword_list")
+    return render(request, "templates_app/keyword_form.html", {"project": project, "form": form, "keyword": keyword})
+
+
+@require_POST
+@project_page
+def keyword_delete(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+    keyword = get_object_or_404(ChatbotKeyword, pk=pk, project=project)
+    services.keyword_delete(chatbot_keyword=keyword, actor=request.user)
+    messages.success(request, f"Keyword {keyword.keyword} deleted.")
+    return redirect("templates_app:keyword_list")
+
+
+@project_page
+def chatbot_settings(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+    """Wappin's Account -> Official Account Number screen: the default chatbot message."""
+    form = ChatbotSettingsForm(
+        request.POST or None, initial={"default_chatbot_message": project.default_chatbot_message}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_chatbot_settings_update(
+                project=project,
+                default_chatbot_message=form.cleaned_data["default_chatbot_message"],
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            show_error(request, error, form)
+        else:
+            messages.success(request, "Default chatbot message saved.")
+            return redirect("templates_app:keyword_list")
+    return render(request, "templates_app/chatbot_settings.html", {"project": project, "form": form})

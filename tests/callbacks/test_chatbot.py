@@ -1,0 +1,220 @@
+"""A customer writes: the incoming message, STOP, keywords, the default message, hand-over.
+
+Replies are checked as the outgoing messages the chatbot queues; sending them to
+Wappin is the messaging side's task (the end-to-end tests run it through the sandbox).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+
+from django.utils import timezone
+
+import pytest
+
+from callbacks.models import CallbackEvent
+from callbacks.services import callback_event_process
+from messaging import services as messaging_services
+from messaging.models import Contact, Message
+from tests import factories
+from tests.callbacks.conftest import CURRENT_TOKEN, DOCUMENT_MESSAGE_SAMPLE, message_body
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        not hasattr(messaging_services, "message_send_text") or importlib.util.find_spec("templates_app.selectors") is None,
+        reason="needs the messaging services and templates selectors (not merged yet)",
+    ),
+]
+
+
+@pytest.fixture
+def receive(client, integration, django_capture_on_commit_callbacks):
+    """A customer writes `text`: the callback is posted and processed; replies stay queued."""
+    counter = iter(range(1, 10_000))
+
+    def write(text: str, *, sender: str = "628989229471", timestamp: str | int = "") -> CallbackEvent:
+        body = message_body(f"in{next(counter):05d}", text, sender=sender, timestamp=timestamp)
+        with django_capture_on_commit_callbacks(execute=False):
+            response = client.post(
+                integration.callback_path, data=body, content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {CURRENT_TOKEN}",
+            )
+        assert response.json() == {"status": "000"}
+        event = CallbackEvent.objects.filter(verdict="accepted").latest("id")
+        return callback_event_process(event_id=event.pk)
+
+    return write
+
+
+def replies() -> list[Message]:
+    return list(Message.objects.filter(direction="out").order_by("id"))
+
+
+def test_document_message_sample_stores_the_customer_message(client, integration, django_capture_on_commit_callbacks):
+    # When Wappin posts the document's message sample, exactly as printed
+    with django_capture_on_commit_callbacks(execute=False) as tasks:
+        response = client.post(
+            integration.callback_path, data=DOCUMENT_MESSAGE_SAMPLE, content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {CURRENT_TOKEN}",
+        )
+    assert response.json() == {"status": "000"}
+    assert len(tasks) == 1
+    callback_event_process(event_id=CallbackEvent.objects.get().pk)
+
+    # Then the history shows the customer's message on their contact
+    incoming = Message.objects.get(direction="in")
+    assert (incoming.kind, incoming.status, incoming.source) == ("text", "received", "customer")
+    assert (incoming.text, incoming.wappin_message_id, incoming.phone_number) == ("tesss", "5cdbe77d09ee7", "628989229471")
+    assert incoming.contact.phone_number == "628989229471"
+    assert incoming.contact.last_inbound_at.timestamp() == 1557915516
+    assert incoming.status_events.get().status == "received"
+    # A 2019 message is far outside the 24-hour window: nobody answers it now
+    assert replies() == []
+    assert "24-hour window" in CallbackEvent.objects.get().result
+
+
+def test_a_new_message_opens_the_24_hour_window(receive, integration):
+    receive("hello", sender="0812-3456-7890")
+
+    contact = Contact.objects.get(project=integration.project)
+    assert contact.phone_number == "6281234567890"
+    assert contact.window_is_open()
+
+
+def test_a_keyword_is_answered_with_its_response(receive, integration):
+    factories.ChatbotKeywordFactory(project=integration.project, keyword="promo", normalized_keyword="promo",
+                                    response_text="Today's promo: 20% off.")
+
+    event = receive("  PROMO  please")
+
+    [reply] = replies()
+    assert (reply.text, reply.source, reply.kind, reply.phone_number) == (
+        "Today's promo: 20% off.", "chatbot", "text", "628989229471")
+    assert reply.status_events.get().status == "queued"
+    assert event.reply == reply
+    assert "Keyword 'promo' answered" in event.result
+
+
+def test_a_media_keyword_is_answered_with_its_media(receive, integration):
+    from django.core.files.base import ContentFile
+
+    keyword = factories.ChatbotKeywordFactory(
+        project=integration.project, keyword="katalog", normalized_keyword="katalog",
+        response_type="document", response_text="", caption="Our catalogue",
+    )
+    keyword.response_media.save("katalog.pdf", ContentFile(b"%PDF-1.4 catalogue"), save=True)
+
+    receive("katalog")
+
+    [reply] = replies()
+    assert (reply.kind, reply.media_type, reply.caption, reply.source) == ("media", "document", "Our catalogue", "chatbot")
+    assert reply.media.read() == b"%PDF-1.4 catalogue"
+
+
+def test_no_match_sends_the_default_chatbot_message(receive, integration):
+    event = receive("what time do you open?")
+
+    [reply] = replies()
+    assert reply.text == integration.project.default_chatbot_message
+    assert "default chatbot message" in event.result
+
+
+def test_no_match_and_no_default_message_stays_silent(receive, integration):
+    integration.project.default_chatbot_message = ""
+    integration.project.save()
+
+    event = receive("anyone there?")
+
+    assert replies() == []
+    assert "no default chatbot message" in event.result
+
+
+def test_stop_opts_out_and_is_confirmed_once(receive, integration):
+    # When the customer writes STOP, then "stop" again
+    receive("STOP")
+    receive(" stop ")
+
+    # Then they are opted out, and confirmed only the first time
+    contact = Contact.objects.get()
+    assert contact.is_opted_out
+    [confirmation] = replies()
+    assert "no longer receive promotional messages from Wappin Info" in confirmation.text
+    assert confirmation.source == "chatbot"
+
+
+def test_berhenti_opts_out_in_indonesian_and_mulai_opts_back_in(receive):
+    receive("Berhenti")
+    assert Contact.objects.get().is_opted_out
+
+    receive("MULAI")
+
+    assert not Contact.objects.get().is_opted_out
+    texts = [m.text for m in replies()]
+    assert texts[0].startswith("Anda tidak akan menerima pesan promosi")
+    assert texts[1].startswith("Selamat datang kembali")
+
+
+def test_start_without_having_stopped_is_just_a_message(receive, integration):
+    receive("start")
+
+    assert not Contact.objects.get().is_opted_out
+    # Not a keyword either: the default message answers
+    assert [m.text for m in replies()] == [integration.project.default_chatbot_message]
+
+
+def test_a_chat_panel_keyword_hands_over_and_the_chatbot_then_stays_silent(receive, integration):
+    factories.ChatbotKeywordFactory(
+        project=integration.project, keyword="halo wappin", normalized_keyword="halo wappin",
+        scenario="chat_panel", response_text="An agent will answer you shortly.",
+    )
+
+    # When the customer asks for a person, then writes more
+    event = receive("Halo   Wappin")
+    receive("my order is late")
+    receive("promo")
+
+    # Then the conversation is handed over, its response sent once, and nothing else automatic
+    contact = Contact.objects.get()
+    assert contact.handed_over_at is not None
+    assert [m.text for m in replies()] == ["An agent will answer you shortly."]
+    assert "handed the chat to a person" in event.result
+    assert Message.objects.filter(direction="in").count() == 3
+
+
+def test_stop_still_works_while_handed_over(receive, integration):
+    Contact.objects.create(project=integration.project, phone_number="628989229471", handed_over_at=timezone.now())
+
+    receive("stop")
+
+    assert Contact.objects.get().is_opted_out
+    assert len(replies()) == 1
+
+
+def test_processing_again_neither_duplicates_the_message_nor_answers_twice(receive):
+    event = receive("hello")
+
+    again = callback_event_process(event_id=event.pk)
+
+    assert Message.objects.filter(direction="in").count() == 1
+    assert len(replies()) == 1
+    assert again.attempts == 2
+    assert again.state == "processed"
+
+
+def test_a_retried_message_callback_is_stored_once(client, integration, django_capture_on_commit_callbacks):
+    body = message_body("dup00001", "hello", timestamp=str(int(time.time())))
+    for _ in range(4):
+        with django_capture_on_commit_callbacks(execute=False):
+            response = client.post(
+                integration.callback_path, data=body, content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {CURRENT_TOKEN}",
+            )
+        assert response.json() == {"status": "000"}
+    for event in CallbackEvent.objects.all():
+        callback_event_process(event_id=event.pk)
+
+    assert Message.objects.filter(direction="in").count() == 1
+    assert len(replies()) == 1
+    assert sorted(CallbackEvent.objects.values_list("verdict", flat=True)) == ["accepted"] + ["duplicate"] * 3

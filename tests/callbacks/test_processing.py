@@ -1,0 +1,137 @@
+"""Processing stored callbacks: statuses before their message, the sweep, the admin's "process again"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+import pytest
+
+from callbacks.models import CallbackEvent
+from callbacks.parsing import timestamp_parse
+from callbacks.services import callbacks_apply_pending, callbacks_sweep
+from messaging.models import Message
+from tests import factories
+from tests.callbacks.conftest import DOCUMENT_STATUS_SAMPLE, status_body
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_status_before_its_message_is_kept_then_applied_when_the_message_appears(integration, post_callback):
+    # Given Wappin's callbacks arrive before our send task stored the message id
+    post_callback(integration, status_body("fff666", "read", timestamp="1557915520"))
+    post_callback(integration, status_body("fff666", "delivered", timestamp="1557915510"))
+    assert set(CallbackEvent.objects.values_list("state", flat=True)) == {"pending"}
+    assert "Waiting for message fff666" in CallbackEvent.objects.first().result
+
+    # When the send answer is stored and the sending side calls the hook
+    message = factories.MessageFactory(
+        project=integration.project, kind=Message.Kind.HSM, status=Message.Status.SENT, wappin_message_id="fff666"
+    )
+    applied = callbacks_apply_pending(project=integration.project, wappin_message_id="fff666")
+
+    # Then both are applied, in the order they happened
+    assert applied == 2
+    message.refresh_from_db()
+    assert message.status == "read"
+    assert message.delivered_at.timestamp() == 1557915510
+    assert list(message.status_events.filter(source="callback").values_list("status", "applied")) == [
+        ("delivered", True), ("read", True),
+    ]
+    assert set(CallbackEvent.objects.values_list("state", flat=True)) == {"processed"}
+
+
+def test_the_hook_leaves_other_projects_alone(integration, post_callback):
+    post_callback(integration, status_body("ggg777", "delivered"))
+    other = factories.ProjectFactory()
+
+    assert callbacks_apply_pending(project=other, wappin_message_id="ggg777") == 0
+    assert CallbackEvent.objects.get().state == "pending"
+
+
+def test_the_sweep_applies_what_is_waiting_and_gives_up_on_the_old(integration, post_callback):
+    # Given one status waiting a few minutes, and one waiting for days
+    post_callback(integration, status_body("hhh888", "delivered"))
+    post_callback(integration, status_body("never1", "delivered"))
+    CallbackEvent.objects.filter(wappin_message_id="hhh888").update(received_at=timezone.now() - timedelta(minutes=5))
+    CallbackEvent.objects.filter(wappin_message_id="never1").update(received_at=timezone.now() - timedelta(days=3))
+    message = factories.MessageFactory(
+        project=integration.project, kind=Message.Kind.HSM, status=Message.Status.SENT, wappin_message_id="hhh888"
+    )
+
+    # When the periodic sweep runs
+    outcome = callbacks_sweep()
+
+    # Then the first is applied and the second given up on, with a reason
+    assert outcome == {"retried": 1, "given_up": 1}
+    message.refresh_from_db()
+    assert message.status == "delivered"
+    stale = CallbackEvent.objects.get(wappin_message_id="never1")
+    assert stale.state == "skipped"
+    assert "Gave up" in stale.result
+
+
+def test_admin_lists_callbacks_and_shows_the_raw_body(admin_client, integration, post_callback):
+    post_callback(integration, DOCUMENT_STATUS_SAMPLE)
+    event = CallbackEvent.objects.get()
+
+    listing = admin_client.get(reverse("admin:callbacks_callbackevent_changelist") + "?verdict__exact=accepted&q=5cdbe7774a059")
+    detail = admin_client.get(reverse("admin:callbacks_callbackevent_change", args=[event.pk]))
+
+    assert listing.status_code == 200
+    assert "5cdbe7774a059" in listing.content.decode()
+    page = detail.content.decode()
+    assert "&quot;project id&quot;: &quot;16&quot;" in page
+    assert "value not stored" in page or "Bearer" in page
+
+
+def test_admin_process_again_applies_a_waiting_status(admin_client, integration, post_callback):
+    # Given a status that waited for its message, which now exists
+    post_callback(integration, status_body("iii999", "delivered"))
+    event = CallbackEvent.objects.get()
+    message = factories.MessageFactory(
+        project=integration.project, kind=Message.Kind.HSM, status=Message.Status.SENT, wappin_message_id="iii999"
+    )
+
+    # When an admin runs "process again" on it
+    response = admin_client.post(
+        reverse("admin:callbacks_callbackevent_changelist"),
+        {"action": "process_again", "_selected_action": [event.pk]},
+        follow=True,
+    )
+
+    # Then it is applied, and the admin says so
+    assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.status == "delivered"
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == ("processed", 2)
+    assert "Processed 1 callback(s) again." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1557915512", datetime(2019, 5, 15, 10, 18, 32, tzinfo=UTC)),
+        (1557915512, datetime(2019, 5, 15, 10, 18, 32, tzinfo=UTC)),
+        (1557915512.0, datetime(2019, 5, 15, 10, 18, 32, tzinfo=UTC)),
+        ("1557915512000", datetime(2019, 5, 15, 10, 18, 32, tzinfo=UTC)),
+        ("2019-05-15 17:18:32", datetime(2019, 5, 15, 10, 18, 32, tzinfo=UTC)),
+        ("", None),
+        ("-", None),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_timestamps_are_read_in_every_form(raw, expected):
+    assert timestamp_parse(raw) == expected
+
+
+def test_the_sweep_is_scheduled_and_the_tasks_are_registered(settings):
+    from wappin_portal.celery import app
+
+    app.loader.import_default_modules()
+    assert settings.CELERY_BEAT_SCHEDULE["callbacks-sweep"]["task"] == "callbacks.tasks.callbacks_sweep"
+    assert {"callbacks.tasks.callbacks_sweep", "callbacks.tasks.callback_process"} <= set(app.tasks)

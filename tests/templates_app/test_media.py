@@ -1,0 +1,73 @@
+import pytest
+
+from templates_app.media import MB, media_check
+from wappin_portal.errors import ValidationFailed
+
+
+@pytest.mark.parametrize(
+    ("media_type", "filename"),
+    [
+        ("image", "photo.jpg"),
+        ("image", "photo.JPEG"),
+        ("image", "logo.png"),
+        ("document", "invoice.pdf"),
+        ("document", "letter.docx"),
+        ("document", "deck.ppt"),
+        ("document", "sheet.xlsx"),
+        ("audio", "voice.ogg"),
+        ("audio", "voice.opus"),
+        ("audio", "song.mp3"),
+        ("audio", "memo.m4a"),
+        ("audio", "clip.aac"),
+    ],
+)
+def test_media_check_accepts_the_documents_file_types(media_type, filename):
+    media_check(media_type=media_type, filename=filename, size=1000)
+
+
+@pytest.mark.parametrize(
+    ("media_type", "filename"),
+    [("image", "anim.gif"), ("document", "notes.txt"), ("audio", "sound.wav"), ("image", "noextension")],
+)
+def test_media_check_refuses_other_file_types_on_the_media_field(media_type, filename):
+    with pytest.raises(ValidationFailed) as caught:
+        media_check(media_type=media_type, filename=filename, size=1000)
+    assert caught.value.code == "media_file_type_invalid"
+    assert "media" in caught.value.fields
+
+
+def test_media_check_refuses_an_unknown_media_type():
+    with pytest.raises(ValidationFailed) as caught:
+        media_check(media_type="video", filename="clip.mp4", size=1000)
+    assert caught.value.fields == {"media_type": [caught.value.message]}
+
+
+@pytest.mark.parametrize(
+    ("media_type", "filename", "limit_mb"),
+    [("image", "big.png", 5), ("audio", "long.mp3", 16), ("document", "huge.pdf", 100)],
+)
+def test_media_check_applies_whatsapps_size_limits(media_type, filename, limit_mb):
+    media_check(media_type=media_type, filename=filename, size=limit_mb * MB)
+    with pytest.raises(ValidationFailed) as caught:
+        media_check(media_type=media_type, filename=filename, size=limit_mb * MB + 1)
+    assert caught.value.code == "media_too_large"
+    assert f"at most {limit_mb} MB" in caught.value.message
+
+
+def test_media_check_refuses_an_empty_file():
+    with pytest.raises(ValidationFailed, match="empty"):
+        media_check(media_type="image", filename="blank.png", size=0)
+
+
+def test_media_check_refuses_a_content_type_of_another_family_but_not_a_generic_one():
+    media_check(media_type="image", filename="a.png", size=10, content_type="application/octet-stream")
+    media_check(media_type="audio", filename="a.m4a", size=10, content_type="audio/x-m4a")
+    media_check(media_type="document", filename="a.docx", size=10, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    with pytest.raises(ValidationFailed):
+        media_check(media_type="image", filename="a.png", size=10, content_type="text/html")
+
+
+def test_media_check_names_the_field_the_file_came_in():
+    with pytest.raises(ValidationFailed) as caught:
+        media_check(media_type="image", filename="a.gif", size=10, field="response_media")
+    assert "response_media" in caught.value.fields
