@@ -1,13 +1,35 @@
-"""Writes on messages and contacts: sending, statuses, inbound messages."""
+"""Writes on messages and contacts: sending, statuses, inbound messages.
+
+Sending is an outbox: `message_send_*` check everything a person can fix, write
+the Message row (status `queued`) and its first timeline step in one
+transaction, and enqueue the Celery task only once that transaction commits.
+Nothing here talks to Wappin before the row exists.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import datetime
 
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from messaging.models import Message, MessageStatusEvent
+from messaging.models import Contact, IdempotencyRecord, Message, MessageStatusEvent
+from projects.models import ApiKey, Integration, Project
+from projects.selectors import integration_for
+from wappin_portal.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from wappin_portal.phone import phone_normalize
+
+logger = logging.getLogger(__name__)
+
+# WhatsApp's limit for a free-form text message.
+TEXT_MAX_LENGTH = 4096
+# Wappin: "caption: for media type image and document only".
+CAPTION_MEDIA_TYPES = (Message.MediaType.IMAGE, Message.MediaType.DOCUMENT)
 
 # Wappin's words for a message's state, mapped to ours: the one place they are read.
 WAPPIN_STATUS_MAP: dict[str, str] = {
@@ -78,3 +100,618 @@ def message_status_record(
             fields += ["failure_code", "failure_reason"]
         message.save(update_fields=fields)
     return message, moved
+
+
+# --- contacts -------------------------------------------------------------------------
+
+
+def contact_get_or_create(*, project: Project, phone_number: str, name: str = "") -> Contact:
+    """The project's contact for a number (normalised first); a name fills an empty one."""
+    number = phone_normalize(phone_number)
+    contact, created = Contact.objects.get_or_create(
+        project=project, phone_number=number, defaults={"name": name.strip()[:120]}
+    )
+    if not created and name.strip() and not contact.name:
+        contact.name = name.strip()[:120]
+        contact.save(update_fields=["name", "updated_at"])
+    return contact
+
+
+def contact_create(
+    *, project: Project, phone_number: str, name: str = "", attributes: dict | None = None
+) -> Contact:
+    """A new contact; a number the project already has is refused (409) with the existing one's id."""
+    number = phone_normalize(phone_number, field="phone_number")
+    existing = Contact.objects.filter(project=project, phone_number=number).first()
+    if existing is not None:
+        raise _contact_exists(existing)
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                project=project, phone_number=number, name=name.strip()[:120], attributes=attributes or {}
+            )
+    except IntegrityError as exc:  # created by a concurrent request in between
+        raise _contact_exists(Contact.objects.get(project=project, phone_number=number)) from exc
+
+
+def contact_update(
+    *, contact: Contact, phone_number: str | None = None, name: str | None = None, attributes: dict | None = None
+) -> Contact:
+    fields = ["updated_at"]
+    if phone_number is not None:
+        number = phone_normalize(phone_number, field="phone_number")
+        other = Contact.objects.filter(project=contact.project, phone_number=number).exclude(pk=contact.pk).first()
+        if other is not None:
+            raise _contact_exists(other)
+        contact.phone_number = number
+        fields.append("phone_number")
+    if name is not None:
+        contact.name = name.strip()[:120]
+        fields.append("name")
+    if attributes is not None:
+        contact.attributes = attributes
+        fields.append("attributes")
+    contact.save(update_fields=fields)
+    return contact
+
+
+def contact_delete(*, contact: Contact) -> None:
+    """Forget a contact; its messages stay in the history, by number."""
+    contact.delete()
+
+
+def _contact_exists(existing: Contact) -> Conflict:
+    return Conflict(
+        f"{existing.phone_number} is already a contact of this project (id {existing.pk}).",
+        code="contact_exists",
+        field="phone_number",
+        extra={"contact_id": existing.pk},
+    )
+
+
+# --- idempotency ------------------------------------------------------------------------
+
+
+class IdempotencyKeyReused(ApplicationError):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+def idempotency_claim(
+    *, project: Project, owner: str, key: str, fingerprint: str
+) -> tuple[IdempotencyRecord, bool]:
+    """Claim an Idempotency-Key for a request, or find the first request's record.
+
+    Returns (record, replay). Call it inside the transaction that writes the
+    message: the unique constraint makes a concurrent duplicate wait for the
+    first transaction and then find its committed record (or, if the first
+    rolled back, claim the key itself). The same key with another body is
+    refused (422): it is a client bug, and replaying the wrong answer would hide it.
+    """
+    key = (key or "").strip()
+    if len(key) > 255:
+        raise ValidationFailed(
+            "The Idempotency-Key may be at most 255 characters.", field="Idempotency-Key", code="idempotency_key_invalid"
+        )
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                project=project, owner=owner, key=key, request_fingerprint=fingerprint
+            )
+        return record, False
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(project=project, owner=owner, key=key)
+    if record.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request body; "
+            "use a new key for a new message.",
+            field="Idempotency-Key",
+        )
+    if record.response_status is None:
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+            code="idempotency_in_progress",
+        )
+    return record, True
+
+
+IDEMPOTENCY_KEEP_FOR = timezone.timedelta(hours=24)
+
+
+def idempotency_records_prune(*, now: datetime | None = None) -> int:
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP_FOR
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def idempotency_complete(
+    *, record: IdempotencyRecord, response_status: int, response_body: dict, message: Message | None
+) -> IdempotencyRecord:
+    record.response_status = response_status
+    record.response_body = response_body
+    record.message = message
+    record.save(update_fields=["response_status", "response_body", "message"])
+    return record
+
+
+# --- sending: checks ------------------------------------------------------------------
+
+
+def _integration_pick(*, project: Project, kind: str) -> Integration:
+    """The integration a send goes through: its own kind first, else the project's other kind.
+
+    Wappin accepts every send on either integration's token, and many projects
+    register only one; falling back spares them a second set of credentials.
+    """
+    other = (
+        Integration.Kind.CHATBOT if kind == Integration.Kind.NOTIFICATION else Integration.Kind.NOTIFICATION
+    )
+    integration = None
+    for candidate_kind in (kind, other):
+        try:
+            integration = integration_for(project=project, kind=candidate_kind)
+            break
+        except NotFound:
+            continue
+    if integration is None:
+        raise Conflict(
+            f"{project.name} has no active Wappin integration: add one in the admin before sending.",
+            code="integration_missing",
+        )
+    if not integration.has_credentials:
+        raise Conflict(
+            f"The {integration.get_kind_display()} integration of {project.name} has no client ID "
+            "or secret key yet: fill them in the admin before sending.",
+            code="integration_no_credentials",
+        )
+    return integration
+
+
+def _contact_existing(*, project: Project, phone_number: str) -> Contact | None:
+    return Contact.objects.filter(project=project, phone_number=phone_number).first()
+
+
+def _window_check(*, project: Project, phone_number: str, source: str) -> None:
+    """WhatsApp's rule: free-form text and media only within 24 hours of the customer's last message.
+
+    A chatbot reply answers a message we have just received, so it is inside
+    the window by construction (and the inbound row may not be committed yet).
+    """
+    if source == Message.Source.CHATBOT:
+        return
+    contact = _contact_existing(project=project, phone_number=phone_number)
+    if contact is None or not contact.window_is_open():
+        raise Conflict(
+            "WhatsApp allows free-form text and media only within 24 hours of the customer's last "
+            "message; send an approved template instead.",
+            code="outside_24h_window",
+            field="recipient_number",
+        )
+
+
+def _media_size(media: File) -> int:
+    size = getattr(media, "size", None)
+    if size is None:
+        media.seek(0, os.SEEK_END)
+        size = media.tell()
+        media.seek(0)
+    return size
+
+
+def _media_check(*, media: File | None, media_type: str, field: str = "media") -> None:
+    from templates_app.media import media_check
+
+    if media is None:
+        raise ValidationFailed("Attach the media file.", field=field, code="media_required")
+    media_check(
+        media_type=media_type,
+        filename=os.path.basename(media.name or ""),
+        size=_media_size(media),
+        content_type=getattr(media, "content_type", None),
+    )
+
+
+def _media_store(*, message: Message, media: File) -> None:
+    """Keep our own copy of the media with the message: the task sends from it, the history shows it."""
+    media.seek(0)
+    message.media.save(os.path.basename(media.name or "media"), ContentFile(media.read()), save=False)
+
+
+# --- sending: the outbox ----------------------------------------------------------------
+
+
+def _enqueue_send(message_id: int) -> None:
+    from messaging.tasks import message_send
+
+    message_send.delay(message_id)
+
+
+def _message_queue(*, message: Message) -> Message:
+    """Save a new outgoing message and its first timeline step; enqueue its send after commit.
+
+    `robust=True`: once the transaction has committed, the message is accepted; a
+    broker hiccup must not turn that into an error answer (the client would
+    retry and send twice). A queued row that never left is picked up again by
+    `messages_settle_unknown`.
+    """
+    message.save()
+    MessageStatusEvent.objects.create(
+        message=message,
+        status=Message.Status.QUEUED,
+        source=MessageStatusEvent.Source.PORTAL,
+        occurred_at=message.created_at,
+    )
+    transaction.on_commit(lambda: _enqueue_send(message.pk), robust=True)
+    return message
+
+
+def message_send_text(
+    *,
+    project: Project,
+    phone_number: str,
+    text: str,
+    source: str,
+    sent_by: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+) -> Message:
+    """Queue a free-form text (Wappin's do-send) to a customer inside the 24-hour window."""
+    number = phone_normalize(phone_number)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("Write the message.", field="message_content", code="text_required")
+    if len(text) > TEXT_MAX_LENGTH:
+        raise ValidationFailed(
+            f"WhatsApp takes at most {TEXT_MAX_LENGTH} characters; this message has {len(text)}.",
+            field="message_content",
+            code="text_too_long",
+        )
+    integration = _integration_pick(project=project, kind=Integration.Kind.CHATBOT)
+    _window_check(project=project, phone_number=number, source=source)
+    with transaction.atomic():
+        contact = contact_get_or_create(project=project, phone_number=number)
+        return _message_queue(
+            message=Message(
+                project=project,
+                integration=integration,
+                contact=contact,
+                kind=Message.Kind.TEXT,
+                phone_number=number,
+                text=text,
+                source=source,
+                sent_by=_user_or_none(sent_by),
+                api_key=api_key,
+            )
+        )
+
+
+def message_send_media(
+    *,
+    project: Project,
+    phone_number: str,
+    media_type: str,
+    media: File | None,
+    caption: str = "",
+    source: str,
+    sent_by: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+) -> Message:
+    """Queue an image, document or audio (Wappin's do-send-media) inside the 24-hour window."""
+    number = phone_normalize(phone_number)
+    if media_type not in Message.MediaType.values:
+        raise ValidationFailed(
+            f"media_type must be one of {', '.join(Message.MediaType.values)}.",
+            field="media_type",
+            code="media_type_invalid",
+        )
+    _media_check(media=media, media_type=media_type)
+    caption = (caption or "").strip()
+    if caption and media_type not in CAPTION_MEDIA_TYPES:
+        raise ValidationFailed(
+            "WhatsApp shows a caption only under an image or a document.",
+            field="caption",
+            code="caption_not_allowed",
+        )
+    integration = _integration_pick(project=project, kind=Integration.Kind.CHATBOT)
+    _window_check(project=project, phone_number=number, source=source)
+    with transaction.atomic():
+        contact = contact_get_or_create(project=project, phone_number=number)
+        message = Message(
+            project=project,
+            integration=integration,
+            contact=contact,
+            kind=Message.Kind.MEDIA,
+            phone_number=number,
+            media_type=media_type,
+            caption=caption,
+            source=source,
+            sent_by=_user_or_none(sent_by),
+            api_key=api_key,
+        )
+        _media_store(message=message, media=media)
+        return _message_queue(message=message)
+
+
+def message_send_hsm(
+    *,
+    project: Project,
+    phone_number: str,
+    template_name: str,
+    language_code: str = "",
+    params: dict | None,
+    header_param: str | None = None,
+    button_url: str | None = None,
+    reply_payloads: dict | None = None,
+    media: File | None = None,
+    source: str,
+    sent_by: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+) -> Message:
+    """Queue an approved template (Wappin's do-send-hsm, or do-send-hsm-with-media with `media`)."""
+    from templates_app.models import Template
+    from templates_app.selectors import template_language_resolve, template_send_params_check
+
+    number = phone_normalize(phone_number)
+    params = {str(key): "" if value is None else str(value) for key, value in (params or {}).items()}
+    reply_payloads = {str(key): str(value) for key, value in (reply_payloads or {}).items()}
+    language = template_language_resolve(
+        project=project, template_name=(template_name or "").strip(), language_code=language_code or ""
+    )
+    template_send_params_check(
+        language=language,
+        params=params,
+        header_param=header_param,
+        button_url=button_url,
+        reply_payloads=reply_payloads,
+        has_media=media is not None,
+    )
+    if media is not None:
+        _media_check(media=media, media_type=language.header_type)
+    integration = _integration_pick(project=project, kind=Integration.Kind.NOTIFICATION)
+    template = language.template
+    if template.message_type == Template.MessageType.MARKETING:
+        contact = _contact_existing(project=project, phone_number=number)
+        if contact is not None and contact.is_opted_out:
+            raise Conflict(
+                f"{number} opted out of marketing messages (they sent STOP); "
+                "this marketing template is not sent to them.",
+                code="contact_opted_out",
+                field="recipient_number",
+            )
+    with transaction.atomic():
+        contact = contact_get_or_create(project=project, phone_number=number)
+        message = Message(
+            project=project,
+            integration=integration,
+            contact=contact,
+            kind=Message.Kind.HSM_MEDIA if media is not None else Message.Kind.HSM,
+            phone_number=number,
+            template=template,
+            template_name=template.name,
+            language_code=language.language_code,
+            params=params,
+            header_param=header_param or "",
+            button_url=button_url or "",
+            reply_payloads=reply_payloads,
+            media_type=language.header_type if media is not None else "",
+            source=source,
+            sent_by=_user_or_none(sent_by),
+            api_key=api_key,
+        )
+        if media is not None:
+            _media_store(message=message, media=media)
+        return _message_queue(message=message)
+
+
+def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    # An API key's request.user is not a database user.
+    return user if user is not None and getattr(user, "pk", None) is not None else None
+
+
+# --- delivering: the task's side --------------------------------------------------------
+
+# How long an `unknown` message without a Wappin id waits for a callback before
+# we give up on it (see message_settle).
+UNKNOWN_GIVE_UP_AFTER = timezone.timedelta(minutes=15)
+UNKNOWN_GIVE_UP_REASON = "Wappin did not answer; the message may or may not have been sent."
+# A queued message the broker never ran (lost enqueue, broker down) is enqueued again after this.
+QUEUED_STALE_AFTER = timezone.timedelta(minutes=10)
+
+
+def _media_upload(message: Message):
+    import mimetypes
+
+    from messaging.wappin import MediaUpload
+
+    filename = os.path.basename(message.media.name)
+    with message.media.open("rb") as handle:
+        content = handle.read()
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return MediaUpload(filename=filename, content=content, content_type=content_type)
+
+
+def _wappin_call(*, client, message: Message):
+    """The one Wappin call that sends `message`, by its kind."""
+    if message.kind == Message.Kind.TEXT:
+        return client.send_text(recipient_number=message.phone_number, text=message.text, message=message)
+    if message.kind == Message.Kind.MEDIA:
+        return client.send_media(
+            recipient_number=message.phone_number,
+            media_type=message.media_type,
+            media=_media_upload(message),
+            caption=message.caption,
+            message=message,
+        )
+    hsm = {
+        "recipient_number": message.phone_number,
+        "template_name": message.template_name,
+        "language_code": message.language_code,
+        "params": message.params,
+        "header_param": message.header_param or None,
+        "button_url": message.button_url or None,
+        "reply_payloads": message.reply_payloads or None,
+        "message": message,
+    }
+    if message.kind == Message.Kind.HSM_MEDIA:
+        return client.send_hsm_with_media(**hsm, media=_media_upload(message))
+    return client.send_hsm(**hsm)
+
+
+def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
+    """Hand one queued message to Wappin: the body of the `message_send` task.
+
+    Each attempt first claims the row (status still `queued` and `send_attempts`
+    equal to `attempt`), so a task the broker delivers twice cannot send twice.
+
+    Outcomes:
+    - Wappin answers 200: we keep its message id and record `sent` (source
+      `send_answer`). Why `sent` and not wait for the callback: `queued` must keep
+      meaning "not handed to Wappin yet" (the sweep re-enqueues stale queued rows,
+      and a row Wappin holds must never look resendable); from the 200 on,
+      delivery is Wappin's job, which is what our users read as "sent". Wappin's
+      own `sent` callback is still kept as its own timeline step.
+    - A non-retryable Wappin error (bad template, contact invalid, auth...): the
+      row is failed with Wappin's status code and the error's message.
+    - A read timeout: Wappin may or may not have it, and sending again could
+      reach the customer twice. The row becomes `unknown`, and `message_settle`
+      looks at it a minute later and every few minutes after (see there).
+    - A retryable error (network, 5xx): raised for the task to retry with backoff.
+    """
+    from messaging.wappin import WappinClient
+    from messaging.wappin.exceptions import WappinError, WappinTimeout
+
+    message = Message.objects.select_related("project", "integration").get(pk=message_id)
+    claimed = Message.objects.filter(
+        pk=message.pk, status=Message.Status.QUEUED, send_attempts=attempt
+    ).update(send_attempts=attempt + 1, updated_at=timezone.now())
+    if not claimed:
+        logger.info("message %s: attempt %s already claimed or message not queued; not sending", message.pk, attempt)
+        return message
+    message.send_attempts = attempt + 1
+    integration = message.integration or _integration_pick(
+        project=message.project,
+        kind=Integration.Kind.NOTIFICATION
+        if message.kind in (Message.Kind.HSM, Message.Kind.HSM_MEDIA)
+        else Integration.Kind.CHATBOT,
+    )
+    client = WappinClient(integration)
+    try:
+        # The token first, on its own: a timeout there sent nothing and is simply
+        # retried; only a timeout of the send call itself leaves the outcome unknown.
+        client.token_get()
+    except WappinError as exc:
+        if exc.retryable:
+            raise
+        return _message_fail_on_answer(message=message, error=exc)
+    try:
+        result = _wappin_call(client=client, message=message)
+    except WappinTimeout as exc:
+        message, _ = message_status_record(
+            message_id=message.pk,
+            status=Message.Status.UNKNOWN,
+            source=MessageStatusEvent.Source.SEND_ANSWER,
+            detail=f"Wappin did not answer in time ({exc.message}); checking later instead of resending.",
+        )
+        transaction.on_commit(lambda: _enqueue_settle(message.pk), robust=True)
+        return message
+    except WappinError as exc:
+        if exc.retryable:
+            raise
+        return _message_fail_on_answer(message=message, error=exc)
+    Message.objects.filter(pk=message.pk).update(wappin_message_id=result.message_id)
+    message, _ = message_status_record(
+        message_id=message.pk,
+        status=Message.Status.SENT,
+        source=MessageStatusEvent.Source.SEND_ANSWER,
+        detail=f"Accepted by Wappin as {result.message_id}.",
+    )
+    return message
+
+
+def _message_fail_on_answer(*, message: Message, error) -> Message:
+    """Wappin refused the message for good: failed, with Wappin's status code and the reason."""
+    message, _ = message_status_record(
+        message_id=message.pk,
+        status=Message.Status.FAILED,
+        source=MessageStatusEvent.Source.SEND_ANSWER,
+        detail=error.message,
+        failure_code=error.wappin_status or error.code,
+    )
+    return message
+
+
+def message_send_give_up(*, message_id: int, reason: str, failure_code: str = "") -> Message:
+    """The last retry failed too: the message is failed with a reason a person can read."""
+    message, _ = message_status_record(
+        message_id=message_id,
+        status=Message.Status.FAILED,
+        source=MessageStatusEvent.Source.PORTAL,
+        detail=reason,
+        failure_code=failure_code,
+    )
+    return message
+
+
+def _enqueue_settle(message_id: int) -> None:
+    from messaging.tasks import SETTLE_FIRST_LOOK_SECONDS, message_settle
+
+    message_settle.apply_async((message_id,), countdown=SETTLE_FIRST_LOOK_SECONDS)
+
+
+def message_refresh_status(*, message_id: int) -> Message:
+    """Ask Wappin's inquiry API for the message's timeline and record each step (source `inquiry`)."""
+    message = Message.objects.select_related("project", "integration").get(pk=message_id)
+    if not message.wappin_message_id:
+        raise Conflict(
+            "Wappin has not given this message an id yet, so there is no status to ask for.",
+            code="message_not_accepted",
+        )
+    integration = message.integration or _integration_pick(
+        project=message.project, kind=Integration.Kind.NOTIFICATION
+    )
+    from messaging.wappin import WappinClient
+
+    steps = WappinClient(integration).inquiry(wappin_message_id=message.wappin_message_id)
+    for step in steps:
+        status = WAPPIN_STATUS_MAP.get(str(step.status).lower(), str(step.status).lower())
+        message, _ = message_status_record(
+            message_id=message.pk,
+            status=status,
+            source=MessageStatusEvent.Source.INQUIRY,
+            occurred_at=step.occurred_at,
+        )
+    message.refresh_from_db()
+    return message
+
+
+def message_settle(*, message_id: int, now: datetime | None = None) -> Message:
+    """Settle a message whose send outcome we do not know.
+
+    - `unknown` with a Wappin id: the inquiry API tells its real timeline.
+    - `unknown` without one (the send answer never came; Wappin's callbacks
+      may still move it): after UNKNOWN_GIVE_UP_AFTER it is failed with
+      UNKNOWN_GIVE_UP_REASON. We never resend it blindly: a customer getting a
+      message twice is worse than a person deciding to send it again.
+    - `queued` with a claimed attempt but no answer for that long (the worker
+      died during the call): the same as `unknown` without an id.
+    - `queued` and never tried (the enqueue was lost): enqueued again.
+    """
+    now = now or timezone.now()
+    message = Message.objects.get(pk=message_id)
+    if message.status not in (Message.Status.UNKNOWN, Message.Status.QUEUED):
+        return message
+    if message.wappin_message_id:
+        return message_refresh_status(message_id=message.pk)
+    age = now - message.updated_at
+    if message.status == Message.Status.QUEUED and message.send_attempts == 0:
+        if age >= QUEUED_STALE_AFTER:
+            transaction.on_commit(lambda: _enqueue_send(message.pk), robust=True)
+        return message
+    if age >= UNKNOWN_GIVE_UP_AFTER:
+        message, _ = message_status_record(
+            message_id=message.pk,
+            status=Message.Status.FAILED,
+            source=MessageStatusEvent.Source.PORTAL,
+            detail=UNKNOWN_GIVE_UP_REASON,
+            failure_code="no_answer",
+        )
+    return message

@@ -168,9 +168,6 @@ WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default="")
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )
-if CELERY_BROKER_URL.startswith("sqla+"):
-    # The embedded broker polls its table; a short interval keeps sends snappy.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -188,6 +185,10 @@ CELERY_BEAT_SCHEDULE = {
     "settle-unknown-messages": {
         "task": "messaging.tasks.messages_settle_unknown",
         "schedule": crontab(minute="*/5"),
+    },
+    "prune-idempotency-records": {
+        "task": "messaging.tasks.idempotency_records_prune",
+        "schedule": crontab(minute=17, hour=3),
     },
     # Callbacks whose task was lost, and statuses that came before their message.
     "callbacks-sweep": {
@@ -222,6 +223,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` or `source` with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageStatusEnum": "messaging.models.Message.Status",
+        "MessageSourceEnum": "messaging.models.Message.Source",
+        "StatusEventSourceEnum": "messaging.models.MessageStatusEvent.Source",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,297 @@
+"""The messaging REST API: sends, idempotency, history, contacts, errors, and the schema."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+from django.core.management import call_command
+from django.utils import timezone
+
+import pytest
+from rest_framework.test import APIClient
+
+from messaging.models import Contact, IdempotencyRecord, Message, MessageStatusEvent
+from projects.authentication import ApiKeyRateThrottle
+from projects.models import Integration
+from projects.services import api_key_create
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chatbot_integration(project):
+    return factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
+
+
+@pytest.fixture
+def customer(project):
+    return factories.ContactFactory(
+        project=project, phone_number="6281234567890", last_inbound_at=timezone.now() - timedelta(hours=1)
+    )
+
+
+TEXT = {"recipient_number": "0812-3456-7890", "message_content": "Your order shipped."}
+
+
+def test_text_send_answers_202_with_the_queued_message(api_client, chatbot_integration, customer, api_key):
+    response = api_client.post("/api/v1/messages/text/", TEXT, format="json")
+    assert response.status_code == 202
+    body = response.json()
+    message = Message.objects.get()
+    assert body["id"] == message.pk
+    assert body["status"] == "queued"
+    assert body["phone_number"] == "6281234567890"
+    assert message.source == Message.Source.API_KEY
+    assert message.api_key == api_key[1]
+
+
+def test_text_send_without_recipient_lists_the_missing_fields(api_client, chatbot_integration):
+    response = api_client.post("/api/v1/messages/text/", {}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert set(error["fields"]) == {"recipient_number", "message_content"}
+
+
+def test_text_send_outside_the_window_answers_409_with_the_reason(api_client, chatbot_integration):
+    response = api_client.post("/api/v1/messages/text/", TEXT, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "outside_24h_window"
+    assert not Message.objects.exists()
+
+
+def test_same_idempotency_key_and_body_replays_the_first_answer_and_sends_once(
+    api_client, chatbot_integration, customer
+):
+    # Given a first send with a key
+    first = api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="order-2041")
+    # When the client retries it
+    again = api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="order-2041")
+    # Then it gets the first answer again and one message exists
+    assert first.status_code == again.status_code == 202
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Message.objects.count() == 1
+    assert IdempotencyRecord.objects.get().message_id == first.json()["id"]
+
+
+def test_same_idempotency_key_with_another_body_is_refused_with_422(api_client, chatbot_integration, customer):
+    api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    response = api_client.post(
+        "/api/v1/messages/text/", {**TEXT, "message_content": "Other"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert Message.objects.count() == 1
+
+
+def test_a_refused_send_does_not_use_up_its_idempotency_key(api_client, chatbot_integration, customer):
+    refused = api_client.post(
+        "/api/v1/messages/text/", {**TEXT, "recipient_number": "0812"}, format="json", HTTP_IDEMPOTENCY_KEY="k2"
+    )
+    assert refused.status_code == 400
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_idempotency_keys_of_two_api_keys_do_not_collide(api_client, project, chatbot_integration, customer):
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='other').raw_key}")
+    api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same")
+    response = other.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same")
+    assert response.status_code == 202
+    assert Message.objects.count() == 2
+
+
+def test_message_list_pages_with_a_cursor_newest_first(api_client, project):
+    now = timezone.now()
+    messages = [
+        factories.MessageFactory(project=project, created_at=now - timedelta(minutes=n)) for n in range(5)
+    ]
+    seen = []
+    url = "/api/v1/messages/?page_size=2"
+    while url:
+        page = api_client.get(url).json()
+        seen += [item["id"] for item in page["results"]]
+        url = page["next"]
+    assert seen == [message.pk for message in messages]
+
+
+def test_message_list_filters_by_status_and_number(api_client, project):
+    read = factories.MessageFactory(project=project, status="read", phone_number="6281234567890")
+    factories.MessageFactory(project=project, status="failed", phone_number="6281234567890")
+    factories.MessageFactory(project=project, status="read", phone_number="6281299998888")
+    page = api_client.get("/api/v1/messages/", {"status": "read", "number": "0812 3456 7890"}).json()
+    assert [item["id"] for item in page["results"]] == [read.pk]
+
+
+def test_message_list_refuses_an_unknown_status(api_client):
+    response = api_client.get("/api/v1/messages/", {"status": "lost"})
+    assert response.status_code == 400
+    assert "status" in response.json()["error"]["fields"]
+
+
+def test_message_detail_shows_the_timeline(api_client, project):
+    message = factories.MessageFactory(project=project, status="delivered", wappin_message_id="5bc83037c79f5")
+    now = timezone.now()
+    for offset, (status, source) in enumerate([("queued", "portal"), ("sent", "send_answer"), ("delivered", "callback")]):
+        MessageStatusEvent.objects.create(
+            message=message, status=status, source=source, occurred_at=now + timedelta(seconds=offset)
+        )
+    body = api_client.get(f"/api/v1/messages/{message.pk}/").json()
+    assert body["wappin_message_id"] == "5bc83037c79f5"
+    assert [(step["status"], step["source"]) for step in body["timeline"]] == [
+        ("queued", "portal"), ("sent", "send_answer"), ("delivered", "callback"),
+    ]
+
+
+def test_another_projects_key_never_sees_the_message(api_client):
+    other = factories.MessageFactory(text="secret of another project")
+    for url in (f"/api/v1/messages/{other.pk}/", f"/api/v1/messages/{other.pk}/refresh-status/"):
+        response = api_client.get(url) if url.endswith(f"{other.pk}/") else api_client.post(url)
+        assert response.status_code == 404
+        assert "secret" not in response.content.decode()
+    assert api_client.get("/api/v1/messages/").json()["results"] == []
+
+
+def test_refresh_status_of_a_message_wappin_never_accepted_is_a_conflict(api_client, project):
+    message = factories.MessageFactory(project=project)
+    response = api_client.post(f"/api/v1/messages/{message.pk}/refresh-status/")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "message_not_accepted"
+
+
+def test_requests_without_a_key_are_refused_in_our_error_shape(client):
+    response = client.get("/api/v1/messages/")
+    assert response.status_code in (401, 403)
+    assert "message" in response.json()["error"]
+
+
+def test_too_many_requests_answer_429_in_our_error_shape(api_client, monkeypatch):
+    from django.core.cache import cache
+
+    cache.clear()
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+    statuses = [api_client.get("/api/v1/messages/").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    response = api_client.get("/api/v1/messages/")
+    assert response.json()["error"]["code"] == "throttled"
+    cache.clear()
+
+
+def test_session_user_names_the_project(marketer_client, project):
+    message = factories.MessageFactory(project=project)
+    page = marketer_client.get("/api/v1/messages/", {"project": project.pk}).json()
+    assert [item["id"] for item in page["results"]] == [message.pk]
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+def test_contact_create_normalises_the_number(api_client, project):
+    response = api_client.post(
+        "/api/v1/contacts/", {"phone_number": "+62 812-3456-7890", "name": "Sari"}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["phone_number"] == "6281234567890"
+    assert Contact.objects.get().project == project
+
+
+def test_duplicate_contact_is_refused_with_409_and_names_the_existing_one(api_client, customer):
+    response = api_client.post("/api/v1/contacts/", {"phone_number": "081234567890"}, format="json")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "contact_exists"
+    assert error["contact_id"] == customer.pk
+
+
+def test_contact_with_an_invalid_number_is_refused_with_the_reason(api_client):
+    response = api_client.post("/api/v1/contacts/", {"phone_number": "12ab"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["phone_number"]
+
+
+def test_contact_opt_out_is_visible_and_filterable(api_client, project):
+    factories.ContactFactory(project=project, opted_out_at=timezone.now())
+    factories.ContactFactory(project=project)
+    page = api_client.get("/api/v1/contacts/", {"opted_out": "true"}).json()
+    assert len(page["results"]) == 1
+    assert page["results"][0]["is_opted_out"] is True
+
+
+def test_contact_update_and_delete(api_client, customer):
+    response = api_client.patch(f"/api/v1/contacts/{customer.pk}/", {"name": "Sari W."}, format="json")
+    assert response.json()["name"] == "Sari W."
+    assert api_client.delete(f"/api/v1/contacts/{customer.pk}/").status_code == 204
+    assert not Contact.objects.exists()
+
+
+def test_another_projects_contact_is_not_found(api_client):
+    other = factories.ContactFactory()
+    assert api_client.get(f"/api/v1/contacts/{other.pk}/").status_code == 404
+    assert api_client.delete(f"/api/v1/contacts/{other.pk}/").status_code == 404
+    assert Contact.objects.filter(pk=other.pk).exists()
+
+
+# --- the OpenAPI document ---------------------------------------------------------------
+
+
+def test_openapi_schema_validates_without_warnings():
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    schema = out.getvalue()
+    for path in ("/api/v1/messages/hsm/", "/api/v1/messages/hsm-media/", "/api/v1/messages/text/",
+                 "/api/v1/messages/media/", "/api/v1/messages/{message_id}/refresh-status/"):
+        assert path in schema
+
+
+def test_api_docs_page_renders_with_no_cdn(admin_client):
+    page = admin_client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in page
+    assert "cdn" not in page.lower()
+    assert "/static/drf_spectacular_sidecar/" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_with_one_idempotency_key_send_once(project, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    # The sending itself is not what this test is about.
+    monkeypatch.setattr("messaging.services._enqueue_send", lambda message_id: None)
+    factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
+    factories.ContactFactory(project=project, phone_number="6281234567890", last_inbound_at=timezone.now())
+    raw_key = api_key_create(project=project, name="race").raw_key
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def post():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+        barrier.wait()
+        try:
+            response = client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="race-1")
+            answers.append((response.status_code, response.json()["id"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 4
+    assert {status for status, _ in answers} == {202}
+    assert len({message_id for _, message_id in answers}) == 1
+    assert Message.objects.count() == 1
+
+
+def test_idempotency_keys_are_forgotten_after_a_day(api_client, chatbot_integration, customer):
+    from messaging.services import idempotency_records_prune
+
+    api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert idempotency_records_prune(now=timezone.now() + timedelta(hours=23)) == 0
+    assert idempotency_records_prune(now=timezone.now() + timedelta(hours=25)) == 1
+    assert Message.objects.count() == 1
