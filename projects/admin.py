@@ -7,10 +7,11 @@ same service as every other path.
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project
-from projects.services import api_key_create, api_key_revoke, integration_save
+from projects.services import api_key_create, api_key_revoke, integration_save, project_save
 from wappin_portal.errors import ApplicationError
 
 
@@ -22,6 +23,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
     search_fields = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
     inlines = [MembershipInline]
@@ -32,6 +34,9 @@ class ProjectAdmin(admin.ModelAdmin):
             {"fields": ["business_number", "business_name", "website_url", "default_chatbot_message"]},
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        project_save(project=obj, actor=request.user)
 
 
 def _masked(value: str) -> str:

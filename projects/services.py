@@ -97,6 +97,29 @@ def integration_save(
     return integration
 
 
+@transaction.atomic
+def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> Project:
+    """Save a project. A token belongs to a client ID: a new client ID drops the stored tokens."""
+    project.full_clean()
+    is_new = project.pk is None
+    previous_client_id = (
+        None if is_new else Project.objects.filter(pk=project.pk).values_list("client_id", flat=True).first()
+    )
+    project.save()
+    if previous_client_id is not None and previous_client_id != project.client_id:
+        for integration in project.integrations.all():
+            integration.access_token = ""
+            integration.token_expires_at = None
+            integration.save(update_fields=["access_token", "token_expires_at", "updated_at"])
+    audit_record(
+        action="project.create" if is_new else "project.update",
+        project=project,
+        actor=actor,
+        target=project.name,
+    )
+    return project
+
+
 def membership_set(*, project: Project, user: AbstractBaseUser, role: str, actor=None) -> Membership:
     membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
     audit_record(action="membership.set", project=project, actor=actor, target=str(user), data={"role": role})

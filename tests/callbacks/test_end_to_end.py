@@ -150,7 +150,13 @@ def test_the_first_callback_before_any_token_gets_in_on_wappins_retry(portal):
 
     # Then the first attempt was refused (no token to check against), the portal fetched its
     # token, and Wappin's retry was let in
-    outcomes = sorted((a["attempt"], a["accepted"]) for a in sandbox.callbacks(callback_type="message"))
+    # (the sandbox logs the accepted retry only once it has read the portal's answer)
+    def attempts():
+        found = sorted((a["attempt"], a["accepted"]) for a in sandbox.callbacks(callback_type="message"))
+        return found if found and found[-1][1] is True else None
+
+    outcomes = eventually(attempts)
+    assert outcomes, "Wappin's retry was never accepted"
     assert outcomes[0] == (1, False)
     assert outcomes[-1][1] is True
     assert CallbackEvent.objects.filter(verdict="rejected_auth").count() >= 1

@@ -1,0 +1,52 @@
+import pytest
+
+from projects.models import AuditEvent, Integration, Project
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(admin_client, project, **changes):
+    data = {
+        "name": project.name,
+        "client_id": project.client_id,
+        "wappin_project_id": project.wappin_project_id,
+        "business_number": project.business_number,
+        "business_name": project.business_name,
+        "website_url": "",
+        "default_chatbot_message": project.default_chatbot_message,
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        **changes,
+    }
+    return admin_client.post(f"/admin/projects/project/{project.pk}/change/", data)
+
+
+def test_a_new_client_id_drops_the_stored_tokens(admin_client, project):
+    # Given an integration holding a token fetched for the old client ID
+    integration = factories.IntegrationFactory(project=project)
+    integration.access_token = "token-of-the-old-client"
+    integration.save()
+    # When an admin changes the project's client ID
+    response = _post(admin_client, project, client_id="0999")
+    # Then the token is gone (the next call fetches one for the new client) and the change is audited
+    assert response.status_code == 302
+    assert Integration.objects.get(pk=integration.pk).access_token == ""
+    assert AuditEvent.objects.filter(action="project.update", project=project).exists()
+
+
+def test_other_project_edits_keep_the_token(admin_client, project):
+    integration = factories.IntegrationFactory(project=project)
+    integration.access_token = "still-good"
+    integration.save()
+    _post(admin_client, project, business_name="Renamed Business")
+    assert Project.objects.get(pk=project.pk).business_name == "Renamed Business"
+    assert Integration.objects.get(pk=integration.pk).access_token == "still-good"
+
+
+def test_the_business_number_is_normalised_and_a_bad_one_refused(admin_client, project):
+    _post(admin_client, project, business_number="0811-0000-2222")
+    assert Project.objects.get(pk=project.pk).business_number == "6281100002222"
+    response = _post(admin_client, project, business_number="0811")
+    assert response.status_code == 200
+    assert "too short" in response.content.decode()
