@@ -9,6 +9,7 @@ Nothing here talks to Wappin before the row exists.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 from datetime import datetime
 
@@ -19,8 +20,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.models import Contact, IdempotencyRecord, Message, MessageStatusEvent
+from messaging.wappin import MediaUpload, WappinClient
+from messaging.wappin.exceptions import WappinError, WappinTimeout
 from projects.models import ApiKey, Integration, Project
 from projects.selectors import integration_for
+from templates_app.media import media_check
+from templates_app.models import Template
+from templates_app.selectors import template_language_resolve, template_send_params_check
 from wappin_portal.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from wappin_portal.phone import phone_normalize
 
@@ -299,8 +305,6 @@ def _media_size(media: File) -> int:
 
 
 def _media_check(*, media: File | None, media_type: str, field: str = "media") -> None:
-    from templates_app.media import media_check
-
     if media is None:
         raise ValidationFailed("Attach the media file.", field=field, code="media_required")
     media_check(
@@ -321,7 +325,8 @@ def _media_store(*, message: Message, media: File) -> None:
 
 
 def _enqueue_send(message_id: int) -> None:
-    from messaging.tasks import message_send
+    from messaging.tasks import message_send  # tasks import this module
+
 
     message_send.delay(message_id)
 
@@ -447,9 +452,6 @@ def message_send_hsm(
     api_key: ApiKey | None = None,
 ) -> Message:
     """Queue an approved template (Wappin's do-send-hsm, or do-send-hsm-with-media with `media`)."""
-    from templates_app.models import Template
-    from templates_app.selectors import template_language_resolve, template_send_params_check
-
     number = phone_normalize(phone_number)
     params = {str(key): "" if value is None else str(value) for key, value in (params or {}).items()}
     reply_payloads = {str(key): str(value) for key, value in (reply_payloads or {}).items()}
@@ -518,10 +520,6 @@ QUEUED_STALE_AFTER = timezone.timedelta(minutes=10)
 
 
 def _media_upload(message: Message):
-    import mimetypes
-
-    from messaging.wappin import MediaUpload
-
     filename = os.path.basename(message.media.name)
     with message.media.open("rb") as handle:
         content = handle.read()
@@ -576,9 +574,6 @@ def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
       looks at it a minute later and every few minutes after (see there).
     - A retryable error (network, 5xx): raised for the task to retry with backoff.
     """
-    from messaging.wappin import WappinClient
-    from messaging.wappin.exceptions import WappinError, WappinTimeout
-
     message = Message.objects.select_related("project", "integration").get(pk=message_id)
     claimed = Message.objects.filter(
         pk=message.pk, status=Message.Status.QUEUED, send_attempts=attempt
@@ -668,8 +663,6 @@ def message_refresh_status(*, message_id: int) -> Message:
     integration = message.integration or _integration_pick(
         project=message.project, kind=Integration.Kind.NOTIFICATION
     )
-    from messaging.wappin import WappinClient
-
     steps = WappinClient(integration).inquiry(wappin_message_id=message.wappin_message_id)
     for step in steps:
         status = WAPPIN_STATUS_MAP.get(str(step.status).lower(), str(step.status).lower())
