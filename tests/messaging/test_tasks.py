@@ -298,3 +298,14 @@ def test_api_sends_each_kind_through_the_sandbox(wappin, project, api_client, dj
         assert detail["status"] == "sent", detail
         assert detail["wappin_message_id"]
     assert len(wappin.sent(project_id=project.wappin_project_id)) == 4
+
+
+def test_refresh_status_while_wappin_is_down_answers_503(
+    wappin, project, api_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = _send_hsm(project)
+    wappin.knobs(error_5xx_rate=1.0)
+    response = api_client.post(f"/api/v1/messages/{message.pk}/refresh-status/")
+    assert response.status_code == 503
+    assert "Wappin could not tell" in response.json()["error"]["message"]
