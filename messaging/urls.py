@@ -1,8 +1,22 @@
 from django.urls import path
 
-from messaging import views
+from messaging import views, views_ui
 
 app_name = "messaging"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+]
+
+# The marketing web UI: contacts, history, test send (views_ui.py).
+urlpatterns += [
+    path("contacts/", views_ui.contact_list, name="contact_list"),
+    path("contacts/new/", views_ui.contact_create, name="contact_create"),
+    path("contacts/<int:pk>/edit/", views_ui.contact_edit, name="contact_edit"),
+    path("contacts/import/", views_ui.contact_import_view, name="contact_import"),
+    path("contacts/export.csv", views_ui.contact_export, name="contact_export"),
+    path("history/", views_ui.message_list, name="message_list"),
+    path("history/export.csv", views_ui.message_export, name="message_export"),
+    path("history/test-send/", views_ui.test_send, name="test_send"),
+    path("history/<int:pk>/", views_ui.message_detail, name="message_detail"),
+    path("history/<int:pk>/refresh/", views_ui.message_refresh, name="message_refresh"),
 ]
