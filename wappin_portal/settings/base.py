@@ -168,9 +168,6 @@ WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default="")
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )
-if CELERY_BROKER_URL.startswith("sqla+"):
-    # The embedded broker polls its table; a short interval keeps sends snappy.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
