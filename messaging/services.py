@@ -582,12 +582,15 @@ def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
         logger.info("message %s: attempt %s already claimed or message not queued; not sending", message.pk, attempt)
         return message
     message.send_attempts = attempt + 1
-    integration = message.integration or _integration_pick(
-        project=message.project,
-        kind=Integration.Kind.NOTIFICATION
-        if message.kind in (Message.Kind.HSM, Message.Kind.HSM_MEDIA)
-        else Integration.Kind.CHATBOT,
-    )
+    try:
+        integration = message.integration or _integration_pick(
+            project=message.project,
+            kind=Integration.Kind.NOTIFICATION
+            if message.kind in (Message.Kind.HSM, Message.Kind.HSM_MEDIA)
+            else Integration.Kind.CHATBOT,
+        )
+    except Conflict as exc:  # the integration was removed while the message waited
+        return message_send_give_up(message_id=message.pk, reason=exc.message, failure_code=exc.code)
     client = WappinClient(integration)
     try:
         # The token first, on its own: a timeout there sent nothing and is simply

@@ -309,3 +309,14 @@ def test_refresh_status_while_wappin_is_down_answers_503(
     response = api_client.post(f"/api/v1/messages/{message.pk}/refresh-status/")
     assert response.status_code == 503
     assert "Wappin could not tell" in response.json()["error"]["message"]
+
+
+def test_a_message_whose_integration_was_removed_fails_with_the_reason(project):
+    integration = factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
+    message = factories.MessageFactory(project=project, integration=integration)
+    integration.delete()
+    message_send.apply(args=(message.pk,))
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.failure_code == "integration_missing"
+    assert "no active Wappin integration" in message.failure_reason
