@@ -1,7 +1,8 @@
-"""Contacts from the web UI: add, edit, import from CSV/XLSX, export.
+"""Contacts from the web UI: groups, import from CSV/XLSX, export.
 
-Kept apart from `messaging/services.py` (the sending engineer's module) while both
-are being written; the functions follow the same rules (keyword-only, one error family).
+Built on the messaging services and selectors (`contact_create`, `contact_update`,
+`contact_get_or_create`, `contact_list`): the number rules live there, once; this
+module adds what only the web UI does with contacts.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from messaging.models import Contact, ContactGroup
+from messaging.selectors import contact_list
+from messaging.services import contact_create, contact_get_or_create, contact_update
 from projects.models import Project
-from wappin_portal.errors import ValidationFailed
+from wappin_portal.errors import NotFound, ValidationFailed
 from wappin_portal.phone import phone_normalize
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
@@ -51,23 +54,18 @@ def _groups_get_or_create(*, project: Project, names: Iterable[str]) -> list[Con
     return groups
 
 
-def contact_search(*, project: Project, query: str = "", group_id: int | None = None) -> QuerySet[Contact]:
-    """The project's contacts whose name or number matches `query` ('0812…' finds '62812…')."""
-    contacts = Contact.objects.filter(project=project).prefetch_related("groups")
-    query = query.strip()
-    if query:
-        condition = Q(name__icontains=query)
-        digits = "".join(ch for ch in query if ch.isdigit())
-        if digits and all(ch.isdigit() or ch in " +-()" for ch in query):
-            condition |= Q(phone_number__contains=digits)
-            if digits.startswith("0"):
-                condition |= Q(phone_number__startswith="62" + digits[1:])
-        contacts = contacts.filter(condition)
-    if group_id:
-        contacts = contacts.filter(groups__id=group_id)
+def contact_list_ordered(*, project: Project, query: str = "", group_id: int | None = None) -> QuerySet[Contact]:
+    """The contacts page's rows: `selectors.contact_list`'s search and group filter, by name."""
+    contacts = contact_list(project=project, filters={"search": query, "group": group_id})
     return contacts.order_by("name", "phone_number", "id")
 
 
+def contact_groups_set(*, contact: Contact, group_names: str) -> None:
+    """Put the contact in exactly these groups (comma-separated names; new ones are created)."""
+    contact.groups.set(_groups_get_or_create(project=contact.project, names=_groups_parse(group_names)))
+
+
+@transaction.atomic
 def contact_save(
     *,
     project: Project,
@@ -76,33 +74,18 @@ def contact_save(
     group_names: str = "",
     contact: Contact | None = None,
 ) -> Contact:
-    """Create a contact (or edit `contact`): the number normalised, unique within the project."""
-    number = phone_normalize(phone_number, field="phone_number")
-    duplicate = Contact.objects.filter(project=project, phone_number=number)
-    if contact is not None:
-        duplicate = duplicate.exclude(pk=contact.pk)
-    if duplicate.exists():
-        raise ValidationFailed(
-            f"A contact with the number {number} already exists in {project.name}.",
-            field="phone_number",
-            code="contact_duplicate",
-        )
+    """The contact form's save: create (or edit `contact`) and set its groups, in one transaction.
+
+    The number rules (normalised, unique within the project) are the messaging
+    services' `contact_create` / `contact_update`; this adds only the groups.
+    """
     if contact is None:
-        contact = Contact(project=project)
-    elif contact.project_id != project.pk:
-        raise ValidationFailed("This contact belongs to another project.", code="contact_project")
-    contact.phone_number = number
-    contact.name = " ".join((name or "").split())[:120]
-    try:
-        with transaction.atomic():
-            contact.save()
-            contact.groups.set(_groups_get_or_create(project=project, names=_groups_parse(group_names)))
-    except IntegrityError as exc:  # a concurrent save of the same number
-        raise ValidationFailed(
-            f"A contact with the number {number} already exists in {project.name}.",
-            field="phone_number",
-            code="contact_duplicate",
-        ) from exc
+        contact = contact_create(project=project, phone_number=phone_number, name=name)
+    else:
+        if contact.project_id != project.pk:
+            raise NotFound("No such contact in this project.", code="contact_not_found")
+        contact = contact_update(contact=contact, phone_number=phone_number, name=name)
+    contact_groups_set(contact=contact, group_names=group_names)
     return contact
 
 
@@ -234,12 +217,10 @@ def contact_import(*, project: Project, filename: str, content: bytes) -> Import
         group_names = _groups_parse(cell("group"))
         try:
             with transaction.atomic():
-                contact, created = Contact.objects.select_for_update().get_or_create(
-                    project=project, phone_number=number, defaults={"name": name}
-                )
+                created = not Contact.objects.filter(project=project, phone_number=number).exists()
+                contact = contact_get_or_create(project=project, phone_number=number, name=name)
                 if not created and name and contact.name != name:
-                    contact.name = name
-                    contact.save(update_fields=["name", "updated_at"])
+                    contact_update(contact=contact, name=name)
                 if group_names:
                     contact.groups.add(*_groups_get_or_create(project=project, names=group_names))
         except IntegrityError:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from messaging.history import MessageFilters
 from messaging.models import Contact, ContactGroup, Message
 from projects.models import Project
 from templates_app.models import Template, TemplateLanguage
-from wappin_portal.errors import ValidationFailed
-from wappin_portal.phone import phone_normalize
 
 
 class ContactForm(forms.Form):
@@ -55,18 +52,11 @@ class MessageFilterForm(forms.Form):
     direction = forms.ChoiceField(choices=_with_any(Message.Direction.choices), required=False)
     kind = forms.ChoiceField(choices=_with_any(Message.Kind.choices), required=False)
     template = forms.CharField(max_length=512, required=False)
-    number = forms.CharField(max_length=30, required=False)
+    number = forms.CharField(
+        max_length=30, required=False, widget=forms.TextInput(attrs={"placeholder": "0812… or part"})
+    )
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean_number(self) -> str:
-        raw = self.cleaned_data["number"].strip()
-        if not raw:
-            return ""
-        try:
-            return phone_normalize(raw, field="number")
-        except ValidationFailed as exc:
-            raise forms.ValidationError(exc.message) from exc
 
     def clean(self):
         cleaned = super().clean()
@@ -75,18 +65,18 @@ class MessageFilterForm(forms.Form):
             self.add_error("date_to", "The end date is before the start date.")
         return cleaned
 
-    def filters(self) -> MessageFilters:
-        """The valid filters (an invalid one is left out, and shown on the form)."""
-        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
-        return MessageFilters(
-            status=data.get("status", ""),
-            direction=data.get("direction", ""),
-            kind=data.get("kind", ""),
-            template_name=(data.get("template") or "").strip(),
-            phone_number=data.get("number", ""),
-            date_from=data.get("date_from"),
-            date_to=data.get("date_to") if "date_to" not in self.errors else None,
-        )
+    def filters(self) -> dict:
+        """`message_list`'s filters from the valid fields (an invalid one is shown and left out)."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "status": data.get("status"),
+            "direction": data.get("direction"),
+            "kind": data.get("kind"),
+            "template": (data.get("template") or "").strip(),
+            "number": (data.get("number") or "").strip(),
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to") if "date_to" not in self.errors else None,
+        }
 
 
 class TemplatePickForm(forms.Form):

@@ -1,6 +1,7 @@
 """Reads behind the history pages and the dashboard chart.
 
-Paging is keyset ("older"/"newer" from a cursor on created_at, id), never OFFSET
+Which messages: `messaging.selectors.message_list` (its filters, once). How they
+are paged here: keyset ("older"/"newer" from a cursor on created_at, id), never OFFSET
 or COUNT(*): a page costs the same on the first day and on a table of millions,
 riding the (project, -created_at, -id) index.
 """
@@ -21,39 +22,6 @@ from messaging.models import Message
 from projects.models import Project
 
 PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class MessageFilters:
-    status: str = ""
-    direction: str = ""
-    kind: str = ""
-    template_name: str = ""
-    phone_number: str = ""  # already normalised
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-def message_history(*, project: Project, filters: MessageFilters) -> QuerySet[Message]:
-    """The project's messages that pass `filters`, newest first."""
-    messages = Message.objects.filter(project=project)
-    if filters.status:
-        messages = messages.filter(status=filters.status)
-    if filters.direction:
-        messages = messages.filter(direction=filters.direction)
-    if filters.kind:
-        messages = messages.filter(kind=filters.kind)
-    if filters.template_name:
-        messages = messages.filter(template_name=filters.template_name)
-    if filters.phone_number:
-        messages = messages.filter(phone_number=filters.phone_number)
-    zone = timezone.get_current_timezone()
-    if filters.date_from:
-        messages = messages.filter(created_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=zone))
-    if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=zone)
-        messages = messages.filter(created_at__lt=end)
-    return messages.order_by("-created_at", "-id")
 
 
 def cursor_encode(message: Message) -> str:

@@ -14,14 +14,19 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from messaging import services
-from messaging.contacts import contact_export_rows, contact_import, contact_save, contact_search
+from messaging import selectors, services
+from messaging.contacts import (
+    contact_export_rows,
+    contact_import,
+    contact_list_ordered,
+    contact_save,
+)
 from messaging.forms import (
     ContactFilterForm,
     ContactForm,
@@ -30,11 +35,11 @@ from messaging.forms import (
     TemplatePickForm,
     TrySendForm,
 )
-from messaging.history import message_export_rows, message_history, message_page
+from messaging.history import message_export_rows, message_page
 from messaging.models import Contact, Message
 from projects.models import Membership
 from projects.selectors import project_current, project_require_role
-from wappin_portal.errors import ApplicationError, ValidationFailed
+from wappin_portal.errors import ApplicationError, NotFound, ValidationFailed
 from wappin_portal.ui import show_error
 
 # Who may change things from these pages; every member may look.
@@ -97,7 +102,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     if filters.is_valid():
         query = filters.cleaned_data["q"]
         group = filters.cleaned_data["group"]
-    contacts = contact_search(project=request.project, query=query, group_id=group.pk if group else None)
+    contacts = contact_list_ordered(project=request.project, query=query, group_id=group.pk if group else None)
     page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
     query_string = request.GET.copy()
     query_string.pop("page", None)
@@ -122,7 +127,7 @@ def contact_export(request: HttpRequest) -> StreamingHttpResponse:
     if filters.is_valid():
         query = filters.cleaned_data["q"]
         group = filters.cleaned_data["group"]
-    contacts = contact_search(project=request.project, query=query, group_id=group.pk if group else None)
+    contacts = contact_list_ordered(project=request.project, query=query, group_id=group.pk if group else None)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return _csv_response(contact_export_rows(contacts=contacts), f"contacts-{stamp}.csv")
 
@@ -198,7 +203,7 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
 def _filtered_messages(request: HttpRequest):
     form = MessageFilterForm(request.GET or None)
     form.is_valid()  # invalid filters are shown on the form and left out of the query
-    return form, message_history(project=request.project, filters=form.filters())
+    return form, selectors.message_list(project=request.project, filters=form.filters())
 
 
 @require_GET
@@ -235,11 +240,10 @@ def message_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_GET
 @project_page()
 def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    message = get_object_or_404(
-        Message.objects.select_related("sent_by", "api_key", "contact", "template"),
-        pk=pk,
-        project=request.project,
-    )
+    try:
+        message = selectors.message_get(project=request.project, message_id=pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
     # Only what was sent and learnt: nothing of the integration (keys, tokens, callback) is read here.
     return render(
         request,

@@ -17,6 +17,12 @@ from messaging.models import Contact
 from projects.models import Integration, Membership, Project
 from projects.services import api_key_create, integration_save
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
+from templates_app.services import (
+    keyword_create,
+    template_approve,
+    template_create,
+    template_request_approval,
+)
 
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "wappin-demo"
@@ -29,6 +35,20 @@ DEMO_CONTACTS = [
     ("Andi Wijaya", "6281234567003"),
     ("Dewi Lestari", "6281234567004"),
 ]
+
+
+def _demo_language(code: str, header: str, body: str, track: str, thanks: str) -> dict:
+    return {
+        "language_code": code,
+        "header_type": TemplateLanguage.HeaderType.TEXT,
+        "header_text": f"{header} {{{{1}}}}",
+        "body": body,
+        "footer": "Demo Shop",
+        "buttons": [
+            {"type": "url", "text": track, "url": "https://shop.example/track/{{1}}"},
+            {"type": "quick_reply", "text": thanks, "payload": "thanks"},
+        ],
+    }
 
 
 @dataclass
@@ -81,57 +101,37 @@ def demo_seed(*, with_api_key: bool = False) -> DemoWorld:
             integration.callback_url = integration.default_callback_url
             integration.save(update_fields=["callback_url", "updated_at"])
 
-    template, made = Template.objects.get_or_create(
-        project=project,
-        name=DEMO_TEMPLATE,
-        defaults={"message_type": Template.MessageType.UTILITY, "status": Template.Status.APPROVED, "created_by": admin},
-    )
-    if made:
-        TemplateLanguage.objects.create(
-            template=template,
-            language_code="id",
-            position=0,
-            header_type=TemplateLanguage.HeaderType.TEXT,
-            header_text="Pesanan {{1}}",
-            body="Halo {{1}}, pesanan {{2}} sedang dikirim dan tiba {{3}}.",
-            footer="Demo Shop",
-            buttons=[
-                {"type": "url", "text": "Lacak", "url": "https://shop.example/track/{{1}}"},
-                {"type": "quick_reply", "text": "Terima kasih", "payload": "thanks"},
+    if not Template.objects.filter(project=project, name=DEMO_TEMPLATE).exists():
+        # Through the same services as the UI, so the demo has a real status history.
+        template = template_create(
+            project=project,
+            name=DEMO_TEMPLATE,
+            message_type=Template.MessageType.UTILITY,
+            languages=[
+                _demo_language("id", "Pesanan", "Halo {{1}}, pesanan {{2}} sedang dikirim dan tiba {{3}}.", "Lacak", "Terima kasih"),
+                _demo_language("en", "Order", "Hello {{1}}, your order {{2}} is on its way and arrives {{3}}.", "Track", "Thanks"),
             ],
+            actor=admin,
         )
-        TemplateLanguage.objects.create(
-            template=template,
-            language_code="en",
-            position=1,
-            header_type=TemplateLanguage.HeaderType.TEXT,
-            header_text="Order {{1}}",
-            body="Hello {{1}}, your order {{2}} is on its way and arrives {{3}}.",
-            footer="Demo Shop",
-            buttons=[
-                {"type": "url", "text": "Track", "url": "https://shop.example/track/{{1}}"},
-                {"type": "quick_reply", "text": "Thanks", "payload": "thanks"},
-            ],
-        )
+        template_request_approval(template=template, actor=admin)
+        template_approve(template=template, actor=admin, reason="Demo template, approved at set-up.")
         created.append(f"template {DEMO_TEMPLATE}")
 
     for keyword, scenario, text in (
-        ("promo", ChatbotKeyword.Scenario.NORMAL, "Promo hari ini: diskon 20% untuk semua sepatu!"),
-        ("agent", ChatbotKeyword.Scenario.CHAT_PANEL, "Mohon tunggu, agent kami segera membalas."),
+        ("PROMO", ChatbotKeyword.Scenario.NORMAL, "Promo hari ini: diskon 20% untuk semua sepatu!"),
+        ("AGENT", ChatbotKeyword.Scenario.CHAT_PANEL, "Mohon tunggu, agent kami segera membalas."),
     ):
-        _, made = ChatbotKeyword.objects.get_or_create(
-            project=project,
-            normalized_keyword=keyword,
-            defaults={
-                "keyword": keyword.upper(),
-                "template_name": f"{keyword}_reply",
-                "scenario": scenario,
-                "response_type": ChatbotKeyword.ResponseType.TEXT,
-                "response_text": text,
-            },
-        )
-        if made:
-            created.append(f"keyword {keyword.upper()}")
+        if not ChatbotKeyword.objects.filter(project=project, normalized_keyword=keyword.lower()).exists():
+            keyword_create(
+                project=project,
+                keyword=keyword,
+                template_name=f"{keyword.lower()}_reply",
+                scenario=scenario,
+                response_type=ChatbotKeyword.ResponseType.TEXT,
+                response_text=text,
+                actor=admin,
+            )
+            created.append(f"keyword {keyword}")
 
     for name, number in DEMO_CONTACTS:
         _, made = Contact.objects.get_or_create(project=project, phone_number=number, defaults={"name": name})
@@ -140,7 +140,7 @@ def demo_seed(*, with_api_key: bool = False) -> DemoWorld:
 
     world = DemoWorld(project=project, created=created)
     if with_api_key:
-        world.api_key = api_key_create(project=project, name=f"demo {timezone.now():%Y-%m-%d %H:%M}", created_by=admin).raw_key
+        world.api_key = api_key_create(project=project, name=f"demo {timezone.localtime():%Y-%m-%d %H:%M}", created_by=admin).raw_key
     return world
 
 

@@ -20,6 +20,7 @@ import urllib.request
 
 from django.conf import settings
 
+from messaging.wappin.sandbox_world import sandbox_template_entry
 from templates_app.models import Template
 
 SANDBOX_TIMEOUT_SECONDS = 5.0
@@ -31,20 +32,6 @@ class SandboxUnreachable(Exception):
 
 class SandboxRefused(Exception):
     """The sandbox refused the patch (e.g. the project is not in its world): a retry will not help."""
-
-
-def sandbox_template_entry(*, template: Template) -> dict:
-    """The template as the sandbox's world describes one (see sandbox/README.md)."""
-    languages = list(template.languages.all())
-    first = languages[0] if languages else None
-    return {
-        "active": template.status == Template.Status.APPROVED,
-        "languages": [language.language_code for language in languages] or ["id"],
-        # The sandbox keeps one count per template; the languages of a template
-        # are translations of one message, so the first language's count stands for all.
-        "param_count": first.body_param_count if first else 0,
-        "header_param": bool(first and first.header_has_param),
-    }
 
 
 def sandbox_template_register(*, template: Template) -> dict:

@@ -87,7 +87,7 @@ def test_adding_an_invalid_number_shows_why(marketer_client, project):
 def test_adding_a_duplicate_number_is_refused_clearly(marketer_client, project):
     factories.ContactFactory(project=project, phone_number="6281234567001")
     response = marketer_client.post("/contacts/new/", {"phone_number": "+62 812-3456-7001"})
-    assert "already exists" in response.content.decode()
+    assert "6281234567001 is already a contact" in response.content.decode()
     assert Contact.objects.filter(project=project).count() == 1
 
 

@@ -55,9 +55,12 @@ def test_history_filters_by_date_range(marketer_client, project):
     assert _rows(marketer_client.get("/history/", {"date_to": until}).content.decode()) == [str(old.pk)]
 
 
-def test_history_invalid_filter_is_explained(marketer_client, project):
-    page = marketer_client.get("/history/", {"number": "12"}).content.decode()
-    assert "too short" in page or "not a valid phone number" in page
+def test_history_finds_a_partial_number_and_explains_a_bad_date_range(marketer_client, project):
+    match = factories.MessageFactory(project=project, phone_number="6281234567001")
+    factories.MessageFactory(project=project, phone_number="6281299990002")
+    assert _rows(marketer_client.get("/history/", {"number": "0812345"}).content.decode()) == [str(match.pk)]
+    page = marketer_client.get("/history/", {"date_from": "2026-03-10", "date_to": "2026-03-01"}).content.decode()
+    assert "The end date is before the start date." in page
 
 
 def test_history_pages_older_and_newer_without_gaps_or_repeats(marketer_client, project):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
 import pytest
 
 from messaging.models import Message
@@ -102,3 +107,140 @@ def test_the_history_page_links_to_the_test_send(marketer_client, project):
 def test_without_approved_templates_the_page_says_so(marketer_client, project):
     page = marketer_client.get("/history/test-send/").content.decode()
     assert "has no approved template yet" in page
+
+
+# --- End to end: the form sends through the messaging services and the Wappin sandbox --------
+
+CUSTOMER_NUMBER = "6281327666166"
+
+
+@pytest.fixture
+def registered(wappin_sandbox, project, order_update):
+    """A notification integration the sandbox knows, with the project's approved templates."""
+    integration = factories.IntegrationFactory(project=project)
+    wappin_sandbox.register(integration)
+    return integration
+
+
+def test_a_marketer_sends_a_test_message_and_follows_it(
+    marketer_client, marketer, registered, wappin_sandbox, django_capture_on_commit_callbacks
+):
+    # Given the form of order_update filled in
+    form = {
+        "template": "order_update", "language": "id", "recipient_number": "0813-2766-6166",
+        "header_param": "INV-42", "param_1": "Budi", "param_2": "INV-42", "button_url": "INV-42",
+    }
+    # When it is posted (the send task runs when the transaction commits)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = marketer_client.post("/history/test-send/", form)
+    # Then the message was sent to Wappin with those params
+    message = Message.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/history/{message.pk}/"
+    assert (message.source, message.sent_by, message.phone_number) == ("user", marketer, CUSTOMER_NUMBER)
+    assert message.wappin_message_id
+    [received] = wappin_sandbox.sent(message_id=message.wappin_message_id)
+    assert received["fields"]["params"] == {"1": "Budi", "2": "INV-42"}
+    assert received["fields"]["header"] == {"param": "INV-42"}
+    # And its detail page shows the Wappin id, the timeline and who sent it
+    page = marketer_client.get(response["Location"]).content.decode()
+    assert message.wappin_message_id in page
+    assert "badge badge-sent" in page and "Send answer" in page
+    assert marketer.username in page
+    assert "Test message queued to 6281327666166" in page
+
+
+def test_a_test_message_with_a_document_header(
+    marketer_client, project, registered, wappin_sandbox, django_capture_on_commit_callbacks
+):
+    template = factories.TemplateFactory(project=project, name="invoice_ready")
+    language = factories.TemplateLanguageFactory(
+        template=template, header_type="document", body="Halo {{1}}, tagihan Anda terlampir."
+    )
+    wappin_sandbox.add_template(language)
+    upload = SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 test invoice", content_type="application/pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = marketer_client.post(
+            "/history/test-send/",
+            {"template": "invoice_ready", "language": "id", "recipient_number": CUSTOMER_NUMBER,
+             "param_1": "Budi", "media": upload},
+        )
+    message = Message.objects.get()
+    assert response.status_code == 302
+    assert message.kind == "hsm_media" and message.wappin_message_id
+    page = marketer_client.get(f"/history/{message.pk}/").content.decode()
+    assert "invoice" in page and ".pdf" in page  # the media link
+
+
+def test_a_wrong_file_type_for_the_header_is_refused_on_its_field(marketer_client, project, registered):
+    template = factories.TemplateFactory(project=project, name="invoice_ready")
+    factories.TemplateLanguageFactory(template=template, header_type="document", body="Tagihan {{1}}")
+    upload = SimpleUploadedFile("photo.exe", b"MZ", content_type="application/octet-stream")
+    response = marketer_client.post(
+        "/history/test-send/",
+        {"template": "invoice_ready", "recipient_number": CUSTOMER_NUMBER, "param_1": "Budi", "media": upload},
+    )
+    assert response.status_code == 200
+    assert 'class="field has-error"' in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_an_invalid_recipient_is_refused_with_the_reason(marketer_client, registered):
+    response = marketer_client.post(
+        "/history/test-send/",
+        {"template": "order_update", "language": "en", "recipient_number": "0812", "param_1": "Budi"},
+    )
+    page = response.content.decode()
+    assert "0812" in page and ("too short" in page or "not a valid phone number" in page)
+    assert not Message.objects.exists()
+
+
+def test_an_opted_out_contact_gets_no_marketing_test(marketer_client, project, registered):
+    factories.ContactFactory(project=project, phone_number=CUSTOMER_NUMBER, opted_out_at=timezone.now())
+    template = factories.TemplateFactory(project=project, name="promo_week", message_type="marketing")
+    factories.TemplateLanguageFactory(template=template, body="Diskon {{1}}!")
+    response = marketer_client.post(
+        "/history/test-send/",
+        {"template": "promo_week", "recipient_number": CUSTOMER_NUMBER, "param_1": "20%"},
+    )
+    assert "opted out" in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_a_project_without_integration_is_told_so(marketer_client, order_update):
+    response = marketer_client.post(
+        "/history/test-send/",
+        {"template": "order_update", "language": "en", "recipient_number": CUSTOMER_NUMBER, "param_1": "Budi"},
+    )
+    assert "integration" in response.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_refresh_status_asks_wappins_inquiry(
+    marketer_client, registered, wappin_sandbox, django_capture_on_commit_callbacks
+):
+    # Given a test message Wappin accepted
+    with django_capture_on_commit_callbacks(execute=True):
+        marketer_client.post(
+            "/history/test-send/",
+            {"template": "order_update", "language": "id", "recipient_number": CUSTOMER_NUMBER,
+             "header_param": "INV-1", "param_1": "Budi", "param_2": "INV-1", "button_url": "INV-1"},
+        )
+    message = Message.objects.get()
+    # ... and whose status Wappin (the sandbox) has since moved on
+    deadline = time.monotonic() + 10
+    while not wappin_sandbox.sent(message_id=message.wappin_message_id)[0]["timeline"]:
+        assert time.monotonic() < deadline, "the sandbox never moved the message's status"
+        time.sleep(0.05)
+    # When the user presses "Refresh status from Wappin"
+    response = marketer_client.post(f"/history/{message.pk}/refresh/", follow=True)
+    # Then the inquiry's answer is on the timeline
+    page = response.content.decode()
+    assert "Status refreshed from Wappin" in page
+    assert "Inquiry" in page
+
+
+def test_refresh_of_a_message_wappin_never_accepted_explains_why(marketer_client, project):
+    message = factories.MessageFactory(project=project, status="queued")
+    page = marketer_client.post(f"/history/{message.pk}/refresh/", follow=True).content.decode()
+    assert "has not given this message an id yet" in page
