@@ -183,7 +183,9 @@ def test_a_redelivered_task_does_not_send_twice(wappin, project, django_capture_
     assert len(wappin.sent(project_id=project.wappin_project_id)) == 1
 
 
-def test_a_send_timeout_marks_the_message_unknown_and_never_resends_it(wappin, project, settings):
+def test_a_send_timeout_marks_the_message_unknown_and_never_resends_it(
+    wappin, project, settings, django_capture_on_commit_callbacks
+):
     # Given a token already fetched, and a Wappin that stops answering
     message = _send_hsm(project)
     integration = Integration.objects.get(project=project, kind=Integration.Kind.NOTIFICATION)
@@ -193,8 +195,11 @@ def test_a_send_timeout_marks_the_message_unknown_and_never_resends_it(wappin, p
     settings.WAPPIN_TIMEOUT_SECONDS = 0.5
     wappin.knobs(timeout_rate=1.0, timeout_sleep_s=1)
     # When the send times out
-    message_send.apply(args=(message.pk,))
-    # Then the message is unknown, and was tried once
+    with django_capture_on_commit_callbacks(execute=True) as scheduled:
+        message_send.apply(args=(message.pk,))
+    # Then a look a minute later is scheduled (eager here: it runs now and finds nothing to settle yet)
+    assert len(scheduled) == 1
+    # And the message is unknown, and was tried once
     message.refresh_from_db()
     assert message.status == Message.Status.UNKNOWN
     assert message.send_attempts == 1
