@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.models import Contact, IdempotencyRecord, Message, MessageStatusEvent
-from messaging.wappin import MediaUpload, WappinClient
+from messaging.wappin import MediaUpload, SendResult, WappinClient
 from messaging.wappin.exceptions import WappinError, WappinTimeout
 from projects.models import ApiKey, Integration, Project
 from projects.selectors import integration_for
@@ -519,7 +519,7 @@ UNKNOWN_GIVE_UP_REASON = "Wappin did not answer; the message may or may not have
 QUEUED_STALE_AFTER = timezone.timedelta(minutes=10)
 
 
-def _media_upload(message: Message):
+def _media_upload(message: Message) -> MediaUpload:
     filename = os.path.basename(message.media.name)
     with message.media.open("rb") as handle:
         content = handle.read()
@@ -527,7 +527,7 @@ def _media_upload(message: Message):
     return MediaUpload(filename=filename, content=content, content_type=content_type)
 
 
-def _wappin_call(*, client, message: Message):
+def _wappin_call(*, client: WappinClient, message: Message) -> SendResult:
     """The one Wappin call that sends `message`, by its kind."""
     if message.kind == Message.Kind.TEXT:
         return client.send_text(recipient_number=message.phone_number, text=message.text, message=message)
@@ -625,7 +625,7 @@ def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
     return message
 
 
-def _message_fail_on_answer(*, message: Message, error) -> Message:
+def _message_fail_on_answer(*, message: Message, error: WappinError) -> Message:
     """Wappin refused the message for good: failed, with Wappin's status code and the reason."""
     message, _ = message_status_record(
         message_id=message.pk,
