@@ -27,6 +27,8 @@ class Scheduler:
         self._condition = threading.Condition()
         self._ready: queue.Queue[tuple[int, Job] | None] = queue.Queue(maxsize=queue_size)
         self._generation = 0
+        # The generation of the job this worker thread runs (None outside jobs).
+        self._running = threading.local()
         self._stopped = False
         self._threads = [
             threading.Thread(target=self._timer_loop, name="sandbox-timer", daemon=True)
@@ -38,8 +40,15 @@ class Scheduler:
         for thread in self._threads:
             thread.start()
 
+    def is_stale(self) -> bool:
+        """True inside a job started before the last reset: its work must leave no trace."""
+        generation = getattr(self._running, "generation", None)
+        return generation is not None and generation != self._generation
+
     def schedule(self, delay_s: float, job: Job) -> None:
         with self._condition:
+            if self.is_stale():
+                return  # a follow-up (next status, retry) of a job the reset forgot
             due = time.monotonic() + max(0.0, delay_s)
             heapq.heappush(self._heap, (due, next(self._sequence), self._generation, job))
             self._condition.notify()
@@ -79,7 +88,10 @@ class Scheduler:
             generation, job = item
             if generation != self._generation:
                 continue
+            self._running.generation = generation
             try:
                 job()
             except Exception:
                 logger.exception("sandbox background job failed")
+            finally:
+                self._running.generation = None

@@ -201,6 +201,8 @@ class State:
 
     # -- callbacks log ---------------------------------------------------
     def callback_log_add(self, entry: dict[str, Any]) -> None:
+        if self.scheduler.is_stale():
+            return  # an attempt that was in flight when the sandbox was reset
         with self.lock:
             self.callback_log.append(entry)
 

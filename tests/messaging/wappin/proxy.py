@@ -18,6 +18,8 @@ class CountingProxy:
         target = urlsplit(upstream)
         self.counts: Counter[str] = Counter()
         self.authorizations: list[str] = []
+        # When set, every answer goes back with this HTTP code (the body unchanged).
+        self.http_status_override: int | None = None
         lock = threading.Lock()
         proxy = self
 
@@ -38,7 +40,7 @@ class CountingProxy:
                 answer = upstream_connection.getresponse()
                 data = answer.read()
                 upstream_connection.close()
-                self.send_response(answer.status)
+                self.send_response(proxy.http_status_override or answer.status)
                 self.send_header("Content-Type", answer.getheader("Content-Type", "application/json"))
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

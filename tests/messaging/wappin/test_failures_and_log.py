@@ -16,6 +16,7 @@ from messaging.wappin.client import SEND_HSM_PATH, SEND_TEXT_PATH
 from messaging.wappin.exceptions import WappinError, WappinTimeout, WappinUnavailable
 from tests import factories
 from tests.messaging.wappin.conftest import GOOD_NUMBER
+from tests.messaging.wappin.proxy import CountingProxy
 from tests.wappin_sandbox import INVALID_NUMBER
 
 
@@ -130,3 +131,35 @@ def test_no_token_or_secret_reaches_the_call_log_or_the_logs(wappin, wappin_sand
     logged = "\n".join(record.getMessage() for record in caplog.records) + caplog.text
     assert "Wappin" in logged
     assert not [secret for secret in secrets if secret in logged]
+
+
+@pytest.mark.parametrize("http_status", [400, 401, 500])
+def test_the_body_status_is_the_truth_whatever_the_http_code(wappin, wappin_sandbox, settings, http_status):
+    # Given Wappin's answers arrive with an unrelated HTTP code
+    proxy = CountingProxy(wappin_sandbox.url)
+    proxy.http_status_override = http_status
+    settings.WAPPIN_BASE_URL = proxy.url
+    try:
+        # When the body says 200, the send succeeded; when it says 601, the number was refused
+        sent = wappin.send_text(recipient_number=GOOD_NUMBER, text="Halo")
+        with pytest.raises(WappinError) as caught:
+            wappin.send_text(recipient_number=INVALID_NUMBER, text="Halo")
+    finally:
+        proxy.close()
+
+    assert wappin_sandbox.sent(message_id=sent.message_id)
+    assert caught.value.wappin_status == "601"
+    assert not caught.value.retryable
+    rows = WappinCallLog.objects.filter(endpoint=SEND_TEXT_PATH).order_by("id")
+    assert [(row.http_status, row.wappin_status) for row in rows] == [(http_status, "200"), (http_status, "601")]
+
+
+def test_the_pooled_session_is_kept_per_process_and_remade_after_a_fork(monkeypatch):
+    from messaging.wappin import client as client_module
+
+    session = client_module._session_get()
+    assert client_module._session_get() is session
+
+    # A forked worker sees another pid: it must not share the parent's sockets
+    monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
+    assert client_module._session_get() is not session
