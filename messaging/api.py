@@ -31,9 +31,11 @@ from messaging.serializers import (
     MessageSerializer,
     TextSendSerializer,
 )
+from messaging.wappin.exceptions import WappinError
 from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
 from projects.models import ApiKey, Project
 from wappin_portal.api import error_responses
+from wappin_portal.errors import ServiceUnavailable
 
 PROJECT_PARAMETER = OpenApiParameter(
     "project",
@@ -440,7 +442,15 @@ class MessageRefreshStatusView(APIView):
     def post(self, request: Request, message_id: int) -> Response:
         project = project_from_request(request, roles=WRITE_ROLES)
         message = selectors.message_get(project=project, message_id=message_id)
-        services.message_refresh_status(message_id=message.pk)
+        try:
+            services.message_refresh_status(message_id=message.pk)
+        except WappinError as exc:
+            if exc.status_code < 500:
+                raise
+            # Whatever broke on Wappin's side (down, slow, our credentials), the caller can only retry later.
+            raise ServiceUnavailable(
+                f"Wappin could not tell this message's status now: {exc.message}", code=exc.code
+            ) from exc
         message = selectors.message_get(project=project, message_id=message.pk)
         return Response(MessageDetailSerializer(message).data)
 

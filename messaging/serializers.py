@@ -16,7 +16,7 @@ class JsonObjectField(serializers.Field):
     """An object, given as JSON in a JSON body or as a JSON string in a multipart form (as Wappin takes it)."""
 
     default_error_messages = {
-        "invalid": 'Give a JSON object, such as {"1": "Budi"}.',
+        "invalid": 'Give a JSON object, such as {{"1": "Budi"}}.',
     }
 
     def to_internal_value(self, data):

@@ -9,6 +9,7 @@ Nothing here talks to Wappin before the row exists.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 from datetime import datetime
 
@@ -19,8 +20,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.models import Contact, IdempotencyRecord, Message, MessageStatusEvent
+from messaging.wappin import MediaUpload, SendResult, WappinClient
+from messaging.wappin.exceptions import WappinError, WappinTimeout
 from projects.models import ApiKey, Integration, Project
 from projects.selectors import integration_for
+from templates_app.media import media_check
+from templates_app.models import Template
+from templates_app.selectors import template_language_resolve, template_send_params_check
 from wappin_portal.errors import ApplicationError, Conflict, NotFound, ValidationFailed
 from wappin_portal.phone import phone_normalize
 
@@ -299,8 +305,6 @@ def _media_size(media: File) -> int:
 
 
 def _media_check(*, media: File | None, media_type: str, field: str = "media") -> None:
-    from templates_app.media import media_check
-
     if media is None:
         raise ValidationFailed("Attach the media file.", field=field, code="media_required")
     media_check(
@@ -321,7 +325,8 @@ def _media_store(*, message: Message, media: File) -> None:
 
 
 def _enqueue_send(message_id: int) -> None:
-    from messaging.tasks import message_send
+    from messaging.tasks import message_send  # tasks import this module
+
 
     message_send.delay(message_id)
 
@@ -447,9 +452,6 @@ def message_send_hsm(
     api_key: ApiKey | None = None,
 ) -> Message:
     """Queue an approved template (Wappin's do-send-hsm, or do-send-hsm-with-media with `media`)."""
-    from templates_app.models import Template
-    from templates_app.selectors import template_language_resolve, template_send_params_check
-
     number = phone_normalize(phone_number)
     params = {str(key): "" if value is None else str(value) for key, value in (params or {}).items()}
     reply_payloads = {str(key): str(value) for key, value in (reply_payloads or {}).items()}
@@ -517,11 +519,7 @@ UNKNOWN_GIVE_UP_REASON = "Wappin did not answer; the message may or may not have
 QUEUED_STALE_AFTER = timezone.timedelta(minutes=10)
 
 
-def _media_upload(message: Message):
-    import mimetypes
-
-    from messaging.wappin import MediaUpload
-
+def _media_upload(message: Message) -> MediaUpload:
     filename = os.path.basename(message.media.name)
     with message.media.open("rb") as handle:
         content = handle.read()
@@ -529,7 +527,7 @@ def _media_upload(message: Message):
     return MediaUpload(filename=filename, content=content, content_type=content_type)
 
 
-def _wappin_call(*, client, message: Message):
+def _wappin_call(*, client: WappinClient, message: Message) -> SendResult:
     """The one Wappin call that sends `message`, by its kind."""
     if message.kind == Message.Kind.TEXT:
         return client.send_text(recipient_number=message.phone_number, text=message.text, message=message)
@@ -576,9 +574,6 @@ def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
       looks at it a minute later and every few minutes after (see there).
     - A retryable error (network, 5xx): raised for the task to retry with backoff.
     """
-    from messaging.wappin import WappinClient
-    from messaging.wappin.exceptions import WappinError, WappinTimeout
-
     message = Message.objects.select_related("project", "integration").get(pk=message_id)
     claimed = Message.objects.filter(
         pk=message.pk, status=Message.Status.QUEUED, send_attempts=attempt
@@ -587,12 +582,15 @@ def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
         logger.info("message %s: attempt %s already claimed or message not queued; not sending", message.pk, attempt)
         return message
     message.send_attempts = attempt + 1
-    integration = message.integration or _integration_pick(
-        project=message.project,
-        kind=Integration.Kind.NOTIFICATION
-        if message.kind in (Message.Kind.HSM, Message.Kind.HSM_MEDIA)
-        else Integration.Kind.CHATBOT,
-    )
+    try:
+        integration = message.integration or _integration_pick(
+            project=message.project,
+            kind=Integration.Kind.NOTIFICATION
+            if message.kind in (Message.Kind.HSM, Message.Kind.HSM_MEDIA)
+            else Integration.Kind.CHATBOT,
+        )
+    except Conflict as exc:  # the integration was removed while the message waited
+        return message_send_give_up(message_id=message.pk, reason=exc.message, failure_code=exc.code)
     client = WappinClient(integration)
     try:
         # The token first, on its own: a timeout there sent nothing and is simply
@@ -627,7 +625,7 @@ def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
     return message
 
 
-def _message_fail_on_answer(*, message: Message, error) -> Message:
+def _message_fail_on_answer(*, message: Message, error: WappinError) -> Message:
     """Wappin refused the message for good: failed, with Wappin's status code and the reason."""
     message, _ = message_status_record(
         message_id=message.pk,
@@ -668,8 +666,6 @@ def message_refresh_status(*, message_id: int) -> Message:
     integration = message.integration or _integration_pick(
         project=message.project, kind=Integration.Kind.NOTIFICATION
     )
-    from messaging.wappin import WappinClient
-
     steps = WappinClient(integration).inquiry(wappin_message_id=message.wappin_message_id)
     for step in steps:
         status = WAPPIN_STATUS_MAP.get(str(step.status).lower(), str(step.status).lower())

@@ -12,6 +12,7 @@ from celery import shared_task
 
 from messaging import services
 from messaging.models import Message
+from messaging.wappin.exceptions import WappinError
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,6 @@ def retry_countdown(retries: int) -> float:
 @shared_task(bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True)
 def message_send(self, message_id: int, attempt: int = 0) -> None:
     """Send one queued message; retry Wappin's outages with backoff, give up with a reason."""
-    from messaging.wappin.exceptions import WappinError
-
     try:
         services.message_deliver(message_id=message_id, attempt=attempt)
     except WappinError as exc:

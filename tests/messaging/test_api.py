@@ -295,3 +295,67 @@ def test_idempotency_keys_are_forgotten_after_a_day(api_client, chatbot_integrat
     assert idempotency_records_prune(now=timezone.now() + timedelta(hours=23)) == 0
     assert idempotency_records_prune(now=timezone.now() + timedelta(hours=25)) == 1
     assert Message.objects.count() == 1
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _media_form(content=PNG):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {
+        "recipient_number": "081234567890",
+        "media_type": "image",
+        "media": SimpleUploadedFile("promo.png", content, content_type="image/png"),
+        "caption": "Promo",
+    }
+
+
+def test_idempotency_on_a_multipart_send_compares_the_file_too(api_client, chatbot_integration, customer):
+    first = api_client.post("/api/v1/messages/media/", _media_form(), format="multipart", HTTP_IDEMPOTENCY_KEY="m1")
+    again = api_client.post("/api/v1/messages/media/", _media_form(), format="multipart", HTTP_IDEMPOTENCY_KEY="m1")
+    other_file = api_client.post(
+        "/api/v1/messages/media/", _media_form(PNG + b"x"), format="multipart", HTTP_IDEMPOTENCY_KEY="m1"
+    )
+    assert (first.status_code, again.status_code, other_file.status_code) == (202, 202, 422)
+    assert again.json()["id"] == first.json()["id"]
+    assert Message.objects.count() == 1
+
+
+def test_hsm_params_that_are_not_a_json_object_are_refused_on_their_field(api_client, project):
+    response = api_client.post(
+        "/api/v1/messages/hsm/",
+        {"recipient_number": "081234567890", "type": "order_shipped", "params": "{not json"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["params"] == ['Give a JSON object, such as {"1": "Budi"}.']
+
+
+def test_hsm_accepts_header_param_as_wappins_header_object_or_flat(api_client, project, django_capture_on_commit_callbacks):
+    factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
+    template = factories.TemplateFactory(project=project, name="greeting")
+    factories.TemplateLanguageFactory(template=template, header_type="text", header_text="Hi {{1}}", body="Welcome.")
+    with django_capture_on_commit_callbacks():
+        nested = api_client.post(
+            "/api/v1/messages/hsm/",
+            {"recipient_number": "081234567890", "type": "greeting", "header": {"param": "Budi"}},
+            format="json",
+        )
+        flat = api_client.post(
+            "/api/v1/messages/hsm/",
+            {"recipient_number": "081234567890", "type": "greeting", "header_param": "Sari"},
+            format="json",
+        )
+    assert (nested.status_code, flat.status_code) == (202, 202)
+    assert [m.header_param for m in Message.objects.order_by("id")] == ["Budi", "Sari"]
+
+
+def test_hsm_of_an_unknown_template_answers_404_on_the_type_field(api_client, project):
+    factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
+    response = api_client.post(
+        "/api/v1/messages/hsm/", {"recipient_number": "081234567890", "type": "nope", "params": {}}, format="json"
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "template_not_found"
+    assert response.json()["error"]["field"] == "type"
