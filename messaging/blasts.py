@@ -46,6 +46,10 @@ logger = logging.getLogger(__name__)
 
 # Contacts per transaction of the expansion: small enough for short locks, large enough to be quick.
 BATCH_SIZE = 500
+MEDIA_BATCH_SIZE = 100
+# A running blast whose next batch has not run for this long lost its task (a worker died, the
+# broker dropped it): `blasts_resume_stalled` enqueues it again, which the cursor makes safe.
+STALLED_AFTER = timezone.timedelta(minutes=10)
 # The refusal code `message_send_hsm` gives a contact who sent STOP (counted apart: "skipped").
 OPTED_OUT_CODE = "contact_opted_out"
 CANCELLED_REASON = "The blast was cancelled before this message was sent."
@@ -253,7 +257,7 @@ def _enqueue_expand(blast_id: int) -> None:
 def blast_start(*, blast_id: int) -> Blast:
     """Check the whole blast again (the template may have changed since the draft), then start sending."""
     with transaction.atomic():
-        blast = Blast.objects.select_for_update().select_related("project", "group").get(pk=blast_id)
+        blast = Blast.objects.select_for_update(of=("self",)).select_related("project", "group").get(pk=blast_id)
         if blast.status != Blast.Status.DRAFT:
             raise Conflict(
                 f"This blast is {blast.get_status_display().lower()}: only a draft can be started.",
@@ -337,11 +341,15 @@ def blast_expand_batch(*, blast_id: int, batch_size: int | None = None) -> bool:
     nothing twice: the row lock and the cursor skip what a finished run did,
     and the contacts that already have a message or a refusal are left out.
     """
-    batch_size = batch_size or BATCH_SIZE
     with transaction.atomic():
-        blast = Blast.objects.select_for_update().select_related("project", "created_by").get(pk=blast_id)
+        # of=self: Postgres refuses FOR UPDATE on the nullable side of the created_by join.
+        blast = (
+            Blast.objects.select_for_update(of=("self",)).select_related("project", "created_by").get(pk=blast_id)
+        )
         if blast.status != Blast.Status.RUNNING:
             return False
+        # Each media message keeps its own copy of the file: fewer per transaction keeps a batch short.
+        batch_size = batch_size or (MEDIA_BATCH_SIZE if blast.media else BATCH_SIZE)
         contacts = list(
             _blast_audience(blast=blast).filter(pk__gt=blast.last_contact_id).order_by("pk")[:batch_size]
         )
@@ -368,6 +376,17 @@ def blast_expand_batch(*, blast_id: int, batch_size: int | None = None) -> bool:
         if more:
             transaction.on_commit(lambda: _enqueue_expand(blast.pk), robust=True)
     return more
+
+
+def blasts_resume_stalled(*, now=None) -> int:
+    """Enqueue the next batch of every running blast that has not moved for STALLED_AFTER."""
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    ids = list(
+        Blast.objects.filter(status=Blast.Status.RUNNING, updated_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    for blast_id in ids:
+        transaction.on_commit(lambda blast_id=blast_id: _enqueue_expand(blast_id), robust=True)
+    return len(ids)
 
 
 def blast_cancel(*, blast_id: int) -> Blast:

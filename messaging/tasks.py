@@ -96,3 +96,9 @@ def blast_expand(self, blast_id: int) -> None:
         blasts.blast_expand_batch(blast_id=blast_id)
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+
+
+@shared_task
+def blasts_resume_stalled() -> int:
+    """Every few minutes: a running blast whose batch task was lost goes on from its cursor."""
+    return blasts.blasts_resume_stalled()

@@ -377,3 +377,23 @@ def test_another_projects_blast_is_not_found(marketer_client):
     assert marketer_client.post(f"/blasts/{blast.pk}/cancel/").status_code == 404
     blast.refresh_from_db()
     assert blast.status == "draft"
+
+
+def test_a_blast_whose_task_was_lost_goes_on_from_where_it_stopped(
+    project, vip, registered, wappin_sandbox, django_capture_on_commit_callbacks
+):
+    # Given a running blast whose first batch ran but whose next task never came
+    for n in range(3):
+        _member(project, vip, name=f"Member {n}")
+    blast = _blast(project, vip)
+    blasts.blast_start(blast_id=blast.pk)  # the on-commit enqueue is lost (the test never commits)
+    blasts.blast_expand_batch(blast_id=blast.pk, batch_size=1)
+    later = timezone.now() + blasts.STALLED_AFTER + timezone.timedelta(seconds=1)
+    # When the sweep runs ten minutes later
+    with django_capture_on_commit_callbacks(execute=True):
+        assert blasts.blasts_resume_stalled(now=later) == 1
+    # Then the rest got their message, and the first contact only one
+    blast.refresh_from_db()
+    assert blast.status == "done"
+    assert Message.objects.filter(blast=blast).count() == 3
+    assert blasts.blasts_resume_stalled(now=later) == 0
