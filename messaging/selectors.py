@@ -130,7 +130,7 @@ def message_get(*, project: Project, message_id: int) -> Message:
     """One message of the project with its timeline; another project's id is simply not found."""
     try:
         return (
-            Message.objects.select_related("template", "contact", "integration", "sent_by", "api_key")
+            Message.objects.select_related("template", "contact", "integration", "sent_by", "api_key", "blast")
             .prefetch_related(
                 Prefetch("status_events", queryset=MessageStatusEvent.objects.order_by("occurred_at", "id"))
             )

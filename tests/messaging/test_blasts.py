@@ -338,6 +338,9 @@ def test_the_history_link_shows_only_this_blasts_messages(marketer_client, proje
     page = marketer_client.get("/history/", {"blast": blast.pk}).content.decode()
     assert mine.phone_number in page and "6281200000002" not in page
     assert f'name="blast" value="{blast.pk}"' in page  # kept when the filters change
+    # And each message's page links back to its blast
+    detail = marketer_client.get(f"/history/{mine.pk}/").content.decode()
+    assert f'<a href="/blasts/{blast.pk}/">June</a>' in detail
 
 
 # --- Pages and roles ----------------------------------------------------------------------
@@ -397,3 +400,21 @@ def test_a_blast_whose_task_was_lost_goes_on_from_where_it_stopped(
     assert blast.status == "done"
     assert Message.objects.filter(blast=blast).count() == 3
     assert blasts.blasts_resume_stalled(now=later) == 0
+
+
+def test_the_dashboard_shows_recent_blasts_and_their_rates_to_marketers(marketer_client, client, project):
+    blast = Blast.objects.create(
+        project=project, name="June promo", template_name="t", language_code="id", status="done", audience_count=2
+    )
+    for status in ("read", "delivered"):
+        message = factories.MessageFactory(
+            project=project, blast=blast, contact=factories.ContactFactory(project=project), kind="hsm"
+        )
+        message_status_record(message_id=message.pk, status=status, source=MessageStatusEvent.Source.CALLBACK)
+    page = marketer_client.get("/dashboard/").content.decode()
+    assert "Recent blasts" in page and "June promo" in page
+    assert "<td>100%</td><td>50%</td>" in page  # delivered, read
+    developer = factories.UserFactory()
+    factories.MembershipFactory(project=project, user=developer, role="developer")
+    client.force_login(developer)
+    assert "Recent blasts" not in client.get("/dashboard/").content.decode()
