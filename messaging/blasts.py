@@ -299,10 +299,11 @@ def _blast_send_one(*, blast: Blast, contact: Contact, media: File | None) -> No
                 slot: blast_value_resolve(mapping=mapping, contact=contact, slot=slot)
                 for slot, mapping in blast.params.items()
             }
-            header = blast_value_resolve(mapping=blast.header_param, contact=contact, slot="header_param") \
-                if blast.header_param else None
-            button = blast_value_resolve(mapping=blast.button_url, contact=contact, slot="button_url") \
-                if blast.button_url else None
+            header = button = None
+            if blast.header_param:
+                header = blast_value_resolve(mapping=blast.header_param, contact=contact, slot="header_param")
+            if blast.button_url:
+                button = blast_value_resolve(mapping=blast.button_url, contact=contact, slot="button_url")
             services.message_send_hsm(
                 project=blast.project,
                 phone_number=contact.phone_number,

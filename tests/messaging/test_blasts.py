@@ -418,3 +418,27 @@ def test_the_dashboard_shows_recent_blasts_and_their_rates_to_marketers(marketer
     factories.MembershipFactory(project=project, user=developer, role="developer")
     client.force_login(developer)
     assert "Recent blasts" not in client.get("/dashboard/").content.decode()
+
+
+def test_header_and_url_button_variables_take_contact_fields_too(
+    project, vip, registered, wappin_sandbox, django_capture_on_commit_callbacks
+):
+    template = factories.TemplateFactory(project=project, name="order_update")
+    language = factories.TemplateLanguageFactory(
+        template=template, header_type="text", header_text="Order {{1}}", body="Hi {{1}}",
+        buttons=[{"type": "url", "text": "Track", "url": "https://shop.example/track/{{1}}"}],
+    )
+    wappin_sandbox.add_template(language)
+    budi = _member(project, vip, name="Budi", attributes={"order": "INV-7"})
+    blast = blasts.blast_create(
+        project=project, name="Orders", template_name="order_update", group=vip,
+        params={"1": {"source": "name"}},
+        header_param={"source": "attribute", "value": "order"},
+        button_url={"source": "phone"},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        blasts.blast_start(blast_id=blast.pk)
+    message = Message.objects.get(blast=blast)
+    assert (message.status, message.header_param, message.button_url) == ("sent", "INV-7", budi.phone_number)
+    [received] = wappin_sandbox.sent(message_id=message.wappin_message_id)
+    assert received["fields"]["header"] == {"param": "INV-7"}
