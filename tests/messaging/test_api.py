@@ -412,3 +412,24 @@ def test_message_list_of_a_blast_id_past_64_bits_is_empty_not_an_error(api_clien
 
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/templates/null,null/", "/api/v1/chatbot-keywords/-46/", "/api/v1/messages/1.5/", "/api/v1/nope"]
+)
+def test_an_api_url_no_endpoint_matches_is_404_in_our_error_shape(api_client, url):
+    response = api_client.get(url)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == {"code": "not_found", "message": f"No API endpoint at {url}."}
+
+
+def test_a_post_without_the_trailing_slash_is_told_the_right_url(api_client):
+    response = api_client.post("/api/v1/messages/text", {"text": "hi"}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == (
+        "No API endpoint at /api/v1/messages/text. Did you mean /api/v1/messages/text/ (with the trailing slash)?"
+    )
+    assert api_client.get("/api/v1/messages?status=read")["Location"] == "/api/v1/messages/?status=read"
