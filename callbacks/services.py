@@ -227,7 +227,7 @@ def callback_event_process(*, event_id: int) -> CallbackEvent:
     """Apply one stored, accepted callback (again, if asked: every step is idempotent)."""
     with transaction.atomic():
         event = (
-            CallbackEvent.objects.select_for_update()
+            CallbackEvent.objects.select_for_update(of=("self",))
             .select_related("integration__project", "reply")
             .get(pk=event_id)
         )

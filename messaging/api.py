@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 
 from django.core.files.uploadedfile import UploadedFile
@@ -35,7 +36,7 @@ from messaging.wappin.exceptions import WappinError
 from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
 from projects.models import ApiKey, Project
 from wappin_portal.api import error_responses
-from wappin_portal.errors import ServiceUnavailable
+from wappin_portal.errors import ServiceUnavailable, ValidationFailed
 
 PROJECT_PARAMETER = OpenApiParameter(
     "project",
@@ -95,7 +96,22 @@ def _owner(request: Request) -> str:
     return f"user:{request.user.pk}"
 
 
-class SendView(APIView):
+# The services speak of their own arguments; a developer posted Wappin's field names.
+API_FIELD_NAMES = {
+    "header_param": "header.param",
+    "button_url": "button.url",
+    "reply_payloads": "button.reply_payload",
+}
+
+
+def _with_api_field_names(error: ValidationFailed) -> ValidationFailed:
+    fields = {API_FIELD_NAMES.get(name, name): messages for name, messages in error.fields.items()}
+    return ValidationFailed(
+        error.message, fields=fields, code=error.code, field=API_FIELD_NAMES.get(error.field, error.field)
+    )
+
+
+class SendView(APIView, metaclass=ABCMeta):
     """One send endpoint: validate the input, then send once per Idempotency-Key.
 
     Subclasses give the serializer and `send()`, which calls one `message_send_*` service.
@@ -105,10 +121,17 @@ class SendView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     serializer_class: type = HsmSendSerializer
 
+    @abstractmethod
     def send(self, *, project: Project, data: dict, sender: dict) -> Message:
-        raise NotImplementedError
+        """Call the one `message_send_*` service of this endpoint."""
 
     def post(self, request: Request) -> Response:
+        try:
+            return self._post(request)
+        except ValidationFailed as error:
+            raise _with_api_field_names(error) from error
+
+    def _post(self, request: Request) -> Response:
         project = project_from_request(request, roles=WRITE_ROLES)
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)

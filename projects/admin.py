@@ -45,12 +45,12 @@ def _masked(value: str) -> str:
 
 class IntegrationForm(forms.ModelForm):
     new_client_key = forms.CharField(
-        label="Client key", required=False, strip=True,
+        label="New client key", required=False, strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only. Leave empty to keep the stored key.",
     )
     new_secret_key = forms.CharField(
-        label="Secret key", required=False, strip=True,
+        label="New secret key", required=False, strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only. Leave empty to keep the stored key. A new key drops the current token.",
     )
@@ -110,11 +110,11 @@ class IntegrationAdmin(admin.ModelAdmin):
             return "Shown after the first save."
         return format_html("<code>{}</code>", obj.default_callback_url)
 
-    @admin.display(description="Client key")
+    @admin.display(description="Stored client key")
     def client_key_state(self, obj):
         return _masked(obj.client_key)
 
-    @admin.display(description="Secret key")
+    @admin.display(description="Stored secret key")
     def secret_key_state(self, obj):
         return _masked(obj.secret_key)
 

@@ -309,7 +309,7 @@ def _status_move(
 
 def _locked_for_update(template: Template) -> Template:
     """The template's row, re-read and locked, so two requests cannot move it at once."""
-    return Template.objects.select_for_update().select_related("project").get(pk=template.pk)
+    return Template.objects.select_for_update(of=("self",)).select_related("project").get(pk=template.pk)
 
 
 def _require_role(actor: AbstractBaseUser | None, project: Project, roles: tuple[str, ...]) -> None:
@@ -730,7 +730,7 @@ def keyword_update(
     unknown = set(changes) - set(KEYWORD_EDITABLE)
     if unknown:
         raise TypeError(f"keyword_update() got unknown fields {sorted(unknown)}")
-    row = ChatbotKeyword.objects.select_for_update().select_related("project").get(pk=chatbot_keyword.pk)
+    row = ChatbotKeyword.objects.select_for_update(of=("self",)).select_related("project").get(pk=chatbot_keyword.pk)
     keyword_validate(keyword=row, values=changes, response_media=response_media)
     _keyword_store(keyword=row, response_media=response_media)
     audit_record(

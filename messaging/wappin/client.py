@@ -10,6 +10,7 @@ Authorization header). Nothing else in the project imports `requests`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
@@ -115,8 +117,17 @@ def _session_get() -> requests.Session:
     return _session
 
 
-# Process-local: integration id -> (token, monotonic time Wappin said "Token not expired").
-_token_confirmed: dict[int, tuple[str, float]] = {}
+def _token_confirmation_key(integration_id: int) -> str:
+    return f"wappin:token-not-expired:{integration_id}"
+
+
+def _token_fingerprint(token: str) -> str:
+    # The shared cache holds a hash, never the token itself.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_confirmation_forget(integration_id: int) -> None:
+    cache.delete(_token_confirmation_key(integration_id))
 
 
 def token_expiry_parse(value: Any) -> datetime | None:
@@ -300,11 +311,13 @@ class WappinClient:
     def _token_usable(self, integration: Integration) -> bool:
         if integration.token_is_fresh():
             return True
-        confirmed = _token_confirmed.get(integration.pk)
+        # Wappin said "Token not expired" for this very token a moment ago (in any worker:
+        # the confirmation lives in the shared cache, so all processes agree).
+        confirmed = cache.get(_token_confirmation_key(integration.pk))
         return bool(
             confirmed
-            and confirmed[0] == integration.access_token
-            and time.monotonic() - confirmed[1] < TOKEN_NOT_EXPIRED_TRUST_SECONDS
+            and integration.access_token
+            and confirmed == _token_fingerprint(integration.access_token)
             and integration.token_expires_at
             and integration.token_expires_at > timezone.now()
         )
@@ -368,9 +381,11 @@ class WappinClient:
         locked.token_expires_at = expires_at
         locked.save(update_fields=fields)
         if not_expired:
-            _token_confirmed[locked.pk] = (token, time.monotonic())
+            cache.set(
+                _token_confirmation_key(locked.pk), _token_fingerprint(token), TOKEN_NOT_EXPIRED_TRUST_SECONDS
+            )
         else:
-            _token_confirmed.pop(locked.pk, None)
+            token_confirmation_forget(locked.pk)
         return token
 
     def _token_adopt(self, locked: Integration) -> None:

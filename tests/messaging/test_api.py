@@ -359,3 +359,28 @@ def test_hsm_of_an_unknown_template_answers_404_on_the_type_field(api_client, pr
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "template_not_found"
     assert response.json()["error"]["field"] == "type"
+
+
+def test_send_errors_name_the_fields_the_developer_posted(api_client, project, wappin_sandbox):
+    # Given an approved template whose URL button and header take a variable
+    from tests import factories
+
+    factories.IntegrationFactory(project=project)
+    language = factories.TemplateLanguageFactory(
+        template=factories.TemplateFactory(project=project, name="order_track"),
+        header_type="text",
+        header_text="Order {{1}}",
+        body="Hello {{1}}",
+        buttons=[{"type": "url", "text": "Track", "url": "https://shop.example/t/{{1}}"}],
+    )
+    # When the developer leaves out header.param and button.url
+    response = api_client.post(
+        "/api/v1/messages/hsm/",
+        {"recipient_number": "081234567890", "type": language.template.name, "params": {"1": "Budi"}},
+        format="json",
+    )
+    # Then the error names those fields as they are posted, not as the services call them
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert "button.url" in fields and "header.param" in fields
+    assert "button_url" not in fields and "header_param" not in fields

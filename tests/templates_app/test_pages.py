@@ -237,3 +237,11 @@ def test_a_user_without_a_project_sees_a_clear_page(client):
     response = client.get("/templates/")
     assert response.status_code == 404
     assert "not a member of any project" in response.content.decode()
+
+
+def test_an_approved_template_links_to_the_test_send_form(marketer_client, project):
+    template = _approved_template(project, name="order_shipped")
+    page = marketer_client.get(f"/templates/{template.pk}/").content.decode()
+    assert 'href="/history/test-send/?template=order_shipped"' in page
+    draft = _approved_template(project, name="still_a_draft", status="draft")
+    assert "test-send" not in marketer_client.get(f"/templates/{draft.pk}/").content.decode()

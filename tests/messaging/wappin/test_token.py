@@ -13,7 +13,6 @@ import pytest
 
 from messaging.models import WappinCallLog
 from messaging.wappin import WappinClient
-from messaging.wappin import client as client_module
 from messaging.wappin.client import TOKEN_PATH, token_expiry_parse
 from messaging.wappin.exceptions import WappinAuthError, WappinIPNotAllowed
 from projects.models import Integration
@@ -24,9 +23,11 @@ from tests.messaging.wappin.proxy import CountingProxy
 
 @pytest.fixture(autouse=True)
 def _forget_token_confirmations():
-    client_module._token_confirmed.clear()
+    from django.core.cache import cache
+
+    cache.clear()
     yield
-    client_module._token_confirmed.clear()
+    cache.clear()
 
 
 def _token_calls() -> int:
