@@ -2,8 +2,8 @@
 
 from django.contrib import admin, messages
 
-from messaging import services
-from messaging.models import Message, MessageStatusEvent, WappinCallLog
+from messaging import blasts, services
+from messaging.models import Blast, BlastRefusal, Message, MessageStatusEvent, WappinCallLog
 from wappin_portal.errors import ApplicationError
 
 
@@ -75,3 +75,36 @@ class WappinCallLogAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["integration__project"]
     show_full_result_count = False
+
+
+class BlastRefusalInline(admin.TabularInline):
+    model = BlastRefusal
+    fields = ["phone_number", "code", "reason", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Blast)
+class BlastAdmin(ReadOnlyAdmin):
+    """Blasts are made in the web UI (its form checks the mapping); here they can be looked at and cancelled."""
+
+    list_display = ["id", "name", "project", "template_name", "group", "status", "audience_count", "created_at"]
+    list_filter = ["status", "project"]
+    search_fields = ["name", "template_name"]
+    list_select_related = ["project", "group"]
+    inlines = [BlastRefusalInline]
+    actions = ["cancel"]
+
+    @admin.action(description="Cancel the selected blasts")
+    def cancel(self, request, queryset):
+        for blast in queryset:
+            try:
+                blasts.blast_cancel(blast_id=blast.pk)
+            except ApplicationError as error:
+                messages.error(request, f"{blast}: {error.message}")
+            else:
+                messages.info(request, f"{blast}: cancelled.")

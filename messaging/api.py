@@ -359,6 +359,7 @@ class MessageFilter(django_filters.FilterSet):
     date_to = django_filters.CharFilter(
         method="_by_selector", label="Until this date (its whole day) or ISO date and time, inclusive"
     )
+    blast = django_filters.NumberFilter(method="_by_selector", label="Blast id: the messages of one blast")
 
     class Meta:
         model = Message

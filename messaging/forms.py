@@ -57,6 +57,8 @@ class MessageFilterForm(forms.Form):
     )
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    # Set by a blast's "messages in the history" link.
+    blast = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned = super().clean()
@@ -76,6 +78,7 @@ class MessageFilterForm(forms.Form):
             "number": (data.get("number") or "").strip(),
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to") if "date_to" not in self.errors else None,
+            "blast": data.get("blast"),
         }
 
 

@@ -144,9 +144,14 @@ class Message(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # The blast this message is part of (one message per contact and blast).
+    blast = models.ForeignKey("Blast", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blast", "contact"], name="message_unique_per_blast_contact")
+        ]
         indexes = [
             models.Index(fields=["project", "-created_at", "-id"], name="message_project_recent"),
             # No -id here on purpose: with it, a status + number filter could pick this index and
@@ -244,3 +249,86 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+# --- Blasts -------------------------------------------------------------------------------
+
+
+class Blast(TimeStampedModel):
+    """One template sent to an audience (a contact group, or every contact), one message per contact.
+
+    Its progress is never stored: the counts come from its messages (`Message.blast`)
+    and its refusals in one aggregate query each (see `messaging.blasts.blast_progress`).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Sending"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class ValueSource(models.TextChoices):
+        FIXED = "fixed", "Fixed text"
+        NAME = "name", "Contact name"
+        PHONE = "phone", "Contact phone number"
+        ATTRIBUTE = "attribute", "Contact attribute"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="blasts")
+    name = models.CharField(max_length=120)
+    template = models.ForeignKey(
+        "templates_app.Template", null=True, on_delete=models.SET_NULL, related_name="blasts"
+    )
+    # Kept by name too: the messages carry the name, and a deleted template must not blank the list.
+    template_name = models.CharField(max_length=512)
+    language_code = models.CharField(max_length=10)
+    # None: every contact of the project. PROTECT: deleting a group must not turn its blast into "everyone".
+    group = models.ForeignKey(
+        ContactGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="blasts"
+    )
+    # {"1": {"source": "name"}, "2": {"source": "fixed", "value": "20%"}, "3": {"source": "attribute", "value": "city"}}
+    params = models.JSONField(default=dict, blank=True)
+    # The same shape for one value, or {} where the template has no header variable / URL-button variable.
+    header_param = models.JSONField(default=dict, blank=True)
+    button_url = models.JSONField(default=dict, blank=True)
+    media = models.FileField(upload_to="blasts/%Y/%m/", blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # How many contacts the audience had when the blast started: the progress bar's whole.
+    audience_count = models.PositiveIntegerField(default=0)
+    # The expansion's cursor: every contact with an id up to this one has had its turn.
+    last_contact_id = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING
+
+
+class BlastRefusal(models.Model):
+    """A contact of a blast's audience that got no message, and why (opted out, a param it lacks...)."""
+
+    blast = models.ForeignKey(Blast, on_delete=models.CASCADE, related_name="refusals")
+    contact = models.ForeignKey(Contact, null=True, on_delete=models.SET_NULL, related_name="+")
+    phone_number = models.CharField(max_length=20)
+    code = models.CharField(max_length=50)
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blast", "contact"], name="blast_refusal_unique_contact")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_number}: {self.reason}"

@@ -51,7 +51,7 @@ def dashboard_stats(*, project: Project, days: int = 30) -> DashboardStats:
 # --- message history --------------------------------------------------------------------
 
 MESSAGE_FILTERS = (
-    "status", "direction", "kind", "source", "template", "number", "date_from", "date_to",
+    "status", "direction", "kind", "source", "template", "number", "date_from", "date_to", "blast",
 )
 
 
@@ -81,7 +81,7 @@ def _day_start(day: date) -> datetime:
 def message_list(*, project: Project, filters: dict | None = None) -> QuerySet[Message]:
     """A project's messages, newest first, narrowed by `filters` (empty values are ignored).
 
-    Filters: `status`, `direction`, `kind`, `source`, `template` (name), `number`
+    Filters: `status`, `direction`, `kind`, `source`, `template` (name), `blast` (id), `number`
     (normalised; a partial number matches as a substring), `date_from`, `date_to`
     (dates are whole days in the portal's time zone: `date_to` includes its day).
     The order (-created_at, -id) matches the `message_project_recent` index, so
@@ -101,6 +101,8 @@ def messages_filter(*, queryset: QuerySet[Message], filters: dict | None) -> Que
             queryset = queryset.filter(**{field: filters[field]})
     if "template" in filters:
         queryset = queryset.filter(template_name=str(filters["template"]).strip())
+    if "blast" in filters:
+        queryset = queryset.filter(blast_id=filters["blast"])
     if "number" in filters:
         raw = str(filters["number"])
         try:
@@ -128,7 +130,7 @@ def message_get(*, project: Project, message_id: int) -> Message:
     """One message of the project with its timeline; another project's id is simply not found."""
     try:
         return (
-            Message.objects.select_related("template", "contact", "integration", "sent_by", "api_key")
+            Message.objects.select_related("template", "contact", "integration", "sent_by", "api_key", "blast")
             .prefetch_related(
                 Prefetch("status_events", queryset=MessageStatusEvent.objects.order_by("occurred_at", "id"))
             )

@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from messaging.models import Contact, IdempotencyRecord, Message, MessageStatusEvent
+from messaging.models import Blast, Contact, IdempotencyRecord, Message, MessageStatusEvent
 from messaging.wappin import MediaUpload, SendResult, WappinClient
 from messaging.wappin.exceptions import WappinError, WappinTimeout
 from projects.models import ApiKey, Integration, Project
@@ -445,8 +445,12 @@ def message_send_hsm(
     source: str,
     sent_by: AbstractBaseUser | None = None,
     api_key: ApiKey | None = None,
+    blast: Blast | None = None,
 ) -> Message:
-    """Queue an approved template (Wappin's do-send-hsm, or do-send-hsm-with-media with `media`)."""
+    """Queue an approved template (Wappin's do-send-hsm, or do-send-hsm-with-media with `media`).
+
+    `blast`: the blast this message is part of (`messaging.blasts` sends one per contact).
+    """
     number = phone_normalize(phone_number)
     params = {str(key): "" if value is None else str(value) for key, value in (params or {}).items()}
     reply_payloads = {str(key): str(value) for key, value in (reply_payloads or {}).items()}
@@ -493,6 +497,7 @@ def message_send_hsm(
             source=source,
             sent_by=_user_or_none(sent_by),
             api_key=api_key,
+            blast=blast,
         )
         if media is not None:
             _media_store(message=message, media=media)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import random
 
+from django.db import OperationalError
 from django.db.models import Q
 from django.utils import timezone
 
 from celery import shared_task
 
-from messaging import services
+from messaging import blasts, services
 from messaging.models import Message
 from messaging.wappin.exceptions import WappinError
 
@@ -82,3 +83,22 @@ def messages_settle_unknown() -> int:
 def idempotency_records_prune() -> int:
     """Daily: forget Idempotency-Keys older than a day (a client retries within minutes, not days)."""
     return services.idempotency_records_prune()
+
+
+@shared_task(bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True)
+def blast_expand(self, blast_id: int) -> None:
+    """Queue the next batch of a running blast's messages; the batch enqueues the one after it.
+
+    A batch is one transaction: a database hiccup undoes it whole, and the retry
+    starts it again from the blast's cursor (nothing is queued twice).
+    """
+    try:
+        blasts.blast_expand_batch(blast_id=blast_id)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+
+
+@shared_task
+def blasts_resume_stalled() -> int:
+    """Every few minutes: a running blast whose batch task was lost goes on from its cursor."""
+    return blasts.blasts_resume_stalled()

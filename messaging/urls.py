@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import views, views_ui
+from messaging import views, views_blasts, views_ui
 
 app_name = "messaging"
 urlpatterns = [
@@ -19,4 +19,14 @@ urlpatterns += [
     path("history/test-send/", views_ui.test_send, name="test_send"),
     path("history/<int:pk>/", views_ui.message_detail, name="message_detail"),
     path("history/<int:pk>/refresh/", views_ui.message_refresh, name="message_refresh"),
+]
+
+# Blasts (views_blasts.py): one template to a group of contacts.
+urlpatterns += [
+    path("blasts/", views_blasts.blast_list, name="blast_list"),
+    path("blasts/new/", views_blasts.blast_create, name="blast_create"),
+    path("blasts/preview/", views_blasts.blast_preview, name="blast_preview"),
+    path("blasts/<int:pk>/", views_blasts.blast_detail, name="blast_detail"),
+    path("blasts/<int:pk>/start/", views_blasts.blast_start, name="blast_start"),
+    path("blasts/<int:pk>/cancel/", views_blasts.blast_cancel, name="blast_cancel"),
 ]

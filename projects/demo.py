@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.models import Contact
+from messaging.models import Contact, ContactGroup
 from projects.models import Integration, Membership, Project
 from projects.services import api_key_create, integration_save
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
@@ -29,6 +29,7 @@ DEMO_PASSWORD = "wappin-demo"
 DEMO_CLIENT_ID = "0070"
 DEMO_PROJECT_ID = "476"
 DEMO_TEMPLATE = "order_update"
+DEMO_GROUP = "Pelanggan setia"
 DEMO_CONTACTS = [
     ("Budi Santoso", "6281234567001"),
     ("Siti Rahma", "6281234567002"),
@@ -133,9 +134,13 @@ def demo_seed(*, with_api_key: bool = False) -> DemoWorld:
             )
             created.append(f"keyword {keyword}")
 
+    group, made = ContactGroup.objects.get_or_create(project=project, name=DEMO_GROUP)
+    if made:
+        created.append(f"group {DEMO_GROUP}")
     for name, number in DEMO_CONTACTS:
-        _, made = Contact.objects.get_or_create(project=project, phone_number=number, defaults={"name": name})
+        contact, made = Contact.objects.get_or_create(project=project, phone_number=number, defaults={"name": name})
         if made:
+            contact.groups.add(group)
             created.append(f"contact {name}")
 
     world = DemoWorld(project=project, created=created)

@@ -156,3 +156,15 @@ def wappin_sandbox(_wappin_sandbox_url, settings):
     sandbox = WappinSandbox(_wappin_sandbox_url)
     sandbox.reset()
     return sandbox
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's embedded-broker file (the test database is removed by pytest-django)."""
+    from django.conf import settings as django_settings
+
+    url = getattr(django_settings, "CELERY_BROKER_URL", "") or ""
+    if url.startswith("sqla+sqlite:///"):
+        path = url.removeprefix("sqla+sqlite:///")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)

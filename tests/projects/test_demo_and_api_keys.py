@@ -19,6 +19,10 @@ def test_seed_demo_is_idempotent_and_prints_what_it_made():
     assert "nothing to create" in second.getvalue()
     assert Project.objects.count() == 1
     assert Integration.objects.count() == 2
+    # a group of contacts, so a newcomer can try a blast
+    from messaging.models import ContactGroup
+
+    assert ContactGroup.objects.get(name="Pelanggan setia").contacts.count() == 4
 
 
 def test_seed_demo_json_gives_login_ids_callback_urls_and_a_working_api_key(client):

@@ -190,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.idempotency_records_prune",
         "schedule": crontab(minute=17, hour=3),
     },
+    "resume-stalled-blasts": {
+        "task": "messaging.tasks.blasts_resume_stalled",
+        "schedule": crontab(minute="*/5"),
+    },
     # Callbacks whose task was lost, and statuses that came before their message.
     "callbacks-sweep": {
         "task": "callbacks.tasks.callbacks_sweep",

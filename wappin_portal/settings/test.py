@@ -8,8 +8,10 @@ _VAR_DIR.mkdir(exist_ok=True)
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 # A fixed Fernet key (urlsafe base64 of 32 bytes) so the suite is repeatable.
-# The suite's own broker file, so a running `make run` worker never takes its tasks.
-os.environ.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{_VAR_DIR / 'test-celery-broker.sqlite3'}")
+# Files of this run only (by process id): a `make run` worker, or a second test run in
+# the same checkout, never shares the suite's database or takes its tasks.
+_RUN = os.environ.setdefault("WAPPIN_TEST_RUN_ID", str(os.getpid()))
+os.environ.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{_VAR_DIR / f'test-broker-{_RUN}.sqlite3'}")
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1zdWl0ZS0zMmJ5dGVzISE=")
 
 from .base import *  # noqa: E402, F403
@@ -20,7 +22,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a real worker process can share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{_RUN}.sqlite3")}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 WAPPIN_FORBID_REAL_API = True
 WAPPIN_TIMEOUT_SECONDS = env.float("WAPPIN_TIMEOUT_SECONDS", default=3.0)

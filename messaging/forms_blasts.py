@@ -1,0 +1,96 @@
+"""The blast form: a name, an audience, and where each of the template's variables comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+
+from messaging.models import Blast, ContactGroup
+from projects.models import Project
+from templates_app.models import TemplateLanguage
+
+SOURCE_CHOICES = Blast.ValueSource.choices
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One variable of the template and its two fields: where the value comes from, and the text/attribute."""
+
+    label: str
+    hint: str
+    source: forms.BoundField
+    value: forms.BoundField
+
+
+class BlastForm(forms.Form):
+    """Generated from the chosen template language, like the test send's form."""
+
+    name = forms.CharField(max_length=120, help_text="For you: e.g. “June promo, Jakarta VIPs”.")
+    group = forms.ModelChoiceField(
+        queryset=ContactGroup.objects.none(), required=False, empty_label="All contacts",
+        label="Audience",
+    )
+
+    def __init__(self, *args, project: Project, language: TemplateLanguage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language = language
+        self.fields["group"].queryset = ContactGroup.objects.filter(project=project)
+        self.slot_names: list[tuple[str, str, str]] = []
+        if language.header_has_param:
+            self._add_slot("header_param", "Header {{1}}", f"Header: {language.header_text}")
+        for number in range(1, language.body_param_count + 1):
+            self._add_slot(f"param_{number}", f"Body {{{{{number}}}}}", "")
+        if language.url_button_has_param:
+            url = next((b.get("url", "") for b in language.buttons if b.get("type") == "url"), "")
+            self._add_slot("button_url", "URL button {{1}}", f"Button URL: {url}")
+        if language.header_is_media:
+            accept = ".jpg,.jpeg,.png" if language.header_type == "image" else ".pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx"
+            self.fields["media"] = forms.FileField(
+                label=f"Header {language.get_header_type_display().lower()}",
+                help_text="The same file goes to every contact.",
+                widget=forms.ClearableFileInput(attrs={"accept": accept}),
+            )
+
+    def _add_slot(self, name: str, label: str, hint: str) -> None:
+        self.fields[f"{name}_source"] = forms.ChoiceField(
+            choices=SOURCE_CHOICES, label=f"{label} from", initial=Blast.ValueSource.FIXED
+        )
+        self.fields[name] = forms.CharField(
+            max_length=1024, required=False, label=label,
+            widget=forms.TextInput(attrs={"placeholder": "Text, or the attribute's name (e.g. city)"}),
+        )
+        self.slot_names.append((name, label, hint))
+
+    def slots(self) -> list[Slot]:
+        return [
+            Slot(label=label, hint=hint, source=self[f"{name}_source"], value=self[name])
+            for name, label, hint in self.slot_names
+        ]
+
+    def _mapping(self, name: str, data) -> dict:
+        return {"source": data.get(f"{name}_source") or "", "value": (data.get(name) or "").strip()}
+
+    def mappings(self, data=None) -> dict:
+        """params / header_param / button_url as `blast_create` takes them, from cleaned or raw data."""
+        data = data if data is not None else self.cleaned_data
+        return {
+            "params": {
+                name.removeprefix("param_"): self._mapping(name, data)
+                for name, _label, _hint in self.slot_names
+                if name.startswith("param_")
+            },
+            "header_param": self._mapping("header_param", data) if self.language.header_has_param else None,
+            "button_url": self._mapping("button_url", data) if self.language.url_button_has_param else None,
+        }
+
+    def create_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "group": data.get("group"),
+            "template_name": self.language.template.name,
+            "language_code": self.language.language_code,
+            "media": data.get("media"),
+            **self.mappings(),
+        }
