@@ -258,7 +258,7 @@ def _integration_pick(*, project: Project, kind: str) -> Integration:
             f"{project.name} has no active Wappin integration: add one in the admin before sending.",
             code="integration_missing",
         )
-    if not integration.has_credentials:
+    if not (project.client_id and integration.secret_key_is_set):
         raise Conflict(
             f"The {integration.get_kind_display()} integration of {project.name} has no client ID "
             "or secret key yet: fill them in the admin before sending.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
 
 from projects.models import Integration, Membership, Project
@@ -50,13 +50,22 @@ def project_current(*, request: HttpRequest) -> Project | None:
     return project or projects.first()
 
 
+ENCRYPTED_INTEGRATION_FIELDS = ("client_key", "secret_key", "access_token", "previous_access_token")
+
+
 def integration_first_active(*, project: Project, kinds: Sequence[str]) -> Integration | None:
     """The project's active integration of the first of `kinds` it has, in one query.
 
-    Within a kind, the same order as `integration_for` (by environment).
+    Within a kind, the same order as `integration_for` (by environment). For
+    choosing, not calling: the secrets stay in the database (deferred, read on
+    first use) and `secret_key_is_set` says whether one is there, so accepting a
+    send decrypts nothing.
     """
     candidates = list(
-        Integration.objects.filter(project=project, kind__in=list(kinds), is_active=True).order_by("environment")
+        Integration.objects.filter(project=project, kind__in=list(kinds), is_active=True)
+        .defer(*ENCRYPTED_INTEGRATION_FIELDS)
+        .annotate(secret_key_is_set=ExpressionWrapper(~Q(secret_key=""), output_field=BooleanField()))
+        .order_by("environment")
     )
     for kind in kinds:
         for integration in candidates:

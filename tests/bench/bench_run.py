@@ -82,9 +82,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(*, sandbox_url: str, started: float, chosen: set[str]) -> int:
+    import warnings
+
     import django
 
+    # WhiteNoise warns that collectstatic never ran; the bench serves no static file.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     django.setup()
+    import logging
+
+    # The memory:// broker has no host; kombu says so on every connection.
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)
     from django.conf import settings
     from django.core.management import call_command
     from django.utils import timezone
