@@ -1,0 +1,214 @@
+"""Security review: cross-project access, roles, secrets, web safety, login lock-out.
+
+Each test names what an attacker (or a careless member) must not be able to do.
+"""
+
+from __future__ import annotations
+
+from django.urls import resolve
+from django.utils import timezone
+
+import pytest
+
+from messaging.models import Blast, ContactGroup, Message
+from projects.models import Membership
+from projects.services import api_key_create
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SECRET_MARK = "OTHER-PROJECT-SECRET-MARK"
+
+
+@pytest.fixture
+def other():
+    """Another project, full of rows whose text carries a mark that must never show up."""
+    project = factories.ProjectFactory(name="Other Co")
+    template = factories.TemplateFactory(project=project, name="other_secret_template")
+    factories.TemplateLanguageFactory(template=template, body=f"{SECRET_MARK} {{{{1}}}}")
+    keyword = factories.ChatbotKeywordFactory(project=project, response_text=SECRET_MARK)
+    contact = factories.ContactFactory(project=project, name=SECRET_MARK, last_inbound_at=timezone.now())
+    message = factories.MessageFactory(project=project, contact=contact, text=SECRET_MARK)
+    group = ContactGroup.objects.create(project=project, name=SECRET_MARK)
+    blast = Blast.objects.create(
+        project=project, name=SECRET_MARK, template=template, template_name=template.name,
+        language_code="id", group=group,
+    )
+    return {
+        "project": project, "template": template, "keyword": keyword, "contact": contact,
+        "message": message, "blast": blast, "group": group,
+    }
+
+
+@pytest.fixture
+def member_client(client, project):
+    """An admin of `project` (not a superuser), who also must not reach `other`."""
+    user = factories.UserFactory()
+    factories.MembershipFactory(project=project, user=user, role=Membership.Role.ADMIN)
+    client.force_login(user)
+    return client
+
+
+def _page_urls(other) -> list[tuple[str, str]]:
+    t, k, c, m, b = (other[name].pk for name in ("template", "keyword", "contact", "message", "blast"))
+    return [
+        ("get", f"/templates/{t}/"),
+        ("get", f"/templates/{t}/edit/"),
+        ("post", f"/templates/{t}/edit/"),
+        ("post", f"/templates/{t}/request-approval/"),
+        ("post", f"/templates/{t}/approve/"),
+        ("post", f"/templates/{t}/reject/"),
+        ("post", f"/templates/{t}/deactivate/"),
+        ("post", f"/templates/{t}/reactivate/"),
+        ("post", f"/templates/{t}/delete/"),
+        ("get", f"/templates/keywords/{k}/edit/"),
+        ("post", f"/templates/keywords/{k}/edit/"),
+        ("post", f"/templates/keywords/{k}/delete/"),
+        ("get", f"/contacts/{c}/edit/"),
+        ("post", f"/contacts/{c}/edit/"),
+        ("get", f"/history/{m}/"),
+        ("post", f"/history/{m}/refresh/"),
+        ("get", f"/blasts/{b}/"),
+        ("post", f"/blasts/{b}/start/"),
+        ("post", f"/blasts/{b}/cancel/"),
+        ("get", f"/callbacks/chat/{c}/"),
+        ("post", f"/callbacks/chat/{c}/"),
+        ("post", f"/callbacks/chat/{c}/hand-back/"),
+    ]
+
+
+def test_pages_with_another_projects_ids_answer_404_and_change_nothing(member_client, other):
+    for method, url in _page_urls(other):
+        resolve(url)  # a real route: a 404 here must come from the view, not from a typo
+        response = getattr(member_client, method)(url, {"text": "hi", "name": "x", "reason": "x"})
+        assert response.status_code == 404, (method, url, response.status_code)
+        assert SECRET_MARK not in response.content.decode(), (method, url)
+    other["template"].refresh_from_db()
+    assert other["template"].status == "approved"
+    assert other["blast"].status == Blast.Status.DRAFT
+    assert Message.objects.filter(project=other["project"]).count() == 1
+
+
+def test_lists_exports_and_forms_never_show_another_projects_rows(member_client, other):
+    ids = other
+    for url in (
+        "/templates/", "/templates/keywords/", "/contacts/", "/contacts/export.csv", "/history/",
+        "/history/export.csv", f"/history/?blast={ids['blast'].pk}", "/blasts/", "/callbacks/chat/", "/dashboard/",
+        f"/history/test-send/?template={ids['template'].name}", f"/blasts/new/?template={ids['template'].name}",
+        f"/contacts/?group={ids['group'].pk}", "/templates/chatbot-settings/",
+    ):
+        response = member_client.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert response.status_code in (200, 302), (url, response.status_code)
+        assert SECRET_MARK.encode() not in body, url
+
+
+def test_switching_to_a_project_one_is_not_a_member_of_changes_nothing(member_client, project, other):
+    member_client.post("/projects/switch/", {"project": other["project"].pk, "next": "/contacts/"})
+    page = member_client.get("/contacts/").content.decode()
+    assert SECRET_MARK not in page
+
+
+def test_api_key_never_reaches_another_projects_rows(api_client, other):
+    t, k, c, m = (other[name].pk for name in ("template", "keyword", "contact", "message"))
+    calls = [
+        ("get", f"/api/v1/templates/{t}/"),
+        ("patch", f"/api/v1/templates/{t}/"),
+        ("delete", f"/api/v1/templates/{t}/"),
+        ("post", f"/api/v1/templates/{t}/request-approval/"),
+        ("post", f"/api/v1/templates/{t}/preview/"),
+        ("get", f"/api/v1/chatbot-keywords/{k}/"),
+        ("patch", f"/api/v1/chatbot-keywords/{k}/"),
+        ("delete", f"/api/v1/chatbot-keywords/{k}/"),
+        ("get", f"/api/v1/messages/{m}/"),
+        ("post", f"/api/v1/messages/{m}/refresh-status/"),
+        ("get", f"/api/v1/contacts/{c}/"),
+        ("patch", f"/api/v1/contacts/{c}/"),
+        ("delete", f"/api/v1/contacts/{c}/"),
+    ]
+    for method, url in calls:
+        response = getattr(api_client, method)(f"{url}?project={other['project'].pk}", {}, format="json")
+        assert response.status_code == 404, (method, url, response.status_code)
+        assert SECRET_MARK not in response.content.decode()
+    for url in ("/api/v1/templates/", "/api/v1/chatbot-keywords/", "/api/v1/messages/", "/api/v1/contacts/"):
+        response = api_client.get(url, {"project": other["project"].pk})
+        assert response.status_code == 200
+        assert SECRET_MARK not in response.content.decode(), url
+
+
+def test_session_user_of_two_projects_cannot_name_a_third_in_the_api(client, project, other):
+    user = factories.UserFactory()
+    second = factories.ProjectFactory()
+    for member_of in (project, second):
+        factories.MembershipFactory(project=member_of, user=user, role=Membership.Role.ADMIN)
+    client.force_login(user)
+    response = client.get("/api/v1/messages/", {"project": other["project"].pk})
+    assert response.status_code == 404
+    response = client.get(f"/api/v1/messages/{other['message'].pk}/", {"project": project.pk})
+    assert response.status_code == 404
+
+
+def test_a_user_without_membership_sees_nothing(client, other):
+    user = factories.UserFactory()
+    client.force_login(user)
+    for url in ("/dashboard/", "/templates/", "/contacts/", "/history/", "/callbacks/chat/", "/blasts/",
+                f"/history/{other['message'].pk}/", "/api/v1/messages/"):
+        response = client.get(url)
+        assert response.status_code in (200, 403, 404), url
+        assert SECRET_MARK not in response.content.decode(), url
+
+
+def test_a_revoked_api_key_is_refused(project):
+    from rest_framework.test import APIClient
+
+    from projects.services import api_key_revoke
+
+    created = api_key_create(project=project, name="old")
+    api_key_revoke(api_key=created.api_key)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {created.raw_key}")
+    assert client.get("/api/v1/messages/").status_code == 401
+
+
+@pytest.fixture
+def own(project):
+    template = factories.TemplateFactory(project=project, name="own_template", status="on_process")
+    factories.TemplateLanguageFactory(template=template)
+    contact = factories.ContactFactory(project=project, last_inbound_at=timezone.now())
+    return {"template": template, "contact": contact}
+
+
+def _client_with_role(client, project, role):
+    user = factories.UserFactory()
+    factories.MembershipFactory(project=project, user=user, role=role)
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("role", [Membership.Role.MARKETING, Membership.Role.DEVELOPER])
+def test_only_admins_approve_or_reject_templates(client, project, own, role):
+    client = _client_with_role(client, project, role)
+    template = own["template"]
+    client.post(f"/templates/{template.pk}/approve/")
+    client.post(f"/templates/{template.pk}/reject/", {"reason": "no"})
+    template.refresh_from_db()
+    assert template.status == "on_process"
+
+
+def test_developers_view_but_do_not_send_from_the_web_ui(client, project, own):
+    client = _client_with_role(client, project, Membership.Role.DEVELOPER)
+    contact = own["contact"]
+    assert client.get("/history/").status_code == 200
+    assert client.get("/contacts/").status_code == 200
+    for url, data in (
+        ("/history/test-send/", {"template": "own_template", "recipient_number": contact.phone_number}),
+        ("/blasts/new/", {"template": "own_template", "name": "x"}),
+        (f"/callbacks/chat/{contact.pk}/", {"text": "hello"}),
+        ("/contacts/new/", {"phone_number": "081234567890", "name": "x"}),
+        (f"/contacts/{contact.pk}/edit/", {"phone_number": "081234567890", "name": "x"}),
+        ("/contacts/import/", {}),
+    ):
+        response = client.post(url, data)
+        assert response.status_code in (403, 404), (url, response.status_code)
+    assert not Message.objects.filter(project=project).exists()
+    assert not Blast.objects.filter(project=project).exists()
