@@ -212,3 +212,75 @@ def test_developers_view_but_do_not_send_from_the_web_ui(client, project, own):
         assert response.status_code in (403, 404), (url, response.status_code)
     assert not Message.objects.filter(project=project).exists()
     assert not Blast.objects.filter(project=project).exists()
+
+
+# --- Login lock-out (django-axes) ------------------------------------------------------------
+
+PROXY = "10.0.0.2"
+
+
+@pytest.fixture
+def axes_on(settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+    return settings
+
+
+def _login(client, username, password, **meta):
+    return client.post("/accounts/login/", {"username": username, "password": password}, **meta)
+
+
+def test_login_is_locked_out_after_repeated_failures(client, axes_on):
+    user = factories.UserFactory(username="victim")
+    for _ in range(3):
+        _login(client, user.username, "wrong", REMOTE_ADDR="203.0.113.5")
+    # The right password no longer helps from that address.
+    response = _login(client, user.username, "correct horse battery", REMOTE_ADDR="203.0.113.5")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_lock_out(client, axes_on):
+    user = factories.UserFactory(username="victim")
+    for n in range(3):
+        _login(client, user.username, "wrong", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    response = _login(
+        client, user.username, "correct horse battery", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="192.0.2.99"
+    )
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_one_attacker_does_not_lock_everyone_out(client, axes_on):
+    axes_on.IPWARE_TRUSTED_PROXY_LIST = [PROXY]
+    axes_on.IPWARE_PROXY_COUNT = 1
+    user = factories.UserFactory(username="colleague")
+    # Given an attacker behind our proxy who is locked out
+    for _ in range(3):
+        _login(client, "admin", "guess", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert _login(client, "admin", "guess", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 429
+    # When a colleague at another address logs in through the same proxy
+    response = _login(
+        client, user.username, "correct horse battery", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    # Then they get in
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_production_settings_keep_the_lock_out_and_safe_cookies():
+    from tests.test_settings import PRODUCTION_ENV, _manage
+
+    script = (
+        "from django.conf import settings as s; import axes.conf; "
+        "print(s.AXES_ENABLED, 'axes.middleware.AxesMiddleware' in s.MIDDLEWARE, "
+        "s.AUTHENTICATION_BACKENDS[0] == 'axes.backends.AxesStandaloneBackend', s.AXES_CLIENT_IP_CALLABLE, "
+        "s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.CSRF_COOKIE_SECURE, s.X_FRAME_OPTIONS, "
+        "'django.middleware.clickjacking.XFrameOptionsMiddleware' in s.MIDDLEWARE, s.DEBUG)"
+    )
+    result = _manage("shell", "--no-imports", "-c", script, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "True", "True", "True", "wappin_portal.client_ip.client_ip_for_axes",
+        "True", "True", "True", "DENY", "True", "False",
+    ]
+
