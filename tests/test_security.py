@@ -284,3 +284,52 @@ def test_production_settings_keep_the_lock_out_and_safe_cookies():
         "True", "True", "True", "DENY", "True", "False",
     ]
 
+
+# --- Uploaded media -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def media_files(project, other):
+    from django.core.files.base import ContentFile
+
+    own = factories.MessageFactory(project=project, kind="media", media_type="document", text="")
+    own.media.save("invoice.pdf", ContentFile(b"%PDF-1.4 own"), save=True)
+    theirs = factories.MessageFactory(project=other["project"], kind="media", media_type="document", text="")
+    theirs.media.save("invoice.pdf", ContentFile(b"%PDF-1.4 " + SECRET_MARK.encode()), save=True)
+    keyword = other["keyword"]
+    keyword.response_media.save("promo.png", ContentFile(b"\x89PNG " + SECRET_MARK.encode()), save=True)
+    other["blast"].media.save("header.pdf", ContentFile(b"%PDF " + SECRET_MARK.encode()), save=True)
+    return {"own": own, "theirs": theirs, "keyword": keyword, "blast": other["blast"]}
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_a_member_downloads_their_projects_media_from_its_link(member_client, media_files):
+    url = media_files["own"].media.url
+    response = member_client.get(url)
+    assert response.status_code == 200
+    assert _body(response) == b"%PDF-1.4 own"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_another_projects_media_is_404_even_at_its_exact_path(member_client, media_files):
+    for row, field in (("theirs", "media"), ("keyword", "response_media"), ("blast", "media")):
+        url = getattr(media_files[row], field).url
+        response = member_client.get(url)
+        assert response.status_code == 404, url
+        assert SECRET_MARK.encode() not in _body(response)
+
+
+def test_media_needs_a_login_and_an_existing_row(client, media_files, settings):
+    url = media_files["own"].media.url
+    assert client.get(url).status_code == 302  # to the login page
+    member = factories.UserFactory()
+    factories.MembershipFactory(project=media_files["own"].project, user=member)
+    client.force_login(member)
+    # A file on disk that no row names (or a path that climbs out) is never served.
+    (settings.MEDIA_ROOT / "stray.txt").write_text("stray")
+    for path in ("stray.txt", "../settings.py", "messages/nothing.pdf"):
+        assert client.get(f"{settings.MEDIA_URL}{path}").status_code == 404, path
