@@ -333,3 +333,66 @@ def test_media_needs_a_login_and_an_existing_row(client, media_files, settings):
     (settings.MEDIA_ROOT / "stray.txt").write_text("stray")
     for path in ("stray.txt", "../settings.py", "messages/nothing.pdf"):
         assert client.get(f"{settings.MEDIA_URL}{path}").status_code == 404, path
+
+
+# --- Web safety -------------------------------------------------------------------------------
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_user_and_customer_text_is_escaped_on_every_page(member_client, project):
+    contact = factories.ContactFactory(project=project, name=XSS, last_inbound_at=timezone.now())
+    message = factories.MessageFactory(project=project, contact=contact, text=f"*{XSS}*", caption=XSS)
+    template = factories.TemplateFactory(project=project, name="xss_check")
+    factories.TemplateLanguageFactory(template=template, body=f"_{XSS}_ ```{XSS}``` {{{{1}}}}", footer=XSS)
+    factories.ChatbotKeywordFactory(project=project, response_text=XSS, keyword="xss")
+    for url in (
+        "/contacts/", f"/history/{message.pk}/", "/history/", "/callbacks/chat/", f"/callbacks/chat/{contact.pk}/",
+        f"/templates/{template.pk}/", "/templates/keywords/", "/dashboard/",
+    ):
+        page = member_client.get(url).content.decode()
+        assert "<script>" not in page and "<img src=x" not in page, url
+
+
+def test_csv_exports_never_start_a_cell_with_a_formula(member_client, project):
+    contact = factories.ContactFactory(project=project, name='=HYPERLINK("http://evil.example","x")')
+    factories.MessageFactory(project=project, contact=contact, text="@SUM(1+1)", direction="in")
+    contacts = b"".join(member_client.get("/contacts/export.csv").streaming_content).decode()
+    history = b"".join(member_client.get("/history/export.csv").streaming_content).decode()
+    assert "'=HYPERLINK" in contacts and ',=HYPERLINK' not in contacts and '"=HYPERLINK' not in contacts
+    assert "'@SUM" in history and ",@SUM" not in history
+
+
+def test_posts_without_a_csrf_token_are_refused(project):
+    from django.test import Client
+
+    user = factories.UserFactory()
+    factories.MembershipFactory(project=project, user=user, role=Membership.Role.ADMIN)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.post("/contacts/new/", {"phone_number": "081234567890"}).status_code == 403
+    assert client.post("/projects/switch/", {"project": project.pk}).status_code == 403
+    response = client.post("/api/v1/contacts/", {"phone_number": "081234567890"}, content_type="application/json")
+    assert response.status_code == 403
+    assert not project.contacts.exists()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_project_switch_never_redirects_off_site(member_client, project, target):
+    response = member_client.post("/projects/switch/", {"project": project.pk, "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_login_next_never_redirects_off_site(client):
+    user = factories.UserFactory()
+    response = client.post(
+        "/accounts/login/?next=https://evil.example/",
+        {"username": user.username, "password": "correct horse battery"},
+    )
+    assert response.status_code == 302
+    assert "evil.example" not in response["Location"]
+
+
+def test_pages_cannot_be_framed(member_client):
+    assert member_client.get("/dashboard/")["X-Frame-Options"] == "DENY"
