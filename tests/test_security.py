@@ -396,3 +396,25 @@ def test_login_next_never_redirects_off_site(client):
 
 def test_pages_cannot_be_framed(member_client):
     assert member_client.get("/dashboard/")["X-Frame-Options"] == "DENY"
+
+
+# --- Secrets ------------------------------------------------------------------------------------
+
+
+def test_a_new_api_key_is_shown_once_on_the_page_and_never_put_in_a_cookie(admin_client, project):
+    from projects.models import ApiKey, api_key_hash
+
+    response = admin_client.post("/admin/projects/apikey/add/", {"project": project.pk, "name": "ci"})
+    page = response.content.decode()
+    api_key = ApiKey.objects.get(name="ci")
+    raw_key = page.split("<code", 1)[1].split(">", 1)[1].split("</code>", 1)[0]
+    assert response.status_code == 200 and "not shown again" in page
+    assert api_key_hash(raw_key) == api_key.hashed_key
+    assert "no-store" in response["Cache-Control"]
+    assert "messages" not in response.cookies
+    for name, cookie in response.cookies.items():
+        assert raw_key not in cookie.value, name
+    # Nor anywhere afterwards: the list, the object's page and its history.
+    for url in ("/admin/projects/apikey/", f"/admin/projects/apikey/{api_key.pk}/change/",
+                f"/admin/projects/apikey/{api_key.pk}/history/", "/admin/projects/auditevent/"):
+        assert raw_key not in admin_client.get(url).content.decode(), url
