@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -48,14 +50,25 @@ def project_current(*, request: HttpRequest) -> Project | None:
     return project or projects.first()
 
 
+def integration_first_active(*, project: Project, kinds: Sequence[str]) -> Integration | None:
+    """The project's active integration of the first of `kinds` it has, in one query.
+
+    Within a kind, the same order as `integration_for` (by environment).
+    """
+    candidates = list(
+        Integration.objects.filter(project=project, kind__in=list(kinds), is_active=True).order_by("environment")
+    )
+    for kind in kinds:
+        for integration in candidates:
+            if integration.kind == kind:
+                integration.project = project  # the caller's instance: no second read
+                return integration
+    return None
+
+
 def integration_for(*, project: Project, kind: str) -> Integration:
     """The active integration of a kind; a notification send may fall back to the chatbot one."""
-    integration = (
-        Integration.objects.select_related("project")
-        .filter(project=project, kind=kind, is_active=True)
-        .order_by("environment")
-        .first()
-    )
+    integration = integration_first_active(project=project, kinds=[kind])
     if integration is None:
         label = Integration.Kind(kind).label
         raise NotFound(

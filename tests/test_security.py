@@ -280,7 +280,7 @@ def test_production_settings_keep_the_lock_out_and_safe_cookies():
     result = _manage("shell", "--no-imports", "-c", script, env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "True", "True", "True", "wappin_portal.client_ip.client_ip_for_axes",
+        "True", "True", "True", "wappin_portal.client_ip.client_ip",
         "True", "True", "True", "DENY", "True", "False",
     ]
 
