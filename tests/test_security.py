@@ -335,6 +335,20 @@ def test_media_needs_a_login_and_an_existing_row(client, media_files, settings):
         assert client.get(f"{settings.MEDIA_URL}{path}").status_code == 404, path
 
 
+def test_an_api_key_reads_its_own_projects_media_and_nothing_else(client, media_files, project):
+    from projects.services import api_key_create
+
+    key = api_key_create(project=project, name="media reader").raw_key
+    own = client.get(media_files["own"].media.url, HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert own.status_code == 200
+    assert _body(own) == b"%PDF-1.4 own"
+    theirs = client.get(media_files["keyword"].response_media.url, HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert theirs.status_code == 404
+    assert SECRET_MARK.encode() not in _body(theirs)
+    # a wrong key is no key: to the login page
+    assert client.get(media_files["own"].media.url, HTTP_AUTHORIZATION="Api-Key wp_wrong").status_code == 302
+
+
 # --- Web safety -------------------------------------------------------------------------------
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
