@@ -8,6 +8,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 
 from messaging.models import Contact, Message
 from projects.models import Integration, Project
+from templates_app.selectors import template_preview
 from wappin_portal.client_ip import address_in
 
 
@@ -58,6 +59,33 @@ def chat_conversation_list(*, project: Project, limit: int = 100) -> QuerySet[Co
 
 
 def chat_messages(*, contact: Contact, limit: int = 200) -> list[Message]:
-    """The conversation with one contact, oldest first."""
-    recent = Message.objects.filter(project=contact.project, contact=contact).order_by("-created_at", "-id")[:limit]
-    return list(reversed(list(recent)))
+    """The conversation with one contact, oldest first.
+
+    A template message carries `.preview`: its text as the customer saw it
+    (params filled in), from the language it was sent in (stored resolved).
+    """
+    recent = list(
+        Message.objects.filter(project=contact.project, contact=contact)
+        .select_related("template")
+        .prefetch_related("template__languages")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    for message in recent:
+        message.preview = _sent_template_preview(message)
+    return list(reversed(recent))
+
+
+def _sent_template_preview(message: Message) -> dict | None:
+    if message.template is None:
+        return None
+    language = next(
+        (lang for lang in message.template.languages.all() if lang.language_code == message.language_code), None
+    )
+    if language is None:  # the language was removed since: the history page still has the params
+        return None
+    return template_preview(
+        language=language,
+        params=message.params,
+        header_param=message.header_param or None,
+        button_url=message.button_url or None,
+    )
