@@ -64,7 +64,7 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m tests.bench
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 chromium:

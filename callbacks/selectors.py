@@ -3,74 +3,20 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 
-from django.conf import settings
 from django.db.models import Count, F, Max, Q, QuerySet
-from django.http import HttpRequest
-
-from ipware import get_client_ip
 
 from messaging.models import Contact, Message
 from projects.models import Integration, Project
-
-
-def _address_in(address: str, entries) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    for entry in entries or []:
-        try:
-            if ip in ipaddress.ip_network(str(entry).strip(), strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def callback_client_address(*, request: HttpRequest) -> str:
-    """The caller's real address: the peer, or the client behind our trusted proxies.
-
-    django-ipware reads `X-Forwarded-For`, but on its own it trusts the chain a
-    caller writes: it checks the proxies named *in the header*, not the peer that
-    connected. So the header is read only when the peer is one of our proxies
-    (`IPWARE_TRUSTED_PROXY_LIST`), and the peer is put at the end of the chain,
-    which lets the list (and `IPWARE_PROXY_COUNT`) name every proxy including the
-    one that connects to us. With neither set, the peer is the client and the
-    header is ignored.
-    """
-    peer = request.META.get("REMOTE_ADDR", "") or ""
-    trusted = list(settings.IPWARE_TRUSTED_PROXY_LIST or [])
-    count = settings.IPWARE_PROXY_COUNT or 0
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").strip()
-    if not forwarded or (not trusted and not count):
-        return peer
-    if trusted and not _address_in(peer, trusted):
-        return peer
-    meta = {"HTTP_X_FORWARDED_FOR": f"{forwarded}, {peer}", "REMOTE_ADDR": peer}
-    address, _routable = get_client_ip(
-        _MetaOnly(meta),
-        proxy_count=count or None,
-        proxy_trusted_ips=trusted or None,
-        request_header_order=["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"],
-        strict=False,
-    )
-    return address or peer
-
-
-class _MetaOnly:
-    """What ipware reads of a request: its META."""
-
-    def __init__(self, meta: dict) -> None:
-        self.META = meta
+from templates_app.selectors import template_preview
+from wappin_portal.client_ip import address_in
 
 
 def callback_address_allowed(*, integration: Integration, address: str) -> bool:
     """Whether the callback may come from this address (an empty allow-list allows any)."""
     if not integration.callback_ip_allowlist:
         return True
-    return _address_in(address, integration.callback_ip_allowlist)
+    return address_in(address, integration.callback_ip_allowlist)
 
 
 def callback_token_check(*, integration: Integration, authorization: str) -> str:
@@ -113,6 +59,33 @@ def chat_conversation_list(*, project: Project, limit: int = 100) -> QuerySet[Co
 
 
 def chat_messages(*, contact: Contact, limit: int = 200) -> list[Message]:
-    """The conversation with one contact, oldest first."""
-    recent = Message.objects.filter(project=contact.project, contact=contact).order_by("-created_at", "-id")[:limit]
-    return list(reversed(list(recent)))
+    """The conversation with one contact, oldest first.
+
+    A template message carries `.preview`: its text as the customer saw it
+    (params filled in), from the language it was sent in (stored resolved).
+    """
+    recent = list(
+        Message.objects.filter(project=contact.project, contact=contact)
+        .select_related("template")
+        .prefetch_related("template__languages")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    for message in recent:
+        message.preview = _sent_template_preview(message)
+    return list(reversed(recent))
+
+
+def _sent_template_preview(message: Message) -> dict | None:
+    if message.template is None:
+        return None
+    language = next(
+        (lang for lang in message.template.languages.all() if lang.language_code == message.language_code), None
+    )
+    if language is None:  # the language was removed since: the history page still has the params
+        return None
+    return template_preview(
+        language=language,
+        params=message.params,
+        header_param=message.header_param or None,
+        button_url=message.button_url or None,
+    )

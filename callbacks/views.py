@@ -2,8 +2,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from callbacks.models import CALLBACK_BODY_MAX_BYTES
-from callbacks.selectors import callback_client_address
 from callbacks.services import callback_receive
+from wappin_portal.client_ip import client_ip
 
 
 def _read_body(request: HttpRequest) -> tuple[bytes, int]:
@@ -26,7 +26,7 @@ def wappin_callback(request: HttpRequest, key: str) -> JsonResponse:
     body, size = _read_body(request)
     answer = callback_receive(
         key=key,
-        client_address=callback_client_address(request=request),
+        client_address=client_ip(request),
         headers=request.headers,
         body=body,
         body_size=size,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from messaging.contacts import IMPORT_MAX_BYTES
 from messaging.models import Contact, ContactGroup, Message
 from projects.models import Project
 from templates_app.models import Template, TemplateLanguage
@@ -32,6 +33,15 @@ class ContactImportForm(forms.Form):
     file = forms.FileField(
         help_text="A .csv or .xlsx file whose first row names the columns: name, phone and optionally group."
     )
+
+    def clean_file(self):
+        # Refused by its size before a byte of it is read into memory.
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB: split it."
+            )
+        return upload
 
 
 class ContactFilterForm(forms.Form):

@@ -154,8 +154,12 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["project", "-created_at", "-id"], name="message_project_recent"),
+            # No -id here on purpose: with it, a status + number filter could pick this index and
+            # read every message of that status; a status alone reads the newest rows first anyway.
             models.Index(fields=["project", "status", "-created_at"], name="message_project_status"),
-            models.Index(fields=["project", "phone_number", "-created_at"], name="message_project_number"),
+            # With -id the index gives the history's whole order (-created_at, -id): filtered by a
+            # number, the database reads that customer's rows instead of the project's newest first.
+            models.Index(fields=["project", "phone_number", "-created_at", "-id"], name="message_project_number"),
         ]
 
     def __str__(self) -> str:

@@ -23,11 +23,11 @@ from messaging.models import Blast, Contact, IdempotencyRecord, Message, Message
 from messaging.wappin import MediaUpload, SendResult, WappinClient
 from messaging.wappin.exceptions import WappinError, WappinTimeout
 from projects.models import ApiKey, Integration, Project
-from projects.selectors import integration_for
+from projects.selectors import integration_first_active
 from templates_app.media import media_check
 from templates_app.models import Template
 from templates_app.selectors import template_language_resolve, template_send_params_check
-from wappin_portal.errors import ApplicationError, Conflict, NotFound, ValidationFailed
+from wappin_portal.errors import ApplicationError, Conflict, ValidationFailed
 from wappin_portal.phone import phone_normalize
 
 logger = logging.getLogger(__name__)
@@ -252,19 +252,13 @@ def _integration_pick(*, project: Project, kind: str) -> Integration:
     other = (
         Integration.Kind.CHATBOT if kind == Integration.Kind.NOTIFICATION else Integration.Kind.NOTIFICATION
     )
-    integration = None
-    for candidate_kind in (kind, other):
-        try:
-            integration = integration_for(project=project, kind=candidate_kind)
-            break
-        except NotFound:
-            continue
+    integration = integration_first_active(project=project, kinds=(kind, other))
     if integration is None:
         raise Conflict(
             f"{project.name} has no active Wappin integration: add one in the admin before sending.",
             code="integration_missing",
         )
-    if not integration.has_credentials:
+    if not (project.client_id and integration.secret_key_is_set):
         raise Conflict(
             f"The {integration.get_kind_display()} integration of {project.name} has no client ID "
             "or secret key yet: fill them in the admin before sending.",
@@ -277,16 +271,17 @@ def _contact_existing(*, project: Project, phone_number: str) -> Contact | None:
     return Contact.objects.filter(project=project, phone_number=phone_number).first()
 
 
-def _window_check(*, project: Project, phone_number: str, source: str) -> None:
+def _window_check(*, contact: Contact, source: str) -> None:
     """WhatsApp's rule: free-form text and media only within 24 hours of the customer's last message.
 
     A chatbot reply answers a message we have just received, so it is inside
     the window by construction (and the inbound row may not be committed yet).
+    Called inside the sending transaction with the contact it just read, so a
+    refusal rolls back a contact made for it.
     """
     if source == Message.Source.CHATBOT:
         return
-    contact = _contact_existing(project=project, phone_number=phone_number)
-    if contact is None or not contact.window_is_open():
+    if not contact.window_is_open():
         raise Conflict(
             "WhatsApp allows free-form text and media only within 24 hours of the customer's last "
             "message; send an approved template instead.",
@@ -371,9 +366,9 @@ def message_send_text(
             code="text_too_long",
         )
     integration = _integration_pick(project=project, kind=Integration.Kind.CHATBOT)
-    _window_check(project=project, phone_number=number, source=source)
     with transaction.atomic():
         contact = contact_get_or_create(project=project, phone_number=number)
+        _window_check(contact=contact, source=source)
         return _message_queue(
             message=Message(
                 project=project,
@@ -417,9 +412,9 @@ def message_send_media(
             code="caption_not_allowed",
         )
     integration = _integration_pick(project=project, kind=Integration.Kind.CHATBOT)
-    _window_check(project=project, phone_number=number, source=source)
     with transaction.atomic():
         contact = contact_get_or_create(project=project, phone_number=number)
+        _window_check(contact=contact, source=source)
         message = Message(
             project=project,
             integration=integration,

@@ -8,6 +8,7 @@ same service as every other path.
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project
@@ -165,9 +166,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
             return
         created = api_key_create(project=obj.project, name=obj.name, created_by=request.user)
         obj.pk = created.api_key.pk
-        messages.warning(
+        request._created_api_key = created
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Show the new key on this answer's page only: a flash message would carry it in a cookie."""
+        created = getattr(request, "_created_api_key", None)
+        if created is None:
+            return super().response_add(request, obj, post_url_continue)
+        # The admin's views are never_cache: the page is not kept by the browser or a proxy.
+        return TemplateResponse(
             request,
-            f"API key created. Copy it now, it is not shown again: {created.raw_key}",
+            "admin/projects/apikey/created.html",
+            {**self.admin_site.each_context(request), "api_key": created.api_key, "raw_key": created.raw_key},
         )
 
     @admin.action(description="Revoke the selected API keys")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
 
 from projects.models import Integration, Membership, Project
@@ -48,14 +50,34 @@ def project_current(*, request: HttpRequest) -> Project | None:
     return project or projects.first()
 
 
+ENCRYPTED_INTEGRATION_FIELDS = ("client_key", "secret_key", "access_token", "previous_access_token")
+
+
+def integration_first_active(*, project: Project, kinds: Sequence[str]) -> Integration | None:
+    """The project's active integration of the first of `kinds` it has, in one query.
+
+    Within a kind, the same order as `integration_for` (by environment). For
+    choosing, not calling: the secrets stay in the database (deferred, read on
+    first use) and `secret_key_is_set` says whether one is there, so accepting a
+    send decrypts nothing.
+    """
+    candidates = list(
+        Integration.objects.filter(project=project, kind__in=list(kinds), is_active=True)
+        .defer(*ENCRYPTED_INTEGRATION_FIELDS)
+        .annotate(secret_key_is_set=ExpressionWrapper(~Q(secret_key=""), output_field=BooleanField()))
+        .order_by("environment")
+    )
+    for kind in kinds:
+        for integration in candidates:
+            if integration.kind == kind:
+                integration.project = project  # the caller's instance: no second read
+                return integration
+    return None
+
+
 def integration_for(*, project: Project, kind: str) -> Integration:
     """The active integration of a kind; a notification send may fall back to the chatbot one."""
-    integration = (
-        Integration.objects.select_related("project")
-        .filter(project=project, kind=kind, is_active=True)
-        .order_by("environment")
-        .first()
-    )
+    integration = integration_first_active(project=project, kinds=[kind])
     if integration is None:
         label = Integration.Kind(kind).label
         raise NotFound(

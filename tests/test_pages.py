@@ -36,3 +36,42 @@ def test_api_docs_are_served_offline(admin_client):
     page = admin_client.get("/api/docs/").content.decode()
     assert "swagger-ui" in page
     assert "cdn" not in page.lower()
+
+
+@pytest.mark.parametrize(
+    ("path", "active"),
+    [
+        ("/templates/", "Templates"),
+        ("/templates/keywords/", "Chatbot"),
+        ("/templates/chatbot-settings/", "Chatbot"),
+        ("/callbacks/chat/", "Chat panel"),
+        ("/contacts/", "Contacts"),
+        ("/history/", "History"),
+        ("/history/test-send/", "History"),
+        ("/blasts/", "Blasts"),
+    ],
+)
+def test_the_menu_marks_exactly_the_current_section(marketer_client, path, active):
+    import re
+
+    page = marketer_client.get(path).content.decode()
+    marked = re.findall(r'<a href="[^"]+" class="active">([^<]+)</a>', page)
+    assert marked == [active]
+
+
+def test_a_template_message_shows_in_the_chat_as_the_customer_saw_it(marketer_client, project):
+    from django.utils import timezone
+
+    from tests import factories
+
+    contact = factories.ContactFactory(project=project, last_inbound_at=timezone.now())
+    language = factories.TemplateLanguageFactory(
+        template=factories.TemplateFactory(project=project, name="order_shipped"),
+        body="Halo {{1}}, pesanan {{2}} sudah dikirim.",
+    )
+    factories.MessageFactory(
+        project=project, contact=contact, kind="hsm", template=language.template,
+        template_name="order_shipped", language_code="id", params={"1": "Budi", "2": "INV-7"}, text="",
+    )
+    page = marketer_client.get(f"/callbacks/chat/{contact.pk}/").content.decode()
+    assert "Halo Budi, pesanan INV-7 sudah dikirim." in page

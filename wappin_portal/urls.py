@@ -32,10 +32,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("callbacks/", include("callbacks.urls")),
     path("templates/", include("templates_app.urls")),
+    # Uploaded media, through a view that checks the file's project, in every environment.
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media_serve, name="media"),
     path("", include("messaging.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -173,10 +173,38 @@ def test_too_many_requests_answer_429_in_our_error_shape(api_client, monkeypatch
 
     cache.clear()
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: 1_000_040.0)  # 20 s into a window
     statuses = [api_client.get("/api/v1/messages/").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     response = api_client.get("/api/v1/messages/")
     assert response.json()["error"]["code"] == "throttled"
+    # Retry-After says when the window ends (it started at 1,000,020, a multiple of 60)
+    assert response["Retry-After"] == "40"
+    cache.clear()
+
+
+def test_the_throttle_counts_each_key_apart_and_starts_again_next_window(
+    api_client, project, monkeypatch
+):
+    from django.core.cache import cache
+
+    from rest_framework.test import APIClient
+
+    from projects.services import api_key_create
+
+    cache.clear()
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+    now = [1_000_020.0]
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: now[0])
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='other').raw_key}")
+    # Given one key that used up its window
+    assert [api_client.get("/api/v1/messages/").status_code for _ in range(3)] == [200, 200, 429]
+    # Then another key still has its own allowance
+    assert other.get("/api/v1/messages/").status_code == 200
+    # And the first key may call again once the next window starts
+    now[0] += 60
+    assert api_client.get("/api/v1/messages/").status_code == 200
     cache.clear()
 
 

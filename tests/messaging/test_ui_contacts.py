@@ -187,3 +187,14 @@ def test_export_csv_lists_the_filtered_contacts_in_import_columns(marketer_clien
     assert ["'=HYPERLINK(1)", "6281234567002", "", ""] in rows
     only_vip = b"".join(marketer_client.get("/contacts/export.csv", {"group": vip.pk}).streaming_content)
     assert b"6281234567002" not in only_vip
+
+
+def test_import_of_a_file_over_the_cap_is_refused_before_it_is_read(marketer_client, project, monkeypatch):
+    # Given a cap of 1 KB (the real one is 10 MB)
+    monkeypatch.setattr("messaging.forms.IMPORT_MAX_BYTES", 1024)
+    upload = SimpleUploadedFile("big.csv", b"name,phone\n" + b"Budi,081234567890\n" * 100, content_type="text/csv")
+    # When a marketer uploads a bigger file
+    response = marketer_client.post("/contacts/import/", {"file": upload})
+    # Then it is refused on the field, and nothing is imported
+    assert "larger than" in response.content.decode()
+    assert not Contact.objects.filter(project=project).exists()

@@ -148,8 +148,8 @@ IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = IPWARE_PROXY_COUNT or None
-AXES_IPWARE_PROXY_TRUSTED_IPS = IPWARE_TRUSTED_PROXY_LIST or None
+# The lock-out counts failures per real client address, found the same way as everywhere.
+AXES_CLIENT_IP_CALLABLE = "wappin_portal.client_ip.client_ip"
 
 # Wappin
 WAPPIN_BASE_URL = env("WAPPIN_BASE_URL", default=f"http://127.0.0.1:{SANDBOX_PORT}").rstrip("/")
