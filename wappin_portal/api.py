@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
@@ -25,6 +26,7 @@ def _flatten(detail) -> list[str]:
     return [str(detail)]
 
 
+@csrf_exempt  # it changes nothing; a CSRF refusal would be Django's HTML page instead of our shape
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse | HttpResponsePermanentRedirect:
     """Any /api/v1/ URL no endpoint matches: our error shape, never Django's HTML page.
 

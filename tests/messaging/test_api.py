@@ -454,6 +454,7 @@ def test_an_api_url_no_endpoint_matches_is_404_in_our_error_shape(api_client, ur
 
 
 def test_a_post_without_the_trailing_slash_is_told_the_right_url(api_client):
+    api_client.handler.enforce_csrf_checks = True  # as a real client: no CSRF page instead of JSON
     response = api_client.post("/api/v1/messages/text", {"text": "hi"}, format="json")
 
     assert response.status_code == 404
@@ -461,3 +462,12 @@ def test_a_post_without_the_trailing_slash_is_told_the_right_url(api_client):
         "No API endpoint at /api/v1/messages/text. Did you mean /api/v1/messages/text/ (with the trailing slash)?"
     )
     assert api_client.get("/api/v1/messages?status=read")["Location"] == "/api/v1/messages/?status=read"
+
+
+def test_a_put_to_an_unmatched_api_url_is_json_even_with_csrf_checks(api_client):
+    api_client.handler.enforce_csrf_checks = True
+
+    response = api_client.put("/api/v1/templates/null,null/", {"name": "x"}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
