@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from projects.models import Project, TimeStampedModel
 
-PLACEHOLDER_RE = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+# ASCII digits only (WhatsApp reads no `{{１}}` or `{{٣}}`), and at most three: a body of
+# 1024 characters cannot hold more variables, and `{{99999999999999999999}}` must not make
+# the "numbered without gaps" check build a range of that size.
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([0-9]{1,3})\s*\}\}")
 BODY_MAX_LENGTH = 1024
 
 template_name_validator = RegexValidator(

@@ -112,6 +112,17 @@ def test_a_named_placeholder_is_refused(project):
     assert "{{1}}, {{2}}" in fields["languages.0.body"][0]
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["Halo {{\uff11}}.", "Halo {{\u0663}}.", "Halo {{99999999999999999999}}.", "Halo {{" + "9" * 900 + "}}."],
+)
+def test_a_placeholder_of_non_ascii_or_huge_digits_is_refused_with_the_rule(project, body):
+    # {{１}} (fullwidth) and {{٣}} (Arabic-Indic) are not variables to WhatsApp; a huge number
+    # used to build a range of its size (out of memory) or fail int() (a 500)
+    fields = _errors(project, languages=[_content(body=body)])
+    assert fields["languages.0.body"] == ["Write variables as {{1}}, {{2}}, … (numbers in double braces)."]
+
+
 def test_a_placeholder_may_repeat(project):
     _create(project, languages=[_content(body="{{1}}, {{1}}! Pesanan {{2}}.")])
 
