@@ -37,7 +37,7 @@ def test_conversations_list_puts_those_waiting_for_a_person_first(marketer_clien
     page = marketer_client.get(reverse("callbacks:chat")).content.decode()
 
     assert page.index("Waiting Wati") < page.index("Recent Rina")
-    assert "Waiting for a person" in page
+    assert "With a person" in page
     assert "Never Wrote" not in page
     assert "Other Project" not in page
 
