@@ -25,6 +25,9 @@ _SPELLINGS = {
     "project_id": ("project_id", "project id", "projectid", "project-id"),
     "environment": ("environment", "enviromtent"),
 }
+# A timestamp outside these years is junk: the time of receipt is used instead.
+TIMESTAMP_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+TIMESTAMP_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 # Wappin fills unused fields with "-".
 _EMPTY = ("", "-")
 
@@ -56,12 +59,21 @@ class ParsedCallback:
         return f"message:{self.message_id}"
 
 
+def storable_text(text: str) -> str:
+    """Text a database can keep: a lone surrogate (a JSON `\\ud800` escape) and NUL become U+FFFD.
+
+    JSON allows both; UTF-8 cannot encode the first and PostgreSQL refuses the second.
+    """
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text.replace("\x00", "\ufffd")
+
+
 def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value).lower()
-    return str(value).strip()
+    return storable_text(str(value)).strip()
 
 
 def _first(data: dict, names: tuple[str, ...]) -> str:
@@ -88,13 +100,20 @@ def timestamp_parse(value) -> datetime | None:
             naive = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007 - zone set below
         except ValueError:
             return None
-        return naive.replace(tzinfo=ZoneInfo(settings.WAPPIN_TOKEN_TIMEZONE))
+        moment = naive.replace(tzinfo=ZoneInfo(settings.WAPPIN_TOKEN_TIMEZONE))
+        return moment if _plausible(moment) else None
     if seconds > 1e11:  # milliseconds
         seconds /= 1000
     try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+    return moment if _plausible(moment) else None
+
+
+def _plausible(moment: datetime) -> bool:
+    """A time a callback can be about; year 1 or 9999 cannot be stored or shown in every timezone."""
+    return TIMESTAMP_EARLIEST <= moment <= TIMESTAMP_LATEST
 
 
 def callback_parse(raw: bytes | str) -> ParsedCallback:
@@ -108,8 +127,12 @@ def callback_parse(raw: bytes | str) -> ParsedCallback:
         raise CallbackMalformed("The body is empty; a JSON object was expected.")
     try:
         data = json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise CallbackMalformed(f"The body is not valid JSON ({exc.msg} at position {exc.pos}).") from exc
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise CallbackMalformed(f"The body is not usable JSON ({str(exc)[:120]}).") from exc
+    except RecursionError as exc:
+        raise CallbackMalformed("The body is JSON nested too deeply.") from exc
     if not isinstance(data, dict):
         raise CallbackMalformed("The body is JSON but not an object.")
 
@@ -146,7 +169,7 @@ def callback_parse(raw: bytes | str) -> ParsedCallback:
         raise CallbackMalformed("A message callback without sender_number.")
 
     content = data.get("message_content")
-    message_content = "" if content is None else str(content)
+    message_content = "" if content is None else storable_text(str(content))
     return ParsedCallback(
         callback_type=callback_type,
         message_id=message_id,

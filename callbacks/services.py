@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, CallbackEvent
-from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse
+from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse, storable_text
 from callbacks.selectors import callback_address_allowed, callback_token_check
 from messaging import services as messaging_services
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
@@ -63,7 +63,7 @@ def _refusal(http_status: int, reason: str, event: CallbackEvent | None = None) 
 
 
 def _kept_headers(headers) -> dict:
-    kept = {name: headers[name][:500] for name in KEPT_HEADERS if headers.get(name)}
+    kept = {name: storable_text(headers[name][:500]) for name in KEPT_HEADERS if headers.get(name)}
     authorization = headers.get("Authorization", "")
     if authorization:
         kept["Authorization"] = authorization.strip().partition(" ")[0][:20] + " (value not stored)"
@@ -71,7 +71,7 @@ def _kept_headers(headers) -> dict:
 
 
 def _body_text(body: bytes, *, limit: int) -> str:
-    return body[:limit].decode("utf-8", errors="replace")
+    return storable_text(body[:limit].decode("utf-8", errors="replace"))
 
 
 def callback_receive(

@@ -35,9 +35,11 @@ def cursor_decode(cursor: str) -> tuple[datetime, int] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, pk = raw.rsplit("|", 1)
         created_at = datetime.fromisoformat(stamp)
-        if created_at.tzinfo is None:
+        message_id = int(pk)
+        # Ours are aware, of a year a database can compare with, and a positive 64-bit id.
+        if created_at.tzinfo is None or not 1900 <= created_at.year < 3000 or not 0 < message_id < 2**63:
             return None
-        return created_at, int(pk)
+        return created_at, message_id
     except (ValueError, UnicodeDecodeError):
         return None
 

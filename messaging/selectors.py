@@ -55,18 +55,32 @@ MESSAGE_FILTERS = (
 )
 
 
+MOMENT_YEARS = range(1900, 3000)
+
+
 def _moment(value, *, field: str) -> date | datetime:
     """A date or an aware datetime, from either or from its ISO text."""
     if isinstance(value, str):
-        text = value.strip()
-        # parse_date first: parse_datetime reads a bare "2026-03-10" as its midnight.
-        value = parse_date(text) or parse_datetime(text)
+        text = value.strip()[:40]
+        try:
+            # parse_date first: parse_datetime reads a bare "2026-03-10" as its midnight.
+            value = parse_date(text) or parse_datetime(text)
+        except ValueError:  # well formed but not on the calendar: 2024-13-45, 25:00
+            value = None
         if value is None:
             raise ValidationFailed(
                 f"'{text}' is not a date: use YYYY-MM-DD or an ISO date and time.",
                 field=field,
                 code="date_invalid",
             )
+    if isinstance(value, date) and value.year not in MOMENT_YEARS:
+        # Year 1 or 9999 overflows once moved to UTC or to the next day.
+        raise ValidationFailed(
+            f"'{value.isoformat()}' is out of range: use a year from {MOMENT_YEARS.start} "
+            f"to {MOMENT_YEARS.stop - 1}.",
+            field=field,
+            code="date_invalid",
+        )
     if isinstance(value, datetime):
         return value if timezone.is_aware(value) else timezone.make_aware(value)
     if isinstance(value, date):
@@ -102,7 +116,9 @@ def messages_filter(*, queryset: QuerySet[Message], filters: dict | None) -> Que
     if "template" in filters:
         queryset = queryset.filter(template_name=str(filters["template"]).strip())
     if "blast" in filters:
-        queryset = queryset.filter(blast_id=filters["blast"])
+        blast_id = int(filters["blast"])
+        # An id past 64 bits is no blast's; SQLite cannot even compare with it.
+        queryset = queryset.filter(blast_id=blast_id) if 0 < blast_id < 2**63 else queryset.none()
     if "number" in filters:
         raw = str(filters["number"])
         try:

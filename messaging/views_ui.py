@@ -203,7 +203,13 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
 def _filtered_messages(request: HttpRequest):
     form = MessageFilterForm(request.GET or None)
     form.is_valid()  # invalid filters are shown on the form and left out of the query
-    return form, selectors.message_list(project=request.project, filters=form.filters())
+    try:
+        return form, selectors.message_list(project=request.project, filters=form.filters())
+    except ValidationFailed as error:  # one the form reads but the query refuses (a year like 9999)
+        if error.field not in form.fields:
+            raise
+        form.add_error(error.field, error.message)
+        return form, selectors.message_list(project=request.project, filters=form.filters())
 
 
 @require_GET

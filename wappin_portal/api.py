@@ -6,6 +6,8 @@ Every error answer has one shape: `{"error": {"code", "message", "fields"?}}`.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
@@ -21,6 +23,26 @@ def _flatten(detail) -> list[str]:
     if isinstance(detail, dict):
         return [f"{key}: {msg}" for key, value in detail.items() for msg in _flatten(value)]
     return [str(detail)]
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse | HttpResponsePermanentRedirect:
+    """Any /api/v1/ URL no endpoint matches: our error shape, never Django's HTML page.
+
+    A missing trailing slash is named (a GET is redirected, as APPEND_SLASH would):
+    a redirected POST would lose its body.
+    """
+    with_slash = f"{request.path}/"
+    try:
+        slash_matches = not request.path.endswith("/") and resolve(with_slash).func is not api_not_found
+    except Resolver404:
+        slash_matches = False
+    if slash_matches and request.method in ("GET", "HEAD"):
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponsePermanentRedirect(with_slash + (f"?{query}" if query else ""))
+    message = f"No API endpoint at {request.path[:200]}."
+    if slash_matches:
+        message = f"{message} Did you mean {with_slash[:200]} (with the trailing slash)?"
+    return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
 
 
 def exception_handler(exc, context):

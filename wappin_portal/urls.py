@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from wappin_portal import views
+from wappin_portal.api import api_not_found
 
 admin.site.site_header = "Wappin Portal administration"
 admin.site.site_title = "Wappin Portal admin"
@@ -15,6 +16,8 @@ admin.site.index_title = "Projects, accounts and integrations"
 api_v1 = [
     path("", include("templates_app.api_urls")),
     path("", include("messaging.api_urls")),
+    # Last: an unmatched API URL answers JSON in the error shape (bad ids, typos, no slash).
+    re_path(r"^(?P<rest>.*)$", api_not_found),
 ]
 
 urlpatterns = [

@@ -13,6 +13,7 @@ from tests import factories
 from tests.callbacks.conftest import (
     DOCUMENT_STATUS_SAMPLE,
     PREVIOUS_TOKEN,
+    message_body,
     status_body,
 )
 
@@ -228,6 +229,44 @@ def test_bodies_we_cannot_use_are_400_with_a_reason(integration, post_callback, 
     assert response.status_code == 400
     assert reason in response.json()["message"]
     assert CallbackEvent.objects.get().verdict == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"callback_type": "status", "message_id": ' + "9" * 5000 + "}", "not usable JSON"),
+        ("[" * 30000 + "]" * 30000, "nested too deeply"),
+        (b"\xff\xfe\x00{}", "not UTF-8"),
+        ("\ufeff{}", "Unexpected UTF-8 BOM"),
+        ('"a string"', "not an object"),
+        ("12", "not an object"),
+        ("null", "not an object"),
+    ],
+)
+def test_junk_bodies_are_400_with_a_reason_never_a_500(integration, post_callback, body, reason):
+    response = post_callback(integration, body)
+
+    assert response.status_code == 400
+    assert reason in response.json()["message"]
+    assert CallbackEvent.objects.get().verdict == "malformed"
+
+
+def test_nul_and_lone_surrogates_are_stored_as_replacement_characters(integration, post_callback):
+    # Given a message callback whose JSON escapes cannot be stored as they are (PostgreSQL
+    # refuses NUL; UTF-8 cannot encode a lone surrogate), and a User-Agent with a NUL
+    body = message_body("5cdbe77d09ee7", "a\x00b\ud800c")  # json.dumps writes \u0000 and \ud800
+    assert "\\u0000b\\ud800c" in body
+
+    # When Wappin posts it
+    response = post_callback(integration, body, HTTP_USER_AGENT="agent\x00x")
+
+    # Then it is accepted and the customer's text arrives with the bad characters replaced
+    assert response.status_code == 200
+    event = CallbackEvent.objects.get()
+    assert event.state == "processed"
+    assert event.headers["User-Agent"] == "agent\ufffdx"
+    inbound = Message.objects.get(direction="in")
+    assert inbound.text == "a\ufffdb\ufffdc"
 
 
 def test_unknown_callback_type_is_400_and_kept(integration, post_callback):

@@ -123,6 +123,17 @@ def test_admin_process_again_applies_a_waiting_status(admin_client, integration,
         ("-", None),
         ("yesterday", None),
         (None, None),
+        # Junk falls back to the time of receipt instead of breaking the callback.
+        ("0001-01-01 00:00:00", None),
+        ("9999-12-31 23:59:59", None),
+        (253402300799, None),
+        (-1, None),
+        (-1e20, None),
+        (1e300, None),
+        ("nan", None),
+        ("inf", None),
+        ("12ab", None),
+        ([1557915512], None),
     ],
 )
 def test_timestamps_are_read_in_every_form(raw, expected):

@@ -412,3 +412,52 @@ def test_send_errors_name_the_fields_the_developer_posted(api_client, project, w
     fields = response.json()["error"]["fields"]
     assert "button.url" in fields and "header.param" in fields
     assert "button_url" not in fields and "header_param" not in fields
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"date_from": "2024-13-45"}, "date_from"),
+        ({"date_from": "2024-01-01T25:00"}, "date_from"),
+        ({"date_from": "0001-01-01"}, "date_from"),
+        ({"date_to": "9999-12-31"}, "date_to"),
+    ],
+)
+def test_message_list_refuses_a_date_off_the_calendar_with_400_on_its_field(api_client, params, field):
+    response = api_client.get("/api/v1/messages/", params)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "date_invalid"
+    assert list(error["fields"]) == [field]
+    assert params[field] in error["message"]
+
+
+def test_message_list_of_a_blast_id_past_64_bits_is_empty_not_an_error(api_client, project):
+    factories.MessageFactory(project=project)
+
+    response = api_client.get("/api/v1/messages/", {"blast": "99999999999999999999999"})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/templates/null,null/", "/api/v1/chatbot-keywords/-46/", "/api/v1/messages/1.5/", "/api/v1/nope"]
+)
+def test_an_api_url_no_endpoint_matches_is_404_in_our_error_shape(api_client, url):
+    response = api_client.get(url)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == {"code": "not_found", "message": f"No API endpoint at {url}."}
+
+
+def test_a_post_without_the_trailing_slash_is_told_the_right_url(api_client):
+    response = api_client.post("/api/v1/messages/text", {"text": "hi"}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == (
+        "No API endpoint at /api/v1/messages/text. Did you mean /api/v1/messages/text/ (with the trailing slash)?"
+    )
+    assert api_client.get("/api/v1/messages?status=read")["Location"] == "/api/v1/messages/?status=read"

@@ -189,3 +189,35 @@ def test_statuses_recorded_show_in_timeline_in_order(marketer_client, project):
     page = marketer_client.get(f"/history/{message.pk}/").content.decode()
     timeline = page[page.index('class="timeline"'):]
     assert timeline.index("Sent</span>") < timeline.index("Delivered</span>") < timeline.index("Read</span>")
+
+
+def test_history_explains_a_date_off_the_calendar_and_still_lists(marketer_client, project):
+    message = factories.MessageFactory(project=project)
+
+    response = marketer_client.get("/history/", {"date_from": "2024-13-45", "date_to": "9999-12-31"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Enter a valid date." in page
+    assert "is out of range: use a year from 1900 to 2999." in page
+    assert _rows(page) == [str(message.pk)]
+
+
+def test_history_ignores_a_cursor_or_blast_id_no_database_can_compare(marketer_client, project):
+    import base64
+
+    def cursor(raw: str) -> str:
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    message = factories.MessageFactory(project=project)
+    for query in (
+        {"after": cursor("0001-01-01T00:00:00+07:00|1")},
+        {"before": cursor("9999-12-31T23:59:59-07:00|1")},
+        {"after": cursor("2026-01-01T00:00:00+00:00|99999999999999999999999")},
+    ):
+        response = marketer_client.get("/history/", query)
+        assert response.status_code == 200
+        assert _rows(response.content.decode()) == [str(message.pk)]
+    response = marketer_client.get("/history/", {"blast": "99999999999999999999999"})
+    assert response.status_code == 200
+    assert _rows(response.content.decode()) == []
