@@ -16,7 +16,7 @@ from messaging import blasts
 from messaging.forms import TemplatePickForm
 from messaging.forms_blasts import BlastForm
 from messaging.models import Blast, ContactGroup
-from messaging.views_ui import EDITOR_ROLES, project_page
+from projects.ui import EDITOR_ROLES, project_page
 from wappin_portal.errors import ApplicationError, NotFound
 from wappin_portal.ui import show_error
 

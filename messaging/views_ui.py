@@ -8,11 +8,9 @@ Thin views: they read the form, call one function of `messaging.contacts`,
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
-from functools import wraps
+from collections.abc import Iterable
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,42 +35,11 @@ from messaging.forms import (
 )
 from messaging.history import message_export_rows, message_page
 from messaging.models import Contact, Message
-from projects.models import Membership
-from projects.selectors import project_current, project_require_role
+from projects.ui import EDITOR_ROLES, project_page
 from wappin_portal.errors import ApplicationError, NotFound, ValidationFailed
 from wappin_portal.ui import show_error
 
-# Who may change things from these pages; every member may look.
-EDITOR_ROLES = (Membership.Role.ADMIN, Membership.Role.MARKETING)
 CONTACTS_PER_PAGE = 50
-
-
-def project_page(*, roles: tuple[str, ...] | None = None) -> Callable:
-    """Log-in required; sets request.project and request.project_role, or answers a friendly page."""
-
-    def decorator(view: Callable) -> Callable:
-        @login_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            project = project_current(request=request)
-            if project is None:
-                return render(request, "messaging/no_project.html")
-            role = project_require_role(user=request.user, project=project)
-            request.project = project
-            request.project_role = role
-            request.can_edit = role in EDITOR_ROLES
-            if roles and role not in roles:
-                return render(
-                    request,
-                    "messaging/not_allowed.html",
-                    {"project": project, "role": Membership.Role(role).label},
-                    status=403,
-                )
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 class _Echo:

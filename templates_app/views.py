@@ -10,13 +10,12 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from projects.models import Membership, Project
-from projects.selectors import project_current, project_require_role
+from projects.ui import project_page as shared_project_page
 from templates_app import services
 from templates_app.forms import (
     ChatbotSettingsForm,
@@ -35,19 +34,12 @@ from wappin_portal.ui import show_error
 
 
 def project_page(view: Callable) -> Callable:
-    """Log in, find the current project and the user's role on it; pass both to the view."""
+    """The shared access rule (`projects.ui.project_page`), handing the view `project` and `role`."""
 
-    @login_required
+    @shared_project_page()
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        project = project_current(request=request)
-        if project is None:
-            return render(request, "templates_app/no_project.html", status=404)
-        try:
-            role = project_require_role(user=request.user, project=project)
-        except ApplicationError as error:
-            return render(request, "templates_app/no_project.html", {"error": error}, status=error.status_code)
-        return view(request, *args, project=project, role=role, **kwargs)
+        return view(request, *args, project=request.project, role=request.project_role, **kwargs)
 
     return wrapper
 

@@ -37,7 +37,7 @@ def test_conversations_list_puts_those_waiting_for_a_person_first(marketer_clien
     page = marketer_client.get(reverse("callbacks:chat")).content.decode()
 
     assert page.index("Waiting Wati") < page.index("Recent Rina")
-    assert "Waiting for a person" in page
+    assert "With a person" in page
     assert "Never Wrote" not in page
     assert "Other Project" not in page
 
@@ -78,7 +78,9 @@ def test_developers_do_not_use_the_chat_panel(client, project):
     factories.MembershipFactory(project=project, user=developer, role="developer")
     client.force_login(developer)
 
-    assert client.get(reverse("callbacks:chat")).status_code == 404
+    response = client.get(reverse("callbacks:chat"))
+    assert response.status_code == 403
+    assert "only admin and marketing members may use this one" in response.content.decode()
 
 
 def test_the_chat_panel_needs_a_login(client):

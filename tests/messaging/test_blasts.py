@@ -367,7 +367,7 @@ def test_a_developer_may_not_open_blasts(client, project, vip, promo):
     for url in ("/blasts/", "/blasts/new/", f"/blasts/{blast.pk}/"):
         response = client.get(url)
         assert response.status_code == 403
-        assert "only marketing and admin members" in response.content.decode()
+        assert "only admin and marketing members may use this one" in response.content.decode()
     assert client.post(f"/blasts/{blast.pk}/start/").status_code == 403
     blast.refresh_from_db()
     assert blast.status == "draft"

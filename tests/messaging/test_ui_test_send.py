@@ -96,7 +96,7 @@ def test_a_developer_may_not_send(client, project, order_update):
         {"template": "order_update", "language": "en", "recipient_number": "081234567001", "param_1": "x"},
     )
     assert response.status_code == 403
-    assert "may look at contacts and history" in response.content.decode()
+    assert "you may look at the project's pages" in response.content.decode()
     assert not Message.objects.exists()
 
 

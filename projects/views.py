@@ -1,0 +1,57 @@
+"""Developers' own page: the project's API keys (create, shown once; revoke)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from projects.models import ApiKey, Membership
+from projects.services import api_key_create, api_key_revoke
+from projects.ui import project_page
+from wappin_portal.errors import ApplicationError
+
+API_KEY_ROLES = (Membership.Role.ADMIN, Membership.Role.DEVELOPER)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What uses it, e.g. “order service (production)”.", strip=True
+    )
+
+
+@project_page(roles=API_KEY_ROLES)
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        created = api_key_create(project=request.project, name=form.cleaned_data["name"], created_by=request.user)
+        form = ApiKeyForm()
+    # The new key is on this answer only: never in a redirect, a message cookie or the database.
+    response = render(
+        request,
+        "projects/api_keys.html",
+        {
+            "project": request.project,
+            "form": form,
+            "created": created,
+            "api_keys": ApiKey.objects.filter(project=request.project).select_related("created_by"),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@project_page(roles=API_KEY_ROLES)
+def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    api_key = get_object_or_404(ApiKey, pk=pk, project=request.project)
+    try:
+        api_key_revoke(api_key=api_key, actor=request.user)
+    except ApplicationError as error:
+        messages.warning(request, error.message)
+    else:
+        messages.success(request, f"{api_key} is revoked: calls with it now answer 401.")
+    return redirect("projects:api_keys")
