@@ -27,7 +27,7 @@ def _flatten(detail) -> list[str]:
 
 
 @csrf_exempt  # it changes nothing; a CSRF refusal would be Django's HTML page instead of our shape
-def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse | HttpResponsePermanentRedirect:
+def api_not_found(request: HttpRequest) -> JsonResponse | HttpResponsePermanentRedirect:
     """Any /api/v1/ URL no endpoint matches: our error shape, never Django's HTML page.
 
     A missing trailing slash is named (a GET is redirected, as APPEND_SLASH would):

@@ -17,7 +17,7 @@ api_v1 = [
     path("", include("templates_app.api_urls")),
     path("", include("messaging.api_urls")),
     # Last: an unmatched API URL answers JSON in the error shape (bad ids, typos, no slash).
-    re_path(r"^(?P<rest>.*)$", api_not_found),
+    re_path(r"", api_not_found),  # a prefix match: every rest, newlines too
 ]
 
 urlpatterns = [

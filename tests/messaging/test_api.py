@@ -464,10 +464,11 @@ def test_a_post_without_the_trailing_slash_is_told_the_right_url(api_client):
     assert api_client.get("/api/v1/messages?status=read")["Location"] == "/api/v1/messages/?status=read"
 
 
-def test_a_put_to_an_unmatched_api_url_is_json_even_with_csrf_checks(api_client):
+@pytest.mark.parametrize("url", ["/api/v1/templates/null,null/", "/api/v1/templates/%C3%A2%2B%0A/request-approval/"])
+def test_a_put_to_an_unmatched_api_url_is_json_even_with_csrf_checks(api_client, url):
     api_client.handler.enforce_csrf_checks = True
 
-    response = api_client.put("/api/v1/templates/null,null/", {"name": "x"}, format="json")
+    response = api_client.put(url, {"name": "x"}, format="json")
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
