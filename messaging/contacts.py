@@ -7,6 +7,7 @@ module adds what only the web UI does with contacts.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -133,14 +134,21 @@ def _cell_text(value: object) -> str:
     # Spreadsheets store numbers as floats: 6281234567001.0 is a phone number, not a decimal.
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "" if value is None else str(value).strip()
+    # NUL never belongs in a name or number, and PostgreSQL refuses to store it.
+    return "" if value is None else str(value).replace("\x00", "").strip()
 
 
 def _rows_from_csv(content: bytes) -> Iterator[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode text" export.
+        text = content.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = content.decode("cp1252", errors="replace")
+    # NULs are dropped: they are never data (a UTF-16 file without BOM reads right without them).
+    text = text.replace("\x00", "")
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")

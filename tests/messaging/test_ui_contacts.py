@@ -241,3 +241,20 @@ def test_import_of_a_broken_sheet_inside_a_valid_xlsx_is_refused_whole(marketer_
     assert response.status_code == 200
     assert "not a readable Excel (.xlsx) file" in response.content.decode()
     assert not Contact.objects.filter(project=project).exists()
+
+
+def test_import_drops_nul_bytes_from_cells(marketer_client, project):
+    # PostgreSQL cannot store NUL in text: a stray one must not reach the database.
+    content = b"name,phone\nBu\x00di,0812\x0034567001\n"
+    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.csv", content)})
+    assert "1 imported, 0 updated, 0 refused" in response.content.decode()
+    assert Contact.objects.get(project=project).name == "Budi"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_import_reads_a_utf16_csv(marketer_client, project, encoding):
+    # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated.
+    content = "name\tphone\nJosé\t081234567001\n".encode(encoding)
+    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.txt", content)})
+    assert "1 imported, 0 updated, 0 refused" in response.content.decode()
+    assert Contact.objects.get(project=project).phone_number == "6281234567001"
