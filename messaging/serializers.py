@@ -26,7 +26,7 @@ class JsonObjectField(serializers.Field):
                 return {}
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
                 self.fail("invalid")
         if not isinstance(data, dict):
             self.fail("invalid")

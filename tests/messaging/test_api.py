@@ -571,3 +571,22 @@ def test_media_caption_longer_than_1024_is_refused(api_client, chatbot_integrati
         "A caption is at most 1024 characters; this one has 1025."
     ]
     assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/messages/hsm/", "/api/v1/messages/text/", "/api/v1/contacts/", "/api/v1/chatbot-keywords/"]
+)
+def test_json_nested_thousands_of_levels_deep_is_a_400(api_client, url):
+    # json.loads raised RecursionError, which DRF's parser let through as a 500.
+    body = "[" * 100_000 + "]" * 100_000
+    response = api_client.generic("POST", url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "JSON parse error - the body is nested too deeply."
+
+
+def test_hsm_media_params_nested_thousands_of_levels_deep_are_refused_on_their_field(api_client, media_template):
+    response = api_client.post(
+        "/api/v1/messages/hsm-media/", _hsm_media_form(params="[" * 100_000 + "]" * 100_000), format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["params"] == ['Give a JSON object, such as {"1": "Budi"}.']
