@@ -54,7 +54,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
         "answer again and sends nothing; the same key with another body is refused with 422."
     ),
 )
-SEND_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429, 503)
+SEND_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503)
 
 
 class NewestFirstCursorPagination(CursorPagination):

@@ -5,6 +5,8 @@ Every error answer has one shape: `{"error": {"code", "message", "fields"?}}`.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
@@ -57,7 +59,31 @@ def api_not_found(request: HttpRequest) -> JsonResponse | HttpResponsePermanentR
     return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
 
 
+def _request_refused(exc) -> ApplicationError | None:
+    """Django's own refusals of a request body (raised while DRF parses it), in our shape.
+
+    Left to Django they became its bare HTML "Bad Request (400)" page, with no reason.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return ApplicationError(
+            f"The request's form fields are larger than {limit} MB (files are not counted).",
+            code="request_too_large",
+            status_code=413,
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return ValidationFailed(
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields.", code="too_many_fields"
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return ValidationFailed(
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files.", code="too_many_files"
+        )
+    return None
+
+
 def exception_handler(exc, context):
+    exc = _request_refused(exc) or exc
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = ValidationFailed("The input is not valid.", fields=fields)
@@ -114,6 +140,7 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         403: "The key or user may not do this on this project.",
         404: "Not found in your project.",
         409: "Not allowed in the object's current state.",
+        413: "The request's form fields are too large (files are checked per media type, with a 400).",
         422: "Wappin refused the request; `error.code` carries Wappin's status.",
         429: "Too many requests for this API key.",
         503: "Wappin could not be reached; try again later.",

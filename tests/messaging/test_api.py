@@ -590,3 +590,26 @@ def test_hsm_media_params_nested_thousands_of_levels_deep_are_refused_on_their_f
     )
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["params"] == ['Give a JSON object, such as {"1": "Budi"}.']
+
+
+def test_a_multipart_send_with_too_many_fields_answers_in_the_api_error_shape(api_client, chatbot_integration):
+    # Django's TooManyFieldsSent used to give its bare HTML "Bad Request (400)" page.
+    fields = {f"field_{n}": "x" for n in range(1001)}
+    response = api_client.post("/api/v1/messages/media/", fields, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "too_many_fields", "message": "The request has more than 1000 fields.",
+    }
+
+
+def test_a_multipart_send_with_oversized_form_fields_is_a_413(api_client, chatbot_integration, settings):
+    # Given a 1 MB cap on form fields (the real one is 10 MB; files do not count)
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    form = _hsm_media_form(params='{"1": "%s"}' % ("x" * (1024 * 1024 + 1)))
+    response = api_client.post("/api/v1/messages/hsm-media/", form, format="multipart")
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "code": "request_too_large",
+        "message": "The request's form fields are larger than 1 MB (files are not counted).",
+    }
+    assert not Message.objects.exists()
