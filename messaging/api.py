@@ -16,7 +16,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import status as http
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,7 +35,7 @@ from messaging.serializers import (
 from messaging.wappin.exceptions import WappinError
 from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
 from projects.models import ApiKey, Project
-from wappin_portal.api import error_responses
+from wappin_portal.api import JSONParser, error_responses
 from wappin_portal.errors import ServiceUnavailable, ValidationFailed
 
 PROJECT_PARAMETER = OpenApiParameter(

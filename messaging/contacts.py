@@ -7,8 +7,10 @@ module adds what only the web UI does with contacts.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -132,40 +134,62 @@ def _cell_text(value: object) -> str:
     # Spreadsheets store numbers as floats: 6281234567001.0 is a phone number, not a decimal.
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "" if value is None else str(value).strip()
+    # NUL never belongs in a name or number, and PostgreSQL refuses to store it.
+    return "" if value is None else str(value).replace("\x00", "").strip()
 
 
 def _rows_from_csv(content: bytes) -> Iterator[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode text" export.
+        text = content.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = content.decode("cp1252", errors="replace")
+    # NULs are dropped: they are never data (a UTF-16 file without BOM reads right without them).
+    text = text.replace("\x00", "")
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    yield from csv.reader(io.StringIO(text), dialect)
+    # newline="": the csv module reads \r, \n and \r\n line ends (and newlines inside quotes) itself.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        yield from reader
+    except csv.Error as exc:  # an unbalanced quote swallowing the rest of the file, ...
+        raise ValidationFailed(
+            f"The file is not valid CSV near line {reader.line_num} ({exc}): check its quotes.",
+            field="file",
+            code="import_unreadable",
+        ) from exc
 
 
 def _rows_from_xlsx(content: bytes) -> Iterator[list[object]]:
     from openpyxl import load_workbook
 
+    unreadable = ValidationFailed(
+        "This is not a readable Excel (.xlsx) file.", field="file", code="import_unreadable"
+    )
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ValidationFailed(
-            "This is not a readable Excel (.xlsx) file.", field="file", code="import_unreadable"
-        ) from exc
+        raise unreadable from exc
     try:
         for row in workbook.active.iter_rows(values_only=True):
             yield list(row)
+    except Exception as exc:  # a sheet broken past the part load_workbook reads
+        raise unreadable from exc
     finally:
         workbook.close()
 
 
 def contact_rows_read(*, filename: str, content: bytes) -> Iterator[list[object]]:
-    """The rows of an uploaded CSV or XLSX file, header first."""
+    """The rows of an uploaded CSV or XLSX file, header first.
+
+    Lazily read: a file that turns out unreadable raises ValidationFailed while iterating.
+    """
     if len(content) > IMPORT_MAX_BYTES:
         raise ValidationFailed(
             f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB: split it.",
@@ -188,7 +212,9 @@ def contact_import(*, project: Project, filename: str, content: bytes) -> Import
     Each row is written in its own transaction: a refused row writes nothing and
     does not stop the others. Row numbers in errors are the file's (header = row 1).
     """
-    rows = contact_rows_read(filename=filename, content=content)
+    # Read the whole file (up to one row past the cap) before writing anything, so a
+    # file that is broken half-way is refused whole instead of half-imported.
+    rows = iter(list(itertools.islice(contact_rows_read(filename=filename, content=content), IMPORT_MAX_ROWS + 2)))
     header = next(rows, None)
     if header is None:
         raise ValidationFailed("The file is empty.", field="file", code="import_empty")

@@ -26,7 +26,7 @@ class JsonObjectField(serializers.Field):
                 return {}
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
                 self.fail("invalid")
         if not isinstance(data, dict):
             self.fail("invalid")
@@ -71,8 +71,9 @@ class HsmSendSerializer(serializers.Serializer):
             "template_name": attrs["type"],
             "language_code": attrs.get("language_code") or "",
             "params": attrs["params"],
-            "header_param": str(header_param) if header_param not in (None, "") else None,
-            "button_url": str(button["url"]) if button.get("url") not in (None, "") else None,
+            # As given (text, or a number): the service refuses objects and lists with the reason.
+            "header_param": header_param if header_param not in (None, "") else None,
+            "button_url": button.get("url") if button.get("url") not in (None, "") else None,
             "reply_payloads": reply_payloads or None,
         }
 

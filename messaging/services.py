@@ -8,7 +8,9 @@ Nothing here talks to Wappin before the row exists.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import mimetypes
 import os
 from datetime import datetime
@@ -36,6 +38,10 @@ logger = logging.getLogger(__name__)
 TEXT_MAX_LENGTH = 4096
 # Wappin: "caption: for media type image and document only".
 CAPTION_MEDIA_TYPES = (Message.MediaType.IMAGE, Message.MediaType.DOCUMENT)
+# The longest caption the message row holds (WhatsApp's own limit is 1024 too).
+CAPTION_MAX_LENGTH = Message._meta.get_field("caption").max_length
+# The longest value of one template param or quick-reply payload (a template body is at most 1024).
+PARAM_MAX_LENGTH = 1024
 
 # Wappin's words for a message's state, mapped to ours: the one place they are read.
 WAPPIN_STATUS_MAP: dict[str, str] = {
@@ -411,6 +417,12 @@ def message_send_media(
             field="caption",
             code="caption_not_allowed",
         )
+    if len(caption) > CAPTION_MAX_LENGTH:
+        raise ValidationFailed(
+            f"A caption is at most {CAPTION_MAX_LENGTH} characters; this one has {len(caption)}.",
+            field="caption",
+            code="caption_too_long",
+        )
     integration = _integration_pick(project=project, kind=Integration.Kind.CHATBOT)
     with transaction.atomic():
         contact = contact_get_or_create(project=project, phone_number=number)
@@ -452,8 +464,24 @@ def message_send_hsm(
     `blast`: the blast this message is part of (`messaging.blasts` sends one per contact).
     """
     number = phone_normalize(phone_number)
-    params = {str(key): "" if value is None else str(value) for key, value in (params or {}).items()}
-    reply_payloads = {str(key): str(value) for key, value in (reply_payloads or {}).items()}
+    params = {
+        str(key): _param_text(value, field="params", name=f"Param {key}", max_length=PARAM_MAX_LENGTH)
+        for key, value in (params or {}).items()
+    }
+    reply_payloads = {
+        str(key): _param_text(
+            value, field="reply_payloads", name=f"Reply payload {key}", max_length=PARAM_MAX_LENGTH
+        )
+        for key, value in (reply_payloads or {}).items()
+    }
+    header_param = _param_text(
+        header_param, field="header_param", name="The header param",
+        max_length=Message._meta.get_field("header_param").max_length,
+    ) or None
+    button_url = _param_text(
+        button_url, field="button_url", name="The URL button's param",
+        max_length=Message._meta.get_field("button_url").max_length,
+    ) or None
     language = template_language_resolve(
         project=project, template_name=(template_name or "").strip(), language_code=language_code or ""
     )
@@ -502,6 +530,29 @@ def message_send_hsm(
         if media is not None:
             _media_store(message=message, media=media)
         return _message_queue(message=message)
+
+
+def _param_text(value: object, *, field: str, name: str, max_length: int) -> str:
+    """One value that fills a template, as given in JSON: text or a number, never an object or list.
+
+    None reads as empty (the template checks then say which value is missing).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
+        raise ValidationFailed(
+            f"{name} must be text, not {json.dumps(value, default=str)[:40]}.", field=field, code="param_not_text"
+        )
+    text = str(value)
+    if "\x00" in text:  # PostgreSQL's JSON cannot hold it
+        raise ValidationFailed(f"{name} contains a NUL character.", field=field, code="param_not_text")
+    if len(text) > max_length:
+        raise ValidationFailed(
+            f"{name} is {len(text)} characters long; at most {max_length} fit.", field=field, code="param_too_long"
+        )
+    return text
 
 
 def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:

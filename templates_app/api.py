@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +21,7 @@ from projects.models import ApiKey, Project
 from templates_app import services
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
 from templates_app.selectors import template_language_resolve, template_preview
-from wappin_portal.api import error_responses
+from wappin_portal.api import JSONParser, error_responses
 from wappin_portal.errors import NotFound
 
 # --- Serializers --------------------------------------------------------------------------------

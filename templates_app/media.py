@@ -46,6 +46,11 @@ def _content_type_fits(media_type: str, content_type: str) -> bool:
     return content_type.startswith("application/")
 
 
+def _a(media_type: str) -> str:
+    """The media type in a sentence: 'an image', 'a document', 'an audio file'."""
+    return {"image": "an image", "document": "a document", "audio": "an audio file"}.get(media_type, media_type)
+
+
 def media_extensions(media_type: str) -> tuple[str, ...]:
     return MEDIA_TYPES.get(media_type, ())
 
@@ -74,14 +79,14 @@ def media_check(
     if extension not in extensions:
         shown = ", ".join(ext.upper() for ext in extensions)
         raise ValidationFailed(
-            f"A {media_type} must be one of {shown}; '{filename or 'this file'}' is not.",
+            f"{_a(media_type).capitalize()} must be one of {shown}; '{filename or 'this file'}' is not.",
             field=field,
             code="media_file_type_invalid",
         )
     declared = (content_type or "").split(";")[0].strip().lower()
     if not _content_type_fits(media_type, declared):
         raise ValidationFailed(
-            f"'{filename}' says it is {declared}, which is not a {media_type}.",
+            f"'{filename}' says it is {declared}, which is not {_a(media_type)}.",
             field=field,
             code="media_file_type_invalid",
         )
@@ -90,7 +95,7 @@ def media_check(
     limit = MEDIA_MAX_BYTES[media_type]
     if size > limit:
         raise ValidationFailed(
-            f"'{filename}' is {size / MB:.1f} MB; WhatsApp takes a {media_type} of at most {limit // MB} MB.",
+            f"'{filename}' is {size / MB:.1f} MB; WhatsApp takes {_a(media_type)} of at most {limit // MB} MB.",
             field=field,
             code="media_too_large",
         )

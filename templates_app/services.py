@@ -604,6 +604,9 @@ def keyword_validate(
         errors.add("keyword", "The keyword needs at least one letter or digit.")
     elif len(keyword.keyword) > 100:
         errors.add("keyword", "The keyword is longer than 100 characters.")
+    elif len(keyword.normalized_keyword) > ChatbotKeyword._meta.get_field("normalized_keyword").max_length:
+        # Case folding can lengthen a word ("ß" is "ss", "ﬃ" is "ffi"): the stored form must fit too.
+        errors.add("keyword", "The keyword is longer than 100 characters once its case is ignored (ß counts as ss).")
     else:
         clash = keyword_overlap(
             project=keyword.project, normalized_keyword=keyword.normalized_keyword, exclude_id=keyword.pk

@@ -472,3 +472,121 @@ def test_a_put_to_an_unmatched_api_url_is_json_even_with_csrf_checks(api_client,
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.fixture
+def media_template(project, monkeypatch):
+    # The sending itself is not what these tests are about.
+    monkeypatch.setattr("messaging.services._enqueue_send", lambda message_id: None)
+    factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
+    template = factories.TemplateFactory(project=project, name="promo")
+    factories.TemplateLanguageFactory(
+        template=template,
+        header_type="image",
+        body="Hi {{1}}",
+        buttons=[
+            {"type": "url", "text": "Open", "url": "https://shop.example/{{1}}"},
+            {"type": "quick_reply", "text": "Yes", "payload": "yes"},
+        ],
+    )
+    return template
+
+
+def _hsm_media_form(**fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {
+        "recipient_number": "081234567890",
+        "type": "promo",
+        "params": '{"1": "Budi"}',
+        "button": '{"url": "INV-1"}',
+        "media": SimpleUploadedFile("promo.png", PNG, content_type="image/png"),
+        **fields,
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"params": '{"1": ["Budi"]}'}, "params", 'Param 1 must be text, not ["Budi"].'),
+        ({"params": '{"1": {"name": "Budi"}}'}, "params", 'Param 1 must be text, not {"name": "Budi"}.'),
+        ({"params": '{"1": true}'}, "params", "Param 1 must be text, not true."),
+        ({"params": '{"1": NaN}'}, "params", "Param 1 must be text, not NaN."),
+        ({"params": '{"1": "a\\u0000b"}'}, "params", "Param 1 contains a NUL character."),
+        ({"button": '{"url": ["a"]}'}, "button.url", 'The URL button\'s param must be text, not ["a"].'),
+        ({"header": '{"param": {"a": 1}}'}, "header.param", 'The header param must be text, not {"a": 1}.'),
+        (
+            {"button": '{"url": "a", "reply_payload": {"1": {"a": 1}}}'},
+            "button.reply_payload",
+            'Reply payload 1 must be text, not {"a": 1}.',
+        ),
+    ],
+)
+def test_hsm_media_values_that_are_not_text_are_refused_not_sent_as_python_reprs(
+    api_client, media_template, fields, field, message
+):
+    # A list or object used to be sent as "['Budi']" / "{'name': 'Budi'}".
+    response = api_client.post("/api/v1/messages/hsm-media/", _hsm_media_form(**fields), format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"][field] == [message]
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"params": '{"1": "%s"}' % ("x" * 1025)}, "params", "Param 1 is 1025 characters long; at most 1024 fit."),
+        (
+            {"button": '{"url": "%s"}' % ("x" * 2001)},
+            "button.url",
+            "The URL button's param is 2001 characters long; at most 2000 fit.",
+        ),
+        (
+            {"header_param": "h" * 1025},
+            "header.param",
+            "The header param is 1025 characters long; at most 1024 fit.",
+        ),
+    ],
+)
+def test_hsm_media_values_longer_than_their_column_are_refused(api_client, media_template, fields, field, message):
+    # On PostgreSQL these overflowed the column: a 500 after validation had passed.
+    response = api_client.post("/api/v1/messages/hsm-media/", _hsm_media_form(**fields), format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"][field] == [message]
+    assert not Message.objects.exists()
+
+
+def test_hsm_media_number_values_are_sent_as_text(api_client, media_template):
+    response = api_client.post(
+        "/api/v1/messages/hsm-media/", _hsm_media_form(params='{"1": 42}', button='{"url": 7}'), format="multipart"
+    )
+    assert response.status_code == 202
+    assert (response.json()["params"], response.json()["button_url"]) == ({"1": "42"}, "7")
+
+
+def test_media_caption_longer_than_1024_is_refused(api_client, chatbot_integration, customer):
+    response = api_client.post("/api/v1/messages/media/", _media_form() | {"caption": "c" * 1025}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["caption"] == [
+        "A caption is at most 1024 characters; this one has 1025."
+    ]
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/messages/hsm/", "/api/v1/messages/text/", "/api/v1/contacts/", "/api/v1/chatbot-keywords/"]
+)
+def test_json_nested_thousands_of_levels_deep_is_a_400(api_client, url):
+    # json.loads raised RecursionError, which DRF's parser let through as a 500.
+    body = "[" * 100_000 + "]" * 100_000
+    response = api_client.generic("POST", url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "JSON parse error - the body is nested too deeply."
+
+
+def test_hsm_media_params_nested_thousands_of_levels_deep_are_refused_on_their_field(api_client, media_template):
+    response = api_client.post(
+        "/api/v1/messages/hsm-media/", _hsm_media_form(params="[" * 100_000 + "]" * 100_000), format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["params"] == ['Give a JSON object, such as {"1": "Budi"}.']

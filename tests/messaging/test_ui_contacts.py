@@ -198,3 +198,63 @@ def test_import_of_a_file_over_the_cap_is_refused_before_it_is_read(marketer_cli
     # Then it is refused on the field, and nothing is imported
     assert "larger than" in response.content.decode()
     assert not Contact.objects.filter(project=project).exists()
+
+
+def test_import_of_a_csv_with_an_unbalanced_quote_is_refused_whole(marketer_client, project):
+    # Given a file whose good rows are followed by a quote that never closes (the rest of
+    # the file becomes one field, larger than the csv module's field limit)
+    content = b'name,phone\nBudi,081234567001\n"Siti,081234567002\n' + b"x" * 200_000 + b"\n"
+    # When it is imported
+    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.csv", content)})
+    # Then the form says why, and not even the good rows before it are written
+    assert response.status_code == 200
+    assert "not valid CSV near line" in response.content.decode()
+    assert not Contact.objects.filter(project=project).exists()
+
+
+def test_import_reads_a_csv_with_old_mac_line_ends(marketer_client, project):
+    content = b"name,phone\rBudi,081234567001\rSiti,081234567002\r"
+    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.csv", content)})
+    assert "2 imported, 0 updated, 0 refused" in response.content.decode()
+
+
+def test_import_of_a_broken_sheet_inside_a_valid_xlsx_is_refused_whole(marketer_client, project):
+    # Given an .xlsx whose workbook opens but whose sheet XML is cut off after a good row
+    import zipfile
+
+    workbook = Workbook()
+    workbook.active.append(["name", "phone"])
+    workbook.active.append(["Budi", "081234567001"])
+    workbook.active.append(["Siti", "081234567002"])
+    good = io.BytesIO()
+    workbook.save(good)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: data.index(b"081234567002")]
+            target.writestr(item, data)
+    # When it is imported
+    response = marketer_client.post("/contacts/import/", {"file": _upload("list.xlsx", broken.getvalue())})
+    # Then it is refused as unreadable, and nothing is written
+    assert response.status_code == 200
+    assert "not a readable Excel (.xlsx) file" in response.content.decode()
+    assert not Contact.objects.filter(project=project).exists()
+
+
+def test_import_drops_nul_bytes_from_cells(marketer_client, project):
+    # PostgreSQL cannot store NUL in text: a stray one must not reach the database.
+    content = b"name,phone\nBu\x00di,0812\x0034567001\n"
+    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.csv", content)})
+    assert "1 imported, 0 updated, 0 refused" in response.content.decode()
+    assert Contact.objects.get(project=project).name == "Budi"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_import_reads_a_utf16_csv(marketer_client, project, encoding):
+    # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated.
+    content = "name\tphone\nJosé\t081234567001\n".encode(encoding)
+    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.txt", content)})
+    assert "1 imported, 0 updated, 0 refused" in response.content.decode()
+    assert Contact.objects.get(project=project).phone_number == "6281234567001"

@@ -33,3 +33,10 @@ def test_invalid_numbers_are_refused_with_a_reason(raw, reason):
         phone_normalize(raw)
     assert reason in caught.value.message
     assert caught.value.field == "recipient_number"
+
+
+def test_a_huge_input_is_quoted_back_shortened():
+    # A 100 KB cell of an import or API field was echoed whole into the error message.
+    with pytest.raises(ValidationFailed) as error:
+        phone_normalize("9" * 100_000)
+    assert error.value.message == f"'{'9' * 40}…' is not a phone number: it is too long."

@@ -71,3 +71,16 @@ def test_media_check_names_the_field_the_file_came_in():
     with pytest.raises(ValidationFailed) as caught:
         media_check(media_type="image", filename="a.gif", size=10, field="response_media")
     assert "response_media" in caught.value.fields
+
+
+def test_media_check_messages_read_as_english():
+    # They said "A image must be one of ..." and "which is not a image".
+    with pytest.raises(ValidationFailed) as wrong_type:
+        media_check(media_type="image", filename="promo.gif", size=10)
+    assert wrong_type.value.message == "An image must be one of JPG, JPEG, PNG; 'promo.gif' is not."
+    with pytest.raises(ValidationFailed) as wrong_family:
+        media_check(media_type="image", filename="promo.png", size=10, content_type="application/pdf")
+    assert wrong_family.value.message == "'promo.png' says it is application/pdf, which is not an image."
+    with pytest.raises(ValidationFailed) as too_big:
+        media_check(media_type="audio", filename="voice.mp3", size=17 * 1024 * 1024)
+    assert too_big.value.message == "'voice.mp3' is 17.0 MB; WhatsApp takes an audio file of at most 16 MB."

@@ -245,3 +245,14 @@ def test_an_approved_template_links_to_the_test_send_form(marketer_client, proje
     assert 'href="/history/test-send/?template=order_shipped"' in page
     draft = _approved_template(project, name="still_a_draft", status="draft")
     assert "test-send" not in marketer_client.get(f"/templates/{draft.pk}/").content.decode()
+
+
+def test_keyword_whose_case_folded_form_is_over_100_characters_is_refused(marketer_client, project):
+    # 100 characters, but "ß" folds to "ss": the stored, matched form (200) overflowed its column (a 500 on PostgreSQL).
+    page = marketer_client.post(
+        "/templates/keywords/new/",
+        {"keyword": "ß" * 100, "template_name": "t", "scenario": "normal", "response_type": "text",
+         "response_text": "Hi"},
+    ).content.decode()
+    assert "longer than 100 characters once its case is ignored" in page
+    assert not ChatbotKeyword.objects.exists()
