@@ -212,13 +212,17 @@ def contact_import(*, project: Project, filename: str, content: bytes) -> Import
     Each row is written in its own transaction: a refused row writes nothing and
     does not stop the others. Row numbers in errors are the file's (header = row 1).
     """
-    # Read the whole file (up to one row past the cap) before writing anything, so a
-    # file that is broken half-way is refused whole instead of half-imported.
-    rows = iter(list(itertools.islice(contact_rows_read(filename=filename, content=content), IMPORT_MAX_ROWS + 2)))
-    header = next(rows, None)
+    file_rows = contact_rows_read(filename=filename, content=content)
+    header = next(file_rows, None)
     if header is None:
         raise ValidationFailed("The file is empty.", field="file", code="import_empty")
     columns = _header_map([_cell_text(cell) for cell in header])
+    # Read the whole file (up to one row past the cap) before writing anything, so a
+    # file that is broken half-way is refused whole instead of half-imported. Only the
+    # cells up to the last named column are kept: a sheet thousands of columns wide
+    # costs no more memory than three.
+    width = max(columns.values()) + 1
+    rows = [row[:width] for row in itertools.islice(file_rows, IMPORT_MAX_ROWS + 1)]
     result = ImportResult()
     for row_number, row in enumerate(rows, start=2):
         if row_number - 1 > IMPORT_MAX_ROWS:

@@ -258,3 +258,17 @@ def test_import_reads_a_utf16_csv(marketer_client, project, encoding):
     response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.txt", content)})
     assert "1 imported, 0 updated, 0 refused" in response.content.decode()
     assert Contact.objects.get(project=project).phone_number == "6281234567001"
+
+
+def test_import_keeps_only_the_named_columns_of_a_very_wide_sheet(marketer_client, project):
+    # The file is read whole before any row is written; only the cells up to the last named
+    # column are kept, so a sheet 2000 columns wide is read like one of three.
+    workbook = Workbook()
+    workbook.active.append(["name", "phone", "group"] + [f"extra {n}" for n in range(2000)])
+    for n in range(20):
+        workbook.active.append([f"Person {n}", f"0812345670{n:02d}", "VIP"] + ["x"] * 2000)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = marketer_client.post("/contacts/import/", {"file": _upload("wide.xlsx", buffer.getvalue())})
+    assert "20 imported, 0 updated, 0 refused" in response.content.decode()
+    assert ContactGroup.objects.get(project=project, name="VIP").contacts.count() == 20
