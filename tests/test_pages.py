@@ -75,3 +75,18 @@ def test_a_template_message_shows_in_the_chat_as_the_customer_saw_it(marketer_cl
     )
     page = marketer_client.get(f"/callbacks/chat/{contact.pk}/").content.decode()
     assert "Halo Budi, pesanan INV-7 sudah dikirim." in page
+
+
+def test_a_missing_page_shows_the_portals_own_404(marketer_client):
+    response = marketer_client.get("/history/999999/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Not found" in page and "wappin" in page  # our layout, not Django's bare page
+
+
+def test_a_server_error_page_renders_without_a_request_context():
+    from django.template import loader
+
+    # Django renders 500.html with no context (the database may be down): it must still render.
+    html = loader.get_template("500.html").render()
+    assert "Something went wrong" in html
