@@ -29,6 +29,7 @@ class Scheduler:
         self._generation = 0
         # The generation of the job this worker thread runs (None outside jobs).
         self._running = threading.local()
+        self._running_count = 0
         self._stopped = False
         self._threads = [
             threading.Thread(target=self._timer_loop, name="sandbox-timer", daemon=True)
@@ -63,6 +64,11 @@ class Scheduler:
         with self._condition:
             return len(self._heap) + self._ready.qsize()
 
+    def busy(self) -> int:
+        """Jobs waiting or running: 0 means no callback is on its way anywhere."""
+        with self._condition:
+            return len(self._heap) + self._ready.qsize() + self._running_count
+
     def stop(self) -> None:
         with self._condition:
             self._stopped = True
@@ -89,9 +95,13 @@ class Scheduler:
             if generation != self._generation:
                 continue
             self._running.generation = generation
+            with self._condition:
+                self._running_count += 1
             try:
                 job()
             except Exception:
                 logger.exception("sandbox background job failed")
             finally:
                 self._running.generation = None
+                with self._condition:
+                    self._running_count -= 1

@@ -183,7 +183,7 @@ class Handler(BaseHTTPRequestHandler):
             if route == ("GET", ""):
                 self._send(200, _page(state).encode(), "text/html; charset=utf-8")
             elif route == ("GET", "health"):
-                self._send_json(200, {"status": "ok"})
+                self._send_json(200, {"status": "ok", "busy_jobs": state.scheduler.busy()})
             elif route == ("GET", "world"):
                 self._send_json(200, state.world_get())
             elif route == ("PUT", "world"):

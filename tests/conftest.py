@@ -155,7 +155,9 @@ def wappin_sandbox(_wappin_sandbox_url, settings):
     settings.WAPPIN_SANDBOX_URL = _wappin_sandbox_url
     sandbox = WappinSandbox(_wappin_sandbox_url)
     sandbox.reset()
-    return sandbox
+    yield sandbox
+    # Before pytest-django flushes the database (this teardown runs first).
+    sandbox.quiesce()
 
 
 def pytest_sessionfinish(session, exitstatus):

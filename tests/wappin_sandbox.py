@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -94,6 +95,20 @@ class WappinSandbox:
 
     def reset(self) -> None:
         self.admin("POST", "reset")
+
+    def quiesce(self, *, timeout: float = 15.0) -> None:
+        """Stop calling back and wait until no job is pending or running.
+
+        Called before a test's database is flushed: a callback still on its way to
+        the live server would otherwise hit tables being truncated.
+        """
+        self.knobs(callbacks_enabled=False)
+        self.reset()
+        deadline = time.monotonic() + timeout
+        while self.admin("GET", "health").get("busy_jobs", 0):
+            if time.monotonic() > deadline:
+                raise SandboxError(f"the sandbox still had jobs running after {timeout}s")
+            time.sleep(0.05)
 
     # -- the world -----------------------------------------------------------------------
     def world(self) -> dict:

@@ -96,6 +96,17 @@ def test_reset_forgets_messages_callbacks_and_tokens(sandbox: Sandbox, token: st
     assert sandbox.post_json(TEXT, text_body(), token=token).status == "401"
 
 
+def test_health_counts_the_jobs_still_on_their_way_until_a_reset(sandbox: Sandbox, token: str) -> None:
+    # Given a send whose status callbacks are scheduled a while apart
+    sandbox.knobs(callback_delay_ms=5_000)
+    sandbox.post_json(TEXT, text_body(), token=token)
+    # Then health counts them
+    assert sandbox.admin("GET", "health")["busy_jobs"] >= 1
+    # And after a reset nothing is on its way any more
+    sandbox.admin("POST", "reset")
+    wait_for(lambda: sandbox.admin("GET", "health")["busy_jobs"] == 0)
+
+
 def test_messages_filter_and_limit(sandbox: Sandbox, token: str) -> None:
     for _ in range(3):
         sandbox.post_json(TEXT, text_body(), token=token)
