@@ -10,6 +10,10 @@ One normaliser for every way a number comes in (API, forms, imports, blasts, cal
   (`62812...` stays `62812...`, as people in Indonesia write it);
 - `region=None` reads every number as international: WhatsApp ids such as Wappin's
   `sender_number` (`6591234567`) always carry their country code, never a `+`.
+
+The stored form is such an id too: a number already normalised must be re-read with
+`region=None`, never in a region (`447400123456` read as Indonesian is refused, and
+`6591234567` becomes the Indonesian `626591234567`: issue 14's duplicate contacts).
 """
 
 from __future__ import annotations

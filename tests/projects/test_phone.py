@@ -68,6 +68,14 @@ def test_without_a_region_digits_carry_their_country_code(raw, expected):
 
 
 @pytest.mark.parametrize(
+    "raw", ["+44 7400 123456", "+60 12-345 6789", "+65 9123 4567", "+1 415 555 2671", "0812-3456-7001"]
+)
+def test_a_stored_number_read_again_without_a_region_is_unchanged(raw):
+    stored = phone_normalize(raw)
+    assert phone_normalize(stored, region=None) == stored
+
+
+@pytest.mark.parametrize(
     ("raw", "reason"),
     [
         ("", "required"),
