@@ -39,20 +39,22 @@ def sandbox_admin_call(method: str, action: str, data: Any = None) -> Any:
         raise SandboxRefused(f"WAPPIN_SANDBOX_URL must be an http(s) URL, not {base_url!r}.")
     body = None if data is None else json.dumps(data).encode()
     content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
-    request = urllib.request.Request(  # noqa: S310 - an http(s) URL from our own setting
+    request = urllib.request.Request(
         f"{base_url}/_sandbox/{action}",
         data=body,
         method=method,
         headers={"Content-Type": content_type} if body is not None else {},
     )
     try:
-        with urllib.request.urlopen(request, timeout=SANDBOX_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=SANDBOX_TIMEOUT_SECONDS) as response:
             raw = response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode(errors="replace")[:300]
         if exc.code >= 500:
             raise SandboxUnreachable(f"The sandbox answered {exc.code}: {detail}") from exc
-        raise SandboxRefused(f"The sandbox refused {method} {action} ({exc.code}): {detail}") from exc
+        raise SandboxRefused(
+            f"The sandbox refused {method} {action} ({exc.code}): {detail}"
+        ) from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         raise SandboxUnreachable(f"The sandbox at {base_url} did not answer: {exc}") from exc
     return json.loads(raw) if raw else None

@@ -23,7 +23,9 @@ def template_review_start(sender: Any, template: Template, **kwargs: Any) -> Non
 
 
 @receiver(template_status_changed, dispatch_uid="sandbox_portal.template_sync")
-def template_sync(sender: Any, template: Template, from_status: str, to_status: str, **kwargs: Any) -> None:
+def template_sync(
+    sender: Any, template: Template, from_status: str, to_status: str, **kwargs: Any
+) -> None:
     # Wappin's world changes when a template becomes sendable or stops being so.
     if sandbox_url() and Template.Status.APPROVED in (from_status, to_status):
         sandbox_template_sync.delay_on_commit(template.pk)

@@ -26,7 +26,9 @@ REJECTED_REASON = "Rejected by the sandbox's review."
 def sandbox_template_register(*, template: Template) -> dict[str, Any]:
     """Add or update the template in the sandbox's world (`PATCH /_sandbox/world`)."""
     entry = sandbox_template_entry(template=template)
-    patch = {"projects": {template.project.wappin_project_id: {"templates": {template.name: entry}}}}
+    patch = {
+        "projects": {template.project.wappin_project_id: {"templates": {template.name: entry}}}
+    }
     sandbox_admin_call("PATCH", "world", patch)
     return entry
 

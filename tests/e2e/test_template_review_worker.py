@@ -19,7 +19,9 @@ def test_a_requested_template_is_approved_after_the_sandboxs_review_time(
     wappin_sandbox.register(factories.IntegrationFactory(project=project))
     wappin_sandbox.knobs(approve_delay_ms=700)
     template = template_create(
-        project=project, name="reviewed_later", languages=[{"language_code": "id", "body": "Halo {{1}}"}]
+        project=project,
+        name="reviewed_later",
+        languages=[{"language_code": "id", "body": "Halo {{1}}"}],
     )
 
     # When a marketer requests approval
@@ -27,9 +29,16 @@ def test_a_requested_template_is_approved_after_the_sandboxs_review_time(
 
     # Then the sandbox holds it on process, then approves it, and the portal records that
     def sandbox_entry() -> dict:
-        return wappin_sandbox.world()["projects"][project.wappin_project_id]["templates"].get(template.name) or {}
+        return (
+            wappin_sandbox.world()["projects"][project.wappin_project_id]["templates"].get(
+                template.name
+            )
+            or {}
+        )
 
-    wait_for(lambda: sandbox_entry().get("approval"), what="the sandbox to receive the review request")
+    wait_for(
+        lambda: sandbox_entry().get("approval"), what="the sandbox to receive the review request"
+    )
     approved = wait_for(
         lambda: Template.objects.filter(pk=template.pk, status=Template.Status.APPROVED).first(),
         what="the worker to record the sandbox's approval",

@@ -47,5 +47,7 @@ def test_the_emulator_imports_only_the_standard_library_and_itself():
 
 def test_only_local_and_test_settings_install_the_glue():
     settings_dir = ROOT / "wappin_portal" / "settings"
-    installs = {path.stem for path in settings_dir.glob("*.py") if '"sandbox.portal"' in path.read_text()}
+    installs = {
+        path.stem for path in settings_dir.glob("*.py") if '"sandbox.portal"' in path.read_text()
+    }
     assert installs == {"local", "test"}

@@ -39,7 +39,9 @@ def test_seed_demo_json_gives_login_ids_callback_urls_and_a_working_api_key(clie
     assert summary["login"]["username"] == "admin"
     assert summary["project"]["client_id"] == "0070"
     assert all("/callbacks/wappin/" in i["callback_url"] for i in summary["integrations"])
-    response = client.get("/api/schema/?format=json", HTTP_AUTHORIZATION=f"Api-Key {summary['api_key']}")
+    response = client.get(
+        "/api/schema/?format=json", HTTP_AUTHORIZATION=f"Api-Key {summary['api_key']}"
+    )
     assert response.status_code == 200
 
 
@@ -56,7 +58,12 @@ def test_development_commands_refuse_production_settings_with_a_clear_message(co
         "ALLOWED_HOSTS": "portal.example.com",
     }
     result = subprocess.run(
-        [sys.executable, "manage.py", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "manage.py", command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert f"{command} is a development command" in result.stderr
