@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0003_message_number_index_whole_order'),
-        ('projects', '0002_send_engine'),
+        ('messaging', '0004_merge_contacts_of_foreign_numbers'),
+        ('projects', '0003_send_engine'),
         ('templates_app', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
