@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -152,6 +152,13 @@ class Integration(TimeStampedModel):
     previous_access_token = EncryptedTextField(blank=True, editable=False)
     token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     callback_key = models.CharField(max_length=64, unique=True, default=_callback_key, editable=False)
+    max_messages_per_second = models.PositiveSmallIntegerField(
+        "max messages per second",
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="The most messages the portal sends through this integration in any second "
+        "(WhatsApp's tier for the number: 80 by default, up to 1,000).",
+    )
 
     class Meta:
         ordering = ["project__name", "kind"]

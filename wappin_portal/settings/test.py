@@ -38,3 +38,8 @@ STORAGES = {
 AXES_ENABLED = False
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_key": "10000/min"}}  # noqa: F405
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
+# The sending engine in tests: a dispatcher stops as soon as its queue is empty, and a
+# retryable failure is tried again at once (the backoff itself is tested on its own).
+SEND_DISPATCH_IDLE_SECONDS = env.float("SEND_DISPATCH_IDLE_SECONDS", default=0.0)
+SEND_RETRY_BACKOFF_FACTOR = env.float("SEND_RETRY_BACKOFF_FACTOR", default=0.0)
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=16)
