@@ -131,8 +131,7 @@ def contact_save(
 ) -> Contact:
     """The contact form's save: create (or edit `contact`) and set its groups, in one transaction.
 
-    The number rules (normalised, unique within the project) are the messaging
-    services' `contact_create` / `contact_update`; this adds only the groups.
+    The number rules are `contact_create` / `contact_update`'s; this adds only the groups.
     """
     if contact is None:
         contact = contact_create(project=project, phone_number=phone_number, name=name)

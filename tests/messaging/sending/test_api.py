@@ -351,3 +351,19 @@ def test_a_multipart_send_with_oversized_form_fields_is_a_413(api_client, chatbo
         "message": "The request's form fields are larger than 1 MB (files are not counted).",
     }
     assert not Message.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_down_after_commit_still_answers_202_and_leaves_the_message_queued(
+    api_client, chatbot_integration, customer, monkeypatch
+):
+    # Given a broker that refuses the send task once the message is committed
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(message_send, "delay", broker_down)
+    # When a client sends
+    response = api_client.post("/api/v1/messages/text/", TEXT, format="json")
+    # Then the message is accepted (a retry would send it twice) and waits for the sweep
+    assert response.status_code == 202
+    assert Message.objects.get().status == "queued"
