@@ -160,8 +160,6 @@ WAPPIN_TOKEN_TIMEZONE = env("WAPPIN_TOKEN_TIMEZONE", default="Asia/Jakarta")
 WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS = env.int("WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS", default=3600)
 # Set to true only in tests: refuse any call to the real api.wappin.id.
 WAPPIN_FORBID_REAL_API = env.bool("WAPPIN_FORBID_REAL_API", default=False)
-# The sandbox's admin endpoints (world updates, simulated customers); empty in production.
-WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default="")
 
 # Celery: an embedded broker on a SQLite file by default (no server needed);
 # Redis or RabbitMQ when CELERY_BROKER_URL is set.

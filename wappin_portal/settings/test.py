@@ -15,7 +15,7 @@ os.environ.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{_VAR_DIR / f'test-b
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1zdWl0ZS0zMmJ5dGVzISE=")
 
 from .base import *  # noqa: E402, F403
-from .base import BASE_DIR, DATABASES, env  # noqa: E402
+from .base import BASE_DIR, DATABASES, INSTALLED_APPS, env  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -25,6 +25,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{_RUN}.sqlite3")}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 WAPPIN_FORBID_REAL_API = True
+# The development glue (sandbox/portal/), as in local settings; the `wappin_sandbox`
+# fixture points WAPPIN_SANDBOX_URL at the suite's sandbox (empty: no sandbox).
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox.portal"]
+WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default="")
 WAPPIN_TIMEOUT_SECONDS = env.float("WAPPIN_TIMEOUT_SECONDS", default=3.0)
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 STORAGES = {
