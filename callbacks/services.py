@@ -21,8 +21,9 @@ from django.utils import timezone
 from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, CallbackEvent
 from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse, storable_text
 from callbacks.selectors import callback_address_allowed, callback_token_check
-from messaging import services as messaging_services
+from messaging.contacts.services import contact_get_or_create
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
+from messaging.sending import services as messaging_services
 from projects.models import Integration, Project
 from wappin_portal.errors import ApplicationError
 
@@ -307,7 +308,7 @@ def _message_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
         .first()
     )
     if incoming is None:
-        contact = messaging_services.contact_get_or_create(project=project, phone_number=parsed.sender_number)
+        contact = contact_get_or_create(project=project, phone_number=parsed.sender_number)
         incoming = Message.objects.create(
             project=project,
             integration=event.integration,

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from callbacks import selectors
 from callbacks.services import chat_hand_back
-from messaging import services as messaging_services
 from messaging.models import Contact, Message
+from messaging.sending import services as messaging_services
 from projects.models import Project
 from projects.ui import EDITOR_ROLES, project_page
 from wappin_portal.errors import ApplicationError

@@ -1,19 +1,9 @@
-from django.urls import path
+"""The messaging REST API, one URLconf per package."""
 
-from messaging import api
+from django.urls import include, path
 
 urlpatterns = [
-    path("messages/", api.MessageListView.as_view(), name="api_message_list"),
-    path("messages/hsm/", api.HsmSendView.as_view(), name="api_message_send_hsm"),
-    path("messages/hsm-media/", api.HsmMediaSendView.as_view(), name="api_message_send_hsm_media"),
-    path("messages/text/", api.TextSendView.as_view(), name="api_message_send_text"),
-    path("messages/media/", api.MediaSendView.as_view(), name="api_message_send_media"),
-    path("messages/<int:message_id>/", api.MessageDetailView.as_view(), name="api_message_detail"),
-    path(
-        "messages/<int:message_id>/refresh-status/",
-        api.MessageRefreshStatusView.as_view(),
-        name="api_message_refresh_status",
-    ),
-    path("contacts/", api.ContactListView.as_view(), name="api_contact_list"),
-    path("contacts/<int:contact_id>/", api.ContactDetailView.as_view(), name="api_contact_detail"),
+    path("", include("messaging.sending.api_urls")),
+    path("", include("messaging.history.api_urls")),
+    path("", include("messaging.contacts.api_urls")),
 ]

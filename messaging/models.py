@@ -274,7 +274,7 @@ class Blast(TimeStampedModel):
     """One template sent to an audience (a contact group, or every contact), one message per contact.
 
     Its progress is never stored: the counts come from its messages (`Message.blast`)
-    and its refusals in one aggregate query each (see `messaging.blasts.blast_progress`).
+    and its refusals in one aggregate query each (see `messaging.blasts.selectors.blast_progress`).
     """
 
     class Status(models.TextChoices):

@@ -143,7 +143,7 @@ def _claim(*, integration_id: int, count: int) -> list[Message]:
 
 
 def _send_one(client: WappinClient, message: Message) -> _Outcome:
-    from messaging.services import _wappin_call
+    from messaging.sending.delivery import _wappin_call
 
     try:
         return _Outcome(message, result=_wappin_call(client=client, message=message))
@@ -294,7 +294,7 @@ class _Dispatcher:
         self.report.sent += len(messages)
 
     def _refusal_write(self, outcome: _Outcome) -> None:
-        from messaging import services
+        from messaging.sending import delivery, services
 
         message, error = outcome.message, outcome.error
         if isinstance(error, WappinTimeout):
@@ -304,7 +304,7 @@ class _Dispatcher:
                 source=MessageStatusEvent.Source.SEND_ANSWER,
                 detail=f"Wappin did not answer in time ({error.message}); checking later instead of resending.",
             )
-            transaction.on_commit(lambda: services._enqueue_settle(message.pk), robust=True)
+            delivery.message_settle_later(message.pk)
             self.report.unknown += 1
             return
         if isinstance(error, WappinAuthError) and error.wappin_status == "401":
@@ -327,7 +327,7 @@ class _Dispatcher:
                 f"Wappin could not be reached after {message.send_attempts} attempts "
                 f"(last error: {error.message})."
             )
-            services.message_send_give_up(
+            delivery.message_send_give_up(
                 message_id=message.pk, reason=reason, failure_code=error.wappin_status or "unavailable"
             )
         else:
@@ -410,7 +410,7 @@ def _retries_schedule(*, integration_id: int) -> None:
 
 
 def _queue_back_off(*, integration_id: int, error: WappinError) -> DispatchReport:
-    from messaging import services
+    from messaging.sending import delivery
 
     report = DispatchReport()
     now = timezone.now()
@@ -428,7 +428,7 @@ def _queue_back_off(*, integration_id: int, error: WappinError) -> DispatchRepor
     due = Message.objects.filter(pk__in=[pk for ids in by_attempts.values() for pk in ids])
     given_up = due.filter(send_attempts__gte=SEND_MAX_ATTEMPTS).values_list("pk", flat=True)
     for message_id in list(given_up[:5000]):
-        services.message_send_give_up(
+        delivery.message_send_give_up(
             message_id=message_id,
             reason=f"Wappin could not be reached after {SEND_MAX_ATTEMPTS} attempts (last error: {error.message}).",
             failure_code=error.wappin_status or "unavailable",
@@ -439,7 +439,7 @@ def _queue_back_off(*, integration_id: int, error: WappinError) -> DispatchRepor
 
 def _queue_fail(*, integration_id: int, error: WappinError) -> DispatchReport:
     """No token can be had for good (credentials refused): the queued messages fail with the reason."""
-    from messaging import services
+    from messaging.sending import services
 
     report = DispatchReport()
     ids = list(
@@ -481,7 +481,7 @@ def send_queue_wake_on_commit(*, integration_id: int, dispatchers: int = 1) -> N
 
 def messages_sending_sweep(*, now=None) -> dict[str, int]:
     """Every few seconds: wake integrations with due messages; settle sends a dead worker left."""
-    from messaging import services
+    from messaging.sending import services
 
     now = now or timezone.now()
     stale_ids = list(
@@ -515,7 +515,7 @@ def messages_sending_sweep(*, now=None) -> dict[str, int]:
 
 def _orphans_adopt(*, now) -> int:
     """Queued messages whose integration was removed: another of the project's, or failed with why."""
-    from messaging import services
+    from messaging.sending import delivery, services
     from wappin_portal.errors import Conflict
 
     count = 0
@@ -529,9 +529,9 @@ def _orphans_adopt(*, now) -> int:
             else Integration.Kind.CHATBOT
         )
         try:
-            integration = services._integration_pick(project=message.project, kind=kind)
+            integration = services.integration_pick(project=message.project, kind=kind)
         except Conflict as exc:
-            services.message_send_give_up(message_id=message.pk, reason=exc.message, failure_code=exc.code)
+            delivery.message_send_give_up(message_id=message.pk, reason=exc.message, failure_code=exc.code)
         else:
             Message.objects.filter(pk=message.pk).update(integration=integration)
         count += 1

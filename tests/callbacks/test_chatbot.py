@@ -15,8 +15,8 @@ import pytest
 
 from callbacks.models import CallbackEvent
 from callbacks.services import callback_event_process
-from messaging import services as messaging_services
 from messaging.models import Contact, Message
+from messaging.sending import services as messaging_services
 from tests import factories
 from tests.callbacks.conftest import CURRENT_TOKEN, DOCUMENT_MESSAGE_SAMPLE, message_body
 

@@ -1,0 +1,221 @@
+"""Writes on contacts: create, change, delete, their groups, and the import from a file.
+
+The number rules (normalised, unique within the project) live here, once: the
+API, the contact form, the import, the sending services and the callbacks all
+go through `contact_create` / `contact_update` / `contact_get_or_create`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from messaging.contacts.importing import (
+    IMPORT_MAX_ROWS,
+    cell_text,
+    contact_rows_read,
+    import_columns,
+)
+from messaging.models import Contact, ContactGroup
+from projects.models import Project
+from wappin_portal.errors import Conflict, NotFound, ValidationFailed
+from wappin_portal.phone import phone_normalize
+
+GROUP_SEPARATORS = (";", "|")
+
+
+def contact_get_or_create(*, project: Project, phone_number: str, name: str = "") -> Contact:
+    """The project's contact for a number (normalised first); a name fills an empty one."""
+    number = phone_normalize(phone_number)
+    contact, created = Contact.objects.get_or_create(
+        project=project, phone_number=number, defaults={"name": name.strip()[:120]}
+    )
+    if not created and name.strip() and not contact.name:
+        contact.name = name.strip()[:120]
+        contact.save(update_fields=["name", "updated_at"])
+    return contact
+
+
+def contact_create(
+    *, project: Project, phone_number: str, name: str = "", attributes: dict | None = None
+) -> Contact:
+    """A new contact; a number the project already has is refused (409) with the existing one's id."""
+    number = phone_normalize(phone_number, field="phone_number")
+    existing = Contact.objects.filter(project=project, phone_number=number).first()
+    if existing is not None:
+        raise _contact_exists(existing)
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                project=project, phone_number=number, name=name.strip()[:120], attributes=attributes or {}
+            )
+    except IntegrityError as exc:  # created by a concurrent request in between
+        raise _contact_exists(Contact.objects.get(project=project, phone_number=number)) from exc
+
+
+def contact_update(
+    *, contact: Contact, phone_number: str | None = None, name: str | None = None, attributes: dict | None = None
+) -> Contact:
+    fields = ["updated_at"]
+    if phone_number is not None:
+        number = phone_normalize(phone_number, field="phone_number")
+        other = Contact.objects.filter(project=contact.project, phone_number=number).exclude(pk=contact.pk).first()
+        if other is not None:
+            raise _contact_exists(other)
+        contact.phone_number = number
+        fields.append("phone_number")
+    if name is not None:
+        contact.name = name.strip()[:120]
+        fields.append("name")
+    if attributes is not None:
+        contact.attributes = attributes
+        fields.append("attributes")
+    contact.save(update_fields=fields)
+    return contact
+
+
+def contact_delete(*, contact: Contact) -> None:
+    """Forget a contact; its messages stay in the history, by number."""
+    contact.delete()
+
+
+def _contact_exists(existing: Contact) -> Conflict:
+    return Conflict(
+        f"{existing.phone_number} is already a contact of this project (id {existing.pk}).",
+        code="contact_exists",
+        field="phone_number",
+        extra={"contact_id": existing.pk},
+    )
+
+
+# --- groups -----------------------------------------------------------------------------
+
+
+def _groups_parse(text: str) -> list[str]:
+    for separator in GROUP_SEPARATORS:
+        text = text.replace(separator, ",")
+    names: list[str] = []
+    for part in text.split(","):
+        name = " ".join(part.split())[:100]
+        if name and name.lower() not in (n.lower() for n in names):
+            names.append(name)
+    return names
+
+
+def _groups_get_or_create(*, project: Project, names: Iterable[str]) -> list[ContactGroup]:
+    groups = []
+    for name in names:
+        group = ContactGroup.objects.filter(project=project, name__iexact=name).first()
+        if group is None:
+            group = ContactGroup.objects.create(project=project, name=name)
+        groups.append(group)
+    return groups
+
+
+def contact_groups_set(*, contact: Contact, group_names: str) -> None:
+    """Put the contact in exactly these groups (comma-separated names; new ones are created)."""
+    contact.groups.set(_groups_get_or_create(project=contact.project, names=_groups_parse(group_names)))
+
+
+@transaction.atomic
+def contact_save(
+    *,
+    project: Project,
+    phone_number: str,
+    name: str = "",
+    group_names: str = "",
+    contact: Contact | None = None,
+) -> Contact:
+    """The contact form's save: create (or edit `contact`) and set its groups, in one transaction.
+
+    The number rules are `contact_create` / `contact_update`'s; this adds only the groups.
+    """
+    if contact is None:
+        contact = contact_create(project=project, phone_number=phone_number, name=name)
+    else:
+        if contact.project_id != project.pk:
+            raise NotFound("No such contact in this project.", code="contact_not_found")
+        contact = contact_update(contact=contact, phone_number=phone_number, name=name)
+    contact_groups_set(contact=contact, group_names=group_names)
+    return contact
+
+
+@dataclass
+class ImportRowError:
+    row: int
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    updated: int = 0
+    errors: list[ImportRowError] = field(default_factory=list)
+
+    @property
+    def refused(self) -> int:
+        return len(self.errors)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.imported} imported, {self.updated} updated, {self.refused} refused"
+
+
+def contact_import(*, project: Project, filename: str, content: bytes) -> ImportResult:
+    """Create or update contacts from a file with columns name, phone and optionally group.
+
+    Each row is written in its own transaction: a refused row writes nothing and
+    does not stop the others. Row numbers in errors are the file's (header = row 1).
+    """
+    file_rows = contact_rows_read(filename=filename, content=content)
+    header = next(file_rows, None)
+    if header is None:
+        raise ValidationFailed("The file is empty.", field="file", code="import_empty")
+    columns = import_columns([cell_text(cell) for cell in header])
+    # Read the whole file (up to one row past the cap) before writing anything, so a
+    # file that is broken half-way is refused whole instead of half-imported. Only the
+    # cells up to the last named column are kept: a sheet thousands of columns wide
+    # costs no more memory than three.
+    width = max(columns.values()) + 1
+    rows = [row[:width] for row in itertools.islice(file_rows, IMPORT_MAX_ROWS + 1)]
+    result = ImportResult()
+    for row_number, row in enumerate(rows, start=2):
+        if row_number - 1 > IMPORT_MAX_ROWS:
+            result.errors.append(
+                ImportRowError(row_number, f"Only {IMPORT_MAX_ROWS} rows are read per file; the rest was skipped.")
+            )
+            break
+        cells = [cell_text(cell) for cell in row]
+        if not any(cells):
+            continue
+
+        def cell(column: str, cells: list[str] = cells) -> str:
+            index = columns.get(column)
+            return cells[index] if index is not None and index < len(cells) else ""
+
+        try:
+            number = phone_normalize(cell("phone"), field="phone")
+        except ValidationFailed as exc:
+            result.errors.append(ImportRowError(row_number, exc.message))
+            continue
+        name = " ".join(cell("name").split())[:120]
+        group_names = _groups_parse(cell("group"))
+        try:
+            with transaction.atomic():
+                created = not Contact.objects.filter(project=project, phone_number=number).exists()
+                contact = contact_get_or_create(project=project, phone_number=number, name=name)
+                if not created and name and contact.name != name:
+                    contact_update(contact=contact, name=name)
+                if group_names:
+                    contact.groups.add(*_groups_get_or_create(project=project, names=group_names))
+        except IntegrityError:
+            result.errors.append(ImportRowError(row_number, f"{number} could not be saved; try again."))
+            continue
+        if created:
+            result.imported += 1
+        else:
+            result.updated += 1
+    return result
