@@ -308,7 +308,7 @@ def _message_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
         .first()
     )
     if incoming is None:
-        contact = contact_get_or_create(project=project, phone_number=parsed.sender_number)
+        contact = contact_get_or_create(project=project, phone_number=parsed.sender_number, stored_form=True)
         incoming = Message.objects.create(
             project=project,
             integration=event.integration,

@@ -27,9 +27,16 @@ from wappin_portal.phone import phone_normalize
 GROUP_SEPARATORS = (";", "|")
 
 
-def contact_get_or_create(*, project: Project, phone_number: str, name: str = "") -> Contact:
-    """The project's contact for a number (normalised first); a name fills an empty one."""
-    number = phone_normalize(phone_number)
+def contact_get_or_create(
+    *, project: Project, phone_number: str, name: str = "", stored_form: bool = False
+) -> Contact:
+    """The project's contact for a number (normalised first); a name fills an empty one.
+
+    `stored_form`: the number is already digits with its country code (normalised
+    before, or Wappin's `sender_number`), so it is never re-read in the project's region.
+    """
+    region = None if stored_form else project.default_region
+    number = phone_normalize(phone_number, region=region)
     contact, created = Contact.objects.get_or_create(
         project=project, phone_number=number, defaults={"name": name.strip()[:120]}
     )
@@ -43,7 +50,7 @@ def contact_create(
     *, project: Project, phone_number: str, name: str = "", attributes: dict | None = None
 ) -> Contact:
     """A new contact; a number the project already has is refused (409) with the existing one's id."""
-    number = phone_normalize(phone_number, field="phone_number")
+    number = phone_normalize(phone_number, field="phone_number", region=project.default_region)
     existing = Contact.objects.filter(project=project, phone_number=number).first()
     if existing is not None:
         raise _contact_exists(existing)
@@ -61,7 +68,7 @@ def contact_update(
 ) -> Contact:
     fields = ["updated_at"]
     if phone_number is not None:
-        number = phone_normalize(phone_number, field="phone_number")
+        number = phone_normalize(phone_number, field="phone_number", region=contact.project.default_region)
         other = Contact.objects.filter(project=contact.project, phone_number=number).exclude(pk=contact.pk).first()
         if other is not None:
             raise _contact_exists(other)
@@ -197,7 +204,7 @@ def contact_import(*, project: Project, filename: str, content: bytes) -> Import
             return cells[index] if index is not None and index < len(cells) else ""
 
         try:
-            number = phone_normalize(cell("phone"), field="phone")
+            number = phone_normalize(cell("phone"), field="phone", region=project.default_region)
         except ValidationFailed as exc:
             result.errors.append(ImportRowError(row_number, exc.message))
             continue
@@ -206,7 +213,7 @@ def contact_import(*, project: Project, filename: str, content: bytes) -> Import
         try:
             with transaction.atomic():
                 created = not Contact.objects.filter(project=project, phone_number=number).exists()
-                contact = contact_get_or_create(project=project, phone_number=number, name=name)
+                contact = contact_get_or_create(project=project, phone_number=number, name=name, stored_form=True)
                 if not created and name and contact.name != name:
                     contact_update(contact=contact, name=name)
                 if group_names:

@@ -47,7 +47,8 @@ class MessageFilter(django_filters.FilterSet):
         return queryset
 
     def filter_queryset(self, queryset):
-        return selectors.messages_filter(queryset=queryset, filters=self.form.cleaned_data)
+        region = project_from_request(self.request).default_region
+        return selectors.messages_filter(queryset=queryset, filters=self.form.cleaned_data, region=region)
 
 
 MESSAGE_ERRORS = error_responses(400, 401, 403, 404, 429)

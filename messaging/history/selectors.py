@@ -21,7 +21,7 @@ from messaging.csv_export import csv_safe
 from messaging.models import Message, MessageStatusEvent, WappinCallLog
 from projects.models import Project
 from wappin_portal.errors import NotFound, ValidationFailed
-from wappin_portal.phone import phone_normalize
+from wappin_portal.phone import DEFAULT_REGION, phone_normalize
 
 MESSAGE_FILTERS = (
     "status", "direction", "kind", "source", "template", "number", "date_from", "date_to", "blast",
@@ -77,11 +77,17 @@ def message_list(*, project: Project, filters: dict | None = None) -> QuerySet[M
     return messages_filter(
         queryset=Message.objects.filter(project=project).select_related("template", "contact"),
         filters=filters,
+        region=project.default_region,
     )
 
 
-def messages_filter(*, queryset: QuerySet[Message], filters: dict | None) -> QuerySet[Message]:
-    """`message_list`'s filters on a queryset the caller has already limited to one project."""
+def messages_filter(
+    *, queryset: QuerySet[Message], filters: dict | None, region: str = DEFAULT_REGION
+) -> QuerySet[Message]:
+    """`message_list`'s filters on a queryset the caller has already limited to one project.
+
+    `region`: the project's, to read a number typed without its country code.
+    """
     filters = {key: value for key, value in (filters or {}).items() if value not in (None, "")}
     for name in ("status", "direction", "kind", "source"):
         if name in filters:
@@ -95,7 +101,7 @@ def messages_filter(*, queryset: QuerySet[Message], filters: dict | None) -> Que
     if "number" in filters:
         raw = str(filters["number"])
         try:
-            queryset = queryset.filter(phone_number=phone_normalize(raw, field="number"))
+            queryset = queryset.filter(phone_number=phone_normalize(raw, field="number", region=region))
         except ValidationFailed:
             digits = "".join(ch for ch in raw if ch.isdigit())
             if digits.startswith("0"):

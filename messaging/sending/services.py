@@ -331,7 +331,7 @@ def message_send_text(
     api_key: ApiKey | None = None,
 ) -> Message:
     """Queue a free-form text (Wappin's do-send) to a customer inside the 24-hour window."""
-    number = phone_normalize(phone_number)
+    number = phone_normalize(phone_number, region=project.default_region)
     text = (text or "").strip()
     if not text:
         raise ValidationFailed("Write the message.", field="message_content", code="text_required")
@@ -343,7 +343,7 @@ def message_send_text(
         )
     integration = integration_pick(project=project, kind=Integration.Kind.CHATBOT)
     with transaction.atomic():
-        contact = contact_get_or_create(project=project, phone_number=number)
+        contact = contact_get_or_create(project=project, phone_number=number, stored_form=True)
         _window_check(contact=contact, source=source)
         return _message_queue(
             message=Message(
@@ -372,7 +372,7 @@ def message_send_media(
     api_key: ApiKey | None = None,
 ) -> Message:
     """Queue an image, document or audio (Wappin's do-send-media) inside the 24-hour window."""
-    number = phone_normalize(phone_number)
+    number = phone_normalize(phone_number, region=project.default_region)
     if media_type not in Message.MediaType.values:
         raise ValidationFailed(
             f"media_type must be one of {', '.join(Message.MediaType.values)}.",
@@ -395,7 +395,7 @@ def message_send_media(
         )
     integration = integration_pick(project=project, kind=Integration.Kind.CHATBOT)
     with transaction.atomic():
-        contact = contact_get_or_create(project=project, phone_number=number)
+        contact = contact_get_or_create(project=project, phone_number=number, stored_form=True)
         _window_check(contact=contact, source=source)
         message = Message(
             project=project,
@@ -433,7 +433,7 @@ def message_send_hsm(
 
     `blast`: the blast this message is part of (`messaging.blasts` sends one per contact).
     """
-    number = phone_normalize(phone_number)
+    number = phone_normalize(phone_number, region=project.default_region)
     params = {
         str(key): _param_text(value, field="params", name=f"Param {key}", max_length=PARAM_MAX_LENGTH)
         for key, value in (params or {}).items()
@@ -477,7 +477,7 @@ def message_send_hsm(
                 field="recipient_number",
             )
     with transaction.atomic():
-        contact = contact_get_or_create(project=project, phone_number=number)
+        contact = contact_get_or_create(project=project, phone_number=number, stored_form=True)
         message = Message(
             project=project,
             integration=integration,

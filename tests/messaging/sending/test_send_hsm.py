@@ -258,3 +258,23 @@ def test_media_outside_the_window_is_refused(project, window_open):
             source="user",
         )
     assert error.value.code == "outside_24h_window"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("+44 7400 123456", "447400123456"), ("+60 12-345 6789", "60123456789"), ("+1 415 555 2671", "14155552671")],
+)
+def test_a_foreign_number_is_sent_as_its_own_countrys(
+    typed, stored, api_client, project, wappin_sandbox, django_capture_on_commit_callbacks
+):
+    notification = factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
+    template = factories.TemplateFactory(project=project, name="order_shipped")
+    factories.TemplateLanguageFactory(template=template, language_code="id")
+    wappin_sandbox.register(notification)
+    body = {"recipient_number": typed, "type": "order_shipped", "params": {"1": "Budi", "2": "INV-1"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post("/api/v1/messages/hsm/", body, format="json")
+    assert response.status_code == 202, response.json()
+    message = Message.objects.get(pk=response.json()["id"])
+    assert (message.phone_number, message.contact.phone_number, message.status) == (stored, stored, "sent")
+    assert wappin_sandbox.sent(message_id=message.wappin_message_id)[0]["recipient_number"] == stored
