@@ -33,7 +33,6 @@ RUN_ENV := PORTAL_BASE_URL=http://127.0.0.1:$(PORT) \
 run: $(BIN)/.installed .env
 	@mkdir -p var
 	@$(RUN_ENV) $(BIN)/python manage.py migrate --no-input -v 0
-	@$(RUN_ENV) $(BIN)/python manage.py createcachetable
 	@$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input -v 0
 	@$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@$(RUN_ENV) $(BIN)/python manage.py sandbox_world --output var/sandbox-world.json
