@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from projects.models import Project
-from templates_app.models import PLACEHOLDER_RE, ChatbotKeyword, Template, TemplateLanguage
+from templates_app.models import (
+    PLACEHOLDER_RE,
+    ChatbotKeyword,
+    Template,
+    TemplateLanguage,
+    TemplateStatusChange,
+)
 from wappin_portal.errors import Conflict, NotFound, ValidationFailed
+
+
+def template_list(*, project: Project, status: str = "", name: str = "") -> QuerySet[Template]:
+    """A project's templates with their languages, by name; `status` exact, `name` a part of it."""
+    templates = Template.objects.filter(project=project).prefetch_related("languages").order_by("name", "id")
+    if status:
+        templates = templates.filter(status=status)
+    if name:
+        templates = templates.filter(name__icontains=name)
+    return templates
+
+
+def template_get(*, project: Project, template_id: int) -> Template:
+    """One template of the project with its languages; another project's id is simply not found."""
+    template = template_list(project=project).filter(pk=_pk(template_id)).first()
+    if template is None:
+        raise NotFound(f"No template {template_id} in this project.", code="template_not_found")
+    template.project = project  # the caller's instance: no second read
+    return template
+
+
+def template_status_history(*, template: Template) -> QuerySet[TemplateStatusChange]:
+    """Who moved the template between statuses, oldest first."""
+    return template.status_changes.select_related("actor")
+
+
+def _pk(value) -> int | None:
+    """An id from a URL or a form; anything that is not a number matches no row."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def template_language_resolve(
@@ -168,6 +208,18 @@ def keyword_normalize(text: str) -> str:
     """
     words = [word.strip(KEYWORD_TRIM) for word in (text or "").casefold().split()]
     return " ".join(word for word in words if word)
+
+
+def keyword_list(*, project: Project) -> QuerySet[ChatbotKeyword]:
+    return ChatbotKeyword.objects.filter(project=project).order_by("normalized_keyword", "id")
+
+
+def keyword_get(*, project: Project, keyword_id: int) -> ChatbotKeyword:
+    keyword = keyword_list(project=project).filter(pk=_pk(keyword_id)).first()
+    if keyword is None:
+        raise NotFound(f"No chatbot keyword {keyword_id} in this project.", code="keyword_not_found")
+    keyword.project = project  # the caller's instance: no second read
+    return keyword
 
 
 def keyword_match(*, project: Project, text: str) -> ChatbotKeyword | None:
