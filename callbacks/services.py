@@ -2,8 +2,10 @@
 
 `callback_receive` is the endpoint's whole decision (who is calling, may they,
 is it readable, have we seen it), `callback_event_process` applies one stored
-callback through `CALLBACK_HANDLERS`, and `callbacks_apply_pending` is the hook
-the sending side calls once a message's Wappin id is known.
+callback through `CALLBACK_HANDLERS`, and `callbacks_sweep` (every minute) applies
+what is still pending: a lost task, or a status that came before our send answer
+stored its message's Wappin id (it stays pending until then, applied in the order
+the statuses happened).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse,
 from callbacks.selectors import callback_address_allowed, callback_token_check
 from messaging import services as messaging_services
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
+from messaging.wappin import WappinClient
 from projects.models import Integration, Project
+from templates_app.selectors import keyword_match
 from wappin_portal.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -192,8 +196,6 @@ def _enqueue_token_fetch(integration_id: int) -> None:
 
 def integration_token_fetch_for_callbacks(*, integration_id: int) -> bool:
     """Fetch the integration's token if it still has none; True when it has one afterwards."""
-    from messaging.wappin import WappinClient
-
     integration = Integration.objects.select_related("project").get(pk=integration_id)
     if integration.access_token:
         return True
@@ -369,9 +371,6 @@ def chatbot_answer(*, project: Project, contact: Contact, text: str, received_at
 
     Each reply goes through the messaging services as a normal outgoing message.
     """
-    # Imported here until templates_app.selectors lands on main; move it to the top then.
-    from templates_app.selectors import keyword_match
-
     business = project.business_name or project.name
     word = _fold(text)
     if word in OPT_OUT_WORDS:
@@ -436,33 +435,14 @@ def chat_hand_back(*, contact: Contact) -> Contact:
     return contact
 
 
-# --- statuses that came before their message --------------------------------------------
+# --- statuses that came before their message, and lost tasks --------------------------
 
 
-def callbacks_apply_pending(*, project: Project, wappin_message_id: str) -> int:
-    """Apply the status callbacks that arrived before we knew this Wappin message id.
-
-    The sending side calls this right after it stores a message's `wappin_message_id`
-    (the periodic sweep catches whatever slips between the two). Returns how many applied.
-    """
-    if not wappin_message_id:
-        return 0
-    events = list(
-        CallbackEvent.objects.filter(
-            integration__project=project,
-            wappin_message_id=wappin_message_id,
-            callback_type=CallbackEvent.CallbackType.STATUS,
-            verdict=CallbackEvent.Verdict.ACCEPTED,
-            state=CallbackEvent.State.PENDING,
-        )
-    )
+def _in_the_order_they_happened(events: list[CallbackEvent]) -> list[CallbackEvent]:
+    """By when Wappin says each happened, then by status rank ("delivered" before "read" of
+    the same second): the order that leaves each message's timeline and timestamps right."""
     rank = {word: Message.STATUS_RANK.get(ours, 9) for word, ours in messaging_services.WAPPIN_STATUS_MAP.items()}
-    events.sort(key=lambda e: (e.occurred_at or e.received_at, rank.get(e.status_value, 9), e.pk))
-    applied = 0
-    for event in events:
-        if callback_event_process(event_id=event.pk).state == CallbackEvent.State.PROCESSED:
-            applied += 1
-    return applied
+    return sorted(events, key=lambda e: (e.occurred_at or e.received_at, rank.get(e.status_value, 9), e.pk))
 
 
 def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
@@ -477,14 +457,16 @@ def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
         processed_at=now,
         result="Gave up: no message with this Wappin id was sent from this portal.",
     )
-    retried = 0
-    pending = CallbackEvent.objects.filter(
-        verdict=CallbackEvent.Verdict.ACCEPTED,
-        state=CallbackEvent.State.PENDING,
-        received_at__lt=now - SWEEP_GRACE,
-    ).order_by("received_at", "id").values_list("pk", flat=True)
-    for event_id in list(pending[:500]):
-        callback_event_process(event_id=event_id)
-        retried += 1
-    return {"retried": retried, "given_up": stale}
+    pending = list(
+        CallbackEvent.objects.filter(
+            verdict=CallbackEvent.Verdict.ACCEPTED,
+            state=CallbackEvent.State.PENDING,
+            received_at__lt=now - SWEEP_GRACE,
+        )
+        .order_by("received_at", "id")
+        .only("pk", "received_at", "occurred_at", "status_value")[:500]
+    )
+    for event in _in_the_order_they_happened(pending):
+        callback_event_process(event_id=event.pk)
+    return {"retried": len(pending), "given_up": stale}
 
