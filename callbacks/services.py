@@ -101,55 +101,80 @@ def callback_receive(
     if integration is None:
         logger.warning("callback refused: unknown callback key from %s", client_address)
         return _refusal(404, "No integration has this callback URL.")
+    arrival = _Arrival(integration, client_address, headers, body, body_size)
+    refused = _caller_check(arrival)
+    if refused is not None:
+        return refused
+    try:
+        parsed = callback_parse(body)
+        _check_project(integration=integration, parsed=parsed)
+    except CallbackMalformed as exc:
+        return arrival.refuse(400, exc.code, exc.message, CALLBACK_BODY_MAX_BYTES)
+    return _accepted_store(arrival, parsed)
 
-    def store(verdict: str, reason: str = "", keep: int = CALLBACK_BODY_MAX_BYTES, **fields) -> CallbackEvent:
+
+@dataclass
+class _Arrival:
+    """One POST to an integration's callback URL, and how to store it whatever the verdict."""
+
+    integration: Integration
+    client_address: str
+    headers: object
+    body: bytes
+    body_size: int
+
+    def store(self, verdict: str, reason: str = "", keep: int = CALLBACK_BODY_MAX_BYTES, **fields) -> CallbackEvent:
         return CallbackEvent.objects.create(
-            integration=integration,
-            remote_addr=client_address or None,
-            body=_body_text(body, limit=keep),
-            body_size=body_size,
-            headers=_kept_headers(headers),
+            integration=self.integration,
+            remote_addr=self.client_address or None,
+            body=_body_text(self.body, limit=keep),
+            body_size=self.body_size,
+            headers=_kept_headers(self.headers),
             verdict=verdict,
             reason=reason[:500],
             state=fields.pop("state", CallbackEvent.State.SKIPPED),
             **fields,
         )
 
-    def refuse(http_status: int, verdict: str, reason: str, keep: int) -> CallbackAnswer:
-        event = store(verdict, reason, keep=keep)
+    def refuse(self, http_status: int, verdict: str, reason: str, keep: int) -> CallbackAnswer:
+        event = self.store(verdict, reason, keep=keep)
         logger.warning(
             "callback #%s refused (%s) for integration %s from %s: %s",
-            event.pk, verdict, integration.pk, client_address, reason,
+            event.pk, verdict, self.integration.pk, self.client_address, reason,
         )
         return _refusal(http_status, reason, event)
 
-    if not callback_address_allowed(integration=integration, address=client_address):
-        return refuse(
+
+def _caller_check(arrival: _Arrival) -> CallbackAnswer | None:
+    """Checks 2 to 4 before the body is read: the address, the token, the size. None: let in."""
+    integration = arrival.integration
+    if not callback_address_allowed(integration=integration, address=arrival.client_address):
+        return arrival.refuse(
             403, CallbackEvent.Verdict.REJECTED_IP,
-            f"The address {client_address} is not in this integration's callback allow-list.",
+            f"The address {arrival.client_address} is not in this integration's callback allow-list.",
             REJECTED_BODY_KEEP_BYTES,
         )
     token_problem = callback_token_check(
-        integration=integration, authorization=headers.get("Authorization", "")
+        integration=integration, authorization=arrival.headers.get("Authorization", "")
     )
     if token_problem:
         if not (integration.access_token or integration.previous_access_token) and integration.has_credentials:
             # The first callback can come before the portal ever called Wappin. Fetch the
             # token now: Wappin retries the callback 3 times, and a retry then gets in.
             transaction.on_commit(partial(_enqueue_token_fetch, integration.pk))
-        return refuse(401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES)
-    if body_size > CALLBACK_BODY_MAX_BYTES:
-        return refuse(
+        return arrival.refuse(401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES)
+    if arrival.body_size > CALLBACK_BODY_MAX_BYTES:
+        return arrival.refuse(
             413, CallbackEvent.Verdict.MALFORMED,
-            f"The body is {body_size} bytes; a callback is at most {CALLBACK_BODY_MAX_BYTES}.",
+            f"The body is {arrival.body_size} bytes; a callback is at most {CALLBACK_BODY_MAX_BYTES}.",
             REJECTED_BODY_KEEP_BYTES,
         )
-    try:
-        parsed = callback_parse(body)
-        _check_project(integration=integration, parsed=parsed)
-    except CallbackMalformed as exc:
-        return refuse(400, exc.code, exc.message, CALLBACK_BODY_MAX_BYTES)
+    return None
 
+
+def _accepted_store(arrival: _Arrival, parsed: ParsedCallback) -> CallbackAnswer:
+    """Store an accepted callback and enqueue its processing; a retry of a stored one is kept apart."""
+    integration = arrival.integration
     fields = {
         "callback_type": parsed.callback_type,
         "wappin_message_id": parsed.message_id,
@@ -159,14 +184,14 @@ def callback_receive(
     dedupe_key = f"{integration.pk}:{parsed.dedupe_key_part}"
     try:
         with transaction.atomic():
-            event = store(
+            event = arrival.store(
                 CallbackEvent.Verdict.ACCEPTED, dedupe_key=dedupe_key, state=CallbackEvent.State.PENDING, **fields
             )
             transaction.on_commit(partial(_enqueue_processing, event.pk))
     except IntegrityError:
         first = CallbackEvent.objects.filter(dedupe_key=dedupe_key).only("pk").first()
         reason = f"A retry of callback #{first.pk if first else '?'}: not applied again."
-        event = store(CallbackEvent.Verdict.DUPLICATE, reason, result=reason, **fields)
+        event = arrival.store(CallbackEvent.Verdict.DUPLICATE, reason, result=reason, **fields)
         logger.info("callback #%s is a duplicate for integration %s", event.pk, integration.pk)
         return CallbackAnswer(200, {"status": "000"}, event)
     logger.info(
