@@ -22,8 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.models import Blast, Contact, IdempotencyRecord, Message, MessageStatusEvent
+from messaging.sending.engine import send_queue_wake_on_commit
 from messaging.wappin import MediaUpload, SendResult, WappinClient
-from messaging.wappin.exceptions import WappinError, WappinTimeout
 from projects.models import ApiKey, Integration, Project
 from projects.selectors import integration_first_active
 from templates_app.media import media_check
@@ -325,20 +325,12 @@ def _media_store(*, message: Message, media: File) -> None:
 # --- sending: the outbox ----------------------------------------------------------------
 
 
-def _enqueue_send(message_id: int) -> None:
-    from messaging.tasks import message_send  # tasks import this module
-
-
-    message_send.delay(message_id)
-
-
 def _message_queue(*, message: Message) -> Message:
-    """Save a new outgoing message and its first timeline step; enqueue its send after commit.
+    """Save a new outgoing message and its first timeline step; wake the sending engine after commit.
 
-    `robust=True`: once the transaction has committed, the message is accepted; a
-    broker hiccup must not turn that into an error answer (the client would
-    retry and send twice). A queued row that never left is picked up again by
-    `messages_settle_unknown`.
+    Once the transaction has committed, the message is accepted; a broker hiccup
+    must not turn that into an error answer (the client would retry and send
+    twice): the wake is robust, and the sending sweep finds any queued row later.
     """
     message.save()
     MessageStatusEvent.objects.create(
@@ -347,7 +339,7 @@ def _message_queue(*, message: Message) -> Message:
         source=MessageStatusEvent.Source.PORTAL,
         occurred_at=message.created_at,
     )
-    transaction.on_commit(lambda: _enqueue_send(message.pk), robust=True)
+    send_queue_wake_on_commit(integration_id=message.integration_id)
     return message
 
 
@@ -605,89 +597,6 @@ def _wappin_call(*, client: WappinClient, message: Message) -> SendResult:
     return client.send_hsm(**hsm)
 
 
-def message_deliver(*, message_id: int, attempt: int = 0) -> Message:
-    """Hand one queued message to Wappin: the body of the `message_send` task.
-
-    Each attempt first claims the row (status still `queued` and `send_attempts`
-    equal to `attempt`), so a task the broker delivers twice cannot send twice.
-
-    Outcomes:
-    - Wappin answers 200: we keep its message id and record `sent` (source
-      `send_answer`). Why `sent` and not wait for the callback: `queued` must keep
-      meaning "not handed to Wappin yet" (the sweep re-enqueues stale queued rows,
-      and a row Wappin holds must never look resendable); from the 200 on,
-      delivery is Wappin's job, which is what our users read as "sent". Wappin's
-      own `sent` callback is still kept as its own timeline step.
-    - A non-retryable Wappin error (bad template, contact invalid, auth...): the
-      row is failed with Wappin's status code and the error's message.
-    - A read timeout: Wappin may or may not have it, and sending again could
-      reach the customer twice. The row becomes `unknown`, and `message_settle`
-      looks at it a minute later and every few minutes after (see there).
-    - A retryable error (network, 5xx): raised for the task to retry with backoff.
-    """
-    message = Message.objects.select_related("project", "integration").get(pk=message_id)
-    claimed = Message.objects.filter(
-        pk=message.pk, status=Message.Status.QUEUED, send_attempts=attempt
-    ).update(send_attempts=attempt + 1, updated_at=timezone.now())
-    if not claimed:
-        logger.info("message %s: attempt %s already claimed or message not queued; not sending", message.pk, attempt)
-        return message
-    message.send_attempts = attempt + 1
-    try:
-        integration = message.integration or _integration_pick(
-            project=message.project,
-            kind=Integration.Kind.NOTIFICATION
-            if message.kind in (Message.Kind.HSM, Message.Kind.HSM_MEDIA)
-            else Integration.Kind.CHATBOT,
-        )
-    except Conflict as exc:  # the integration was removed while the message waited
-        return message_send_give_up(message_id=message.pk, reason=exc.message, failure_code=exc.code)
-    client = WappinClient(integration)
-    try:
-        # The token first, on its own: a timeout there sent nothing and is simply
-        # retried; only a timeout of the send call itself leaves the outcome unknown.
-        client.token_get()
-    except WappinError as exc:
-        if exc.retryable:
-            raise
-        return _message_fail_on_answer(message=message, error=exc)
-    try:
-        result = _wappin_call(client=client, message=message)
-    except WappinTimeout as exc:
-        message, _ = message_status_record(
-            message_id=message.pk,
-            status=Message.Status.UNKNOWN,
-            source=MessageStatusEvent.Source.SEND_ANSWER,
-            detail=f"Wappin did not answer in time ({exc.message}); checking later instead of resending.",
-        )
-        transaction.on_commit(lambda: _enqueue_settle(message.pk), robust=True)
-        return message
-    except WappinError as exc:
-        if exc.retryable:
-            raise
-        return _message_fail_on_answer(message=message, error=exc)
-    Message.objects.filter(pk=message.pk).update(wappin_message_id=result.message_id)
-    message, _ = message_status_record(
-        message_id=message.pk,
-        status=Message.Status.SENT,
-        source=MessageStatusEvent.Source.SEND_ANSWER,
-        detail=f"Accepted by Wappin as {result.message_id}.",
-    )
-    return message
-
-
-def _message_fail_on_answer(*, message: Message, error: WappinError) -> Message:
-    """Wappin refused the message for good: failed, with Wappin's status code and the reason."""
-    message, _ = message_status_record(
-        message_id=message.pk,
-        status=Message.Status.FAILED,
-        source=MessageStatusEvent.Source.SEND_ANSWER,
-        detail=error.message,
-        failure_code=error.wappin_status or error.code,
-    )
-    return message
-
-
 def message_send_give_up(*, message_id: int, reason: str, failure_code: str = "") -> Message:
     """The last retry failed too: the message is failed with a reason a person can read."""
     message, _ = message_status_record(
@@ -738,9 +647,7 @@ def message_settle(*, message_id: int, now: datetime | None = None) -> Message:
       may still move it): after UNKNOWN_GIVE_UP_AFTER it is failed with
       UNKNOWN_GIVE_UP_REASON. We never resend it blindly: a customer getting a
       message twice is worse than a person deciding to send it again.
-    - `queued` with a claimed attempt but no answer for that long (the worker
-      died during the call): the same as `unknown` without an id.
-    - `queued` and never tried (the enqueue was lost): enqueued again.
+    - `queued` (the wake was lost): the sending engine is woken again.
     """
     now = now or timezone.now()
     message = Message.objects.get(pk=message_id)
@@ -749,9 +656,10 @@ def message_settle(*, message_id: int, now: datetime | None = None) -> Message:
     if message.wappin_message_id:
         return message_refresh_status(message_id=message.pk)
     age = now - message.updated_at
-    if message.status == Message.Status.QUEUED and message.send_attempts == 0:
-        if age >= QUEUED_STALE_AFTER:
-            transaction.on_commit(lambda: _enqueue_send(message.pk), robust=True)
+    if message.status == Message.Status.QUEUED:
+        # Never tried, or waiting for its next try: the sending engine's business.
+        if age >= QUEUED_STALE_AFTER and message.integration_id:
+            send_queue_wake_on_commit(integration_id=message.integration_id)
         return message
     if age >= UNKNOWN_GIVE_UP_AFTER:
         message, _ = message_status_record(

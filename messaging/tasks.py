@@ -13,7 +13,7 @@ from celery import shared_task
 
 from messaging import blasts, services
 from messaging.models import Message
-from messaging.wappin.exceptions import WappinError
+from messaging.sending import engine
 
 logger = logging.getLogger(__name__)
 
@@ -29,27 +29,17 @@ def retry_countdown(retries: int) -> float:
     return 2 ** (retries + 1) + random.uniform(0, 1)  # noqa: S311 - jitter, not a secret
 
 
-@shared_task(bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True)
-def message_send(self, message_id: int, attempt: int = 0) -> None:
-    """Send one queued message; retry Wappin's outages with backoff, give up with a reason."""
-    try:
-        services.message_deliver(message_id=message_id, attempt=attempt)
-    except WappinError as exc:
-        if not exc.retryable:
-            raise
-        if self.request.retries >= self.max_retries:
-            services.message_send_give_up(
-                message_id=message_id,
-                reason=(
-                    f"Wappin could not be reached after {self.request.retries + 1} attempts "
-                    f"(last error: {exc.message})."
-                ),
-                failure_code=exc.wappin_status or "unavailable",
-            )
-            return
-        raise self.retry(
-            exc=exc, countdown=retry_countdown(self.request.retries), kwargs={"attempt": attempt + 1}
-        ) from exc
+@shared_task(name="messaging.messages_dispatch", acks_late=True, soft_time_limit=120, time_limit=150)
+def messages_dispatch_task(integration_id: int, slot: int = 0) -> dict:
+    """Send an integration's queued messages (see messaging/sending/engine.py)."""
+    report = engine.messages_dispatch(integration_id=integration_id, slot=slot)
+    return {"sent": report.sent, "failed": report.failed, "retried": report.retried}
+
+
+@shared_task(name="messaging.messages_sending_sweep")
+def messages_sending_sweep() -> dict:
+    """Every few seconds: wake integrations with due messages, settle sends a dead worker left."""
+    return engine.messages_sending_sweep()
 
 
 @shared_task(acks_late=True)

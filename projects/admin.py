@@ -51,14 +51,24 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
+    list_display = [
+        "name", "client_id", "wappin_project_id", "business_number", "business_name", "default_region"
+    ]
     search_fields = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
     inlines = [MembershipInline]
     fieldsets = [
         ("Project", {"fields": ["name", "client_id", "wappin_project_id"]}),
         (
             "Account · Official Account Number",
-            {"fields": ["business_number", "business_name", "website_url", "default_chatbot_message"]},
+            {
+                "fields": [
+                    "business_number",
+                    "business_name",
+                    "default_region",
+                    "website_url",
+                    "default_chatbot_message",
+                ]
+            },
         ),
     ]
 

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlparse
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -30,6 +29,7 @@ from templates_app.models import (
     placeholder_numbers,
 )
 from templates_app.selectors import keyword_normalize
+from templates_app.signals import template_approval_requested, template_status_changed
 from wappin_portal.errors import Conflict, ValidationFailed
 
 # --- WhatsApp's limits on a template ---------------------------------------------
@@ -60,9 +60,6 @@ MAX_QUICK_REPLIES = 3
 MAX_BUTTONS = 3
 
 LANGUAGE_FIELDS = ("language_code", "header_type", "header_text", "body", "footer", "buttons")
-
-# Sandbox mode: how long the "review" of a requested template takes.
-SANDBOX_APPROVE_DELAY_SECONDS = 5
 
 
 class _Errors:
@@ -298,12 +295,9 @@ def _status_move(
         target=template.name,
         data={"from": from_status, "to": to_status, **({"reason": reason} if reason else {})},
     )
-    if settings.WAPPIN_SANDBOX_URL and Template.Status.APPROVED in (from_status, to_status):
-        # Sandbox mode: the sandbox stands in for Wappin, which learns of approvals outside the API.
-        from templates_app.tasks import template_sandbox_sync
-
-        template_id = template.pk
-        transaction.on_commit(lambda: template_sandbox_sync.delay(template_id))
+    template_status_changed.send(
+        sender=Template, template=template, from_status=from_status, to_status=to_status
+    )
     return template
 
 
@@ -450,9 +444,8 @@ def template_request_approval(
 ) -> Template:
     """Send a draft (or a rejected template, after its fixes) for review: it is locked from now on.
 
-    In sandbox mode (`WAPPIN_SANDBOX_URL` set, never in production) the
-    sandbox's "review" approves it after a short delay, so the whole loop can
-    be seen without a Wappin account.
+    The review happens outside this portal (Wappin's dashboard, then WhatsApp);
+    an admin records its outcome with `template_approve` / `template_reject`.
     """
     template = _locked_for_update(template)
     if template.status not in (Template.Status.DRAFT, Template.Status.REJECTED):
@@ -470,14 +463,7 @@ def template_request_approval(
         api_key=api_key,
         action="template.request_approval",
     )
-    if settings.WAPPIN_SANDBOX_URL:
-        from templates_app.tasks import template_sandbox_auto_approve
-
-        delay = getattr(settings, "TEMPLATE_SANDBOX_APPROVE_DELAY_SECONDS", SANDBOX_APPROVE_DELAY_SECONDS)
-        template_id = template.pk
-        transaction.on_commit(
-            lambda: template_sandbox_auto_approve.apply_async(args=[template_id], countdown=delay)
-        )
+    template_approval_requested.send(sender=Template, template=template)
     return template
 
 

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -110,7 +111,9 @@ def _session_get() -> requests.Session:
             if _session is None or _session_pid != pid:
                 session = requests.Session()
                 # No automatic retries: a resent send could duplicate a message; callers decide.
-                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+                adapter = HTTPAdapter(
+                    pool_connections=4, pool_maxsize=max(32, settings.SEND_CONCURRENCY), max_retries=0
+                )
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 session.headers.update({"Accept": "application/json", "User-Agent": "wappin-portal"})
@@ -160,9 +163,16 @@ def _timestamp_parse(value: Any) -> datetime:
 class WappinClient:
     """Wappin's API for one integration (its project's client id and project id, its secret key)."""
 
-    def __init__(self, integration: Integration) -> None:
+    def __init__(
+        self, integration: Integration, *, token: str | None = None, call_log: deque | None = None
+    ) -> None:
+        """`token`: a token the caller already holds and refreshes itself (the sending engine's
+        threads must not touch the database); a 401 is then raised, not refreshed here.
+        `call_log`: collect the call-log rows, unsaved, for the caller to write in bulk."""
         self.integration = integration
         self.project = integration.project
+        self.held_token = token
+        self.call_log = call_log
 
     # -- sends ---------------------------------------------------------------------------
 
@@ -410,12 +420,12 @@ class WappinClient:
         about: dict,
     ) -> dict:
         """A Bearer call; on "401 Invalid credential" refresh the token once and resend once."""
-        token = self.token_get()
+        token = self.held_token or self.token_get()
         kwargs = {"json_body": json_body, "form": form, "media": media, "message": message, "about": about}
         try:
             return self._request(path, auth=f"Bearer {token}", **kwargs)
         except WappinAuthError as exc:
-            if exc.wappin_status != "401":
+            if exc.wappin_status != "401" or self.held_token:
                 raise
             logger.info("Wappin refused the token of integration %s; refreshing once.", self.integration.pk)
         token = self._token_refresh(stale_token=token)
@@ -505,16 +515,20 @@ class WappinClient:
                 integration.access_token, integration.previous_access_token]
 
     def _log_write(self, *, path, http_status, wappin_status, latency_ms, error, message) -> None:
+        row = WappinCallLog(
+            integration_id=self.integration.pk,
+            message_id=getattr(message, "pk", None),
+            endpoint=path,
+            http_status=http_status,
+            wappin_status=wappin_status[:10],
+            latency_ms=latency_ms,
+            error=error[:500],
+        )
+        if self.call_log is not None:
+            self.call_log.append(row)
+            return
         try:
-            WappinCallLog.objects.create(
-                integration_id=self.integration.pk,
-                message_id=getattr(message, "pk", None),
-                endpoint=path,
-                http_status=http_status,
-                wappin_status=wappin_status[:10],
-                latency_ms=latency_ms,
-                error=error[:500],
-            )
+            row.save()
         except Exception:  # the log must never hide the call's own outcome
             logger.exception("Could not write the Wappin call log for %s", path)
 

@@ -288,7 +288,7 @@ def test_concurrent_duplicates_with_one_idempotency_key_send_once(project, monke
     from django.db import connection
 
     # The sending itself is not what this test is about.
-    monkeypatch.setattr("messaging.services._enqueue_send", lambda message_id: None)
+    monkeypatch.setattr("messaging.services.send_queue_wake_on_commit", lambda **kwargs: None)
     factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
     factories.ContactFactory(project=project, phone_number="6281234567890", last_inbound_at=timezone.now())
     raw_key = api_key_create(project=project, name="race").raw_key
@@ -477,7 +477,7 @@ def test_a_put_to_an_unmatched_api_url_is_json_even_with_csrf_checks(api_client,
 @pytest.fixture
 def media_template(project, monkeypatch):
     # The sending itself is not what these tests are about.
-    monkeypatch.setattr("messaging.services._enqueue_send", lambda message_id: None)
+    monkeypatch.setattr("messaging.services.send_queue_wake_on_commit", lambda **kwargs: None)
     factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
     template = factories.TemplateFactory(project=project, name="promo")
     factories.TemplateLanguageFactory(

@@ -218,10 +218,10 @@ def test_cancel_stops_further_batches_and_the_messages_not_yet_sent(
     for message in Message.objects.filter(blast=blast):
         assert (message.status, message.failure_reason) == ("failed", blasts.CANCELLED_REASON)
     assert wappin_sandbox.sent(project_id=project.wappin_project_id) == []
-    # And the send task, should it run now, sends nothing
-    from messaging.services import message_deliver
+    # And the sending engine, should it run now, sends nothing
+    from messaging.sending import engine
 
-    message_deliver(message_id=Message.objects.filter(blast=blast).first().pk)
+    engine.messages_dispatch(integration_id=Message.objects.filter(blast=blast).first().integration_id)
     assert wappin_sandbox.sent(project_id=project.wappin_project_id) == []
     page = marketer_client.get(f"/blasts/{blast.pk}/").content.decode()
     assert "Cancelled" in page and "Cancel blast" not in page

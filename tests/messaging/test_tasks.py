@@ -12,7 +12,8 @@ import pytest
 
 from messaging import services
 from messaging.models import Message, MessageStatusEvent, WappinCallLog
-from messaging.tasks import message_send, messages_settle_unknown, retry_countdown
+from messaging.sending import engine
+from messaging.tasks import messages_sending_sweep, messages_settle_unknown
 from projects.models import Integration
 from tests import factories
 
@@ -130,18 +131,25 @@ def test_a_template_wappin_does_not_have_fails_with_404(wappin, project, django_
     assert message.failure_code == "404"
 
 
-def test_wappin_5xx_is_retried_and_then_the_message_is_sent(wappin, project):
-    # Given a queued message and a Wappin answering 502
+def _dispatch(project, kind=Integration.Kind.NOTIFICATION):
+    integration = Integration.objects.get(project=project, kind=kind)
+    return engine.messages_dispatch(integration_id=integration.pk)
+
+
+def test_wappin_5xx_is_retried_and_then_the_message_is_sent(wappin, project, settings):
+    # Given a queued message, a real backoff, and a Wappin answering 502
+    settings.SEND_RETRY_BACKOFF_FACTOR = 1.0
     message = _send_hsm(project)  # on_commit never runs inside the test's transaction
     wappin.knobs(error_5xx_rate=1.0)
-    with pytest.raises(Exception) as outage:
-        services.message_deliver(message_id=message.pk, attempt=0)
-    assert getattr(outage.value, "retryable", False)
+    report = _dispatch(project)
+    assert report.retried == 1
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED
-    # When Wappin is back and the retry runs
+    assert message.next_attempt_at > timezone.now()
+    # When Wappin is back and the retry is due
     wappin.knobs(error_5xx_rate=0.0)
-    message_send.apply(args=(message.pk,), kwargs={"attempt": 1})
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    _dispatch(project)
     # Then the message is sent once
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
@@ -149,18 +157,10 @@ def test_wappin_5xx_is_retried_and_then_the_message_is_sent(wappin, project):
     assert len(wappin.sent(project_id=project.wappin_project_id)) == 1
 
 
-@pytest.fixture
-def eager_retries(monkeypatch):
-    """Let eager tasks retry as a worker would (propagating eager tasks raise Retry instead)."""
-    from wappin_portal.celery import app
-
-    monkeypatch.setitem(app.conf, "task_eager_propagates", False)
-
-
-def test_wappin_down_for_every_retry_fails_the_message_with_a_reason(wappin, project, eager_retries):
+def test_wappin_down_for_every_retry_fails_the_message_with_a_reason(wappin, project):
     message = _send_hsm(project)
     wappin.knobs(error_5xx_rate=1.0)
-    message_send.apply(args=(message.pk,))
+    _dispatch(project)
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert message.send_attempts == 6
@@ -168,16 +168,16 @@ def test_wappin_down_for_every_retry_fails_the_message_with_a_reason(wappin, pro
     assert wappin.sent(project_id=project.wappin_project_id) == []
 
 
-def test_retry_backoff_grows_exponentially_with_jitter():
-    waits = [retry_countdown(n) for n in range(5)]
-    for n, wait in enumerate(waits):
-        assert 2 ** (n + 1) <= wait <= 2 ** (n + 1) + 1
+def test_retry_backoff_grows_exponentially_with_jitter(settings):
+    settings.SEND_RETRY_BACKOFF_FACTOR = 1.0
+    for attempt in range(1, 6):
+        assert 2**attempt <= engine.retry_delay(attempt) <= 2**attempt + 1
 
 
-def test_a_redelivered_task_does_not_send_twice(wappin, project, django_capture_on_commit_callbacks):
+def test_a_second_dispatcher_does_not_send_twice(wappin, project, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         message = _send_hsm(project)
-    message_send.apply(args=(message.pk,))
+    _dispatch(project)
     message.refresh_from_db()
     assert message.send_attempts == 1
     assert len(wappin.sent(project_id=project.wappin_project_id)) == 1
@@ -196,7 +196,7 @@ def test_a_send_timeout_marks_the_message_unknown_and_never_resends_it(
     wappin.knobs(timeout_rate=1.0, timeout_sleep_s=1)
     # When the send times out
     with django_capture_on_commit_callbacks(execute=True) as scheduled:
-        message_send.apply(args=(message.pk,))
+        _dispatch(project)
     # Then a look a minute later is scheduled (eager here: it runs now and finds nothing to settle yet)
     assert len(scheduled) == 1
     # And the message is unknown, and was tried once
@@ -320,7 +320,7 @@ def test_a_message_whose_integration_was_removed_fails_with_the_reason(project):
     integration = factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
     message = factories.MessageFactory(project=project, integration=integration)
     integration.delete()
-    message_send.apply(args=(message.pk,))
+    messages_sending_sweep.apply()
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert message.failure_code == "integration_missing"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 import pytest
 from rest_framework.test import APIClient
@@ -11,6 +12,13 @@ from rest_framework.test import APIClient
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TABLE = "test_portal_cache"
+
+
+def _before_the_cache_migration() -> str:
+    """The projects migration the cache table's migration follows (so renumbering keeps this test)."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    name = next(name for app, name in loader.disk_migrations if app == "projects" and name.endswith("_cache_table"))
+    return next(dep for app, dep in loader.disk_migrations[("projects", name)].dependencies if app == "projects")
 
 
 @pytest.fixture
@@ -31,7 +39,7 @@ def _tables() -> list[str]:
 
 def test_migrate_creates_the_cache_table_and_the_api_answers(database_cache, api_key):
     # Given a database whose cache table is gone (the migration unapplied drops it)
-    call_command("migrate", "projects", "0001", verbosity=0)
+    call_command("migrate", "projects", _before_the_cache_migration(), verbosity=0)
     assert database_cache not in _tables()
 
     # When only `migrate` runs
@@ -46,7 +54,7 @@ def test_migrate_creates_the_cache_table_and_the_api_answers(database_cache, api
 
 
 def test_createcachetable_after_migrate_is_harmless(database_cache):
-    call_command("migrate", "projects", "0001", verbosity=0)
+    call_command("migrate", "projects", _before_the_cache_migration(), verbosity=0)
     call_command("migrate", "projects", verbosity=0)
 
     call_command("createcachetable", verbosity=0)
@@ -56,7 +64,7 @@ def test_createcachetable_after_migrate_is_harmless(database_cache):
 
 def test_the_migration_keeps_a_table_createcachetable_made(database_cache):
     # Given the table made the old way, before the migration runs
-    call_command("migrate", "projects", "0001", verbosity=0)
+    call_command("migrate", "projects", _before_the_cache_migration(), verbosity=0)
     call_command("createcachetable", verbosity=0)
 
     # When the migration runs, it keeps it instead of failing

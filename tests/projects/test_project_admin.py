@@ -13,6 +13,7 @@ def _post(admin_client, project, **changes):
         "wappin_project_id": project.wappin_project_id,
         "business_number": project.business_number,
         "business_name": project.business_name,
+        "default_region": project.default_region,
         "website_url": "",
         "default_chatbot_message": project.default_chatbot_message,
         "memberships-TOTAL_FORMS": "0",
@@ -50,6 +51,26 @@ def test_the_business_number_is_normalised_and_a_bad_one_refused(admin_client, p
     response = _post(admin_client, project, business_number="0811")
     assert response.status_code == 200
     assert "too short" in response.content.decode()
+
+
+def test_numbers_of_a_project_outside_indonesia_are_read_in_its_country(admin_client, project):
+    # Given the admin page offers the countries phone numbers can be read in
+    page = admin_client.get(f"/admin/projects/project/{project.pk}/change/").content.decode()
+    assert '<option value="ID" selected>ID (+62)</option>' in page
+    assert '<option value="SG">SG (+65)</option>' in page
+    # When the project is set to Singapore with a business number written the local way
+    response = _post(admin_client, project, default_region="SG", business_number="9123 4567")
+    # Then the number is read as Singapore's
+    assert response.status_code == 302
+    saved = Project.objects.get(pk=project.pk)
+    assert (saved.default_region, saved.business_number) == ("SG", "6591234567")
+
+
+def test_an_unknown_country_is_refused(admin_client, project):
+    response = _post(admin_client, project, default_region="XX")
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert Project.objects.get(pk=project.pk).default_region == "ID"
 
 
 # --- members and roles: every change through membership_set / membership_remove, audited ---

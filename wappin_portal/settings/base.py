@@ -160,8 +160,6 @@ WAPPIN_TOKEN_TIMEZONE = env("WAPPIN_TOKEN_TIMEZONE", default="Asia/Jakarta")
 WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS = env.int("WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS", default=3600)
 # Set to true only in tests: refuse any call to the real api.wappin.id.
 WAPPIN_FORBID_REAL_API = env.bool("WAPPIN_FORBID_REAL_API", default=False)
-# The sandbox's admin endpoints (world updates, simulated customers); empty in production.
-WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default="")
 
 # Celery: an embedded broker on a SQLite file by default (no server needed);
 # Redis or RabbitMQ when CELERY_BROKER_URL is set.
@@ -182,6 +180,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE = {
+    # Due retries, a lost wake, and sends a worker that died left half-done.
+    "sending-sweep": {
+        "task": "messaging.messages_sending_sweep",
+        "schedule": 10.0,
+    },
     "settle-unknown-messages": {
         "task": "messaging.tasks.messages_settle_unknown",
         "schedule": crontab(minute="*/5"),
@@ -248,3 +251,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# The sending engine (messaging/sending/engine.py).
+# Calls to Wappin in flight at once per dispatcher (threads of one worker process).
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=128)
+# Dispatchers that serve one integration at once during a blast (one per worker process
+# that consumes the `sending` queue is a good value); transactional sends need one.
+SEND_DISPATCHERS_PER_INTEGRATION = env.int("SEND_DISPATCHERS_PER_INTEGRATION", default=2)
+# A dispatcher hands its integration over to a fresh task after this long.
+SEND_DISPATCH_BUDGET_SECONDS = env.float("SEND_DISPATCH_BUDGET_SECONDS", default=45.0)
+# How long an idle dispatcher waits for new messages before it stops.
+SEND_DISPATCH_IDLE_SECONDS = env.float("SEND_DISPATCH_IDLE_SECONDS", default=2.0)
+# Retryable failures (Wappin down, a 5xx) wait 2, 4, 8, 16, 32 s (times this factor) between tries.
+SEND_RETRY_BACKOFF_FACTOR = env.float("SEND_RETRY_BACKOFF_FACTOR", default=1.0)
+# The shared rate cap lives in Redis when set (production: every machine shares it);
+# empty: in the database (the embedded default). Defaults to CACHE_URL when that is Redis.
+_cache_url = env("CACHE_URL", default="")
+SEND_RATE_REDIS_URL = env(
+    "SEND_RATE_REDIS_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
+)

@@ -15,7 +15,6 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CACHES = {"default": env.cache("CACHE_URL", default=CELERY_BROKER_URL)}
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 WAPPIN_BASE_URL = env("WAPPIN_BASE_URL", default="https://api.wappin.id").rstrip("/")
-WAPPIN_SANDBOX_URL = ""
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from projects.demo import demo_seed, demo_summary
+from sandbox.portal.demo import demo_seed, demo_summary
 
 
 class Command(BaseCommand):

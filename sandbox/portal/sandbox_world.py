@@ -17,7 +17,7 @@ from django.conf import settings
 from projects.models import Integration, Project
 from templates_app.models import Template
 
-logger = logging.getLogger("messaging.wappin")
+logger = logging.getLogger(__name__)
 
 # Numbers the demo world answers 601 for, and accepts then fails: to try errors by hand.
 DEMO_INVALID_NUMBERS = ["6281100000000"]

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from messaging.wappin.sandbox_world import sandbox_world_build
+from sandbox.portal.sandbox_world import sandbox_world_build
 
 
 class Command(BaseCommand):

@@ -38,7 +38,7 @@ def cache_tables_drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projects", "0001_initial"),
+        ("projects", "0003_send_engine"),
     ]
 
     operations = [

@@ -1,6 +1,7 @@
 """The demo world `make run` starts with: one project wired to the sandbox.
 
-`demo_seed()` is idempotent: a second run finds what the first one made.
+`demo_seed()` is idempotent: a second run finds what the first one made. It
+goes through the same services as the UI, so the demo has a real history.
 """
 
 from __future__ import annotations

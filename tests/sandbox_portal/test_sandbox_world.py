@@ -8,8 +8,8 @@ import stat
 from django.core.management import call_command
 
 from messaging.wappin import WappinClient
-from projects.demo import DEMO_CLIENT_ID, DEMO_PROJECT_ID, DEMO_TEMPLATE, demo_seed
 from projects.models import Integration
+from sandbox.portal.demo import DEMO_CLIENT_ID, DEMO_PROJECT_ID, DEMO_TEMPLATE, demo_seed
 from templates_app.models import Template
 from tests import factories
 from tests.messaging.wappin.conftest import GOOD_NUMBER
