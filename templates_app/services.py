@@ -577,13 +577,31 @@ def keyword_validate(
     """Check `values` and set them on the (unsaved) row `keyword`; raise every problem at once.
 
     The admin form calls it on a throw-away copy to show the problems on its fields.
+    The checks run in the form's field order: the first problem is the error's message.
     """
     errors = _Errors()
     for field, value in values.items():
         setattr(keyword, field, value.strip() if isinstance(value, str) and field != "response_text" else value)
     keyword.response_text = (keyword.response_text or "").strip()
-
     keyword.normalized_keyword = keyword_normalize(keyword.keyword)
+
+    _keyword_word_check(keyword, errors)
+    if not keyword.template_name:
+        errors.add("template_name", "The template name is required.")
+    elif len(keyword.template_name) > 100:
+        errors.add("template_name", "The template name is longer than 100 characters.")
+    if keyword.scenario not in ChatbotKeyword.Scenario.values:
+        errors.add("scenario", "The scenario is normal or chat_panel.")
+    _keyword_response_check(keyword, response_media, errors)
+    if keyword.caption and keyword.response_type not in CAPTION_RESPONSE_TYPES:
+        errors.add("caption", "A caption goes only with an image or a document.")
+    elif len(keyword.caption or "") > 1024:
+        errors.add("caption", "The caption is longer than 1024 characters.")
+    errors.raise_if_any(code="keyword_invalid")
+
+
+def _keyword_word_check(keyword: ChatbotKeyword, errors: _Errors) -> None:
+    """The word itself: present, not too long (as typed and once normalised), clashing with no other."""
     if not keyword.keyword:
         errors.add("keyword", "The keyword is required.")
     elif not keyword.normalized_keyword:
@@ -603,12 +621,10 @@ def keyword_validate(
                 f"'{keyword.keyword}' and the existing keyword '{clash.keyword}' would answer the same "
                 "message (a keyword matches the whole message or its first word).",
             )
-    if not keyword.template_name:
-        errors.add("template_name", "The template name is required.")
-    elif len(keyword.template_name) > 100:
-        errors.add("template_name", "The template name is longer than 100 characters.")
-    if keyword.scenario not in ChatbotKeyword.Scenario.values:
-        errors.add("scenario", "The scenario is normal or chat_panel.")
+
+
+def _keyword_response_check(keyword: ChatbotKeyword, response_media: UploadedFile | None, errors: _Errors) -> None:
+    """The answer: a text, or a file (uploaded now or stored before) that suits the response type."""
     response_type = keyword.response_type
     if response_type not in ChatbotKeyword.ResponseType.values:
         errors.add("response_type", "The response type is text, image, document or audio.")
@@ -619,39 +635,37 @@ def keyword_validate(
             errors.add("response_text", "WhatsApp allows 4096 characters in a text message.")
         if response_media is not None:
             errors.add("response_media", "A text response has no file: choose image, document or audio.")
+    elif response_media is not None:
+        _keyword_upload_check(response_type, response_media, errors)
+    elif not keyword.response_media:
+        article = "An" if response_type[0] in "aeiou" else "A"
+        errors.add("response_media", f"{article} {response_type} response needs its file.")
     else:
-        if response_media is not None:
-            try:
-                media_check(
-                    media_type=response_type,
-                    filename=response_media.name,
-                    size=response_media.size,
-                    content_type=getattr(response_media, "content_type", None),
-                    field="response_media",
-                )
-            except ValidationFailed as exc:
-                for field, messages in exc.fields.items():
-                    for message in messages:
-                        errors.add(field, message)
-        elif not keyword.response_media:
-            article = "An" if response_type[0] in "aeiou" else "A"
-            errors.add("response_media", f"{article} {response_type} response needs its file.")
-        else:
-            # The stored file must still suit the (possibly changed) response type.
-            try:
-                media_check(
-                    media_type=response_type,
-                    filename=keyword.response_media.name,
-                    size=keyword.response_media.size,
-                    field="response_media",
-                )
-            except (ValidationFailed, OSError) as exc:
-                errors.add("response_media", getattr(exc, "message", "The stored file is missing: upload it again."))
-    if keyword.caption and response_type not in CAPTION_RESPONSE_TYPES:
-        errors.add("caption", "A caption goes only with an image or a document.")
-    elif len(keyword.caption or "") > 1024:
-        errors.add("caption", "The caption is longer than 1024 characters.")
-    errors.raise_if_any(code="keyword_invalid")
+        # The stored file must still suit the (possibly changed) response type.
+        try:
+            media_check(
+                media_type=response_type,
+                filename=keyword.response_media.name,
+                size=keyword.response_media.size,
+                field="response_media",
+            )
+        except (ValidationFailed, OSError) as exc:
+            errors.add("response_media", getattr(exc, "message", "The stored file is missing: upload it again."))
+
+
+def _keyword_upload_check(response_type: str, response_media: UploadedFile, errors: _Errors) -> None:
+    try:
+        media_check(
+            media_type=response_type,
+            filename=response_media.name,
+            size=response_media.size,
+            content_type=getattr(response_media, "content_type", None),
+            field="response_media",
+        )
+    except ValidationFailed as exc:
+        for field, messages in exc.fields.items():
+            for message in messages:
+                errors.add(field, message)
 
 
 def _keyword_store(*, keyword: ChatbotKeyword, response_media: UploadedFile | None) -> ChatbotKeyword:

@@ -14,12 +14,16 @@ from django.http import (
     JsonResponse,
 )
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
 from rest_framework.exceptions import AuthenticationFailed
 
 from projects.authentication import ApiKeyAuthentication
 from projects.selectors import SESSION_PROJECT_KEY, project_list_for_user
+from wappin_portal.api import SERVER_ERROR_MESSAGE, api_error_response
+
+API_PREFIX = "/api/"
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -89,3 +93,39 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     return FileResponse(
         handle, as_attachment=True, filename=os.path.basename(path), content_type=content_type
     )
+
+
+# Django's error handlers (handler400/403/404/500 in the root URLconf): under /api/ an
+# answer in the API's error shape, elsewhere the portal's own pages (400.html ...).
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return api_error_response(code="bad_request", message="The request is not valid.", status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return api_error_response(
+            code="permission_denied", message="You may not do this.", status=403
+        )
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return api_error_response(
+            code="not_found", message=f"No API endpoint at {request.path[:200]}.", status=404
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return api_error_response(code="server_error", message=SERVER_ERROR_MESSAGE, status=500)
+    return defaults.server_error(request)
