@@ -20,11 +20,25 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from projects.authentication import ApiKeyAuthentication
 from projects.selectors import SESSION_PROJECT_KEY, project_list_for_user
+from wappin_portal.health import readiness_failures
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to serve: database, broker and cache reachable, migrations applied.
+
+    Unauthenticated and without detail an attacker could use: only the names of
+    the components that failed, never a host or an error's text.
+    """
+    failed = readiness_failures()
+    if failed:
+        return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
     return JsonResponse({"status": "ok"})
 
 

@@ -11,6 +11,9 @@ SECRET_KEY = env("SECRET_KEY")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that does not answer is an error in seconds, not a request hung for minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CACHES = {"default": env.cache("CACHE_URL", default=CELERY_BROKER_URL)}
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
@@ -18,6 +21,8 @@ WAPPIN_BASE_URL = env("WAPPIN_BASE_URL", default="https://api.wappin.id").rstrip
 WAPPIN_SANDBOX_URL = ""
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# Load balancers probe each process directly, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
