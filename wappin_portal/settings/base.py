@@ -136,6 +136,28 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Uploaded media on an S3-compatible bucket when MEDIA_S3_BUCKET is set (else MEDIA_ROOT),
+# private: members get a file only through the portal's /media/ view.
+MEDIA_S3_BUCKET = env("MEDIA_S3_BUCKET", default="")
+MEDIA_S3_REDIRECT = env.bool("MEDIA_S3_REDIRECT", default=True)
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=60)
+if MEDIA_S3_BUCKET:
+    _media_s3_endpoint = env("MEDIA_S3_ENDPOINT_URL", default="") or None
+    STORAGES["default"] = {
+        "BACKEND": "wappin_portal.storage.PrivateMediaStorage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "location": env("MEDIA_S3_PREFIX", default=""),
+            "endpoint_url": _media_s3_endpoint,
+            "region_name": env("MEDIA_S3_REGION", default="") or None,
+            # Empty: boto3's own chain (AWS_* variables, an instance role).
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            # S3-compatible servers (MinIO, Ceph...) want path-style addresses.
+            "addressing_style": "path" if _media_s3_endpoint else None,
+            "signature_version": "s3v4",
+        },
+    }
 # Large enough for WhatsApp's largest media (documents, 100 MB); Django keeps
 # bigger uploads on disk, not in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
