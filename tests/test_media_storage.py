@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 from django.core.files.base import ContentFile
 
 import pytest
-import requests
 
 from tests import factories
+from tests.smoke.http import http_request
 
 BUCKET = "wappin-media"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -97,7 +97,7 @@ def test_a_member_is_redirected_to_a_short_lived_signed_download(member_client, 
     query = parse_qs(urlsplit(location).query)
     assert int(query["X-Amz-Expires"][0]) == 60 and query["X-Amz-Signature"]
     assert "no-store" in response["Cache-Control"]
-    download = requests.get(location, timeout=10)
+    download = http_request("GET", location, timeout=10)
     assert download.status_code == 200
     assert download.content == b"%PDF-1.4 in the bucket"
     assert download.headers["Content-Disposition"].startswith("attachment")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
+from tests.smoke.http import Response, http_request
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -61,7 +61,7 @@ def wait_for(what: str, check: Callable[[], Any], *, timeout: float = 60, interv
     while time.monotonic() < deadline:
         try:
             result = check()
-        except (requests.RequestException, SmokeFailure, KeyError, ValueError) as exc:
+        except (OSError, SmokeFailure, KeyError, ValueError) as exc:
             last_error, result = exc, None
         if result:
             return result
@@ -160,11 +160,10 @@ class Portal:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.host = urlsplit(base_url).netloc
-        self.http = requests.Session()
         self.cookies: dict[str, str] = {}
         self.api_key = ""
 
-    def request(self, method: str, path: str, *, api: bool = False, **kwargs) -> requests.Response:
+    def request(self, method: str, path: str, *, api: bool = False, **kwargs) -> Response:
         headers = {"X-Forwarded-Proto": "https", **kwargs.pop("headers", {})}
         if api:
             headers["Authorization"] = f"Api-Key {self.api_key}"
@@ -176,14 +175,11 @@ class Portal:
                     {"Origin": f"https://{self.host}", "Referer": f"https://{self.host}{path}",
                      "X-CSRFToken": self.cookies.get("csrftoken", "")}
                 )
-        response = self.http.request(
-            method, self.base_url + path, headers=headers, timeout=30, allow_redirects=False, **kwargs
-        )
-        for cookie in response.cookies:
-            self.cookies[cookie.name] = cookie.value
+        response = http_request(method, self.base_url + path, headers=headers, **kwargs)
+        self.cookies.update(response.cookies)
         return response
 
-    def expect(self, response: requests.Response, status: int, what: str) -> requests.Response:
+    def expect(self, response: Response, status: int, what: str) -> Response:
         if response.status_code != status:
             raise SmokeFailure(f"{what}: HTTP {response.status_code} (expected {status}): {response.text[:500]}")
         return response
@@ -195,9 +191,9 @@ class Portal:
             raise SmokeFailure(f"no CSRF token on {path}")
         return match.group(1)
 
-    def post_form(self, path: str, data: dict, *, form_page: str | None = None) -> requests.Response:
+    def post_form(self, path: str, data: dict, *, form_page: str | None = None) -> Response:
         token = self.csrf_token(form_page or path)
-        return self.request("POST", path, data={"csrfmiddlewaretoken": token, **data})
+        return self.request("POST", path, form={"csrfmiddlewaretoken": token, **data})
 
 
 class Sandbox:
@@ -205,8 +201,8 @@ class Sandbox:
         self.base_url = base_url
 
     def admin(self, method: str, action: str, data: Any = None, **query: Any) -> Any:
-        response = requests.request(
-            method, f"{self.base_url}/_sandbox/{action}", json=data, params=query or None, timeout=10
+        response = http_request(
+            method, f"{self.base_url}/_sandbox/{action}", json_body=data, params=query or None, timeout=10
         )
         if response.status_code != 200:
             raise SmokeFailure(f"sandbox {method} {action}: HTTP {response.status_code} {response.text[:300]}")
@@ -413,7 +409,7 @@ class Smoke:
         created = portal.expect(
             portal.request(
                 "POST", "/api/v1/templates/", api=True,
-                json={"name": TEMPLATE, "message_type": "utility", "languages": [
+                json_body={"name": TEMPLATE, "message_type": "utility", "languages": [
                     {"language_code": "id", "body": "Halo {{1}}, pesanan {{2}} sedang dikirim."}]},
             ),
             201, "create a template",
@@ -437,7 +433,7 @@ class Smoke:
         self.portal.expect(
             self.portal.request(
                 "POST", "/api/v1/chatbot-keywords/", api=True,
-                json={"keyword": KEYWORD, "template_name": "promo_reply", "response_text": KEYWORD_REPLY},
+                json_body={"keyword": KEYWORD, "template_name": "promo_reply", "response_text": KEYWORD_REPLY},
             ),
             201, "create a chatbot keyword",
         )
@@ -448,7 +444,7 @@ class Smoke:
         response = self.portal.expect(
             self.portal.request(
                 "POST", "/api/v1/messages/hsm/", api=True, headers=headers,
-                json={"recipient_number": number, "type": TEMPLATE, "language_code": "id",
+                json_body={"recipient_number": number, "type": TEMPLATE, "language_code": "id",
                       "params": {"1": "Budi", "2": "INV-1001"}},
             ),
             202, "send a template",
@@ -519,6 +515,17 @@ class Smoke:
                 raise SmokeFailure(f"Wappin received the message to {number} {count} times (expected once)")
         say("workers started again: every message, queued ones included, reached Wappin exactly once")
 
+    def logs_hold_no_secret(self) -> None:
+        tokens = [entry["access_token"] for entry in self.sandbox.admin("GET", "tokens").values()]
+        secrets_in_play = [self.client_key, self.secret_key, self.portal.api_key, ADMIN_PASSWORD, *filter(None, tokens)]
+        for name in self.processes.logs:
+            if name == "sandbox":
+                continue
+            text = self.processes.log(name)
+            if any(secret in text for secret in secrets_in_play):
+                raise SmokeFailure(f"{name}'s log holds a secret (client key, secret key, API key, password or token)")
+        say(f"no secret in the portal's logs ({len(secrets_in_play)} secrets looked for, {len(tokens)} Wappin token(s))")
+
     def stop_all(self) -> None:
         for name in [name for name in self.processes.running if name != "sandbox"] + ["sandbox"]:
             code = self.processes.stop(name)
@@ -547,6 +554,7 @@ class Smoke:
             self.customer_writes()
             self.history_export()
             self.workers_restart_keep_every_message()
+            self.logs_hold_no_secret()
             self.stop_all()
         except BaseException:
             for name in self.processes.logs:
