@@ -253,6 +253,8 @@ class Smoke:
             raise SmokeFailure(f"the README's deployment block does not export {missing}")
         # The loopback exceptions the README lists.
         env["SECURE_SSL_REDIRECT"] = "false"
+        # Its own static files: a collectstatic left by an earlier run must not hide a missing one.
+        env["STATIC_ROOT"] = str(self.work / "static")
         base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
         base["PATH"] = f"{BIN}{os.pathsep}{base.get('PATH', '')}"
         return {**base, **env, "PYTHONUNBUFFERED": "1"}
@@ -573,6 +575,9 @@ def main() -> int:
             Smoke(Path(work)).run()
         except SmokeFailure as failure:
             say(f"FAILED: {failure}")
+            return 1
+        except Exception as error:  # a service that is not there, a bug: still a clear last line
+            say(f"FAILED: {type(error).__name__}: {error}")
             return 1
     return 0
 
