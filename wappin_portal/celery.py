@@ -36,3 +36,6 @@ class Task(DjangoTask):
 app = Celery("wappin_portal", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The request id travels in task headers; one log line per task (signal receivers).
+from wappin_portal import logs  # noqa: E402, F401

@@ -1,6 +1,7 @@
 import mimetypes
 import os
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.storage import default_storage
@@ -22,6 +23,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from projects.authentication import ApiKeyAuthentication
 from projects.selectors import SESSION_PROJECT_KEY, project_list_for_user
 from wappin_portal.api import SERVER_ERROR_MESSAGE, api_error_response
+from wappin_portal.health import readiness_failures
 
 API_PREFIX = "/api/"
 
@@ -29,6 +31,19 @@ API_PREFIX = "/api/"
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to serve: database, broker and cache reachable, migrations applied.
+
+    Unauthenticated and without detail an attacker could use: only the names of
+    the components that failed, never a host or an error's text.
+    """
+    failed = readiness_failures()
+    if failed:
+        return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
     return JsonResponse({"status": "ok"})
 
 
@@ -84,11 +99,21 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     project_id = _media_owner_project_id(path)
     if project_id is None or project_id not in list(readable):
         raise Http404("No such file.")
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    signed_url = getattr(default_storage, "signed_url", None)
+    if signed_url is not None:  # a private bucket (wappin_portal.storage)
+        if not default_storage.exists(path):
+            raise Http404("No such file.")
+        if settings.MEDIA_S3_REDIRECT:
+            response = HttpResponseRedirect(
+                signed_url(path, filename=os.path.basename(path), content_type=content_type)
+            )
+            response["Cache-Control"] = "private, no-store"  # the signed URL expires soon
+            return response
     try:
         handle = default_storage.open(path, "rb")
     except (FileNotFoundError, OSError) as exc:
         raise Http404("No such file.") from exc
-    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     # A download, never a page of ours: an upload is not trusted to be what its name says.
     return FileResponse(
         handle, as_attachment=True, filename=os.path.basename(path), content_type=content_type
