@@ -141,6 +141,8 @@ class Message(models.Model):
     )
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    # The X-Request-Id of the request that queued it: the sending engine's log lines carry it.
+    request_id = models.CharField(max_length=64, blank=True, editable=False)
     # After a retryable failure (Wappin down, a 5xx): not sent again before this time.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -137,7 +137,7 @@ def _claim(*, integration_id: int, count: int) -> list[Message]:
         Message.objects.filter(pk__in=claimed).only(
             "id", "project_id", "integration_id", "kind", "phone_number", "template_name", "language_code",
             "params", "header_param", "button_url", "reply_payloads", "text", "media", "media_type",
-            "caption", "send_attempts", "blast_id",
+            "caption", "send_attempts", "blast_id", "request_id",
         ).order_by("id")
     )
 
@@ -292,6 +292,18 @@ class _Dispatcher:
         )
         MessageStatusEvent.objects.bulk_create(events, batch_size=500, ignore_conflicts=True)
         self.report.sent += len(messages)
+        for message in messages:
+            # One line per message, with the id of the request that queued it.
+            logger.info(
+                "message %s sent as %s",
+                message.pk,
+                message.wappin_message_id,
+                extra={
+                    "request_id": message.request_id or None,
+                    "project_id": message.project_id,
+                    "wappin_message_id": message.wappin_message_id,
+                },
+            )
 
     def _refusal_write(self, outcome: _Outcome) -> None:
         from messaging.sending import delivery, services

@@ -30,6 +30,7 @@ from templates_app.media import media_check
 from templates_app.models import Template
 from templates_app.selectors import template_language_resolve, template_send_params_check
 from wappin_portal.errors import ApplicationError, Conflict, ValidationFailed
+from wappin_portal.logs import request_id_var
 from wappin_portal.phone import phone_normalize
 
 # WhatsApp's limit for a free-form text message.
@@ -310,6 +311,7 @@ def _message_queue(*, message: Message) -> Message:
     """
     from messaging.sending.engine import send_queue_wake_on_commit  # the engine imports this module
 
+    message.request_id = request_id_var.get() or ""
     message.save()
     MessageStatusEvent.objects.create(
         message=message,
