@@ -192,6 +192,10 @@ WAPPIN_FORBID_REAL_API = env.bool("WAPPIN_FORBID_REAL_API", default=False)
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )
+if CELERY_BROKER_URL.startswith("sqla+"):
+    # The embedded broker polls its table; kombu's default (once a second) let a worker take
+    # about 2 tasks a second. Every 100 ms costs one indexed SELECT per queue.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
