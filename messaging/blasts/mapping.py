@@ -55,6 +55,15 @@ def _sample(mapping: dict) -> str:
     return mapping["value"] if mapping.get("source") == ValueSource.FIXED else f"[{mapping.get('source')}]"
 
 
+def blast_value_missing_reason(*, mapping: dict, slot: str) -> str:
+    """What a refused contact is told when a mapping gives it no value."""
+    if mapping.get("source") == ValueSource.NAME:
+        what = "no name"
+    else:
+        what = f"no '{mapping.get('value', '')}' attribute"
+    return f"The contact has {what}, needed for {_slot_label(slot)}."
+
+
 def blast_value_resolve(*, mapping: dict, contact: Contact, slot: str) -> str:
     """The value a mapping gives for one contact; a contact that lacks it is refused with the reason."""
     source = mapping.get("source")
@@ -64,13 +73,13 @@ def blast_value_resolve(*, mapping: dict, contact: Contact, slot: str) -> str:
     if source == ValueSource.PHONE:
         return contact.phone_number
     if source == ValueSource.NAME:
-        value, what = contact.name, "no name"
+        value = contact.name
     else:
         raw = (contact.attributes or {}).get(key) if isinstance(contact.attributes, dict) else None
-        value, what = ("" if raw is None else str(raw)), f"no '{key}' attribute"
+        value = "" if raw is None else str(raw)
     if not str(value).strip():
         raise ValidationFailed(
-            f"The contact has {what}, needed for {_slot_label(slot)}.",
+            blast_value_missing_reason(mapping=mapping, slot=slot),
             field=f"param_{slot}" if slot.isdigit() else slot,
             code="contact_value_missing",
         )

@@ -179,7 +179,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Queues by kind of work, so none waits behind another's backlog: a blast's expansion
+# (`blasts`), the sending engine's dispatchers (`sending`), status callbacks (`callbacks`),
+# periodic sweeps (`housekeeping`); the rest on `celery`. Every worker command lists them
+# all (`-Q celery,sending,blasts,callbacks,housekeeping`), or runs one worker per queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "messaging.messages_dispatch": {"queue": "sending"},
+    "messaging.tasks.blast_expand": {"queue": "blasts"},
+    "messaging.tasks.blasts_tick": {"queue": "housekeeping"},
+    "messaging.tasks.blasts_resume_stalled": {"queue": "housekeeping"},
+    "messaging.messages_sending_sweep": {"queue": "housekeeping"},
+    "messaging.tasks.messages_settle_unknown": {"queue": "housekeeping"},
+    "messaging.tasks.idempotency_records_prune": {"queue": "housekeeping"},
+    "callbacks.tasks.callbacks_sweep": {"queue": "housekeeping"},
+    "callbacks.tasks.callback_process": {"queue": "callbacks"},
+}
 CELERY_BEAT_SCHEDULE = {
+    # Scheduled blasts start on time; blasts whose sends are settled are marked done.
+    "blasts-tick": {
+        "task": "messaging.tasks.blasts_tick",
+        "schedule": 15.0,
+    },
     # Due retries, a lost wake, and sends a worker that died left half-done.
     "sending-sweep": {
         "task": "messaging.messages_sending_sweep",
