@@ -163,3 +163,37 @@ def blast_plan_check(
     return BlastPlan(
         language=language, params=cleaned_params, header_param=cleaned_header, button_url=cleaned_button
     )
+
+
+# --- the REST API's shape of a mapping -----------------------------------------------------
+# {"text": "INV-1"} is a fixed text; {"contact_field": "name" | "phone_number" | "<attribute>"}
+# a field of each contact ("attributes.city" and "city" both read the attribute `city`).
+
+_API_FIELDS = {"name": ValueSource.NAME, "phone_number": ValueSource.PHONE, "phone": ValueSource.PHONE}
+
+
+def blast_mapping_from_api(value: object) -> object:
+    """The stored mapping of an API value; anything else is passed on for `blast_plan_check` to refuse."""
+    if not isinstance(value, dict):
+        return value
+    if "text" in value:
+        return {"source": ValueSource.FIXED, "value": "" if value["text"] is None else str(value["text"])}
+    field = str(value.get("contact_field") or "").strip()
+    if not field:
+        return {}
+    if field in _API_FIELDS:
+        return {"source": _API_FIELDS[field]}
+    return {"source": ValueSource.ATTRIBUTE, "value": field.removeprefix("attributes.")}
+
+
+def blast_mapping_to_api(mapping: dict) -> dict | None:
+    if not mapping:
+        return None
+    source = mapping.get("source")
+    if source == ValueSource.FIXED:
+        return {"text": mapping.get("value", "")}
+    if source == ValueSource.NAME:
+        return {"contact_field": "name"}
+    if source == ValueSource.PHONE:
+        return {"contact_field": "phone_number"}
+    return {"contact_field": mapping.get("value", "")}

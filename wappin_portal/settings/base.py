@@ -261,6 +261,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.Message.Status",
         "MessageSourceEnum": "messaging.models.Message.Source",
         "StatusEventSourceEnum": "messaging.models.MessageStatusEvent.Source",
+        "BlastStatusEnum": "messaging.models.Blast.Status",
     },
 }
 
