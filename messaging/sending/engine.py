@@ -3,12 +3,13 @@
 A dispatcher (the `messages_dispatch` task) serves one integration for up to
 `SEND_DISPATCH_BUDGET_SECONDS`, in waves of about 25 ms of traffic at the cap:
 
-1. it asks the shared rate limiter for the wave's send slots and waits for them;
+1. it asks the shared rate limiter for the wave's send slots and waits until
+   just before them (by about as long as a claim takes);
 2. it claims that many queued messages, transactional ones first, then blasts',
    and marks them `sending` in one short transaction (`FOR UPDATE SKIP LOCKED`
    on PostgreSQL, so dispatchers on other machines take other rows; SQLite's
    write lock serialises the embedded set-up the same way);
-3. it hands them to a thread pool that only does HTTP (no database: the
+3. at the slot, it hands them to a thread pool that only does HTTP (no database: the
    integration and its token are loaded once per dispatcher, the call-log rows
    are collected unsaved);
 4. it writes what came back in bulk: Wappin's ids and `sent`, timeline steps,
@@ -39,7 +40,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from messaging.models import Contact, Message, MessageStatusEvent, WappinCallLog
-from messaging.sending.ratelimit import rate_limiter
+from messaging.sending.ratelimit import RateLimiter, rate_limiter
 from messaging.signals import messages_accepted
 from messaging.wappin import SendResult, WappinClient
 from messaging.wappin.exceptions import WappinAuthError, WappinError, WappinTimeout
@@ -52,6 +53,10 @@ WAVE_SECONDS = 0.025
 # Outcomes are written at least this often, or when this many are waiting.
 FLUSH_SECONDS = 0.1
 FLUSH_SIZE = 500
+# A wave's messages are claimed this long (at most) before its send slot, so the claim's own
+# time does not make them late; a wave still later than the tolerance takes fresh slots.
+CLAIM_LEAD_MAX_SECONDS = 0.05
+SLOT_LATE_TOLERANCE_SECONDS = 0.005
 # A message is tried this many times when Wappin is down or answers 5xx.
 SEND_MAX_ATTEMPTS = 6
 # A `sending` row older than this belongs to a dispatcher that died during the call.
@@ -168,6 +173,7 @@ class _Dispatcher:
         self.report = DispatchReport()
         self.done: list[_Outcome] = []
         self.stop_reason = ""
+        self.claim_seconds = 0.0
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -192,10 +198,7 @@ class _Dispatcher:
                         may_have_work = send_queue_has_work(integration_id=self.integration.pk)
                     if may_have_work:
                         wanted = min(room, wave_size)
-                        delay = limiter.reserve(key=key, rate=self.rate, count=wanted)
-                        if delay > 0:
-                            self._wait(in_flight, delay)
-                        batch = _claim(integration_id=self.integration.pk, count=wanted)
+                        batch = self._claim_for_slot(limiter, key, in_flight, count=wanted)
                         may_have_work = len(batch) == wanted
                         for message in batch:
                             in_flight.add(pool.submit(_send_one, self.client, message))
@@ -225,6 +228,27 @@ class _Dispatcher:
         self._flush()
         self.report.seconds = time.monotonic() - started
         return self.report
+
+    def _claim_for_slot(self, limiter: RateLimiter, key: str, in_flight: set[Future], *, count: int) -> list[Message]:
+        """Reserve `count` send slots, claim that many messages and return them at their slot.
+
+        The claim is made just before the slot, not after it: its own time (a few ms, far
+        more on a loaded machine) would otherwise push this wave's sends late, up against
+        another dispatcher's on-time wave, and the two would go over the cap within a
+        second at Wappin's end. A claim that overruns its slot anyway takes fresh slots.
+        """
+        slot_at = time.monotonic() + limiter.reserve(key=key, rate=self.rate, count=count)
+        lead = min(self.claim_seconds, CLAIM_LEAD_MAX_SECONDS)
+        self._wait(in_flight, slot_at - lead - time.monotonic())
+        claim_started = time.monotonic()
+        batch = _claim(integration_id=self.integration.pk, count=count)
+        claimed_at = time.monotonic()
+        # A decaying maximum: the next claim is started as early as the slow ones need.
+        self.claim_seconds = max(claimed_at - claim_started, self.claim_seconds * 0.9)
+        if batch and claimed_at - slot_at > SLOT_LATE_TOLERANCE_SECONDS:
+            slot_at = claimed_at + limiter.reserve(key=key, rate=self.rate, count=len(batch))
+        self._wait(in_flight, slot_at - time.monotonic())
+        return batch
 
     def _wait(self, in_flight: set[Future], delay: float) -> None:
         """Wait for the wave's slot, collecting finished sends meanwhile."""

@@ -7,7 +7,7 @@ from django.utils import timezone
 import pytest
 from rest_framework.test import APIClient
 
-from messaging.models import Message
+from messaging.models import Message, WappinCallLog
 from projects.models import Integration
 from projects.services import api_key_create
 from tests import factories
@@ -51,9 +51,12 @@ def test_the_worker_retries_a_wappin_outage_with_backoff(wappin_sandbox, sending
     wappin_sandbox.knobs(error_5xx_rate=1.0)
     response = _client(sending_project).post("/api/v1/messages/hsm/", HSM, format="json")
     message_id = response.json()["id"]
+    # The engine counts an attempt when it claims the message, before its call: wait for the
+    # failure itself (the 502 logged, or the message put back with a time for its retry).
     wait_for(
-        lambda: Message.objects.filter(pk=message_id, send_attempts__gte=1).exists(),
-        what="the first attempt",
+        lambda: WappinCallLog.objects.filter(message_id=message_id, http_status=502).exists()
+        or Message.objects.filter(pk=message_id, next_attempt_at__isnull=False).exists(),
+        what="the first attempt to fail",
     )
     # When Wappin comes back before the retry (2-3 s later)
     wappin_sandbox.knobs(error_5xx_rate=0.0)
