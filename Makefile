@@ -10,7 +10,7 @@ SANDBOX_PORT ?= 9100
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wappin_portal
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-services test-all smoke lint lint-format format bench clean chromium
+.PHONY: run test test-services test-all smoke lint lint-format format bench bench-services clean chromium
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -69,6 +69,11 @@ format: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench.campaign --skip-cap
+
+# The campaign benchmarks on PostgreSQL + Redis with real workers (issue 14's figures).
+bench-services: $(BIN)/.installed
+	$(BIN)/python -m tests.bench.campaign --services
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 chromium:
