@@ -35,7 +35,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -317,10 +317,8 @@ class _Dispatcher:
                     detail=f"Accepted by Wappin as {outcome.result.message_id}."[:500],
                 )
             )
-        # Only rows still `sending` are ours to move (nothing else writes them meanwhile).
-        Message.objects.bulk_update(
-            messages, ["wappin_message_id", "status", "sent_at", "updated_at"], batch_size=500
-        )
+        for start in range(0, len(messages), 500):
+            _sent_rows_update(messages[start : start + 500], now=now)
         MessageStatusEvent.objects.bulk_create(events, batch_size=500, ignore_conflicts=True)
         self.report.sent += len(messages)
         for message in messages:
@@ -403,6 +401,33 @@ def _blasts_settled(blast_ids: set[int]) -> None:
     from messaging.blasts.services import blasts_finish  # blasts build on the engine
 
     blasts_finish(blast_ids=blast_ids)
+
+
+def _sent_rows_update(messages: list[Message], *, now) -> None:
+    """Store Wappin's ids and `sent` for many messages in ONE statement.
+
+    Django's bulk_update builds a CASE WHEN per row and field (1.7 ms of CPU per
+    message in the profile, most of the engine's cost); `UPDATE ... FROM (VALUES ...)`
+    is plain SQL that PostgreSQL and SQLite (3.33+) both run, and both name a VALUES
+    list's columns column1, column2. A row a sweep meanwhile made `unknown` is sent too.
+    """
+    table = connection.ops.quote_name(Message._meta.db_table)
+    rows = ", ".join(["(%s, %s)"] * len(messages))
+    params: list = []
+    for message in messages:
+        params += [message.pk, message.wappin_message_id]
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    sql = (
+        f"UPDATE {table} SET wappin_message_id = v.column2, "  # noqa: S608 - no user input in the SQL
+        "status = CASE WHEN status IN (%s, %s) THEN %s ELSE status END, "
+        "sent_at = COALESCE(sent_at, %s), updated_at = %s "
+        f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [Message.Status.SENDING, Message.Status.UNKNOWN, Message.Status.SENT, stamp, stamp, *params],
+        )
 
 
 def _callbacks_wake(wappin_message_ids: list[str]) -> None:
