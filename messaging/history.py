@@ -17,7 +17,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from messaging.contacts import csv_safe
+from messaging.contacts.services import csv_safe
 from messaging.models import Message
 from projects.models import Project
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from messaging import selectors, services
-from messaging.contacts import (
+from messaging.contacts.services import (
     contact_export_rows,
     contact_import,
     contact_list_ordered,
