@@ -56,7 +56,9 @@ def _groups_get_or_create(*, project: Project, names: Iterable[str]) -> list[Con
     return groups
 
 
-def contact_list_ordered(*, project: Project, query: str = "", group_id: int | None = None) -> QuerySet[Contact]:
+def contact_list_ordered(
+    *, project: Project, query: str = "", group_id: int | None = None
+) -> QuerySet[Contact]:
     """The contacts page's rows: `selectors.contact_list`'s search and group filter, by name."""
     contacts = contact_list(project=project, filters={"search": query, "group": group_id})
     return contacts.order_by("name", "phone_number", "id")
@@ -64,7 +66,9 @@ def contact_list_ordered(*, project: Project, query: str = "", group_id: int | N
 
 def contact_groups_set(*, contact: Contact, group_names: str) -> None:
     """Put the contact in exactly these groups (comma-separated names; new ones are created)."""
-    contact.groups.set(_groups_get_or_create(project=contact.project, names=_groups_parse(group_names)))
+    contact.groups.set(
+        _groups_get_or_create(project=contact.project, names=_groups_parse(group_names))
+    )
 
 
 @transaction.atomic
@@ -114,7 +118,9 @@ class ImportResult:
 
 def _header_map(header: list[str]) -> dict[str, int]:
     """Column name -> index, from the header row; raises when there is no phone column."""
-    normalised = [str(cell or "").strip().lower().replace(" ", "_").replace("-", "_") for cell in header]
+    normalised = [
+        str(cell or "").strip().lower().replace(" ", "_").replace("-", "_") for cell in header
+    ]
     columns: dict[str, int] = {}
     for column, aliases in IMPORT_COLUMNS.items():
         for index, title in enumerate(normalised):
@@ -201,9 +207,7 @@ def contact_rows_read(*, filename: str, content: bytes) -> Iterator[list[object]
         return _rows_from_xlsx(content)
     if lower.endswith((".csv", ".txt")):
         return _rows_from_csv(content)
-    raise ValidationFailed(
-        "Upload a .csv or .xlsx file.", field="file", code="import_file_type"
-    )
+    raise ValidationFailed("Upload a .csv or .xlsx file.", field="file", code="import_file_type")
 
 
 def contact_import(*, project: Project, filename: str, content: bytes) -> ImportResult:
@@ -227,7 +231,10 @@ def contact_import(*, project: Project, filename: str, content: bytes) -> Import
     for row_number, row in enumerate(rows, start=2):
         if row_number - 1 > IMPORT_MAX_ROWS:
             result.errors.append(
-                ImportRowError(row_number, f"Only {IMPORT_MAX_ROWS} rows are read per file; the rest was skipped.")
+                ImportRowError(
+                    row_number,
+                    f"Only {IMPORT_MAX_ROWS} rows are read per file; the rest was skipped.",
+                )
             )
             break
         cells = [_cell_text(cell) for cell in row]
@@ -254,7 +261,9 @@ def contact_import(*, project: Project, filename: str, content: bytes) -> Import
                 if group_names:
                     contact.groups.add(*_groups_get_or_create(project=project, names=group_names))
         except IntegrityError:
-            result.errors.append(ImportRowError(row_number, f"{number} could not be saved; try again."))
+            result.errors.append(
+                ImportRowError(row_number, f"{number} could not be saved; try again.")
+            )
             continue
         if created:
             result.imported += 1

@@ -1,0 +1,397 @@
+"""Contact import as a background job: start it, run it (a Celery task), read its progress.
+
+The web request only stores the file and enqueues `contact_import_run` on commit. The
+task streams the file twice: a first pass counts the rows and checks the whole file
+reads (a file broken half-way is refused whole, never half-imported); the second
+writes it in chunks of `IMPORT_CHUNK_ROWS` rows, each chunk one transaction with
+multi-row `INSERT ... ON CONFLICT` for the contacts and their group memberships, its
+refused rows and the import's counters. A retried task goes on after the last chunk
+written (`ContactImport.rows_read`), so nothing is counted twice.
+
+The column rules (header names, group separators, cell cleaning) are the contact
+form's and the old synchronous import's, from `messaging.contacts.services`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from messaging.contacts.services import _cell_text, _groups_parse, _header_map
+from messaging.models import Contact, ContactGroup, ContactImport, ContactImportRefusal
+from projects.models import ApiKey, Project
+from wappin_portal.errors import NotFound, ValidationFailed
+from wappin_portal.phone import DEFAULT_REGION, phone_normalize
+
+IMPORT_CHUNK_ROWS = 2_000
+# A million rows of name, phone and two groups is about 60 MB of CSV.
+IMPORT_MAX_BYTES = 200 * 1024 * 1024
+# How many refused rows an API answer or the progress page lists (the CSV download has all).
+IMPORT_REFUSALS_SHOWN = 100
+CSV_SNIFF_CHARS = 4096
+ENCODING_PROBE_BYTES = 1024 * 1024
+NAME_MAX_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    number: int  # the file's row number, the header being row 1
+    phone: str
+    name: str
+    groups: str
+
+
+# --- start ------------------------------------------------------------------------------
+
+
+def _file_kind(filename: str) -> str:
+    lower = filename.lower()
+    if lower.endswith(".xlsx"):
+        return "xlsx"
+    if lower.endswith((".csv", ".txt")):
+        return "csv"
+    raise ValidationFailed(_("Upload a .csv or .xlsx file."), field="file", code="import_file_type")
+
+
+def contact_import_start(
+    *,
+    project: Project,
+    upload: UploadedFile,
+    created_by=None,
+    api_key: ApiKey | None = None,
+) -> ContactImport:
+    """Store the uploaded file and queue its import; returns at once with the queued import."""
+    filename = (upload.name or "").replace("\x00", "")
+    _file_kind(filename)
+    if upload.size > IMPORT_MAX_BYTES:
+        raise ValidationFailed(
+            _("The file is larger than %(size)d MB: split it.")
+            % {"size": IMPORT_MAX_BYTES // (1024 * 1024)},
+            field="file",
+            code="import_too_large",
+        )
+    if not upload.size:
+        raise ValidationFailed(_("The file is empty."), field="file", code="import_empty")
+    from messaging.contacts.import_tasks import (
+        contact_import_run as run_task,  # tasks import this module
+    )
+
+    with transaction.atomic():
+        contact_import = ContactImport(
+            project=project,
+            created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
+            api_key=api_key,
+            original_filename=filename[:255],
+        )
+        # Stored through default_storage (the FileField's storage): the worker reads it from there.
+        contact_import.file.save(filename[-100:] or "contacts.csv", upload, save=False)
+        contact_import.save()
+        run_task.delay_on_commit(contact_import.pk)
+    return contact_import
+
+
+# --- reading the file -------------------------------------------------------------------
+
+
+def _csv_encoding(binary: IO[bytes]) -> str:
+    """UTF-16 by its BOM (Excel's "Unicode text"), else UTF-8 when the whole file decodes, else cp1252."""
+    head = binary.read(2)
+    binary.seek(0)
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while block := binary.read(ENCODING_PROBE_BYTES):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    finally:
+        binary.seek(0)
+    return "utf-8-sig"
+
+
+def _rows_from_csv(binary: IO[bytes]) -> Iterator[list[str]]:
+    encoding = _csv_encoding(binary)
+    # newline="": the csv module reads \r, \n and \r\n line ends (and newlines inside quotes) itself.
+    text = io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="")
+    try:
+        sample = text.read(CSV_SNIFF_CHARS).replace("\x00", "")
+        text.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        # NULs are dropped: they are never data (a UTF-16 file without BOM reads right without them).
+        lines = (line.replace("\x00", "") for line in text)
+        reader = csv.reader(lines, dialect)
+        try:
+            yield from reader
+        except csv.Error as exc:  # an unbalanced quote swallowing the rest of the file, ...
+            raise ValidationFailed(
+                _("The file is not valid CSV near line %(line)d (%(error)s): check its quotes.")
+                % {"line": reader.line_num, "error": exc},
+                field="file",
+                code="import_unreadable",
+            ) from exc
+    finally:
+        text.detach()  # the caller closes the file
+
+
+def _rows_from_xlsx(binary: IO[bytes]) -> Iterator[tuple]:
+    from openpyxl import load_workbook
+
+    unreadable = ValidationFailed(
+        _("This is not a readable Excel (.xlsx) file."), field="file", code="import_unreadable"
+    )
+    try:
+        # read_only: the sheet's XML is parsed as it is iterated, never loaded whole.
+        workbook = load_workbook(binary, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise unreadable from exc
+    try:
+        yield from workbook.active.iter_rows(values_only=True)
+    except Exception as exc:  # a sheet broken past the part load_workbook reads
+        raise unreadable from exc
+    finally:
+        workbook.close()
+
+
+def _import_rows(binary: IO[bytes], *, kind: str) -> Iterator[ImportRow | None]:
+    """Each row after the header, in file order; None for a row with no cell in a named column."""
+    rows = _rows_from_xlsx(binary) if kind == "xlsx" else _rows_from_csv(binary)
+    header = next(rows, None)
+    if header is None:
+        raise ValidationFailed(_("The file is empty."), field="file", code="import_empty")
+    columns = _header_map([_cell_text(cell) for cell in header])
+    phone_at, name_at, group_at = columns["phone"], columns.get("name"), columns.get("group")
+    # Only the cells up to the last named column are read: a sheet thousands of columns wide
+    # costs no more than three.
+    width = max(columns.values()) + 1
+    for number, row in enumerate(rows, start=2):
+        cells = [_cell_text(cell) for cell in row[:width]]
+        if not any(cells):
+            yield None
+            continue
+        cells += [""] * (width - len(cells))
+        yield ImportRow(
+            number=number,
+            phone=cells[phone_at],
+            name="" if name_at is None else cells[name_at],
+            groups="" if group_at is None else cells[group_at],
+        )
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+class _GroupIds:
+    """Group name -> id, resolved once per file (case-insensitively, as the contact form does)."""
+
+    def __init__(self, *, project: Project) -> None:
+        self.project = project
+        self.ids: dict[str, int] = {}
+
+    def get(self, name: str) -> int:
+        key = name.lower()
+        if key not in self.ids:
+            group = ContactGroup.objects.filter(project=self.project, name__iexact=name).first()
+            if group is None:
+                group = ContactGroup.objects.create(project=self.project, name=name)
+            self.ids[key] = group.pk
+        return self.ids[key]
+
+
+def _number_normalize(raw: str, *, project: Project) -> str:
+    # The project's default region where the project has one (the phone normaliser's
+    # project setting); Indonesia before it exists.
+    region = getattr(project, "default_region", None) or DEFAULT_REGION
+    return phone_normalize(raw, field="phone", region=region)
+
+
+def _chunk_write(
+    *, contact_import: ContactImport, rows: list[ImportRow], rows_read: int, groups: _GroupIds
+) -> None:
+    """One chunk in one transaction: contacts, memberships, refusals and the counters."""
+    project = contact_import.project
+    refusals: list[ContactImportRefusal] = []
+    # number -> (name, group names): a number twice in the chunk is written once, its
+    # last non-blank name kept and its groups added up (a row updating the one before it).
+    entries: dict[str, tuple[str, list[str]]] = {}
+    repeated = 0
+    for row in rows:
+        try:
+            number = _number_normalize(row.phone, project=project)
+        except ValidationFailed as exc:
+            refusals.append(
+                ContactImportRefusal(
+                    contact_import=contact_import,
+                    row=row.number,
+                    value=row.phone[: ContactImportRefusal.VALUE_MAX_LENGTH],
+                    reason=exc.message,
+                )
+            )
+            continue
+        name = " ".join(row.name.split())[:NAME_MAX_LENGTH]
+        group_names = _groups_parse(row.groups)
+        if number in entries:
+            repeated += 1
+            earlier_name, earlier_groups = entries[number]
+            entries[number] = (name or earlier_name, earlier_groups + group_names)
+        else:
+            entries[number] = (name, group_names)
+
+    with transaction.atomic():
+        existing = set(
+            Contact.objects.filter(project=project, phone_number__in=list(entries)).values_list(
+                "phone_number", flat=True
+            )
+        )
+        # A name in the file replaces the contact's; a blank one keeps it. opted_out_at and
+        # the other columns are never in update_fields: an opted-out contact stays opted out.
+        for update_fields, contacts in (
+            (["name", "updated_at"], [(n, v) for n, v in entries.items() if v[0]]),
+            (["updated_at"], [(n, v) for n, v in entries.items() if not v[0]]),
+        ):
+            if contacts:
+                Contact.objects.bulk_create(
+                    [
+                        Contact(project=project, phone_number=number, name=name)
+                        for number, (name, _g) in contacts
+                    ],
+                    update_conflicts=True,
+                    unique_fields=["project", "phone_number"],
+                    update_fields=update_fields,
+                )
+        grouped = {number: names for number, (_n, names) in entries.items() if names}
+        if grouped:
+            contact_ids = dict(
+                Contact.objects.filter(project=project, phone_number__in=list(grouped)).values_list(
+                    "phone_number", "pk"
+                )
+            )
+            membership = Contact.groups.through
+            Contact.groups.through.objects.bulk_create(
+                [
+                    membership(contact_id=contact_ids[number], contactgroup_id=group_id)
+                    for number, names in grouped.items()
+                    for group_id in {groups.get(name) for name in names}
+                ],
+                ignore_conflicts=True,
+            )
+        ContactImportRefusal.objects.bulk_create(refusals)
+        ContactImport.objects.filter(pk=contact_import.pk).update(
+            imported=F("imported") + len(entries) - len(existing),
+            updated=F("updated") + len(existing) + repeated,
+            refused=F("refused") + len(refusals),
+            rows_read=rows_read,
+            updated_at=timezone.now(),
+        )
+
+
+def _chunks(
+    rows: Iterable[ImportRow | None], *, size: int
+) -> Iterator[tuple[list[ImportRow], int]]:
+    """(the chunk's rows, how many file rows were read once it is written)."""
+    iterator = iter(rows)
+    read = 0
+    while block := list(itertools.islice(iterator, size)):
+        read += len(block)
+        yield [row for row in block if row is not None], read
+
+
+# --- run --------------------------------------------------------------------------------
+
+
+def contact_import_run(*, import_id: int, chunk_rows: int = IMPORT_CHUNK_ROWS) -> ContactImport:
+    """Import the stored file; `done` at the end, or `failed` with the reason a file is unreadable."""
+    with transaction.atomic():
+        contact_import = (
+            ContactImport.objects.select_for_update().select_related("project").get(pk=import_id)
+        )
+        if contact_import.is_finished:
+            return contact_import
+        if contact_import.status == ContactImport.Status.QUEUED:
+            contact_import.status = ContactImport.Status.RUNNING
+            contact_import.started_at = timezone.now()
+            contact_import.save(update_fields=["status", "started_at", "updated_at"])
+    kind = _file_kind(contact_import.original_filename)
+    try:
+        # First pass: count, and read the whole file before writing a row of it.
+        with contact_import.file.open("rb") as binary:
+            total = sum(1 for row in _import_rows(binary, kind=kind) if row is not None)
+        ContactImport.objects.filter(pk=import_id).update(
+            total_rows=total, updated_at=timezone.now()
+        )
+        groups = _GroupIds(project=contact_import.project)
+        with contact_import.file.open("rb") as binary:
+            rows = _import_rows(binary, kind=kind)
+            # A retried task skips the chunks already written.
+            already = contact_import.rows_read
+            for _skipped in itertools.islice(rows, already):
+                pass
+            for chunk, read in _chunks(rows, size=chunk_rows):
+                _chunk_write(
+                    contact_import=contact_import,
+                    rows=chunk,
+                    rows_read=already + read,
+                    groups=groups,
+                )
+    except ValidationFailed as exc:
+        return contact_import_fail(import_id=import_id, reason=exc.message)
+    except FileNotFoundError:
+        return contact_import_fail(
+            import_id=import_id, reason=_("The uploaded file is no longer stored.")
+        )
+    ContactImport.objects.filter(pk=import_id).update(
+        status=ContactImport.Status.DONE, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    contact_import.refresh_from_db()
+    return contact_import
+
+
+def contact_import_fail(*, import_id: int, reason: str) -> ContactImport:
+    """Mark the import failed with a reason a person can read (the rows written before stay)."""
+    ContactImport.objects.filter(pk=import_id).exclude(status=ContactImport.Status.DONE).update(
+        status=ContactImport.Status.FAILED,
+        failure_reason=reason,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    return ContactImport.objects.get(pk=import_id)
+
+
+# --- progress (reads) -------------------------------------------------------------------
+
+
+def contact_import_get(*, project: Project, import_id: int) -> ContactImport:
+    try:
+        return ContactImport.objects.get(project=project, pk=import_id)
+    except ContactImport.DoesNotExist as exc:
+        raise NotFound(
+            _("No such contact import in this project."), code="contact_import_not_found"
+        ) from exc
+
+
+def contact_import_refusals(*, contact_import: ContactImport) -> QuerySet[ContactImportRefusal]:
+    return contact_import.refusals.order_by("row", "id")
+
+
+def contact_import_refusal_rows(*, contact_import: ContactImport) -> Iterator[list[str]]:
+    """The refusals CSV: header, then row, value, reason (values made safe for spreadsheets)."""
+    from messaging.contacts.services import csv_safe
+
+    yield ["row", "value", "reason"]
+    for refusal in contact_import_refusals(contact_import=contact_import).iterator(chunk_size=2000):
+        yield [str(refusal.row), csv_safe(refusal.value), csv_safe(refusal.reason)]
