@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from messaging.contacts.services import IMPORT_MAX_BYTES
+from messaging.contacts.imports import IMPORT_MAX_BYTES
 from messaging.models import Contact, ContactGroup, Message
 from projects.models import Project
 from templates_app.models import Template, TemplateLanguage

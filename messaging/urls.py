@@ -1,6 +1,7 @@
 from django.urls import path
 
 from messaging import views, views_blasts, views_ui
+from messaging.contacts import import_views
 
 app_name = "messaging"
 urlpatterns = [
@@ -13,6 +14,13 @@ urlpatterns += [
     path("contacts/new/", views_ui.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views_ui.contact_edit, name="contact_edit"),
     path("contacts/import/", views_ui.contact_import_view, name="contact_import"),
+    path("contacts/imports/<int:pk>/", import_views.contact_import_detail, name="contact_import_detail"),
+    path("contacts/imports/<int:pk>/progress/", import_views.contact_import_progress, name="contact_import_progress"),
+    path(
+        "contacts/imports/<int:pk>/refusals.csv",
+        import_views.contact_import_refusals_csv,
+        name="contact_import_refusals",
+    ),
     path("contacts/export.csv", views_ui.contact_export, name="contact_export"),
     path("history/", views_ui.message_list, name="message_list"),
     path("history/export.csv", views_ui.message_export, name="message_export"),

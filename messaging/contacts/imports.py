@@ -146,7 +146,8 @@ def _rows_from_csv(binary: IO[bytes]) -> Iterator[list[str]]:
                 code="import_unreadable",
             ) from exc
     finally:
-        text.detach()  # the caller closes the file
+        if not text.closed:
+            text.detach()  # the caller closes the file
 
 
 def _rows_from_xlsx(binary: IO[bytes]) -> Iterator[tuple]:
@@ -171,26 +172,29 @@ def _rows_from_xlsx(binary: IO[bytes]) -> Iterator[tuple]:
 def _import_rows(binary: IO[bytes], *, kind: str) -> Iterator[ImportRow | None]:
     """Each row after the header, in file order; None for a row with no cell in a named column."""
     rows = _rows_from_xlsx(binary) if kind == "xlsx" else _rows_from_csv(binary)
-    header = next(rows, None)
-    if header is None:
-        raise ValidationFailed(_("The file is empty."), field="file", code="import_empty")
-    columns = _header_map([_cell_text(cell) for cell in header])
-    phone_at, name_at, group_at = columns["phone"], columns.get("name"), columns.get("group")
-    # Only the cells up to the last named column are read: a sheet thousands of columns wide
-    # costs no more than three.
-    width = max(columns.values()) + 1
-    for number, row in enumerate(rows, start=2):
-        cells = [_cell_text(cell) for cell in row[:width]]
-        if not any(cells):
-            yield None
-            continue
-        cells += [""] * (width - len(cells))
-        yield ImportRow(
-            number=number,
-            phone=cells[phone_at],
-            name="" if name_at is None else cells[name_at],
-            groups="" if group_at is None else cells[group_at],
-        )
+    try:
+        header = next(rows, None)
+        if header is None:
+            raise ValidationFailed(_("The file is empty."), field="file", code="import_empty")
+        columns = _header_map([_cell_text(cell) for cell in header])
+        phone_at, name_at, group_at = columns["phone"], columns.get("name"), columns.get("group")
+        # Only the cells up to the last named column are read: a sheet thousands of columns
+        # wide costs no more than three.
+        width = max(columns.values()) + 1
+        for number, row in enumerate(rows, start=2):
+            cells = [_cell_text(cell) for cell in row[:width]]
+            if not any(cells):
+                yield None
+                continue
+            cells += [""] * (width - len(cells))
+            yield ImportRow(
+                number=number,
+                phone=cells[phone_at],
+                name="" if name_at is None else cells[name_at],
+                groups="" if group_at is None else cells[group_at],
+            )
+    finally:
+        rows.close()  # while the file is still open
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -395,3 +399,10 @@ def contact_import_refusal_rows(*, contact_import: ContactImport) -> Iterator[li
     yield ["row", "value", "reason"]
     for refusal in contact_import_refusals(contact_import=contact_import).iterator(chunk_size=2000):
         yield [str(refusal.row), csv_safe(refusal.value), csv_safe(refusal.reason)]
+
+
+def contact_import_list(*, project: Project) -> QuerySet[ContactImport]:
+    """The project's imports, newest first (who uploaded what, and how it went)."""
+    return ContactImport.objects.filter(project=project).select_related("created_by", "api_key").order_by(
+        "-created_at", "-id"
+    )

@@ -181,6 +181,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Task modules outside an app's tasks.py (which autodiscover_tasks finds by itself).
+CELERY_IMPORTS = ["messaging.contacts.import_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "settle-unknown-messages": {
         "task": "messaging.tasks.messages_settle_unknown",
