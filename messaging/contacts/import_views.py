@@ -33,7 +33,9 @@ def _context(request: HttpRequest, contact_import: ContactImport) -> dict:
     refusals = []
     if contact_import.is_finished:
         refusals = list(
-            imports.contact_import_refusals(contact_import=contact_import)[: imports.IMPORT_REFUSALS_SHOWN]
+            imports.contact_import_refusals(contact_import=contact_import)[
+                : imports.IMPORT_REFUSALS_SHOWN
+            ]
         )
     return {
         "project": request.project,
@@ -47,7 +49,9 @@ def _context(request: HttpRequest, contact_import: ContactImport) -> dict:
 @project_page()
 def contact_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact_import = _contact_import(request, pk)
-    return render(request, "messaging/contact_import_detail.html", _context(request, contact_import))
+    return render(
+        request, "messaging/contact_import_detail.html", _context(request, contact_import)
+    )
 
 
 @require_GET
@@ -55,7 +59,9 @@ def contact_import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The live part of the progress page: htmx swaps it in every second until the import ends."""
     contact_import = _contact_import(request, pk)
-    return render(request, "messaging/_contact_import_progress.html", _context(request, contact_import))
+    return render(
+        request, "messaging/_contact_import_progress.html", _context(request, contact_import)
+    )
 
 
 @require_GET

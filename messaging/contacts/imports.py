@@ -403,6 +403,8 @@ def contact_import_refusal_rows(*, contact_import: ContactImport) -> Iterator[li
 
 def contact_import_list(*, project: Project) -> QuerySet[ContactImport]:
     """The project's imports, newest first (who uploaded what, and how it went)."""
-    return ContactImport.objects.filter(project=project).select_related("created_by", "api_key").order_by(
-        "-created_at", "-id"
+    return (
+        ContactImport.objects.filter(project=project)
+        .select_related("created_by", "api_key")
+        .order_by("-created_at", "-id")
     )
