@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.Message.Status",
         "MessageSourceEnum": "messaging.models.Message.Source",
         "StatusEventSourceEnum": "messaging.models.MessageStatusEvent.Source",
+        "ContactImportStatusEnum": "messaging.models.ContactImport.Status",
     },
 }
 
