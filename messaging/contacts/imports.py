@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -262,38 +262,14 @@ def _chunk_write(
                 "phone_number", flat=True
             )
         )
-        # A name in the file replaces the contact's; a blank one keeps it. opted_out_at and
-        # the other columns are never in update_fields: an opted-out contact stays opted out.
-        for update_fields, contacts in (
-            (["name", "updated_at"], [(n, v) for n, v in entries.items() if v[0]]),
-            (["updated_at"], [(n, v) for n, v in entries.items() if not v[0]]),
-        ):
-            if contacts:
-                Contact.objects.bulk_create(
-                    [
-                        Contact(project=project, phone_number=number, name=name)
-                        for number, (name, _g) in contacts
-                    ],
-                    update_conflicts=True,
-                    unique_fields=["project", "phone_number"],
-                    update_fields=update_fields,
-                )
-        grouped = {number: names for number, (_n, names) in entries.items() if names}
-        if grouped:
-            contact_ids = dict(
-                Contact.objects.filter(project=project, phone_number__in=list(grouped)).values_list(
-                    "phone_number", "pk"
-                )
-            )
-            membership = Contact.groups.through
-            Contact.groups.through.objects.bulk_create(
-                [
-                    membership(contact_id=contact_ids[number], contactgroup_id=group_id)
-                    for number, names in grouped.items()
-                    for group_id in {groups.get(name) for name in names}
-                ],
-                ignore_conflicts=True,
-            )
+        contact_ids = _contacts_upsert(project_id=project.pk, entries=entries)
+        _memberships_insert(
+            pairs=[
+                (contact_ids[number], group_id)
+                for number, (_name, names) in entries.items()
+                for group_id in {groups.get(name) for name in names}
+            ]
+        )
         ContactImportRefusal.objects.bulk_create(refusals)
         ContactImport.objects.filter(pk=contact_import.pk).update(
             imported=F("imported") + len(entries) - len(existing),
@@ -302,6 +278,82 @@ def _chunk_write(
             rows_read=rows_read,
             updated_at=timezone.now(),
         )
+
+
+# Multi-row INSERT ... ON CONFLICT written out: the same statement `bulk_create(update_conflicts=True)`
+# sends, without building a model instance and preparing every field of every row, which took
+# half the import's time (measured by tests/bench/bench_imports.py). PostgreSQL and SQLite
+# (3.24+) both read this SQL. Rows per statement stay under SQLite's 32,766 parameters.
+UPSERT_ROWS_PER_STATEMENT = 1_000
+
+
+def _contacts_upsert(
+    *, project_id: int, entries: dict[str, tuple[str, list[str]]]
+) -> dict[str, int]:
+    """Insert the new numbers, rename the known ones whose row has a name; returns number -> id.
+
+    Only `name` and `updated_at` are ever updated: an opted-out contact stays opted out, and a
+    blank name in the file keeps the contact's name.
+    """
+    if not entries:
+        return {}
+    quote = connection.ops.quote_name
+    table = quote(Contact._meta.db_table)
+    column = {
+        name: quote(Contact._meta.get_field(name).column)
+        for name in ("project", "phone_number", "name", "attributes", "created_at", "updated_at")
+    }
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    no_attributes = connection.ops.adapt_json_value({}, None)
+    returning = connection.features.can_return_rows_from_bulk_insert
+    head = (
+        f"INSERT INTO {table} ({column['project']}, {column['phone_number']}, {column['name']}, "  # noqa: S608 - names from the model, values bound
+        f"{column['attributes']}, {column['created_at']}, {column['updated_at']}) VALUES "
+    )
+    tail = (
+        f" ON CONFLICT ({column['project']}, {column['phone_number']}) DO UPDATE SET "
+        f"{column['name']} = CASE WHEN EXCLUDED.{column['name']} = '' THEN {table}.{column['name']} "
+        f"ELSE EXCLUDED.{column['name']} END, {column['updated_at']} = EXCLUDED.{column['updated_at']}"
+        + (f" RETURNING {quote('id')}, {column['phone_number']}" if returning else "")
+    )
+    ids: dict[str, int] = {}
+    items = list(entries.items())
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), UPSERT_ROWS_PER_STATEMENT):
+            batch = items[start : start + UPSERT_ROWS_PER_STATEMENT]
+            params: list = []
+            for number, (name, _groups) in batch:
+                params += [project_id, number, name, no_attributes, now, now]
+            cursor.execute(
+                head + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch)) + tail, params
+            )
+            if returning:
+                ids.update((number, contact_id) for contact_id, number in cursor.fetchall())
+    if not returning:
+        ids = dict(
+            Contact.objects.filter(
+                project_id=project_id, phone_number__in=list(entries)
+            ).values_list("phone_number", "pk")
+        )
+    return ids
+
+
+def _memberships_insert(*, pairs: list[tuple[int, int]]) -> None:
+    """(contact id, group id) pairs into the contacts' groups; those already there are skipped."""
+    if not pairs:
+        return
+    through = Contact.groups.through._meta
+    quote = connection.ops.quote_name
+    contact_column = quote(through.get_field("contact").column)
+    group_column = quote(through.get_field("contactgroup").column)
+    head = f"INSERT INTO {quote(through.db_table)} ({contact_column}, {group_column}) VALUES "  # noqa: S608 - names from the model
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), UPSERT_ROWS_PER_STATEMENT):
+            batch = pairs[start : start + UPSERT_ROWS_PER_STATEMENT]
+            params = [value for pair in batch for value in pair]
+            cursor.execute(
+                head + ", ".join(["(%s, %s)"] * len(batch)) + " ON CONFLICT DO NOTHING", params
+            )
 
 
 def _chunks(
