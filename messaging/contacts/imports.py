@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -212,7 +212,11 @@ class _GroupIds:
         if key not in self.ids:
             group = ContactGroup.objects.filter(project=self.project, name__iexact=name).first()
             if group is None:
-                group = ContactGroup.objects.create(project=self.project, name=name)
+                try:
+                    with transaction.atomic():
+                        group = ContactGroup.objects.create(project=self.project, name=name)
+                except IntegrityError:  # created meanwhile by another import or a person
+                    group = ContactGroup.objects.get(project=self.project, name=name)
             self.ids[key] = group.pk
         return self.ids[key]
 
@@ -280,11 +284,12 @@ def _chunk_write(
         )
 
 
-# Multi-row INSERT ... ON CONFLICT written out: the same statement `bulk_create(update_conflicts=True)`
+# Multi-row INSERT ... ON CONFLICT written out: the statement `bulk_create(update_conflicts=True)`
 # sends, without building a model instance and preparing every field of every row, which took
-# half the import's time (measured by tests/bench/bench_imports.py). PostgreSQL and SQLite
-# (3.24+) both read this SQL. Rows per statement stay under SQLite's 32,766 parameters.
-UPSERT_ROWS_PER_STATEMENT = 1_000
+# half the import's time (measured by tests/bench/bench_imports.py). On PostgreSQL the rows go
+# as two arrays (`unnest`), not thousands of placeholders the driver would splice in one by one;
+# SQLite (3.24+) gets VALUES rows, under its 32,766 parameters a statement.
+ROWS_PER_STATEMENT = 1_000
 
 
 def _contacts_upsert(
@@ -299,34 +304,47 @@ def _contacts_upsert(
         return {}
     quote = connection.ops.quote_name
     table = quote(Contact._meta.db_table)
-    column = {
-        name: quote(Contact._meta.get_field(name).column)
-        for name in ("project", "phone_number", "name", "attributes", "created_at", "updated_at")
-    }
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    no_attributes = connection.ops.adapt_json_value({}, None)
-    returning = connection.features.can_return_rows_from_bulk_insert
-    head = (
-        f"INSERT INTO {table} ({column['project']}, {column['phone_number']}, {column['name']}, "  # noqa: S608 - names from the model, values bound
-        f"{column['attributes']}, {column['created_at']}, {column['updated_at']}) VALUES "
+    project, phone, name, attributes, created, updated = (
+        quote(Contact._meta.get_field(field).column)
+        for field in ("project", "phone_number", "name", "attributes", "created_at", "updated_at")
     )
-    tail = (
-        f" ON CONFLICT ({column['project']}, {column['phone_number']}) DO UPDATE SET "
-        f"{column['name']} = CASE WHEN EXCLUDED.{column['name']} = '' THEN {table}.{column['name']} "
-        f"ELSE EXCLUDED.{column['name']} END, {column['updated_at']} = EXCLUDED.{column['updated_at']}"
-        + (f" RETURNING {quote('id')}, {column['phone_number']}" if returning else "")
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    returning = connection.features.can_return_rows_from_bulk_insert
+    postgresql = connection.vendor == "postgresql"
+    insert = (
+        f"INSERT INTO {table} ({project}, {phone}, {name}, {attributes}, {created}, {updated}) "  # noqa: S608 - names from the model, values bound
+    )
+    conflict = (
+        f" ON CONFLICT ({project}, {phone}) DO UPDATE SET "
+        f"{name} = CASE WHEN EXCLUDED.{name} = '' THEN {table}.{name} ELSE EXCLUDED.{name} END, "
+        f"{updated} = EXCLUDED.{updated}"
+        + (f" RETURNING {quote('id')}, {phone}" if returning else "")
     )
     ids: dict[str, int] = {}
     items = list(entries.items())
     with connection.cursor() as cursor:
-        for start in range(0, len(items), UPSERT_ROWS_PER_STATEMENT):
-            batch = items[start : start + UPSERT_ROWS_PER_STATEMENT]
-            params: list = []
-            for number, (name, _groups) in batch:
-                params += [project_id, number, name, no_attributes, now, now]
-            cursor.execute(
-                head + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch)) + tail, params
-            )
+        for start in range(0, len(items), ROWS_PER_STATEMENT):
+            batch = items[start : start + ROWS_PER_STATEMENT]
+            if postgresql:
+                sql = (
+                    insert + "SELECT %s, number, name, '{}'::jsonb, %s, %s "
+                    "FROM unnest(%s::varchar[], %s::varchar[]) AS file_rows(number, name)"
+                    + conflict
+                )
+                params = [project_id, now, now, [n for n, _v in batch], [v[0] for _n, v in batch]]
+            else:
+                sql = (
+                    insert
+                    + "VALUES "
+                    + ", ".join(["(%s, %s, %s, '{}', %s, %s)"] * len(batch))
+                    + conflict
+                )
+                params = [
+                    value
+                    for number, (row_name, _g) in batch
+                    for value in (project_id, number, row_name, now, now)
+                ]
+            cursor.execute(sql, params)
             if returning:
                 ids.update((number, contact_id) for contact_id, number in cursor.fetchall())
     if not returning:
@@ -346,14 +364,17 @@ def _memberships_insert(*, pairs: list[tuple[int, int]]) -> None:
     quote = connection.ops.quote_name
     contact_column = quote(through.get_field("contact").column)
     group_column = quote(through.get_field("contactgroup").column)
-    head = f"INSERT INTO {quote(through.db_table)} ({contact_column}, {group_column}) VALUES "  # noqa: S608 - names from the model
+    insert = f"INSERT INTO {quote(through.db_table)} ({contact_column}, {group_column}) "  # noqa: S608 - names from the model
     with connection.cursor() as cursor:
-        for start in range(0, len(pairs), UPSERT_ROWS_PER_STATEMENT):
-            batch = pairs[start : start + UPSERT_ROWS_PER_STATEMENT]
-            params = [value for pair in batch for value in pair]
-            cursor.execute(
-                head + ", ".join(["(%s, %s)"] * len(batch)) + " ON CONFLICT DO NOTHING", params
-            )
+        for start in range(0, len(pairs), ROWS_PER_STATEMENT):
+            batch = pairs[start : start + ROWS_PER_STATEMENT]
+            if connection.vendor == "postgresql":
+                sql = insert + "SELECT * FROM unnest(%s::bigint[], %s::bigint[])"  # noqa: S608 - no value in the text
+                params = [[contact for contact, _g in batch], [group for _c, group in batch]]
+            else:
+                sql = insert + "VALUES " + ", ".join(["(%s, %s)"] * len(batch))
+                params = [value for pair in batch for value in pair]
+            cursor.execute(sql + " ON CONFLICT DO NOTHING", params)
 
 
 def _chunks(
