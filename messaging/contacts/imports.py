@@ -18,10 +18,7 @@ import codecs
 import csv
 import io
 import itertools
-import queue
-import threading
 from collections.abc import Iterable, Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from typing import IO
 
@@ -45,8 +42,6 @@ IMPORT_REFUSALS_SHOWN = 100
 CSV_SNIFF_CHARS = 4096
 ENCODING_PROBE_BYTES = 1024 * 1024
 NAME_MAX_LENGTH = 120
-# Chunks the reader thread may have normalised ahead of the writer.
-READ_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -226,54 +221,45 @@ class _GroupIds:
         return self.ids[key]
 
 
-def _project_region(project: Project) -> str:
+def _number_normalize(raw: str, *, project: Project) -> str:
     # The project's default region where the project has one (the phone normaliser's
     # project setting); Indonesia before it exists.
-    return getattr(project, "default_region", None) or DEFAULT_REGION
+    region = getattr(project, "default_region", None) or DEFAULT_REGION
+    return phone_normalize(raw, field="phone", region=region)
 
 
-@dataclass
-class PreparedChunk:
-    """A chunk's rows normalised, before any database work."""
-
-    rows_read: int  # the file's rows read once this chunk is written (the retry cursor)
-    # number -> (name, group names): a number twice in the chunk is written once, its last
-    # non-blank name kept and its groups added up (a row updating the one before it).
-    entries: dict[str, tuple[str, list[str]]]
-    repeated: int
-    refusals: list[tuple[int, str, str]]  # (row, value, reason)
-
-
-def _chunk_prepare(rows: list[ImportRow], *, rows_read: int, region: str) -> PreparedChunk:
-    """Normalise and merge a chunk's rows; touches no database (it runs in the reader thread)."""
-    chunk = PreparedChunk(rows_read=rows_read, entries={}, repeated=0, refusals=[])
-    entries = chunk.entries
+def _chunk_write(
+    *, contact_import: ContactImport, rows: list[ImportRow], rows_read: int, groups: _GroupIds
+) -> None:
+    """One chunk in one transaction: contacts, memberships, refusals and the counters."""
+    project = contact_import.project
+    refusals: list[ContactImportRefusal] = []
+    # number -> (name, group names): a number twice in the chunk is written once, its
+    # last non-blank name kept and its groups added up (a row updating the one before it).
+    entries: dict[str, tuple[str, list[str]]] = {}
+    repeated = 0
     for row in rows:
         try:
-            number = phone_normalize(row.phone, field="phone", region=region)
+            number = _number_normalize(row.phone, project=project)
         except ValidationFailed as exc:
-            value = row.phone[: ContactImportRefusal.VALUE_MAX_LENGTH]
-            chunk.refusals.append((row.number, value, str(exc.message)))
+            refusals.append(
+                ContactImportRefusal(
+                    contact_import=contact_import,
+                    row=row.number,
+                    value=row.phone[: ContactImportRefusal.VALUE_MAX_LENGTH],
+                    reason=exc.message,
+                )
+            )
             continue
         name = " ".join(row.name.split())[:NAME_MAX_LENGTH]
         group_names = _groups_parse(row.groups)
         if number in entries:
-            chunk.repeated += 1
+            repeated += 1
             earlier_name, earlier_groups = entries[number]
             entries[number] = (name or earlier_name, earlier_groups + group_names)
         else:
             entries[number] = (name, group_names)
-    return chunk
 
-
-def _chunk_write(*, contact_import: ContactImport, chunk: PreparedChunk, groups: _GroupIds) -> None:
-    """One chunk in one transaction: contacts, memberships, refusals and the counters."""
-    project = contact_import.project
-    entries = chunk.entries
-    refusals = [
-        ContactImportRefusal(contact_import=contact_import, row=row, value=value, reason=reason)
-        for row, value, reason in chunk.refusals
-    ]
     with transaction.atomic():
         existing = set(
             Contact.objects.filter(project=project, phone_number__in=list(entries)).values_list(
@@ -291,9 +277,9 @@ def _chunk_write(*, contact_import: ContactImport, chunk: PreparedChunk, groups:
         ContactImportRefusal.objects.bulk_create(refusals)
         ContactImport.objects.filter(pk=contact_import.pk).update(
             imported=F("imported") + len(entries) - len(existing),
-            updated=F("updated") + len(existing) + chunk.repeated,
+            updated=F("updated") + len(existing) + repeated,
             refused=F("refused") + len(refusals),
-            rows_read=chunk.rows_read,
+            rows_read=rows_read,
             updated_at=timezone.now(),
         )
 
@@ -402,49 +388,6 @@ def _chunks(
         yield [row for row in block if row is not None], read
 
 
-_END = object()
-
-
-def _chunks_prepared(
-    rows: Iterable[ImportRow | None], *, size: int, already: int, region: str
-) -> Iterator[PreparedChunk]:
-    """The file's chunks, read and normalised one ahead in a thread.
-
-    The reader thread parses and normalises the next chunk while this one is written: the
-    database call releases the GIL, so the two overlap. At most `READ_AHEAD` chunks wait
-    in memory.
-    """
-    ready: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for chunk_rows, read_count in _chunks(rows, size=size):
-                prepared = _chunk_prepare(chunk_rows, rows_read=already + read_count, region=region)
-                while not stop.is_set():
-                    try:
-                        ready.put(prepared, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            ready.put(_END)
-        except BaseException as exc:  # handed to the writer, which raises it
-            ready.put(exc)
-
-    reader = threading.Thread(target=read, name="contact-import-reader", daemon=True)
-    reader.start()
-    try:
-        while (item := ready.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join()
-
-
 # --- run --------------------------------------------------------------------------------
 
 
@@ -475,11 +418,13 @@ def contact_import_run(*, import_id: int, chunk_rows: int = IMPORT_CHUNK_ROWS) -
             already = contact_import.rows_read
             for _skipped in itertools.islice(rows, already):
                 pass
-            region = _project_region(contact_import.project)
-            prepared = _chunks_prepared(rows, size=chunk_rows, already=already, region=region)
-            with closing(prepared) as chunks:
-                for chunk in chunks:
-                    _chunk_write(contact_import=contact_import, chunk=chunk, groups=groups)
+            for chunk, read in _chunks(rows, size=chunk_rows):
+                _chunk_write(
+                    contact_import=contact_import,
+                    rows=chunk,
+                    rows_read=already + read,
+                    groups=groups,
+                )
     except ValidationFailed as exc:
         return contact_import_fail(import_id=import_id, reason=exc.message)
     except FileNotFoundError:
