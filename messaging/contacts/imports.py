@@ -323,8 +323,10 @@ def _contacts_upsert(
     ids: dict[str, int] = {}
     items = list(entries.items())
     with connection.cursor() as cursor:
-        for start in range(0, len(items), ROWS_PER_STATEMENT):
-            batch = items[start : start + ROWS_PER_STATEMENT]
+        # PostgreSQL takes the whole chunk in one statement (two array parameters).
+        step = len(items) if postgresql else ROWS_PER_STATEMENT
+        for start in range(0, len(items), step):
+            batch = items[start : start + step]
             if postgresql:
                 sql = (
                     insert + "SELECT %s, number, name, '{}'::jsonb, %s, %s "
@@ -366,8 +368,9 @@ def _memberships_insert(*, pairs: list[tuple[int, int]]) -> None:
     group_column = quote(through.get_field("contactgroup").column)
     insert = f"INSERT INTO {quote(through.db_table)} ({contact_column}, {group_column}) "  # noqa: S608 - names from the model
     with connection.cursor() as cursor:
-        for start in range(0, len(pairs), ROWS_PER_STATEMENT):
-            batch = pairs[start : start + ROWS_PER_STATEMENT]
+        step = len(pairs) if connection.vendor == "postgresql" else ROWS_PER_STATEMENT
+        for start in range(0, len(pairs), step):
+            batch = pairs[start : start + step]
             if connection.vendor == "postgresql":
                 sql = insert + "SELECT * FROM unnest(%s::bigint[], %s::bigint[])"  # noqa: S608 - no value in the text
                 params = [[contact for contact, _g in batch], [group for _c, group in batch]]
