@@ -10,7 +10,7 @@ SANDBOX_PORT ?= 9100
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wappin_portal
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-services test-all lint format bench clean chromium
+.PHONY: run test test-services test-all smoke lint lint-format format bench clean chromium
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -33,7 +33,6 @@ RUN_ENV := PORTAL_BASE_URL=http://127.0.0.1:$(PORT) \
 run: $(BIN)/.installed .env
 	@mkdir -p var
 	@$(RUN_ENV) $(BIN)/python manage.py migrate --no-input -v 0
-	@$(RUN_ENV) $(BIN)/python manage.py createcachetable
 	@$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input -v 0
 	@$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@$(RUN_ENV) $(BIN)/python manage.py sandbox_world --output var/sandbox-world.json
@@ -59,6 +58,11 @@ test-all: lint test test-services
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
+# The formatting check. Not yet part of `lint`: the tree is formatted once (issue 9), then
+# `lint` runs this too.
+lint-format: $(BIN)/.installed
+	$(BIN)/ruff format --check .
+
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -76,3 +80,10 @@ chromium:
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache
+
+# The README's production deployment, run as written on PostgreSQL and Redis (dbs 13 and 14),
+# then used over HTTP: see README.md, "The smoke test runs exactly this".
+SMOKE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wappin_smoke
+smoke: $(BIN)/.installed
+	SMOKE_DATABASE_URL=$(SMOKE_DATABASE_URL) SMOKE_REDIS_URL=$(SERVICES_REDIS_URL) \
+	SMOKE_BROKER_DB=13 SMOKE_CACHE_DB=14 timeout 600 $(BIN)/python -m tests.smoke.run_smoke

@@ -18,6 +18,9 @@ from django.conf import settings
 from wappin_portal.errors import ValidationFailed
 from wappin_portal.phone import phone_normalize
 
+# Wappin is Indonesian: a sender written with a trunk 0 is an Indonesian number.
+WAPPIN_HOME_REGION = "ID"
+
 CALLBACK_TYPES = ("status", "message")
 
 _SPELLINGS = {
@@ -160,7 +163,12 @@ def callback_parse(raw: bytes | str) -> ParsedCallback:
     sender_number = ""
     if raw_sender not in _EMPTY:
         try:
-            sender_number = phone_normalize(raw_sender, field="sender_number")
+            # A WhatsApp id carries its country code (`6591234567`: never re-read as Indonesian);
+            # Wappin's own examples also write Indonesian numbers nationally (`0823...`).
+            national = raw_sender.startswith("0") and not raw_sender.startswith("00")
+            sender_number = phone_normalize(
+                raw_sender, field="sender_number", region=WAPPIN_HOME_REGION if national else None
+            )
         except ValidationFailed as exc:
             # A status callback's sender is only informative; a message callback needs it.
             if callback_type == "message":

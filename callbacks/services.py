@@ -2,8 +2,10 @@
 
 `callback_receive` is the endpoint's whole decision (who is calling, may they,
 is it readable, have we seen it), `callback_event_process` applies one stored
-callback through `CALLBACK_HANDLERS`, and `callbacks_apply_pending` is the hook
-the sending side calls once a message's Wappin id is known.
+callback through `CALLBACK_HANDLERS`, and `callbacks_sweep` (every minute) applies
+what is still pending: a lost task, or a status that came before our send answer
+stored its message's Wappin id (it stays pending until then, applied in the order
+the statuses happened).
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from django.utils import timezone
 from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, CallbackEvent
 from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse, storable_text
 from callbacks.selectors import callback_address_allowed, callback_token_check
-from messaging import services as messaging_services
+from messaging.contacts.services import contact_get_or_create
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
+from messaging.sending import services as messaging_services
+from messaging.wappin import WappinClient
 from projects.models import Integration, Project
+from templates_app.selectors import keyword_match
 from wappin_portal.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -97,55 +102,80 @@ def callback_receive(
     if integration is None:
         logger.warning("callback refused: unknown callback key from %s", client_address)
         return _refusal(404, "No integration has this callback URL.")
+    arrival = _Arrival(integration, client_address, headers, body, body_size)
+    refused = _caller_check(arrival)
+    if refused is not None:
+        return refused
+    try:
+        parsed = callback_parse(body)
+        _check_project(integration=integration, parsed=parsed)
+    except CallbackMalformed as exc:
+        return arrival.refuse(400, exc.code, exc.message, CALLBACK_BODY_MAX_BYTES)
+    return _accepted_store(arrival, parsed)
 
-    def store(verdict: str, reason: str = "", keep: int = CALLBACK_BODY_MAX_BYTES, **fields) -> CallbackEvent:
+
+@dataclass
+class _Arrival:
+    """One POST to an integration's callback URL, and how to store it whatever the verdict."""
+
+    integration: Integration
+    client_address: str
+    headers: object
+    body: bytes
+    body_size: int
+
+    def store(self, verdict: str, reason: str = "", keep: int = CALLBACK_BODY_MAX_BYTES, **fields) -> CallbackEvent:
         return CallbackEvent.objects.create(
-            integration=integration,
-            remote_addr=client_address or None,
-            body=_body_text(body, limit=keep),
-            body_size=body_size,
-            headers=_kept_headers(headers),
+            integration=self.integration,
+            remote_addr=self.client_address or None,
+            body=_body_text(self.body, limit=keep),
+            body_size=self.body_size,
+            headers=_kept_headers(self.headers),
             verdict=verdict,
             reason=reason[:500],
             state=fields.pop("state", CallbackEvent.State.SKIPPED),
             **fields,
         )
 
-    def refuse(http_status: int, verdict: str, reason: str, keep: int) -> CallbackAnswer:
-        event = store(verdict, reason, keep=keep)
+    def refuse(self, http_status: int, verdict: str, reason: str, keep: int) -> CallbackAnswer:
+        event = self.store(verdict, reason, keep=keep)
         logger.warning(
             "callback #%s refused (%s) for integration %s from %s: %s",
-            event.pk, verdict, integration.pk, client_address, reason,
+            event.pk, verdict, self.integration.pk, self.client_address, reason,
         )
         return _refusal(http_status, reason, event)
 
-    if not callback_address_allowed(integration=integration, address=client_address):
-        return refuse(
+
+def _caller_check(arrival: _Arrival) -> CallbackAnswer | None:
+    """Checks 2 to 4 before the body is read: the address, the token, the size. None: let in."""
+    integration = arrival.integration
+    if not callback_address_allowed(integration=integration, address=arrival.client_address):
+        return arrival.refuse(
             403, CallbackEvent.Verdict.REJECTED_IP,
-            f"The address {client_address} is not in this integration's callback allow-list.",
+            f"The address {arrival.client_address} is not in this integration's callback allow-list.",
             REJECTED_BODY_KEEP_BYTES,
         )
     token_problem = callback_token_check(
-        integration=integration, authorization=headers.get("Authorization", "")
+        integration=integration, authorization=arrival.headers.get("Authorization", "")
     )
     if token_problem:
         if not (integration.access_token or integration.previous_access_token) and integration.has_credentials:
             # The first callback can come before the portal ever called Wappin. Fetch the
             # token now: Wappin retries the callback 3 times, and a retry then gets in.
             transaction.on_commit(partial(_enqueue_token_fetch, integration.pk))
-        return refuse(401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES)
-    if body_size > CALLBACK_BODY_MAX_BYTES:
-        return refuse(
+        return arrival.refuse(401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES)
+    if arrival.body_size > CALLBACK_BODY_MAX_BYTES:
+        return arrival.refuse(
             413, CallbackEvent.Verdict.MALFORMED,
-            f"The body is {body_size} bytes; a callback is at most {CALLBACK_BODY_MAX_BYTES}.",
+            f"The body is {arrival.body_size} bytes; a callback is at most {CALLBACK_BODY_MAX_BYTES}.",
             REJECTED_BODY_KEEP_BYTES,
         )
-    try:
-        parsed = callback_parse(body)
-        _check_project(integration=integration, parsed=parsed)
-    except CallbackMalformed as exc:
-        return refuse(400, exc.code, exc.message, CALLBACK_BODY_MAX_BYTES)
+    return None
 
+
+def _accepted_store(arrival: _Arrival, parsed: ParsedCallback) -> CallbackAnswer:
+    """Store an accepted callback and enqueue its processing; a retry of a stored one is kept apart."""
+    integration = arrival.integration
     fields = {
         "callback_type": parsed.callback_type,
         "wappin_message_id": parsed.message_id,
@@ -155,14 +185,14 @@ def callback_receive(
     dedupe_key = f"{integration.pk}:{parsed.dedupe_key_part}"
     try:
         with transaction.atomic():
-            event = store(
+            event = arrival.store(
                 CallbackEvent.Verdict.ACCEPTED, dedupe_key=dedupe_key, state=CallbackEvent.State.PENDING, **fields
             )
             transaction.on_commit(partial(_enqueue_processing, event.pk))
     except IntegrityError:
         first = CallbackEvent.objects.filter(dedupe_key=dedupe_key).only("pk").first()
         reason = f"A retry of callback #{first.pk if first else '?'}: not applied again."
-        event = store(CallbackEvent.Verdict.DUPLICATE, reason, result=reason, **fields)
+        event = arrival.store(CallbackEvent.Verdict.DUPLICATE, reason, result=reason, **fields)
         logger.info("callback #%s is a duplicate for integration %s", event.pk, integration.pk)
         return CallbackAnswer(200, {"status": "000"}, event)
     logger.info(
@@ -192,8 +222,6 @@ def _enqueue_token_fetch(integration_id: int) -> None:
 
 def integration_token_fetch_for_callbacks(*, integration_id: int) -> bool:
     """Fetch the integration's token if it still has none; True when it has one afterwards."""
-    from messaging.wappin import WappinClient
-
     integration = Integration.objects.select_related("project").get(pk=integration_id)
     if integration.access_token:
         return True
@@ -307,7 +335,7 @@ def _message_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
         .first()
     )
     if incoming is None:
-        contact = messaging_services.contact_get_or_create(project=project, phone_number=parsed.sender_number)
+        contact = contact_get_or_create(project=project, phone_number=parsed.sender_number, stored_form=True)
         incoming = Message.objects.create(
             project=project,
             integration=event.integration,
@@ -369,9 +397,6 @@ def chatbot_answer(*, project: Project, contact: Contact, text: str, received_at
 
     Each reply goes through the messaging services as a normal outgoing message.
     """
-    # Imported here until templates_app.selectors lands on main; move it to the top then.
-    from templates_app.selectors import keyword_match
-
     business = project.business_name or project.name
     word = _fold(text)
     if word in OPT_OUT_WORDS:
@@ -436,33 +461,14 @@ def chat_hand_back(*, contact: Contact) -> Contact:
     return contact
 
 
-# --- statuses that came before their message --------------------------------------------
+# --- statuses that came before their message, and lost tasks --------------------------
 
 
-def callbacks_apply_pending(*, project: Project, wappin_message_id: str) -> int:
-    """Apply the status callbacks that arrived before we knew this Wappin message id.
-
-    The sending side calls this right after it stores a message's `wappin_message_id`
-    (the periodic sweep catches whatever slips between the two). Returns how many applied.
-    """
-    if not wappin_message_id:
-        return 0
-    events = list(
-        CallbackEvent.objects.filter(
-            integration__project=project,
-            wappin_message_id=wappin_message_id,
-            callback_type=CallbackEvent.CallbackType.STATUS,
-            verdict=CallbackEvent.Verdict.ACCEPTED,
-            state=CallbackEvent.State.PENDING,
-        )
-    )
+def _in_the_order_they_happened(events: list[CallbackEvent]) -> list[CallbackEvent]:
+    """By when Wappin says each happened, then by status rank ("delivered" before "read" of
+    the same second): the order that leaves each message's timeline and timestamps right."""
     rank = {word: Message.STATUS_RANK.get(ours, 9) for word, ours in messaging_services.WAPPIN_STATUS_MAP.items()}
-    events.sort(key=lambda e: (e.occurred_at or e.received_at, rank.get(e.status_value, 9), e.pk))
-    applied = 0
-    for event in events:
-        if callback_event_process(event_id=event.pk).state == CallbackEvent.State.PROCESSED:
-            applied += 1
-    return applied
+    return sorted(events, key=lambda e: (e.occurred_at or e.received_at, rank.get(e.status_value, 9), e.pk))
 
 
 def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
@@ -477,14 +483,16 @@ def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
         processed_at=now,
         result="Gave up: no message with this Wappin id was sent from this portal.",
     )
-    retried = 0
-    pending = CallbackEvent.objects.filter(
-        verdict=CallbackEvent.Verdict.ACCEPTED,
-        state=CallbackEvent.State.PENDING,
-        received_at__lt=now - SWEEP_GRACE,
-    ).order_by("received_at", "id").values_list("pk", flat=True)
-    for event_id in list(pending[:500]):
-        callback_event_process(event_id=event_id)
-        retried += 1
-    return {"retried": retried, "given_up": stale}
+    pending = list(
+        CallbackEvent.objects.filter(
+            verdict=CallbackEvent.Verdict.ACCEPTED,
+            state=CallbackEvent.State.PENDING,
+            received_at__lt=now - SWEEP_GRACE,
+        )
+        .order_by("received_at", "id")
+        .only("pk", "received_at", "occurred_at", "status_value")[:500]
+    )
+    for event in _in_the_order_they_happened(pending):
+        callback_event_process(event_id=event.pk)
+    return {"retried": len(pending), "given_up": stale}
 

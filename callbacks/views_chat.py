@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from callbacks import selectors
 from callbacks.services import chat_hand_back
-from messaging import services as messaging_services
-from messaging.models import Contact, Message
-from projects.models import Project
+from messaging.contacts.selectors import contact_get
+from messaging.models import Message
+from messaging.sending import services as messaging_services
 from projects.ui import EDITOR_ROLES, project_page
 from wappin_portal.errors import ApplicationError
 from wappin_portal.ui import show_error
@@ -25,13 +25,6 @@ class ReplyForm(forms.Form):
     text = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 3}), max_length=4096)
 
 
-def _contact(project: Project, contact_id: int) -> Contact:
-    contact = Contact.objects.filter(project=project, pk=contact_id).first()
-    if contact is None:
-        raise Http404("No such conversation in this project.")
-    return contact
-
-
 @project_page(roles=CHAT_ROLES)
 def chat_list(request: HttpRequest) -> HttpResponse:
     project = request.project
@@ -42,7 +35,7 @@ def chat_list(request: HttpRequest) -> HttpResponse:
 @project_page(roles=CHAT_ROLES)
 def chat_conversation(request: HttpRequest, contact_id: int) -> HttpResponse:
     project = request.project
-    contact = _contact(project, contact_id)
+    contact = contact_get(project=project, contact_id=contact_id)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -72,6 +65,6 @@ def chat_conversation(request: HttpRequest, contact_id: int) -> HttpResponse:
 @project_page(roles=CHAT_ROLES)
 def chat_hand_back_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     project = request.project
-    contact = chat_hand_back(contact=_contact(project, contact_id))
+    contact = chat_hand_back(contact=contact_get(project=project, contact_id=contact_id))
     messages.success(request, f"{contact} is back with the chatbot.")
     return redirect("callbacks:chat_conversation", contact_id=contact.pk)

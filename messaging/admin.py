@@ -2,8 +2,9 @@
 
 from django.contrib import admin, messages
 
-from messaging import blasts, services
+from messaging.blasts.services import blast_cancel
 from messaging.models import Blast, BlastRefusal, Message, MessageStatusEvent, WappinCallLog
+from messaging.sending.delivery import message_refresh_status
 from wappin_portal.errors import ApplicationError
 
 
@@ -61,7 +62,7 @@ class MessageAdmin(ReadOnlyAdmin):
     def refresh_status(self, request, queryset):
         for message in queryset.exclude(wappin_message_id=""):
             try:
-                refreshed = services.message_refresh_status(message_id=message.pk)
+                refreshed = message_refresh_status(message_id=message.pk)
             except ApplicationError as error:
                 messages.error(request, f"#{message.pk}: {error.message}")
             else:
@@ -103,7 +104,7 @@ class BlastAdmin(ReadOnlyAdmin):
     def cancel(self, request, queryset):
         for blast in queryset:
             try:
-                blasts.blast_cancel(blast_id=blast.pk)
+                blast_cancel(blast_id=blast.pk)
             except ApplicationError as error:
                 messages.error(request, f"{blast}: {error.message}")
             else:

@@ -73,6 +73,8 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        # Handed to the sending engine: its call to Wappin is on the way.
+        SENDING = "sending", "Sending"
         # The send call timed out: Wappin may or may not have it. Settled by inquiry.
         UNKNOWN = "unknown", "Unknown"
         SENT = "sent", "Sent"
@@ -96,12 +98,13 @@ class Message(models.Model):
     # Statuses only move forward along this order; FAILED is final.
     STATUS_RANK = {
         Status.QUEUED: 0,
-        Status.UNKNOWN: 1,
-        Status.SENT: 2,
-        Status.DELIVERED: 3,
-        Status.READ: 4,
-        Status.FAILED: 5,
-        Status.RECEIVED: 5,
+        Status.SENDING: 1,
+        Status.UNKNOWN: 2,
+        Status.SENT: 3,
+        Status.DELIVERED: 4,
+        Status.READ: 5,
+        Status.FAILED: 6,
+        Status.RECEIVED: 6,
     }
     FINAL_STATUSES = (Status.READ, Status.FAILED, Status.RECEIVED)
 
@@ -139,6 +142,10 @@ class Message(models.Model):
     )
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    # The X-Request-Id of the request that queued it: the sending engine's log lines carry it.
+    request_id = models.CharField(max_length=64, blank=True, editable=False)
+    # After a retryable failure (Wappin down, a 5xx): not sent again before this time.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -161,6 +168,17 @@ class Message(models.Model):
             # With -id the index gives the history's whole order (-created_at, -id): filtered by a
             # number, the database reads that customer's rows instead of the project's newest first.
             models.Index(fields=["project", "phone_number", "-created_at", "-id"], name="message_project_number"),
+            # The sending engine's queues, one per lane: transactional sends, then blasts'.
+            models.Index(
+                fields=["integration", "id"],
+                condition=models.Q(status="queued", blast__isnull=True),
+                name="message_queue_transactional",
+            ),
+            models.Index(
+                fields=["integration", "id"],
+                condition=models.Q(status="queued", blast__isnull=False),
+                name="message_queue_blast",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -259,7 +277,7 @@ class Blast(TimeStampedModel):
     """One template sent to an audience (a contact group, or every contact), one message per contact.
 
     Its progress is never stored: the counts come from its messages (`Message.blast`)
-    and its refusals in one aggregate query each (see `messaging.blasts.blast_progress`).
+    and its refusals in one aggregate query each (see `messaging.blasts.selectors.blast_progress`).
     """
 
     class Status(models.TextChoices):
@@ -333,6 +351,17 @@ class BlastRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_number}: {self.reason}"
+
+
+class SendRateSlot(models.Model):
+    """The next free send slot of one rate cap (the database rate limiter; Redis in production)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    # Unix time (seconds) of the next slot.
+    next_slot_at = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.next_slot_at:.3f}"
 
 
 # --- Contact imports ----------------------------------------------------------------------

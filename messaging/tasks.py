@@ -1,104 +1,26 @@
-"""Celery tasks of messaging: thin, by id, each calling one service."""
+"""The Celery tasks of messaging, for the worker to find: they live in its packages.
 
-from __future__ import annotations
+Celery's autodiscovery imports `<app>.tasks` only; importing the packages' task
+modules here registers their tasks. Each task keeps a fixed `name=` (the name it
+had when all of them lived in this module), so the broker, the beat schedule
+(`CELERY_BEAT_SCHEDULE`) and queued tasks keep finding it wherever its code moves.
+"""
 
-import logging
-import random
+from messaging.blasts.tasks import blast_expand, blasts_resume_stalled
+from messaging.sending.tasks import (
+    idempotency_records_prune,
+    message_settle,
+    messages_dispatch_task,
+    messages_sending_sweep,
+    messages_settle_unknown,
+)
 
-from django.db import OperationalError
-from django.db.models import Q
-from django.utils import timezone
-
-from celery import shared_task
-
-from messaging import blasts, services
-from messaging.models import Message
-from messaging.wappin.exceptions import WappinError
-
-logger = logging.getLogger(__name__)
-
-SEND_MAX_RETRIES = 5
-# The scheduled first look at an `unknown` message, after its send timed out.
-SETTLE_FIRST_LOOK_SECONDS = 60
-# At most this many messages per sweep: a stuck blast must not make one sweep run for hours.
-SETTLE_BATCH = 500
-
-
-def retry_countdown(retries: int) -> float:
-    """2, 4, 8, 16, 32 s, each with up to a second of jitter so retries of a burst spread out."""
-    return 2 ** (retries + 1) + random.uniform(0, 1)  # noqa: S311 - jitter, not a secret
-
-
-@shared_task(bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True)
-def message_send(self, message_id: int, attempt: int = 0) -> None:
-    """Send one queued message; retry Wappin's outages with backoff, give up with a reason."""
-    try:
-        services.message_deliver(message_id=message_id, attempt=attempt)
-    except WappinError as exc:
-        if not exc.retryable:
-            raise
-        if self.request.retries >= self.max_retries:
-            services.message_send_give_up(
-                message_id=message_id,
-                reason=(
-                    f"Wappin could not be reached after {self.request.retries + 1} attempts "
-                    f"(last error: {exc.message})."
-                ),
-                failure_code=exc.wappin_status or "unavailable",
-            )
-            return
-        raise self.retry(
-            exc=exc, countdown=retry_countdown(self.request.retries), kwargs={"attempt": attempt + 1}
-        ) from exc
-
-
-@shared_task(acks_late=True)
-def message_settle(message_id: int) -> None:
-    services.message_settle(message_id=message_id)
-
-
-@shared_task
-def messages_settle_unknown() -> int:
-    """Every few minutes: settle each message whose outcome we do not know (see message_settle)."""
-    stale_queued = timezone.now() - services.QUEUED_STALE_AFTER
-    ids = list(
-        Message.objects.filter(direction=Message.Direction.OUTGOING)
-        .filter(
-            Q(status=Message.Status.UNKNOWN)
-            | Q(status=Message.Status.QUEUED, updated_at__lt=stale_queued)
-        )
-        .order_by("updated_at")
-        .values_list("pk", flat=True)[:SETTLE_BATCH]
-    )
-    for message_id in ids:
-        try:
-            services.message_settle(message_id=message_id)
-        except Exception:
-            # One message Wappin cannot answer about must not stop the others.
-            logger.exception("could not settle message %s", message_id)
-    return len(ids)
-
-
-@shared_task
-def idempotency_records_prune() -> int:
-    """Daily: forget Idempotency-Keys older than a day (a client retries within minutes, not days)."""
-    return services.idempotency_records_prune()
-
-
-@shared_task(bind=True, max_retries=SEND_MAX_RETRIES, acks_late=True)
-def blast_expand(self, blast_id: int) -> None:
-    """Queue the next batch of a running blast's messages; the batch enqueues the one after it.
-
-    A batch is one transaction: a database hiccup undoes it whole, and the retry
-    starts it again from the blast's cursor (nothing is queued twice).
-    """
-    try:
-        blasts.blast_expand_batch(blast_id=blast_id)
-    except OperationalError as exc:
-        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
-
-
-@shared_task
-def blasts_resume_stalled() -> int:
-    """Every few minutes: a running blast whose batch task was lost goes on from its cursor."""
-    return blasts.blasts_resume_stalled()
+__all__ = [
+    "blast_expand",
+    "blasts_resume_stalled",
+    "idempotency_records_prune",
+    "message_settle",
+    "messages_dispatch_task",
+    "messages_sending_sweep",
+    "messages_settle_unknown",
+]

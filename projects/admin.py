@@ -12,12 +12,38 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project
-from projects.services import api_key_create, api_key_revoke, integration_save, project_save
+from projects.services import (
+    api_key_create,
+    api_key_revoke,
+    integration_save,
+    membership_remove,
+    membership_set,
+    project_save,
+)
 from wappin_portal.errors import ApplicationError
 
 
+class MembershipForm(forms.ModelForm):
+    """Only the role of an existing membership changes: to move a person, remove and add."""
+
+    class Meta:
+        model = Membership
+        fields = ["project", "user", "role"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in ("project", "user"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
+
+
 class MembershipInline(admin.TabularInline):
+    """Members and roles are written by `membership_set` / `membership_remove` (audited),
+    through `ProjectAdmin.save_formset`."""
+
     model = Membership
+    form = MembershipForm
     extra = 0
     autocomplete_fields = ["user"]
 
@@ -25,19 +51,41 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
+    list_display = [
+        "name", "client_id", "wappin_project_id", "business_number", "business_name", "default_region"
+    ]
     search_fields = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
     inlines = [MembershipInline]
     fieldsets = [
         ("Project", {"fields": ["name", "client_id", "wappin_project_id"]}),
         (
             "Account · Official Account Number",
-            {"fields": ["business_number", "business_name", "website_url", "default_chatbot_message"]},
+            {
+                "fields": [
+                    "business_number",
+                    "business_name",
+                    "default_region",
+                    "website_url",
+                    "default_chatbot_message",
+                ]
+            },
         ),
     ]
 
     def save_model(self, request, obj, form, change):
         project_save(project=obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        memberships = formset.save(commit=False)  # the new and changed rows; deleted ones apart
+        for membership in formset.deleted_objects:
+            membership_remove(membership=membership, actor=request.user)
+        for membership in memberships:
+            saved = membership_set(
+                project=form.instance, user=membership.user, role=membership.role, actor=request.user
+            )
+            membership.pk = saved.pk
 
 
 def _masked(value: str) -> str:
@@ -142,10 +190,24 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "project", "role", "created_at"]
     list_filter = ["role", "project"]
     search_fields = ["user__username", "user__email", "project__name"]
     autocomplete_fields = ["user", "project"]
+
+    def save_model(self, request, obj, form, change):
+        if change and not form.changed_data:
+            return
+        saved = membership_set(project=obj.project, user=obj.user, role=obj.role, actor=request.user)
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+
+    def delete_model(self, request, obj):
+        membership_remove(membership=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("project", "user"):
+            membership_remove(membership=membership, actor=request.user)
 
 
 @admin.register(ApiKey)

@@ -7,12 +7,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wappin_portal.fields import EncryptedTextField
+from wappin_portal.phone import DEFAULT_REGION, phone_region_choices, phone_region_validate
 
 wappin_id_validator = RegexValidator(
     r"^[0-9A-Za-z_-]{1,32}$", "Use the id Wappin gave you: letters, digits, '-' or '_'."
@@ -43,6 +45,18 @@ class Project(TimeStampedModel):
         max_length=20, blank=True, help_text="The WhatsApp business number, e.g. 628111234567."
     )
     business_name = models.CharField(max_length=120, blank=True)
+    # Pass it as `phone_normalize(..., region=project.default_region)` wherever a person types a number.
+    default_region = models.CharField(
+        _("default country for phone numbers"),
+        max_length=2,
+        default=DEFAULT_REGION,
+        choices=phone_region_choices,
+        validators=[phone_region_validate],
+        help_text=_(
+            "Numbers written without a country code (0812 3456 7890) are read as this country's; "
+            "numbers written with + or 00 (+65 9123 4567) always as their own country's."
+        ),
+    )
     website_url = models.URLField(blank=True)
     default_chatbot_message = models.TextField(
         blank=True,
@@ -68,9 +82,11 @@ class Project(TimeStampedModel):
         from wappin_portal.errors import ValidationFailed
         from wappin_portal.phone import phone_normalize
 
-        if self.business_number:
+        if self.business_number and self.default_region in dict(phone_region_choices()):
             try:
-                self.business_number = phone_normalize(self.business_number, field="business_number")
+                self.business_number = phone_normalize(
+                    self.business_number, field="business_number", region=self.default_region
+                )
             except ValidationFailed as exc:
                 raise ValidationError({"business_number": exc.message}) from exc
 
@@ -136,6 +152,13 @@ class Integration(TimeStampedModel):
     previous_access_token = EncryptedTextField(blank=True, editable=False)
     token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     callback_key = models.CharField(max_length=64, unique=True, default=_callback_key, editable=False)
+    max_messages_per_second = models.PositiveSmallIntegerField(
+        "max messages per second",
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="The most messages the portal sends through this integration in any second "
+        "(WhatsApp's tier for the number: 80 by default, up to 1,000).",
+    )
 
     class Meta:
         ordering = ["project__name", "kind"]

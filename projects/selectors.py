@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
 
-from projects.models import Integration, Membership, Project
+from projects.models import ApiKey, Integration, Membership, Project
 from wappin_portal.errors import NotFound, PermissionDenied
 
 SESSION_PROJECT_KEY = "current_project_id"
@@ -48,6 +48,19 @@ def project_current(*, request: HttpRequest) -> Project | None:
     picked = request.session.get(SESSION_PROJECT_KEY)
     project = projects.filter(pk=picked).first() if picked else None
     return project or projects.first()
+
+
+def api_key_list(*, project: Project) -> QuerySet[ApiKey]:
+    """A project's API keys, newest first, revoked ones included (the page shows when)."""
+    return ApiKey.objects.filter(project=project).select_related("created_by")
+
+
+def api_key_get(*, project: Project, api_key_id: int) -> ApiKey:
+    api_key = ApiKey.objects.filter(project=project, pk=api_key_id).first()
+    if api_key is None:
+        raise NotFound("No such API key in this project.", code="api_key_not_found")
+    api_key.project = project  # the caller's instance: no second read
+    return api_key
 
 
 ENCRYPTED_INTEGRATION_FIELDS = ("client_key", "secret_key", "access_token", "previous_access_token")

@@ -120,7 +120,31 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> 
     return project
 
 
-def membership_set(*, project: Project, user: AbstractBaseUser, role: str, actor=None) -> Membership:
+@transaction.atomic
+def membership_set(
+    *, project: Project, user: AbstractBaseUser, role: str, actor: AbstractBaseUser | None = None
+) -> Membership:
+    """Give a user a role on a project (a new member, or a new role), audited with the role before."""
+    previous = Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
     membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
-    audit_record(action="membership.set", project=project, actor=actor, target=str(user), data={"role": role})
+    audit_record(
+        action="membership.set",
+        project=project,
+        actor=actor,
+        target=str(user),
+        data={"role": role, "previous_role": previous},
+    )
     return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None = None) -> None:
+    """Take a user off a project, audited."""
+    audit_record(
+        action="membership.remove",
+        project=membership.project,
+        actor=actor,
+        target=str(membership.user),
+        data={"role": membership.role},
+    )
+    membership.delete()

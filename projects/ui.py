@@ -6,11 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from projects.models import Membership
 from projects.selectors import project_current, project_require_role
+from wappin_portal.errors import NotFound
 
 # Who may change things on the marketing pages; every member may look.
 EDITOR_ROLES = (Membership.Role.ADMIN, Membership.Role.MARKETING)
@@ -20,7 +21,8 @@ def project_page(*, roles: tuple[str, ...] | None = None) -> Callable:
     """Log-in required; sets `request.project`, `request.project_role` and `request.can_edit`.
 
     A user with no project gets a friendly page; a role not in `roles` gets a 403
-    page that says which roles may use it.
+    page that says which roles may use it. A `NotFound` the view lets through (a
+    selector's "no such row in this project") is the 404 page.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -45,7 +47,10 @@ def project_page(*, roles: tuple[str, ...] | None = None) -> Callable:
                     },
                     status=403,
                 )
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as error:
+                raise Http404(error.message) from error
 
         return wrapper
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from projects.models import ApiKey, Membership
+from projects import selectors
+from projects.models import Membership
 from projects.services import api_key_create, api_key_revoke
 from projects.ui import project_page
 from wappin_portal.errors import ApplicationError
@@ -37,7 +38,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
             "project": request.project,
             "form": form,
             "created": created,
-            "api_keys": ApiKey.objects.filter(project=request.project).select_related("created_by"),
+            "api_keys": selectors.api_key_list(project=request.project),
         },
     )
     response["Cache-Control"] = "no-store"
@@ -47,7 +48,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @project_page(roles=API_KEY_ROLES)
 def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    api_key = get_object_or_404(ApiKey, pk=pk, project=request.project)
+    api_key = selectors.api_key_get(project=request.project, api_key_id=pk)
     try:
         api_key_revoke(api_key=api_key, actor=request.user)
     except ApplicationError as error:

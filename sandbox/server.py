@@ -277,8 +277,21 @@ def _template_request(state: State, data: Any) -> dict[str, Any]:
                     }
                 )
 
-    state.scheduler.schedule(state.knob("approve_delay_ms") / 1000, decide)
-    return {"project_id": project_id, "name": name, **template}
+    delay_ms = state.knob("approve_delay_ms")
+    if delay_ms:
+        state.scheduler.schedule(delay_ms / 1000, decide)
+    else:
+        decide()  # no review time: decided before the answer, so a caller can read it at once
+    with state.lock:
+        decided = state.world["projects"][project_id]["templates"].get(name, template)
+    return {
+        "project_id": project_id,
+        "name": name,
+        **template,
+        "active": decided["active"],
+        "approval": decided.get("approval", template["approval"]),
+        "approve_delay_ms": delay_ms,
+    }
 
 
 def _page(state: State) -> str:

@@ -56,7 +56,9 @@ _FIXED_ZONES = {
     "UTC": 0,
 }
 
-_NUMBER_RE = re.compile(r"62\d{8,13}")
+# Indonesian numbers as Wappin's examples write them, and any other country's in
+# international form (E.164 digits without the +), as WhatsApp takes them.
+_NUMBER_RE = re.compile(r"62\d{8,13}|(?!62)[1-9]\d{9,14}")
 
 
 class WorldError(ValueError):

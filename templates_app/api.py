@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -17,12 +15,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
-from projects.models import ApiKey, Project
+from projects.models import ApiKey
 from templates_app import services
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
-from templates_app.selectors import template_language_resolve, template_preview
+from templates_app.selectors import (
+    keyword_get,
+    keyword_list,
+    template_get,
+    template_language_resolve,
+    template_list,
+    template_preview,
+)
 from wappin_portal.api import JSONParser, error_responses
-from wappin_portal.errors import NotFound
 
 # --- Serializers --------------------------------------------------------------------------------
 
@@ -128,18 +132,6 @@ def _who(request) -> dict:
     return {"actor": request.user, "api_key": None}
 
 
-def _templates(project: Project) -> QuerySet[Template]:
-    return Template.objects.filter(project=project).prefetch_related("languages").order_by("name", "id")
-
-
-def _one(queryset: QuerySet, pk: int, *, what: str, code: str):
-    """The row of the caller's project, or our NotFound (the one error shape; no Http404)."""
-    row = queryset.filter(pk=pk).first()
-    if row is None:
-        raise NotFound(f"No {what} {pk} in this project.", code=code)
-    return row
-
-
 def _languages(data: list[dict]) -> list[dict]:
     return [dict(language) for language in data]
 
@@ -191,12 +183,11 @@ class TemplateListApi(APIView):
 
     def get(self, request):
         project = project_from_request(request)
-        templates = _templates(project)
-        wanted_status = request.query_params.get("status")
-        if wanted_status:
-            templates = templates.filter(status=wanted_status)
-        if request.query_params.get("name"):
-            templates = templates.filter(name__icontains=request.query_params["name"])
+        templates = template_list(
+            project=project,
+            status=request.query_params.get("status", ""),
+            name=request.query_params.get("name", ""),
+        )
         return Response(TemplateSerializer(templates, many=True).data)
 
     def post(self, request):
@@ -211,7 +202,7 @@ class TemplateListApi(APIView):
             languages=_languages(data["languages"]),
             **_who(request),
         )
-        return Response(TemplateSerializer(_templates(project).get(pk=template.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(TemplateSerializer(template_get(project=project, template_id=template.pk)).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -244,7 +235,7 @@ class TemplateDetailApi(APIView):
 
     def _template(self, request, pk: int, *, write: bool = False) -> Template:
         project = project_from_request(request, roles=WRITE_ROLES if write else None)
-        return _one(_templates(project), pk, what="template", code="template_not_found")
+        return template_get(project=project, template_id=pk)
 
     def get(self, request, pk: int):
         return Response(TemplateSerializer(self._template(request, pk)).data)
@@ -261,7 +252,7 @@ class TemplateDetailApi(APIView):
             languages=_languages(data["languages"]) if "languages" in data else None,
             **_who(request),
         )
-        return Response(TemplateSerializer(_templates(template.project).get(pk=template.pk)).data)
+        return Response(TemplateSerializer(template_get(project=template.project, template_id=template.pk)).data)
 
     def put(self, request, pk: int):
         return self._update(request, pk, partial=False)
@@ -286,9 +277,9 @@ class TemplateRequestApprovalApi(APIView):
 
     def post(self, request, pk: int):
         project = project_from_request(request, roles=WRITE_ROLES)
-        template = _one(_templates(project), pk, what="template", code="template_not_found")
+        template = template_get(project=project, template_id=pk)
         services.template_request_approval(template=template, **_who(request))
-        return Response(TemplateSerializer(_templates(project).get(pk=pk)).data)
+        return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
 
 
 @extend_schema(
@@ -325,7 +316,7 @@ class TemplatePreviewApi(APIView):
 
     def post(self, request, pk: int):
         project = project_from_request(request)
-        template = _one(_templates(project), pk, what="template", code="template_not_found")
+        template = template_get(project=project, template_id=pk)
         payload = TemplatePreviewInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -354,10 +345,6 @@ KEYWORD_EXAMPLE = {
 KEYWORD_PARSERS = [JSONParser, MultiPartParser, FormParser]
 
 
-def _keywords(project: Project) -> QuerySet[ChatbotKeyword]:
-    return ChatbotKeyword.objects.filter(project=project).order_by("normalized_keyword", "id")
-
-
 @extend_schema_view(
     get=extend_schema(
         summary="List chatbot keywords",
@@ -382,7 +369,7 @@ class ChatbotKeywordListApi(APIView):
 
     def get(self, request):
         project = project_from_request(request)
-        return Response(ChatbotKeywordSerializer(_keywords(project), many=True, context={"request": request}).data)
+        return Response(ChatbotKeywordSerializer(keyword_list(project=project), many=True, context={"request": request}).data)
 
     def post(self, request):
         project = project_from_request(request, roles=WRITE_ROLES)
@@ -429,7 +416,7 @@ class ChatbotKeywordDetailApi(APIView):
 
     def _keyword(self, request, pk: int, *, write: bool = False) -> ChatbotKeyword:
         project = project_from_request(request, roles=WRITE_ROLES if write else None)
-        return _one(_keywords(project), pk, what="chatbot keyword", code="keyword_not_found")
+        return keyword_get(project=project, keyword_id=pk)
 
     def get(self, request, pk: int):
         return Response(ChatbotKeywordSerializer(self._keyword(request, pk), context={"request": request}).data)

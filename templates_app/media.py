@@ -51,10 +51,6 @@ def _a(media_type: str) -> str:
     return {"image": "an image", "document": "a document", "audio": "an audio file"}.get(media_type, media_type)
 
 
-def media_extensions(media_type: str) -> tuple[str, ...]:
-    return MEDIA_TYPES.get(media_type, ())
-
-
 def media_check(
     *,
     media_type: str,

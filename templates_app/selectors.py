@@ -2,9 +2,51 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from django.db.models import QuerySet
+
 from projects.models import Project
-from templates_app.models import PLACEHOLDER_RE, ChatbotKeyword, Template, TemplateLanguage
+from templates_app.models import (
+    PLACEHOLDER_RE,
+    ChatbotKeyword,
+    Template,
+    TemplateLanguage,
+    TemplateStatusChange,
+)
 from wappin_portal.errors import Conflict, NotFound, ValidationFailed
+
+
+def template_list(*, project: Project, status: str = "", name: str = "") -> QuerySet[Template]:
+    """A project's templates with their languages, by name; `status` exact, `name` a part of it."""
+    templates = Template.objects.filter(project=project).prefetch_related("languages").order_by("name", "id")
+    if status:
+        templates = templates.filter(status=status)
+    if name:
+        templates = templates.filter(name__icontains=name)
+    return templates
+
+
+def template_get(*, project: Project, template_id: int) -> Template:
+    """One template of the project with its languages; another project's id is simply not found."""
+    template = template_list(project=project).filter(pk=_pk(template_id)).first()
+    if template is None:
+        raise NotFound(f"No template {template_id} in this project.", code="template_not_found")
+    template.project = project  # the caller's instance: no second read
+    return template
+
+
+def template_status_history(*, template: Template) -> QuerySet[TemplateStatusChange]:
+    """Who moved the template between statuses, oldest first."""
+    return template.status_changes.select_related("actor")
+
+
+def _pk(value) -> int | None:
+    """An id from a URL or a form; anything that is not a number matches no row."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def template_language_resolve(
@@ -68,88 +110,129 @@ def template_send_params_check(
     else; `reply_payloads` keyed "1".."k" for no more than the template's k
     quick-reply buttons.
     """
-    errors: dict[str, list[str]] = {}
-    codes: list[str] = []
+    problems = [
+        problem
+        for problem in (
+            _body_params_problem(language, params),
+            _header_param_problem(language, header_param),
+            _header_media_problem(language, has_media),
+            _button_url_problem(language, button_url),
+            _reply_payloads_problem(language, reply_payloads),
+        )
+        if problem is not None
+    ]
+    if problems:
+        codes = {problem.code for problem in problems}
+        raise ValidationFailed(
+            problems[0].message,
+            fields={problem.field: [problem.message] for problem in problems},
+            code=problems[0].code if len(codes) == 1 else "template_params_invalid",
+        )
 
-    def add(field: str, message: str, code: str) -> None:
-        errors.setdefault(field, []).append(message)
-        codes.append(code)
 
-    expected = language.body_param_count
+class _Problem(NamedTuple):
+    """What is wrong with one part of a send: its field, a message for people, a machine code."""
+
+    field: str
+    message: str
+    code: str
+
+
+def _given(value) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def _body_params_problem(language: TemplateLanguage, params) -> _Problem | None:
+    """`params` carries exactly the keys "1".."n" of the body's `{{n}}`, none empty."""
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        add("params", 'Params must be an object such as {"1": "Budi"}.', "param_count_mismatch")
-    else:
-        given = {str(key).strip(): value for key, value in params.items()}
-        wanted = _numbered_keys(expected)
-        if sorted(given, key=lambda k: (len(k), k)) != wanted:
-            shown = ", ".join(f'"{key}"' for key in wanted) or "none"
-            add(
-                "params",
-                f"Template '{language.template.name}' [{language.language_code}] takes {expected} "
-                f"param{'s' if expected != 1 else ''} ({shown}); {len(given)} given"
-                + (f" ({', '.join(repr(k) for k in given)})." if given else "."),
-                "param_count_mismatch",
-            )
-        else:
-            empty = [key for key in wanted if given[key] is None or not str(given[key]).strip()]
-            if empty:
-                add("params", f"Param {', '.join(empty)} is empty: give every param a value.", "param_empty")
+        return _Problem("params", 'Params must be an object such as {"1": "Budi"}.', "param_count_mismatch")
+    expected = language.body_param_count
+    given = {str(key).strip(): value for key, value in params.items()}
+    wanted = _numbered_keys(expected)
+    if sorted(given, key=lambda k: (len(k), k)) != wanted:
+        shown = ", ".join(f'"{key}"' for key in wanted) or "none"
+        return _Problem(
+            "params",
+            f"Template '{language.template.name}' [{language.language_code}] takes {expected} "
+            f"param{'s' if expected != 1 else ''} ({shown}); {len(given)} given"
+            + (f" ({', '.join(repr(k) for k in given)})." if given else "."),
+            "param_count_mismatch",
+        )
+    empty = [key for key in wanted if not _given(given[key])]
+    if empty:
+        return _Problem("params", f"Param {', '.join(empty)} is empty: give every param a value.", "param_empty")
+    return None
 
-    header_given = header_param is not None and str(header_param).strip() != ""
-    if language.header_has_param and not header_given:
-        add("header_param", "This template's header has a variable {{1}}: give its value.", "header_param_missing")
-    elif header_given and not language.header_has_param:
-        add("header_param", "This template's header has no variable: leave the header param out.", "header_param_unexpected")
 
+def _header_param_problem(language: TemplateLanguage, header_param) -> _Problem | None:
+    if language.header_has_param and not _given(header_param):
+        return _Problem(
+            "header_param", "This template's header has a variable {{1}}: give its value.", "header_param_missing"
+        )
+    if _given(header_param) and not language.header_has_param:
+        return _Problem(
+            "header_param",
+            "This template's header has no variable: leave the header param out.",
+            "header_param_unexpected",
+        )
+    return None
+
+
+def _header_media_problem(language: TemplateLanguage, has_media: bool) -> _Problem | None:
     if language.header_is_media and not has_media:
-        add(
+        return _Problem(
             "media",
             f"This template's header is {language.get_header_type_display().lower()}: attach the file.",
             "media_missing",
         )
-    elif has_media and not language.header_is_media:
-        add("media", "This template's header is not media: send it without a file.", "media_unexpected")
+    if has_media and not language.header_is_media:
+        return _Problem("media", "This template's header is not media: send it without a file.", "media_unexpected")
+    return None
 
-    url_given = button_url is not None and str(button_url).strip() != ""
-    if language.url_button_has_param and not url_given:
-        add("button_url", "This template's URL button ends in a variable: give its value.", "button_url_missing")
-    elif url_given and not language.url_button_has_param:
-        add("button_url", "This template has no URL button with a variable: leave the button URL out.", "button_url_unexpected")
 
-    if reply_payloads:
-        limit = language.quick_reply_count
-        if not isinstance(reply_payloads, dict):
-            add("reply_payloads", 'Reply payloads must be an object such as {"1": "yes"}.', "reply_payloads_invalid")
-        elif len(reply_payloads) > limit:
-            add(
-                "reply_payloads",
-                f"This template has {limit} quick-reply button{'s' if limit != 1 else ''}; "
-                f"{len(reply_payloads)} payloads given.",
-                "reply_payloads_invalid",
-            )
-        else:
-            allowed = set(_numbered_keys(limit))
-            wrong = [str(key) for key in reply_payloads if str(key).strip() not in allowed]
-            empty = [str(key) for key, value in reply_payloads.items() if value is None or not str(value).strip()]
-            if wrong:
-                add(
-                    "reply_payloads",
-                    f"Reply payload keys are the quick-reply buttons' numbers (1..{limit}); "
-                    f"{', '.join(wrong)} is not one.",
-                    "reply_payloads_invalid",
-                )
-            elif empty:
-                add("reply_payloads", f"Reply payload {', '.join(empty)} is empty.", "reply_payloads_invalid")
-
-    if errors:
-        first_messages = next(iter(errors.values()))
-        raise ValidationFailed(
-            first_messages[0],
-            fields=errors,
-            code=codes[0] if len(set(codes)) == 1 else "template_params_invalid",
+def _button_url_problem(language: TemplateLanguage, button_url) -> _Problem | None:
+    if language.url_button_has_param and not _given(button_url):
+        return _Problem(
+            "button_url", "This template's URL button ends in a variable: give its value.", "button_url_missing"
         )
+    if _given(button_url) and not language.url_button_has_param:
+        return _Problem(
+            "button_url",
+            "This template has no URL button with a variable: leave the button URL out.",
+            "button_url_unexpected",
+        )
+    return None
+
+
+def _reply_payloads_problem(language: TemplateLanguage, reply_payloads) -> _Problem | None:
+    """`reply_payloads` keyed "1".."k" for no more than the template's k quick-reply buttons."""
+    if not reply_payloads:
+        return None
+    limit = language.quick_reply_count
+    code = "reply_payloads_invalid"
+    if not isinstance(reply_payloads, dict):
+        return _Problem("reply_payloads", 'Reply payloads must be an object such as {"1": "yes"}.', code)
+    if len(reply_payloads) > limit:
+        return _Problem(
+            "reply_payloads",
+            f"This template has {limit} quick-reply button{'s' if limit != 1 else ''}; "
+            f"{len(reply_payloads)} payloads given.",
+            code,
+        )
+    allowed = set(_numbered_keys(limit))
+    wrong = [str(key) for key in reply_payloads if str(key).strip() not in allowed]
+    if wrong:
+        return _Problem(
+            "reply_payloads",
+            f"Reply payload keys are the quick-reply buttons' numbers (1..{limit}); {', '.join(wrong)} is not one.",
+            code,
+        )
+    empty = [str(key) for key, value in reply_payloads.items() if not _given(value)]
+    if empty:
+        return _Problem("reply_payloads", f"Reply payload {', '.join(empty)} is empty.", code)
+    return None
 
 
 # --- Chatbot keywords ------------------------------------------------------------
@@ -168,6 +251,18 @@ def keyword_normalize(text: str) -> str:
     """
     words = [word.strip(KEYWORD_TRIM) for word in (text or "").casefold().split()]
     return " ".join(word for word in words if word)
+
+
+def keyword_list(*, project: Project) -> QuerySet[ChatbotKeyword]:
+    return ChatbotKeyword.objects.filter(project=project).order_by("normalized_keyword", "id")
+
+
+def keyword_get(*, project: Project, keyword_id: int) -> ChatbotKeyword:
+    keyword = keyword_list(project=project).filter(pk=_pk(keyword_id)).first()
+    if keyword is None:
+        raise NotFound(f"No chatbot keyword {keyword_id} in this project.", code="keyword_not_found")
+    keyword.project = project  # the caller's instance: no second read
+    return keyword
 
 
 def keyword_match(*, project: Project, text: str) -> ChatbotKeyword | None:

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlparse
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -30,6 +29,7 @@ from templates_app.models import (
     placeholder_numbers,
 )
 from templates_app.selectors import keyword_normalize
+from templates_app.signals import template_approval_requested, template_status_changed
 from wappin_portal.errors import Conflict, ValidationFailed
 
 # --- WhatsApp's limits on a template ---------------------------------------------
@@ -60,9 +60,6 @@ MAX_QUICK_REPLIES = 3
 MAX_BUTTONS = 3
 
 LANGUAGE_FIELDS = ("language_code", "header_type", "header_text", "body", "footer", "buttons")
-
-# Sandbox mode: how long the "review" of a requested template takes.
-SANDBOX_APPROVE_DELAY_SECONDS = 5
 
 
 class _Errors:
@@ -298,12 +295,9 @@ def _status_move(
         target=template.name,
         data={"from": from_status, "to": to_status, **({"reason": reason} if reason else {})},
     )
-    if settings.WAPPIN_SANDBOX_URL and Template.Status.APPROVED in (from_status, to_status):
-        # Sandbox mode: the sandbox stands in for Wappin, which learns of approvals outside the API.
-        from templates_app.tasks import template_sandbox_sync
-
-        template_id = template.pk
-        transaction.on_commit(lambda: template_sandbox_sync.delay(template_id))
+    template_status_changed.send(
+        sender=Template, template=template, from_status=from_status, to_status=to_status
+    )
     return template
 
 
@@ -450,9 +444,8 @@ def template_request_approval(
 ) -> Template:
     """Send a draft (or a rejected template, after its fixes) for review: it is locked from now on.
 
-    In sandbox mode (`WAPPIN_SANDBOX_URL` set, never in production) the
-    sandbox's "review" approves it after a short delay, so the whole loop can
-    be seen without a Wappin account.
+    The review happens outside this portal (Wappin's dashboard, then WhatsApp);
+    an admin records its outcome with `template_approve` / `template_reject`.
     """
     template = _locked_for_update(template)
     if template.status not in (Template.Status.DRAFT, Template.Status.REJECTED):
@@ -470,14 +463,7 @@ def template_request_approval(
         api_key=api_key,
         action="template.request_approval",
     )
-    if settings.WAPPIN_SANDBOX_URL:
-        from templates_app.tasks import template_sandbox_auto_approve
-
-        delay = getattr(settings, "TEMPLATE_SANDBOX_APPROVE_DELAY_SECONDS", SANDBOX_APPROVE_DELAY_SECONDS)
-        template_id = template.pk
-        transaction.on_commit(
-            lambda: template_sandbox_auto_approve.apply_async(args=[template_id], countdown=delay)
-        )
+    template_approval_requested.send(sender=Template, template=template)
     return template
 
 
@@ -591,13 +577,31 @@ def keyword_validate(
     """Check `values` and set them on the (unsaved) row `keyword`; raise every problem at once.
 
     The admin form calls it on a throw-away copy to show the problems on its fields.
+    The checks run in the form's field order: the first problem is the error's message.
     """
     errors = _Errors()
     for field, value in values.items():
         setattr(keyword, field, value.strip() if isinstance(value, str) and field != "response_text" else value)
     keyword.response_text = (keyword.response_text or "").strip()
-
     keyword.normalized_keyword = keyword_normalize(keyword.keyword)
+
+    _keyword_word_check(keyword, errors)
+    if not keyword.template_name:
+        errors.add("template_name", "The template name is required.")
+    elif len(keyword.template_name) > 100:
+        errors.add("template_name", "The template name is longer than 100 characters.")
+    if keyword.scenario not in ChatbotKeyword.Scenario.values:
+        errors.add("scenario", "The scenario is normal or chat_panel.")
+    _keyword_response_check(keyword, response_media, errors)
+    if keyword.caption and keyword.response_type not in CAPTION_RESPONSE_TYPES:
+        errors.add("caption", "A caption goes only with an image or a document.")
+    elif len(keyword.caption or "") > 1024:
+        errors.add("caption", "The caption is longer than 1024 characters.")
+    errors.raise_if_any(code="keyword_invalid")
+
+
+def _keyword_word_check(keyword: ChatbotKeyword, errors: _Errors) -> None:
+    """The word itself: present, not too long (as typed and once normalised), clashing with no other."""
     if not keyword.keyword:
         errors.add("keyword", "The keyword is required.")
     elif not keyword.normalized_keyword:
@@ -617,12 +621,10 @@ def keyword_validate(
                 f"'{keyword.keyword}' and the existing keyword '{clash.keyword}' would answer the same "
                 "message (a keyword matches the whole message or its first word).",
             )
-    if not keyword.template_name:
-        errors.add("template_name", "The template name is required.")
-    elif len(keyword.template_name) > 100:
-        errors.add("template_name", "The template name is longer than 100 characters.")
-    if keyword.scenario not in ChatbotKeyword.Scenario.values:
-        errors.add("scenario", "The scenario is normal or chat_panel.")
+
+
+def _keyword_response_check(keyword: ChatbotKeyword, response_media: UploadedFile | None, errors: _Errors) -> None:
+    """The answer: a text, or a file (uploaded now or stored before) that suits the response type."""
     response_type = keyword.response_type
     if response_type not in ChatbotKeyword.ResponseType.values:
         errors.add("response_type", "The response type is text, image, document or audio.")
@@ -633,39 +635,37 @@ def keyword_validate(
             errors.add("response_text", "WhatsApp allows 4096 characters in a text message.")
         if response_media is not None:
             errors.add("response_media", "A text response has no file: choose image, document or audio.")
+    elif response_media is not None:
+        _keyword_upload_check(response_type, response_media, errors)
+    elif not keyword.response_media:
+        article = "An" if response_type[0] in "aeiou" else "A"
+        errors.add("response_media", f"{article} {response_type} response needs its file.")
     else:
-        if response_media is not None:
-            try:
-                media_check(
-                    media_type=response_type,
-                    filename=response_media.name,
-                    size=response_media.size,
-                    content_type=getattr(response_media, "content_type", None),
-                    field="response_media",
-                )
-            except ValidationFailed as exc:
-                for field, messages in exc.fields.items():
-                    for message in messages:
-                        errors.add(field, message)
-        elif not keyword.response_media:
-            article = "An" if response_type[0] in "aeiou" else "A"
-            errors.add("response_media", f"{article} {response_type} response needs its file.")
-        else:
-            # The stored file must still suit the (possibly changed) response type.
-            try:
-                media_check(
-                    media_type=response_type,
-                    filename=keyword.response_media.name,
-                    size=keyword.response_media.size,
-                    field="response_media",
-                )
-            except (ValidationFailed, OSError) as exc:
-                errors.add("response_media", getattr(exc, "message", "The stored file is missing: upload it again."))
-    if keyword.caption and response_type not in CAPTION_RESPONSE_TYPES:
-        errors.add("caption", "A caption goes only with an image or a document.")
-    elif len(keyword.caption or "") > 1024:
-        errors.add("caption", "The caption is longer than 1024 characters.")
-    errors.raise_if_any(code="keyword_invalid")
+        # The stored file must still suit the (possibly changed) response type.
+        try:
+            media_check(
+                media_type=response_type,
+                filename=keyword.response_media.name,
+                size=keyword.response_media.size,
+                field="response_media",
+            )
+        except (ValidationFailed, OSError) as exc:
+            errors.add("response_media", getattr(exc, "message", "The stored file is missing: upload it again."))
+
+
+def _keyword_upload_check(response_type: str, response_media: UploadedFile, errors: _Errors) -> None:
+    try:
+        media_check(
+            media_type=response_type,
+            filename=response_media.name,
+            size=response_media.size,
+            content_type=getattr(response_media, "content_type", None),
+            field="response_media",
+        )
+    except ValidationFailed as exc:
+        for field, messages in exc.fields.items():
+            for message in messages:
+                errors.add(field, message)
 
 
 def _keyword_store(*, keyword: ChatbotKeyword, response_media: UploadedFile | None) -> ChatbotKeyword:

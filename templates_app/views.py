@@ -7,16 +7,15 @@ a service, show its error on the form (`wappin_portal.ui.show_error`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from projects.models import Membership, Project
-from projects.ui import project_page as shared_project_page
-from templates_app import services
+from projects.models import Membership
+from projects.ui import project_page
+from templates_app import selectors, services
 from templates_app.forms import (
     ChatbotSettingsForm,
     KeywordForm,
@@ -27,36 +26,20 @@ from templates_app.forms import (
     language_contents,
     show_template_error,
 )
-from templates_app.models import ChatbotKeyword, Template
-from templates_app.selectors import template_preview
+from templates_app.models import Template
 from wappin_portal.errors import ApplicationError
 from wappin_portal.ui import show_error
-
-
-def project_page(view: Callable) -> Callable:
-    """The shared access rule (`projects.ui.project_page`), handing the view `project` and `role`."""
-
-    @shared_project_page()
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return view(request, *args, project=request.project, role=request.project_role, **kwargs)
-
-    return wrapper
-
-
-def _template_of(project: Project, pk: int) -> Template:
-    return get_object_or_404(Template.objects.select_related("project"), pk=pk, project=project)
-
 
 # --- Templates ------------------------------------------------------------------------------
 
 
-@project_page
-def template_list(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def template_list(request: HttpRequest) -> HttpResponse:
+    project = request.project
     status = request.GET.get("status", "")
-    templates = Template.objects.filter(project=project).prefetch_related("languages")
-    if status in Template.Status.values:
-        templates = templates.filter(status=status)
+    if status not in Template.Status.values:
+        status = ""
+    templates = selectors.template_list(project=project, status=status)
     return render(
         request,
         "templates_app/template_list.html",
@@ -64,8 +47,9 @@ def template_list(request: HttpRequest, *, project: Project, role: str) -> HttpR
     )
 
 
-@project_page
-def template_create(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def template_create(request: HttpRequest) -> HttpResponse:
+    project = request.project
     form = TemplateForm(request.POST or None)
     formset = LanguageFormSet(request.POST or None, prefix="languages")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
@@ -88,9 +72,10 @@ def template_create(request: HttpRequest, *, project: Project, role: str) -> Htt
     )
 
 
-@project_page
-def template_edit(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
-    template = _template_of(project, pk)
+@project_page()
+def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = request.project
+    template = selectors.template_get(project=project, template_id=pk)
     if template.is_locked:
         messages.error(
             request,
@@ -127,12 +112,13 @@ def template_edit(request: HttpRequest, pk: int, *, project: Project, role: str)
     )
 
 
-@project_page
-def template_detail(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
-    template = _template_of(project, pk)
+@project_page()
+def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = request.project
+    template = selectors.template_get(project=project, template_id=pk)
     languages = list(template.languages.all())
-    previews = [(language, template_preview(language=language)) for language in languages]
-    history = template.status_changes.select_related("actor")
+    previews = [(language, selectors.template_preview(language=language)) for language in languages]
+    history = selectors.template_status_history(template=template)
     return render(
         request,
         "templates_app/template_detail.html",
@@ -141,16 +127,16 @@ def template_detail(request: HttpRequest, pk: int, *, project: Project, role: st
             "template": template,
             "previews": previews,
             "history": history,
-            "is_admin": role == Membership.Role.ADMIN,
+            "is_admin": request.project_role == Membership.Role.ADMIN,
             "reject_form": RejectForm(),
         },
     )
 
 
 def _template_action(
-    request: HttpRequest, pk: int, project: Project, action: Callable[[Template], object], done: str
+    request: HttpRequest, pk: int, action: Callable[[Template], object], done: str
 ) -> HttpResponse:
-    template = _template_of(project, pk)
+    template = selectors.template_get(project=request.project, template_id=pk)
     try:
         action(template)
     except ApplicationError as error:
@@ -161,60 +147,61 @@ def _template_action(
 
 
 @require_POST
-@project_page
-def template_request_approval(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def template_request_approval(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
-        request, pk, project,
+        request, pk,
         lambda t: services.template_request_approval(template=t, actor=request.user),
         "Template {name} is on process: it is locked until WhatsApp decides.",
     )
 
 
 @require_POST
-@project_page
-def template_approve(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
-        request, pk, project,
+        request, pk,
         lambda t: services.template_approve(template=t, actor=request.user),
         "Template {name} is approved: it can be sent.",
     )
 
 
 @require_POST
-@project_page
-def template_reject(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def template_reject(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _template_action(
-        request, pk, project,
+        request, pk,
         lambda t: services.template_reject(template=t, reason=reason, actor=request.user),
         "Template {name} is rejected.",
     )
 
 
 @require_POST
-@project_page
-def template_deactivate(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def template_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
-        request, pk, project,
+        request, pk,
         lambda t: services.template_deactivate(template=t, actor=request.user),
         "Template {name} is inactive: sends of it are refused.",
     )
 
 
 @require_POST
-@project_page
-def template_reactivate(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def template_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
-        request, pk, project,
+        request, pk,
         lambda t: services.template_reactivate(template=t, actor=request.user),
         "Template {name} is active again.",
     )
 
 
 @require_POST
-@project_page
-def template_delete(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
-    template = _template_of(project, pk)
+@project_page()
+def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    project = request.project
+    template = selectors.template_get(project=project, template_id=pk)
     try:
         services.template_delete(template=template, actor=request.user)
     except ApplicationError as error:
@@ -227,9 +214,10 @@ def template_delete(request: HttpRequest, pk: int, *, project: Project, role: st
 # --- Chatbot keywords ---------------------------------------------------------------------------
 
 
-@project_page
-def keyword_list(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
-    keywords = ChatbotKeyword.objects.filter(project=project)
+@project_page()
+def keyword_list(request: HttpRequest) -> HttpResponse:
+    project = request.project
+    keywords = selectors.keyword_list(project=project)
     return render(request, "templates_app/keyword_list.html", {"project": project, "keywords": keywords})
 
 
@@ -237,8 +225,9 @@ def _keyword_values(form: KeywordForm) -> dict:
     return {name: value for name, value in form.cleaned_data.items() if name != "response_media"}
 
 
-@project_page
-def keyword_create(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def keyword_create(request: HttpRequest) -> HttpResponse:
+    project = request.project
     form = KeywordForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -256,9 +245,10 @@ def keyword_create(request: HttpRequest, *, project: Project, role: str) -> Http
     return render(request, "templates_app/keyword_form.html", {"project": project, "form": form})
 
 
-@project_page
-def keyword_edit(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
-    keyword = get_object_or_404(ChatbotKeyword, pk=pk, project=project)
+@project_page()
+def keyword_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = request.project
+    keyword = selectors.keyword_get(project=project, keyword_id=pk)
     initial = {name: getattr(keyword, name) for name in services.KEYWORD_EDITABLE}
     form = KeywordForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -278,16 +268,18 @@ def keyword_edit(request: HttpRequest, pk: int, *, project: Project, role: str) 
 
 
 @require_POST
-@project_page
-def keyword_delete(request: HttpRequest, pk: int, *, project: Project, role: str) -> HttpResponse:
-    keyword = get_object_or_404(ChatbotKeyword, pk=pk, project=project)
+@project_page()
+def keyword_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    project = request.project
+    keyword = selectors.keyword_get(project=project, keyword_id=pk)
     services.keyword_delete(chatbot_keyword=keyword, actor=request.user)
     messages.success(request, f"Keyword {keyword.keyword} deleted.")
     return redirect("templates_app:keyword_list")
 
 
-@project_page
-def chatbot_settings(request: HttpRequest, *, project: Project, role: str) -> HttpResponse:
+@project_page()
+def chatbot_settings(request: HttpRequest) -> HttpResponse:
+    project = request.project
     """Wappin's Account -> Official Account Number screen: the default chatbot message."""
     form = ChatbotSettingsForm(
         request.POST or None, initial={"default_chatbot_message": project.default_chatbot_message}

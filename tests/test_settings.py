@@ -38,3 +38,17 @@ def test_production_refuses_to_start_without_a_secret():
         result = _manage("check", env=env)
         assert result.returncode != 0, f"started without {missing}"
         assert missing in result.stderr
+
+
+def test_a_media_bucket_makes_the_private_s3_storage_the_default():
+    script = (
+        "from django.core.files.storage import storages; s = storages['default']; "
+        "print(type(s).__name__, s.bucket_name, s.default_acl, s.url('a/b.pdf'))"
+    )
+    env = {**PRODUCTION_ENV, "MEDIA_S3_BUCKET": "media-bucket", "MEDIA_S3_ENDPOINT_URL": "http://127.0.0.1:9"}
+    result = _manage("shell", "--no-imports", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "PrivateMediaStorage media-bucket private /media/a/b.pdf"
+    # Without a bucket: the local folder, as before.
+    result = _manage("shell", "--no-imports", "-c", "from django.core.files.storage import storages; print(type(storages['default']).__name__)", env=PRODUCTION_ENV)
+    assert result.stdout.strip().splitlines()[-1] == "FileSystemStorage"

@@ -33,7 +33,7 @@ BASE_WORLD: dict[str, Any] = {
         "callback_delay_ms": 20,
         "callback_retry_backoff_ms": 20,
         "callback_timeout_s": 2,
-        "approve_delay_ms": 50,
+        "approve_delay_ms": 0,  # the review decides in its answer (tasks run eagerly here)
         "timeout_sleep_s": 5,
     },
 }
@@ -120,7 +120,7 @@ class WappinSandbox:
     def register(self, *integrations, templates: bool = True) -> dict:
         """Make the sandbox know these integrations' client, secret key, IP whitelist,
         callback URLs and (with `templates`) their projects' approved templates."""
-        from messaging.wappin.sandbox_world import sandbox_world_build
+        from sandbox.portal.sandbox_world import sandbox_world_build
 
         world = sandbox_world_build(integrations=integrations, with_demo_numbers=False)
         if not templates:
@@ -134,7 +134,7 @@ class WappinSandbox:
 
         Active by default whatever its status in the portal; `overrides` change the
         sandbox's entry (`active=False`, `param_count=3`, `header_param=True`, ...)."""
-        from messaging.wappin.sandbox_world import sandbox_template_entry
+        from sandbox.portal.sandbox_world import sandbox_template_entry
         from templates_app.models import Template
 
         template = (

@@ -10,12 +10,14 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, parsers, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from wappin_portal.errors import ApplicationError, ValidationFailed
 
@@ -28,6 +30,14 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from exc
+
+
+SERVER_ERROR_MESSAGE = "The server failed to answer this request; the error was logged. Try again later."
+
+
+def api_error_response(*, code: str, message: str, status: int) -> JsonResponse:
+    """An error answer in the API's shape, for answers made outside DRF (Django's error handlers)."""
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
 def _flatten(detail) -> list[str]:
@@ -92,7 +102,7 @@ def exception_handler(exc, context):
 
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        return _unexpected_error(exc, context)
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         fields = (
@@ -111,6 +121,22 @@ def exception_handler(exc, context):
                 "message": " ".join(_flatten(exc.detail)),
             }
         }
+    return response
+
+
+def _unexpected_error(exc: Exception, context) -> Response:
+    """A bug or an outage inside a view: a 500 in our shape, with the traceback in the log only."""
+    set_rollback()
+    response = Response({"error": {"code": "server_error", "message": SERVER_ERROR_MESSAGE}}, status=500)
+    request = context.get("request")
+    # Logged as Django logs an unhandled exception (django.request, with the request), and once.
+    log_response(
+        "Internal Server Error: %s",
+        request.path if request is not None else "?",
+        response=response,
+        request=getattr(request, "_request", request),
+        exception=exc,
+    )
     return response
 
 
@@ -143,6 +169,7 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         413: "The request's form fields are too large (files are checked per media type, with a 400).",
         422: "Wappin refused the request; `error.code` carries Wappin's status.",
         429: "Too many requests for this API key.",
+        500: "An unexpected error on the server (logged); try again later.",
         503: "Wappin could not be reached; try again later.",
     }
     return {

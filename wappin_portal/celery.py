@@ -1,9 +1,41 @@
 import os
+from collections.abc import Callable
+
+from django.db import transaction
 
 from celery import Celery
+from celery.contrib.django.task import DjangoTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wappin_portal.settings.local")
 
-app = Celery("wappin_portal")
+
+class Task(DjangoTask):
+    """Celery's Django task, whose `delay_on_commit` / `apply_async_on_commit` are robust.
+
+    Once the transaction has committed, its work is done: a broker that cannot
+    take the task then must not turn that into an error (a client told "500"
+    retries, and a message goes out twice). The failed enqueue is logged, and the
+    sweeps (`messages_settle_unknown`, `blasts_resume_stalled`) pick the row up again.
+    """
+
+    def delay_on_commit(self, *args, **kwargs) -> None:
+        self._on_commit(self.delay, *args, **kwargs)
+
+    def apply_async_on_commit(self, *args, **kwargs) -> None:
+        self._on_commit(self.apply_async, *args, **kwargs)
+
+    def _on_commit(self, enqueue: Callable, *args, **kwargs) -> None:
+        def run() -> None:
+            enqueue(*args, **kwargs)
+
+        # Django logs a robust callback's failure by its __qualname__ (a partial has none).
+        run.__qualname__ = f"{self.name}.{enqueue.__name__}"
+        transaction.on_commit(run, robust=True)
+
+
+app = Celery("wappin_portal", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The request id travels in task headers; one log line per task (signal receivers).
+from wappin_portal import logs  # noqa: E402, F401

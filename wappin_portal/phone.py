@@ -1,10 +1,27 @@
 """Phone numbers as Wappin wants them: digits only, country code first, no plus.
 
-`0812-3456-789`, `+62 812 3456 789` and `62812...` all become `628123456789`.
-Numbers default to Indonesia (Wappin's home) when they carry no country code.
+One normaliser for every way a number comes in (API, forms, imports, blasts, callbacks):
+
+- written with `+` or `00`, a number is read as its own country's, whatever the project's
+  region: `+44 7400 123456` and `0044 7400 123456` become `447400123456`;
+- written without a country code, it is read in the caller's region (the project's
+  `default_region`, Indonesia by default): `0812-3456-789` becomes `628123456789`;
+- digits that already start with that region's country code are international
+  (`62812...` stays `62812...`, as people in Indonesia write it);
+- `region=None` reads every number as international: WhatsApp ids such as Wappin's
+  `sender_number` (`6591234567`) always carry their country code, never a `+`.
+
+The stored form is such an id too: a number already normalised must be re-read with
+`region=None`, never in a region (`447400123456` read as Indonesian is refused, and
+`6591234567` becomes the Indonesian `626591234567`: issue 14's duplicate contacts).
 """
 
 from __future__ import annotations
+
+from functools import cache
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 import phonenumbers
 
@@ -14,7 +31,16 @@ DEFAULT_REGION = "ID"
 PHONE_SHOWN_MAX = 40
 
 
-def phone_normalize(raw: str, *, field: str = "recipient_number", region: str = DEFAULT_REGION) -> str:
+def _international(text: str, digits: str, region: str | None) -> bool:
+    if text.startswith("+") or text.startswith("00") or region is None:
+        return True
+    country_code = phonenumbers.country_code_for_region(region)
+    return bool(country_code) and digits.startswith(str(country_code))
+
+
+def phone_normalize(
+    raw: str, *, field: str = "recipient_number", region: str | None = DEFAULT_REGION
+) -> str:
     """Return the E.164 digits of `raw` without '+', or raise ValidationFailed with the reason."""
     text = (raw or "").strip()
     # How the number is quoted back: a pasted paragraph is not echoed whole into the message.
@@ -26,15 +52,9 @@ def phone_normalize(raw: str, *, field: str = "recipient_number", region: str = 
             f"'{shown}' is not a phone number: it contains letters.", field=field, code="phone_invalid"
         )
     digits = "".join(ch for ch in text if ch.isdigit())
-    if text.startswith("+"):
-        candidate = "+" + digits
-    elif text.startswith("00"):
-        candidate = "+" + digits[2:]
-    elif digits.startswith("62"):
-        # "62812..." typed without '+' is already international.
-        candidate = "+" + digits
-    else:
-        candidate = digits
+    if text.startswith("00"):
+        digits = digits[2:]
+    candidate = "+" + digits if _international(text, digits, region) else digits
     try:
         number = phonenumbers.parse(candidate, region)
     except phonenumbers.NumberParseException as exc:
@@ -61,3 +81,25 @@ def phone_normalize(raw: str, *, field: str = "recipient_number", region: str = 
             f"'{shown}' is not a valid phone number for its country.", field=field, code="phone_invalid"
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+# --- a project's region -----------------------------------------------------------------
+
+
+@cache
+def phone_region_choices() -> list[tuple[str, str]]:
+    """Every region phonenumbers knows, as (ISO 3166 alpha-2, "ID (+62)"), in code order."""
+    return [
+        (region, f"{region} (+{phonenumbers.country_code_for_region(region)})")
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+    ]
+
+
+def phone_region_validate(value: str) -> None:
+    """A model/form validator: the region must be one phonenumbers can read numbers in."""
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            _("'%(value)s' is not a country code phone numbers can be read in (e.g. ID, MY, SG)."),
+            code="phone_region",
+            params={"value": value},
+        )

@@ -20,9 +20,16 @@ api_v1 = [
     re_path(r"", api_not_found),  # a prefix match: every rest, newlines too
 ]
 
+# Under /api/ JSON in the API's error shape, elsewhere the portal's pages.
+handler400 = "wappin_portal.views.bad_request"
+handler403 = "wappin_portal.views.permission_denied"
+handler404 = "wappin_portal.views.page_not_found"
+handler500 = "wappin_portal.views.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="messaging:dashboard", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("projects/switch/", views.project_switch, name="project_switch"),

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from messaging.api import PROJECT_PARAMETER
+from messaging.api_common import PROJECT_PARAMETER
 from messaging.contacts import groups
 from messaging.models import ContactGroup
 from projects.api import WRITE_ROLES, IsProjectMember, project_from_request

@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from messaging.contacts import imports
+from messaging.csv_export import csv_response
 from messaging.models import ContactImport
-from messaging.views_ui import _csv_response
 from projects.ui import project_page
 from wappin_portal.errors import NotFound
 
@@ -69,4 +69,4 @@ def contact_import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_import_refusals_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     contact_import = _contact_import(request, pk)
     rows = imports.contact_import_refusal_rows(contact_import=contact_import)
-    return _csv_response(rows, f"contact-import-{contact_import.pk}-refusals.csv")
+    return csv_response(rows, f"contact-import-{contact_import.pk}-refusals.csv")

@@ -8,19 +8,14 @@ multi-row `INSERT ... ON CONFLICT` for the contacts and their group memberships,
 refused rows and the import's counters. A retried task goes on after the last chunk
 written (`ContactImport.rows_read`), so nothing is counted twice.
 
-The column rules (header names, group separators, cell cleaning) are the contact
-form's and the old synchronous import's, from `messaging.contacts.services`.
+Reading the file (streamed, the column rules, cell cleaning) is `importing.py`; the
+group separators are the contact form's (`services._groups_parse`).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import IO
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
@@ -28,40 +23,20 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from messaging.contacts.services import _cell_text, _groups_parse, _header_map
+from messaging.contacts.importing import IMPORT_MAX_BYTES, ImportRow, import_file_kind, import_rows
+from messaging.contacts.services import _groups_parse
 from messaging.models import Contact, ContactGroup, ContactImport, ContactImportRefusal
 from projects.models import ApiKey, Project
 from wappin_portal.errors import NotFound, ValidationFailed
-from wappin_portal.phone import DEFAULT_REGION, phone_normalize
+from wappin_portal.phone import phone_normalize
 
 IMPORT_CHUNK_ROWS = 2_000
-# A million rows of name, phone and two groups is about 60 MB of CSV.
-IMPORT_MAX_BYTES = 200 * 1024 * 1024
 # How many refused rows an API answer or the progress page lists (the CSV download has all).
 IMPORT_REFUSALS_SHOWN = 100
-CSV_SNIFF_CHARS = 4096
-ENCODING_PROBE_BYTES = 1024 * 1024
 NAME_MAX_LENGTH = 120
 
 
-@dataclass(frozen=True)
-class ImportRow:
-    number: int  # the file's row number, the header being row 1
-    phone: str
-    name: str
-    groups: str
-
-
 # --- start ------------------------------------------------------------------------------
-
-
-def _file_kind(filename: str) -> str:
-    lower = filename.lower()
-    if lower.endswith(".xlsx"):
-        return "xlsx"
-    if lower.endswith((".csv", ".txt")):
-        return "csv"
-    raise ValidationFailed(_("Upload a .csv or .xlsx file."), field="file", code="import_file_type")
 
 
 def contact_import_start(
@@ -73,7 +48,7 @@ def contact_import_start(
 ) -> ContactImport:
     """Store the uploaded file and queue its import; returns at once with the queued import."""
     filename = (upload.name or "").replace("\x00", "")
-    _file_kind(filename)
+    import_file_kind(filename)
     if upload.size > IMPORT_MAX_BYTES:
         raise ValidationFailed(
             _("The file is larger than %(size)d MB: split it.")
@@ -101,102 +76,6 @@ def contact_import_start(
     return contact_import
 
 
-# --- reading the file -------------------------------------------------------------------
-
-
-def _csv_encoding(binary: IO[bytes]) -> str:
-    """UTF-16 by its BOM (Excel's "Unicode text"), else UTF-8 when the whole file decodes, else cp1252."""
-    head = binary.read(2)
-    binary.seek(0)
-    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return "utf-16"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        while block := binary.read(ENCODING_PROBE_BYTES):
-            decoder.decode(block)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cp1252"
-    finally:
-        binary.seek(0)
-    return "utf-8-sig"
-
-
-def _rows_from_csv(binary: IO[bytes]) -> Iterator[list[str]]:
-    encoding = _csv_encoding(binary)
-    # newline="": the csv module reads \r, \n and \r\n line ends (and newlines inside quotes) itself.
-    text = io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="")
-    try:
-        sample = text.read(CSV_SNIFF_CHARS).replace("\x00", "")
-        text.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        # NULs are dropped: they are never data (a UTF-16 file without BOM reads right without them).
-        lines = (line.replace("\x00", "") for line in text)
-        reader = csv.reader(lines, dialect)
-        try:
-            yield from reader
-        except csv.Error as exc:  # an unbalanced quote swallowing the rest of the file, ...
-            raise ValidationFailed(
-                _("The file is not valid CSV near line %(line)d (%(error)s): check its quotes.")
-                % {"line": reader.line_num, "error": exc},
-                field="file",
-                code="import_unreadable",
-            ) from exc
-    finally:
-        if not text.closed:
-            text.detach()  # the caller closes the file
-
-
-def _rows_from_xlsx(binary: IO[bytes]) -> Iterator[tuple]:
-    from openpyxl import load_workbook
-
-    unreadable = ValidationFailed(
-        _("This is not a readable Excel (.xlsx) file."), field="file", code="import_unreadable"
-    )
-    try:
-        # read_only: the sheet's XML is parsed as it is iterated, never loaded whole.
-        workbook = load_workbook(binary, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise unreadable from exc
-    try:
-        yield from workbook.active.iter_rows(values_only=True)
-    except Exception as exc:  # a sheet broken past the part load_workbook reads
-        raise unreadable from exc
-    finally:
-        workbook.close()
-
-
-def _import_rows(binary: IO[bytes], *, kind: str) -> Iterator[ImportRow | None]:
-    """Each row after the header, in file order; None for a row with no cell in a named column."""
-    rows = _rows_from_xlsx(binary) if kind == "xlsx" else _rows_from_csv(binary)
-    try:
-        header = next(rows, None)
-        if header is None:
-            raise ValidationFailed(_("The file is empty."), field="file", code="import_empty")
-        columns = _header_map([_cell_text(cell) for cell in header])
-        phone_at, name_at, group_at = columns["phone"], columns.get("name"), columns.get("group")
-        # Only the cells up to the last named column are read: a sheet thousands of columns
-        # wide costs no more than three.
-        width = max(columns.values()) + 1
-        for number, row in enumerate(rows, start=2):
-            cells = [_cell_text(cell) for cell in row[:width]]
-            if not any(cells):
-                yield None
-                continue
-            cells += [""] * (width - len(cells))
-            yield ImportRow(
-                number=number,
-                phone=cells[phone_at],
-                name="" if name_at is None else cells[name_at],
-                groups="" if group_at is None else cells[group_at],
-            )
-    finally:
-        rows.close()  # while the file is still open
-
-
 # --- writing ----------------------------------------------------------------------------
 
 
@@ -222,10 +101,8 @@ class _GroupIds:
 
 
 def _number_normalize(raw: str, *, project: Project) -> str:
-    # The project's default region where the project has one (the phone normaliser's
-    # project setting); Indonesia before it exists.
-    region = getattr(project, "default_region", None) or DEFAULT_REGION
-    return phone_normalize(raw, field="phone", region=region)
+    # The one place the import reads a number: in the project's region, as every form does.
+    return phone_normalize(raw, field="phone", region=project.default_region)
 
 
 def _chunk_write(
@@ -406,17 +283,17 @@ def contact_import_run(*, import_id: int, chunk_rows: int = IMPORT_CHUNK_ROWS) -
             contact_import.status = ContactImport.Status.RUNNING
             contact_import.started_at = timezone.now()
             contact_import.save(update_fields=["status", "started_at", "updated_at"])
-    kind = _file_kind(contact_import.original_filename)
+    kind = import_file_kind(contact_import.original_filename)
     try:
         # First pass: count, and read the whole file before writing a row of it.
         with contact_import.file.open("rb") as binary:
-            total = sum(1 for row in _import_rows(binary, kind=kind) if row is not None)
+            total = sum(1 for row in import_rows(binary, kind=kind) if row is not None)
         ContactImport.objects.filter(pk=import_id).update(
             total_rows=total, updated_at=timezone.now()
         )
         groups = _GroupIds(project=contact_import.project)
         with contact_import.file.open("rb") as binary:
-            rows = _import_rows(binary, kind=kind)
+            rows = import_rows(binary, kind=kind)
             # A retried task skips the chunks already written.
             already = contact_import.rows_read
             for _skipped in itertools.islice(rows, already):
@@ -470,7 +347,7 @@ def contact_import_refusals(*, contact_import: ContactImport) -> QuerySet[Contac
 
 def contact_import_refusal_rows(*, contact_import: ContactImport) -> Iterator[list[str]]:
     """The refusals CSV: header, then row, value, reason (values made safe for spreadsheets)."""
-    from messaging.contacts.services import csv_safe
+    from messaging.csv_export import csv_safe
 
     yield ["row", "value", "reason"]
     for refusal in contact_import_refusals(contact_import=contact_import).iterator(chunk_size=2000):

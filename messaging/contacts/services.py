@@ -1,30 +1,96 @@
-"""Contacts from the web UI: groups, the import's column rules, export (the import itself: `imports.py`).
+"""Writes on contacts: create, change, delete, their groups (the import from a file: `imports.py`).
 
-Built on the messaging services and selectors (`contact_create`, `contact_update`,
-`contact_get_or_create`, `contact_list`): the number rules live there, once; this
-module adds what only the web UI does with contacts.
+The number rules (normalised, unique within the project) live here, once: the
+API, the contact form, the import, the sending services and the callbacks all
+go through `contact_create` / `contact_update` / `contact_get_or_create`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import IntegrityError, transaction
 
 from messaging.models import Contact, ContactGroup
-from messaging.selectors import contact_list
-from messaging.services import contact_create, contact_update
 from projects.models import Project
-from wappin_portal.errors import NotFound, ValidationFailed
+from wappin_portal.errors import Conflict, NotFound
+from wappin_portal.phone import phone_normalize
 
-# The header names a file may use for each column (lowercase, spaces and '-' read as '_').
-IMPORT_COLUMNS = {
-    "name": ("name", "nama", "full_name"),
-    "phone": ("phone", "phone_number", "number", "nomor", "whatsapp", "msisdn"),
-    "group": ("group", "groups", "grup"),
-}
 GROUP_SEPARATORS = (";", "|")
+
+
+def contact_get_or_create(
+    *, project: Project, phone_number: str, name: str = "", stored_form: bool = False
+) -> Contact:
+    """The project's contact for a number (normalised first); a name fills an empty one.
+
+    `stored_form`: the number is already digits with its country code (normalised
+    before, or Wappin's `sender_number`), so it is never re-read in the project's region.
+    """
+    region = None if stored_form else project.default_region
+    number = phone_normalize(phone_number, region=region)
+    contact, created = Contact.objects.get_or_create(
+        project=project, phone_number=number, defaults={"name": name.strip()[:120]}
+    )
+    if not created and name.strip() and not contact.name:
+        contact.name = name.strip()[:120]
+        contact.save(update_fields=["name", "updated_at"])
+    return contact
+
+
+def contact_create(
+    *, project: Project, phone_number: str, name: str = "", attributes: dict | None = None
+) -> Contact:
+    """A new contact; a number the project already has is refused (409) with the existing one's id."""
+    number = phone_normalize(phone_number, field="phone_number", region=project.default_region)
+    existing = Contact.objects.filter(project=project, phone_number=number).first()
+    if existing is not None:
+        raise _contact_exists(existing)
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                project=project, phone_number=number, name=name.strip()[:120], attributes=attributes or {}
+            )
+    except IntegrityError as exc:  # created by a concurrent request in between
+        raise _contact_exists(Contact.objects.get(project=project, phone_number=number)) from exc
+
+
+def contact_update(
+    *, contact: Contact, phone_number: str | None = None, name: str | None = None, attributes: dict | None = None
+) -> Contact:
+    fields = ["updated_at"]
+    if phone_number is not None:
+        number = phone_normalize(phone_number, field="phone_number", region=contact.project.default_region)
+        other = Contact.objects.filter(project=contact.project, phone_number=number).exclude(pk=contact.pk).first()
+        if other is not None:
+            raise _contact_exists(other)
+        contact.phone_number = number
+        fields.append("phone_number")
+    if name is not None:
+        contact.name = name.strip()[:120]
+        fields.append("name")
+    if attributes is not None:
+        contact.attributes = attributes
+        fields.append("attributes")
+    contact.save(update_fields=fields)
+    return contact
+
+
+def contact_delete(*, contact: Contact) -> None:
+    """Forget a contact; its messages stay in the history, by number."""
+    contact.delete()
+
+
+def _contact_exists(existing: Contact) -> Conflict:
+    return Conflict(
+        f"{existing.phone_number} is already a contact of this project (id {existing.pk}).",
+        code="contact_exists",
+        field="phone_number",
+        extra={"contact_id": existing.pk},
+    )
+
+
+# --- groups -----------------------------------------------------------------------------
 
 
 def _groups_parse(text: str) -> list[str]:
@@ -48,19 +114,9 @@ def _groups_get_or_create(*, project: Project, names: Iterable[str]) -> list[Con
     return groups
 
 
-def contact_list_ordered(
-    *, project: Project, query: str = "", group_id: int | None = None
-) -> QuerySet[Contact]:
-    """The contacts page's rows: `selectors.contact_list`'s search and group filter, by name."""
-    contacts = contact_list(project=project, filters={"search": query, "group": group_id})
-    return contacts.order_by("name", "phone_number", "id")
-
-
 def contact_groups_set(*, contact: Contact, group_names: str) -> None:
     """Put the contact in exactly these groups (comma-separated names; new ones are created)."""
-    contact.groups.set(
-        _groups_get_or_create(project=contact.project, names=_groups_parse(group_names))
-    )
+    contact.groups.set(_groups_get_or_create(project=contact.project, names=_groups_parse(group_names)))
 
 
 @transaction.atomic
@@ -74,8 +130,7 @@ def contact_save(
 ) -> Contact:
     """The contact form's save: create (or edit `contact`) and set its groups, in one transaction.
 
-    The number rules (normalised, unique within the project) are the messaging
-    services' `contact_create` / `contact_update`; this adds only the groups.
+    The number rules are `contact_create` / `contact_update`'s; this adds only the groups.
     """
     if contact is None:
         contact = contact_create(project=project, phone_number=phone_number, name=name)
@@ -85,52 +140,3 @@ def contact_save(
         contact = contact_update(contact=contact, phone_number=phone_number, name=name)
     contact_groups_set(contact=contact, group_names=group_names)
     return contact
-
-
-def _header_map(header: list[str]) -> dict[str, int]:
-    """Column name -> index, from the header row; raises when there is no phone column."""
-    normalised = [
-        str(cell or "").strip().lower().replace(" ", "_").replace("-", "_") for cell in header
-    ]
-    columns: dict[str, int] = {}
-    for column, aliases in IMPORT_COLUMNS.items():
-        for index, title in enumerate(normalised):
-            if title in aliases:
-                columns[column] = index
-                break
-    if "phone" not in columns:
-        raise ValidationFailed(
-            "The file's first row must name the columns: name, phone and optionally group.",
-            field="file",
-            code="import_no_phone_column",
-        )
-    return columns
-
-
-def _cell_text(value: object) -> str:
-    # Spreadsheets store numbers as floats: 6281234567001.0 is a phone number, not a decimal.
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    # NUL never belongs in a name or number, and PostgreSQL refuses to store it.
-    return "" if value is None else str(value).replace("\x00", "").strip()
-
-
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
-
-
-def contact_export_rows(*, contacts: QuerySet[Contact]) -> Iterator[list[str]]:
-    """Header and one row per contact, in the import's columns (so an export imports back)."""
-    yield ["name", "phone", "group", "opted_out_at"]
-    for contact in contacts.prefetch_related("groups").iterator(chunk_size=2000):
-        yield [
-            csv_safe(contact.name),
-            contact.phone_number,
-            csv_safe("; ".join(group.name for group in contact.groups.all())),
-            contact.opted_out_at.isoformat() if contact.opted_out_at else "",
-        ]

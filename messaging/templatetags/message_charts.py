@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from messaging.history import CHART_STATUSES, message_daily_counts
+from messaging.dashboard.selectors import CHART_STATUSES, message_daily_counts
 from projects.models import Project
 
 register = template.Library()

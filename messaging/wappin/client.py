@@ -16,6 +16,8 @@ import logging
 import os
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,7 +48,7 @@ from messaging.wappin.exceptions import (
     WappinTimeout,
     WappinUnavailable,
 )
-from projects.models import Integration
+from projects.models import Integration, Project
 
 logger = logging.getLogger("messaging.wappin")
 
@@ -109,7 +111,9 @@ def _session_get() -> requests.Session:
             if _session is None or _session_pid != pid:
                 session = requests.Session()
                 # No automatic retries: a resent send could duplicate a message; callers decide.
-                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+                adapter = HTTPAdapter(
+                    pool_connections=4, pool_maxsize=max(32, settings.SEND_CONCURRENCY), max_retries=0
+                )
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 session.headers.update({"Accept": "application/json", "User-Agent": "wappin-portal"})
@@ -159,9 +163,16 @@ def _timestamp_parse(value: Any) -> datetime:
 class WappinClient:
     """Wappin's API for one integration (its project's client id and project id, its secret key)."""
 
-    def __init__(self, integration: Integration) -> None:
+    def __init__(
+        self, integration: Integration, *, token: str | None = None, call_log: deque | None = None
+    ) -> None:
+        """`token`: a token the caller already holds and refreshes itself (the sending engine's
+        threads must not touch the database); a 401 is then raised, not refreshed here.
+        `call_log`: collect the call-log rows, unsaved, for the caller to write in bulk."""
         self.integration = integration
         self.project = integration.project
+        self.held_token = token
+        self.call_log = call_log
 
     # -- sends ---------------------------------------------------------------------------
 
@@ -409,12 +420,12 @@ class WappinClient:
         about: dict,
     ) -> dict:
         """A Bearer call; on "401 Invalid credential" refresh the token once and resend once."""
-        token = self.token_get()
+        token = self.held_token or self.token_get()
         kwargs = {"json_body": json_body, "form": form, "media": media, "message": message, "about": about}
         try:
             return self._request(path, auth=f"Bearer {token}", **kwargs)
         except WappinAuthError as exc:
-            if exc.wappin_status != "401":
+            if exc.wappin_status != "401" or self.held_token:
                 raise
             logger.info("Wappin refused the token of integration %s; refreshing once.", self.integration.pk)
         token = self._token_refresh(stale_token=token)
@@ -441,66 +452,17 @@ class WappinClient:
         about: dict,
     ) -> dict:
         """POST to Wappin, log the call (redacted), and return the body of a "200" answer."""
-        base_url = settings.WAPPIN_BASE_URL.rstrip("/")
-        host = (urlsplit(base_url).hostname or "").lower()
-        if settings.WAPPIN_FORBID_REAL_API and (
-            host == REAL_WAPPIN_DOMAIN or host.endswith("." + REAL_WAPPIN_DOMAIN)
-        ):
-            raise ImproperlyConfigured(
-                f"WAPPIN_FORBID_REAL_API is on and WAPPIN_BASE_URL points at {host}: use the sandbox."
-            )
-        headers = {"Authorization": auth}
-        kwargs: dict[str, Any] = {"headers": headers, "timeout": settings.WAPPIN_TIMEOUT_SECONDS}
-        if media is not None:
-            kwargs["data"] = form or {}
-            kwargs["files"] = {"media": (media.filename, media.content, media.content_type)}
-        elif json_body is not None:
-            kwargs["json"] = json_body
-        else:
-            # The token call: the document wants the JSON content type, and no body.
-            headers["Content-Type"] = "application/json"
-
-        http_status: int | None = None
-        wappin_status = ""
-        error: WappinError | None = None
-        answer: dict = {}
+        base_url, host = _base_url()
         started = time.monotonic()
-        try:
-            response = _session_get().post(base_url + path, **kwargs)
-        except requests.exceptions.ConnectTimeout:
-            error = WappinUnavailable(
-                f"Wappin could not be reached at {host} in {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds; "
-                "nothing was sent. It will be tried again.",
-                code="wappin_unreachable",
-            )
-        except requests.exceptions.Timeout:
-            error = WappinTimeout(
-                f"Wappin did not answer within {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds"
-                + ("; it may or may not have taken the message." if path in SEND_PATHS else ".")
-            )
-        except requests.exceptions.RequestException as exc:
-            error = WappinUnavailable(
-                f"Wappin could not be reached at {host} ({type(exc).__name__}); nothing was sent. "
-                "It will be tried again.",
-                code="wappin_unreachable",
-            )
-        else:
-            http_status = response.status_code
-            try:
-                answer = response.json()
-            except ValueError:
-                answer = {}
-            if not isinstance(answer, dict):
-                answer = {}
-            wappin_status = str(answer.get("status", "")).strip()
-            if wappin_status != "200":
-                error = self._error_for(path, http_status, wappin_status, answer, about)
+        http_status, answer, error = self._post(
+            base_url + path, host=host, path=path, kwargs=_post_kwargs(auth, json_body, form, media)
+        )
+        wappin_status = str(answer.get("status", "")).strip()
+        if error is None and wappin_status != "200":
+            error = self._error_for(path, http_status, wappin_status, answer, about)
         latency_ms = int((time.monotonic() - started) * 1000)
 
-        secrets = [auth, auth.split(" ", 1)[-1], self.integration.secret_key,
-                   self.integration.client_key, self.integration.access_token,
-                   self.integration.previous_access_token]
-        error_text = _redact(error.message, secrets) if error else ""
+        error_text = _redact(error.message, self._secrets(auth)) if error else ""
         self._log_write(
             path=path,
             http_status=http_status,
@@ -518,105 +480,80 @@ class WappinClient:
         logger.debug("Wappin %s ok for integration %s in %d ms", path, self.integration.pk, latency_ms)
         return answer
 
-    def _log_write(self, *, path, http_status, wappin_status, latency_ms, error, message) -> None:
+    @staticmethod
+    def _post(url: str, *, host: str, path: str, kwargs: dict) -> tuple[int | None, dict, WappinError | None]:
+        """The HTTP call: (HTTP status, the body as a dict, the error when nothing readable came back)."""
         try:
-            WappinCallLog.objects.create(
-                integration_id=self.integration.pk,
-                message_id=getattr(message, "pk", None),
-                endpoint=path,
-                http_status=http_status,
-                wappin_status=wappin_status[:10],
-                latency_ms=latency_ms,
-                error=error[:500],
+            response = _session_get().post(url, **kwargs)
+        except requests.exceptions.ConnectTimeout:
+            return None, {}, WappinUnavailable(
+                f"Wappin could not be reached at {host} in {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds; "
+                "nothing was sent. It will be tried again.",
+                code="wappin_unreachable",
             )
+        except requests.exceptions.Timeout:
+            return None, {}, WappinTimeout(
+                f"Wappin did not answer within {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds"
+                + ("; it may or may not have taken the message." if path in SEND_PATHS else ".")
+            )
+        except requests.exceptions.RequestException as exc:
+            return None, {}, WappinUnavailable(
+                f"Wappin could not be reached at {host} ({type(exc).__name__}); nothing was sent. "
+                "It will be tried again.",
+                code="wappin_unreachable",
+            )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        return response.status_code, answer if isinstance(answer, dict) else {}, None
+
+    def _secrets(self, auth: str) -> list[str]:
+        """What must never reach the call log: the header sent and every key the integration holds."""
+        integration = self.integration
+        return [auth, auth.split(" ", 1)[-1], integration.secret_key, integration.client_key,
+                integration.access_token, integration.previous_access_token]
+
+    def _log_write(self, *, path, http_status, wappin_status, latency_ms, error, message) -> None:
+        row = WappinCallLog(
+            integration_id=self.integration.pk,
+            message_id=getattr(message, "pk", None),
+            endpoint=path,
+            http_status=http_status,
+            wappin_status=wappin_status[:10],
+            latency_ms=latency_ms,
+            error=error[:500],
+        )
+        if self.call_log is not None:
+            self.call_log.append(row)
+            return
+        try:
+            row.save()
         except Exception:  # the log must never hide the call's own outcome
             logger.exception("Could not write the Wappin call log for %s", path)
 
     def _error_for(self, path: str, http_status: int, wappin_status: str, answer: dict, about: dict) -> WappinError:
         """The typed exception, with a message a person understands, for a non-"200" answer."""
-        said = str(answer.get("message") or "").strip()
-        quoted = f' ("{said}")' if said else ""
-        recipient = about.get("recipient", "")
-        template = about.get("template", "")
-        language = about.get("language") or "its first language"
-        project = self.project
-
         if not wappin_status:
             return WappinUnavailable(
                 f"Wappin answered HTTP {http_status} without a readable status; it will be tried again.",
                 code="wappin_bad_answer",
             )
-        if wappin_status == "400":
-            lowered = said.lower()
-            if "param" in lowered:
-                return WappinParamCountMismatch(
-                    f"Wappin says the parameters do not match template '{template}' ({language}): "
-                    f"the number of values differs from the template approved on Wappin (400).",
-                    wappin_status="400", field="params",
-                )
-            if "project" in lowered or "client" in lowered:
-                return WappinClientProjectInvalid(
-                    f"Wappin does not accept client ID {project.client_id} with project ID "
-                    f"{project.wappin_project_id} (400{quoted}): check the project's Wappin ids.",
-                    wappin_status="400",
-                )
-            return WappinBadRequest(
-                f"Wappin received no usable input (400{quoted}): a required field was missing or malformed.",
-                wappin_status="400",
-            )
-        if wappin_status == "401":
-            if path == TOKEN_PATH:
-                message = (
-                    f"Wappin refused client ID {project.client_id} with the stored secret key "
-                    "(401 Invalid credential): check both in Wappin's dashboard."
-                )
-            else:
-                message = "Wappin refused the access token (401 Invalid credential)."
-            return WappinAuthError(message, wappin_status="401")
-        if wappin_status == "406":
-            return WappinAuthError(
-                "Wappin did not recognise the authorization header (406 Auth not recognize).",
-                wappin_status="406", code="wappin_auth_not_recognized",
-            )
-        if wappin_status == "407":
-            return WappinIPNotAllowed(
-                "Wappin refused the call: this server's IP address is not on the integration's IP "
-                "whitelist in Wappin's dashboard (407 IP Address not allowed).",
-                wappin_status="407",
-            )
-        if wappin_status == "404":
-            if path == INQUIRY_PATH:
-                return WappinMessageNotFound(
-                    f"Wappin has no message {about.get('message_id', '')} (404 Data not Found).",
-                    wappin_status="404", field="message_id",
-                )
-            if path in SEND_PATHS:
-                return WappinTemplateNotFound(
-                    f"Wappin has no active, approved template '{template}' in {language} "
-                    "(404 Template not found or inactive).",
-                    wappin_status="404", field="type",
-                )
-        if wappin_status == "601":
-            return WappinContactInvalid(
-                f"Wappin refused the number {recipient}: it is not on WhatsApp (601).",
-                wappin_status="601", field="recipient_number",
-            )
-        if wappin_status == "605":
-            filename = about.get("filename", "the file")
-            kind = about.get("media_type")
-            as_kind = f" as {kind}" if kind else ""
-            return WappinMediaUploadFailed(
-                f"Wappin could not take {filename}{as_kind} (605 Upload Media Failed): check the file "
-                "type and size.",
-                wappin_status="605", field="media",
-            )
+        refusal = _Refusal(
+            path=path, status=wappin_status, said=str(answer.get("message") or "").strip(),
+            about=about, project=self.project,
+        )
+        build = _ERROR_BY_STATUS.get(wappin_status)
+        error = build(refusal) if build else None
+        if error is not None:
+            return error
         if wappin_status.startswith("5"):
             return WappinUnavailable(
-                f"Wappin had a server error ({wappin_status}{quoted}); it will be tried again.",
+                f"Wappin had a server error ({wappin_status}{refusal.quoted}); it will be tried again.",
                 wappin_status=wappin_status,
             )
         return WappinError(
-            f"Wappin answered an unexpected status {wappin_status}{quoted}.",
+            f"Wappin answered an unexpected status {wappin_status}{refusal.quoted}.",
             wappin_status=wappin_status, code="wappin_unexpected_status",
         )
 
@@ -644,6 +581,149 @@ class WappinClient:
                 wappin_status=str(answer.get("status", "")), code="wappin_no_message_id",
             )
         return SendResult(message_id=message_id, raw=answer)
+
+
+def _base_url() -> tuple[str, str]:
+    """Wappin's base URL and host; the real Wappin is refused where WAPPIN_FORBID_REAL_API is on."""
+    base_url = settings.WAPPIN_BASE_URL.rstrip("/")
+    host = (urlsplit(base_url).hostname or "").lower()
+    if settings.WAPPIN_FORBID_REAL_API and (host == REAL_WAPPIN_DOMAIN or host.endswith("." + REAL_WAPPIN_DOMAIN)):
+        raise ImproperlyConfigured(
+            f"WAPPIN_FORBID_REAL_API is on and WAPPIN_BASE_URL points at {host}: use the sandbox."
+        )
+    return base_url, host
+
+
+def _post_kwargs(auth: str, json_body: dict | None, form: dict | None, media: MediaUpload | None) -> dict[str, Any]:
+    """The auth header, the timeout and the body: a file upload, JSON, or none (the token call)."""
+    headers = {"Authorization": auth}
+    kwargs: dict[str, Any] = {"headers": headers, "timeout": settings.WAPPIN_TIMEOUT_SECONDS}
+    if media is not None:
+        kwargs["data"] = form or {}
+        kwargs["files"] = {"media": (media.filename, media.content, media.content_type)}
+    elif json_body is not None:
+        kwargs["json"] = json_body
+    else:
+        # The token call: the document wants the JSON content type, and no body.
+        headers["Content-Type"] = "application/json"
+    return kwargs
+
+
+# --- Wappin's refusals: one function per status, chosen from `_ERROR_BY_STATUS` ---------
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A non-"200" answer and what the call was about, for the error's message."""
+
+    path: str
+    status: str
+    said: str  # Wappin's own "message", if any
+    about: dict
+    project: Project
+
+    @property
+    def quoted(self) -> str:
+        return f' ("{self.said}")' if self.said else ""
+
+    @property
+    def template(self) -> str:
+        return self.about.get("template", "")
+
+    @property
+    def language(self) -> str:
+        return self.about.get("language") or "its first language"
+
+
+def _error_400(refusal: _Refusal) -> WappinError:
+    lowered = refusal.said.lower()
+    if "param" in lowered:
+        return WappinParamCountMismatch(
+            f"Wappin says the parameters do not match template '{refusal.template}' ({refusal.language}): "
+            f"the number of values differs from the template approved on Wappin (400).",
+            wappin_status="400", field="params",
+        )
+    if "project" in lowered or "client" in lowered:
+        project = refusal.project
+        return WappinClientProjectInvalid(
+            f"Wappin does not accept client ID {project.client_id} with project ID "
+            f"{project.wappin_project_id} (400{refusal.quoted}): check the project's Wappin ids.",
+            wappin_status="400",
+        )
+    return WappinBadRequest(
+        f"Wappin received no usable input (400{refusal.quoted}): a required field was missing or malformed.",
+        wappin_status="400",
+    )
+
+
+def _error_401(refusal: _Refusal) -> WappinError:
+    if refusal.path == TOKEN_PATH:
+        message = (
+            f"Wappin refused client ID {refusal.project.client_id} with the stored secret key "
+            "(401 Invalid credential): check both in Wappin's dashboard."
+        )
+    else:
+        message = "Wappin refused the access token (401 Invalid credential)."
+    return WappinAuthError(message, wappin_status="401")
+
+
+def _error_406(refusal: _Refusal) -> WappinError:
+    return WappinAuthError(
+        "Wappin did not recognise the authorization header (406 Auth not recognize).",
+        wappin_status="406", code="wappin_auth_not_recognized",
+    )
+
+
+def _error_407(refusal: _Refusal) -> WappinError:
+    return WappinIPNotAllowed(
+        "Wappin refused the call: this server's IP address is not on the integration's IP "
+        "whitelist in Wappin's dashboard (407 IP Address not allowed).",
+        wappin_status="407",
+    )
+
+
+def _error_404(refusal: _Refusal) -> WappinError | None:
+    """404 means "no such message" to the inquiry and "no such template" to a send; else unexpected."""
+    if refusal.path == INQUIRY_PATH:
+        return WappinMessageNotFound(
+            f"Wappin has no message {refusal.about.get('message_id', '')} (404 Data not Found).",
+            wappin_status="404", field="message_id",
+        )
+    if refusal.path in SEND_PATHS:
+        return WappinTemplateNotFound(
+            f"Wappin has no active, approved template '{refusal.template}' in {refusal.language} "
+            "(404 Template not found or inactive).",
+            wappin_status="404", field="type",
+        )
+    return None
+
+
+def _error_601(refusal: _Refusal) -> WappinError:
+    return WappinContactInvalid(
+        f"Wappin refused the number {refusal.about.get('recipient', '')}: it is not on WhatsApp (601).",
+        wappin_status="601", field="recipient_number",
+    )
+
+
+def _error_605(refusal: _Refusal) -> WappinError:
+    filename = refusal.about.get("filename", "the file")
+    kind = refusal.about.get("media_type")
+    as_kind = f" as {kind}" if kind else ""
+    return WappinMediaUploadFailed(
+        f"Wappin could not take {filename}{as_kind} (605 Upload Media Failed): check the file type and size.",
+        wappin_status="605", field="media",
+    )
+
+
+_ERROR_BY_STATUS: dict[str, Callable[[_Refusal], WappinError | None]] = {
+    "400": _error_400,
+    "401": _error_401,
+    "404": _error_404,
+    "406": _error_406,
+    "407": _error_407,
+    "601": _error_601,
+    "605": _error_605,
+}
 
 
 def _redact(text: str, secrets: list[str]) -> str:

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 import pytest
 
-from messaging import services as messaging_services
 from messaging.models import Message
+from messaging.sending import services as messaging_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db

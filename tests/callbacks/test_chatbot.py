@@ -6,7 +6,6 @@ Wappin is the messaging side's task (the end-to-end tests run it through the san
 
 from __future__ import annotations
 
-import importlib.util
 import time
 
 from django.utils import timezone
@@ -15,18 +14,11 @@ import pytest
 
 from callbacks.models import CallbackEvent
 from callbacks.services import callback_event_process
-from messaging import services as messaging_services
 from messaging.models import Contact, Message
 from tests import factories
 from tests.callbacks.conftest import CURRENT_TOKEN, DOCUMENT_MESSAGE_SAMPLE, message_body
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not hasattr(messaging_services, "message_send_text") or importlib.util.find_spec("templates_app.selectors") is None,
-        reason="needs the messaging services and templates selectors (not merged yet)",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

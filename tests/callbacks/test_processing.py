@@ -11,7 +11,7 @@ import pytest
 
 from callbacks.models import CallbackEvent
 from callbacks.parsing import timestamp_parse
-from callbacks.services import callbacks_apply_pending, callbacks_sweep
+from callbacks.services import callbacks_sweep
 from messaging.models import Message
 from tests import factories
 from tests.callbacks.conftest import DOCUMENT_STATUS_SAMPLE, status_body
@@ -19,21 +19,27 @@ from tests.callbacks.conftest import DOCUMENT_STATUS_SAMPLE, status_body
 pytestmark = pytest.mark.django_db
 
 
-def test_a_status_before_its_message_is_kept_then_applied_when_the_message_appears(integration, post_callback):
-    # Given Wappin's callbacks arrive before our send task stored the message id
+def _waited(minutes: int = 5) -> None:
+    """Every stored callback as if it came some minutes ago (the sweep leaves fresh rows to their task)."""
+    CallbackEvent.objects.update(received_at=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_a_status_before_its_message_is_kept_then_applied_in_order_by_the_sweep(integration, post_callback):
+    # Given Wappin's callbacks arrive before our send task stored the message id, "read" first
     post_callback(integration, status_body("fff666", "read", timestamp="1557915520"))
     post_callback(integration, status_body("fff666", "delivered", timestamp="1557915510"))
     assert set(CallbackEvent.objects.values_list("state", flat=True)) == {"pending"}
     assert "Waiting for message fff666" in CallbackEvent.objects.first().result
 
-    # When the send answer is stored and the sending side calls the hook
+    # When the send answer is stored, and the sweep runs
     message = factories.MessageFactory(
         project=integration.project, kind=Message.Kind.HSM, status=Message.Status.SENT, wappin_message_id="fff666"
     )
-    applied = callbacks_apply_pending(project=integration.project, wappin_message_id="fff666")
+    _waited()
+    outcome = callbacks_sweep()
 
     # Then both are applied, in the order they happened
-    assert applied == 2
+    assert outcome == {"retried": 2, "given_up": 0}
     message.refresh_from_db()
     assert message.status == "read"
     assert message.delivered_at.timestamp() == 1557915510
@@ -43,12 +49,19 @@ def test_a_status_before_its_message_is_kept_then_applied_when_the_message_appea
     assert set(CallbackEvent.objects.values_list("state", flat=True)) == {"processed"}
 
 
-def test_the_hook_leaves_other_projects_alone(integration, post_callback):
+def test_a_waiting_status_is_not_applied_to_another_projects_message(integration, post_callback):
     post_callback(integration, status_body("ggg777", "delivered"))
-    other = factories.ProjectFactory()
+    other = factories.MessageFactory(
+        project=factories.ProjectFactory(), kind=Message.Kind.HSM, status=Message.Status.SENT,
+        wappin_message_id="ggg777",
+    )
+    _waited()
 
-    assert callbacks_apply_pending(project=other, wappin_message_id="ggg777") == 0
+    callbacks_sweep()
+
     assert CallbackEvent.objects.get().state == "pending"
+    other.refresh_from_db()
+    assert other.status == "sent"
 
 
 def test_the_sweep_applies_what_is_waiting_and_gives_up_on_the_old(integration, post_callback):

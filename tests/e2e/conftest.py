@@ -47,6 +47,8 @@ def celery_worker_process(transactional_db, settings, tmp_path):
         "PORTAL_BASE_URL": settings.PORTAL_BASE_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
+        # The worker backs off as in production (the in-process suite retries at once).
+        "SEND_RETRY_BACKOFF_FACTOR": "1",
     }
     log_path = tmp_path / "worker.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed when the worker stops

@@ -13,6 +13,7 @@ def _post(admin_client, project, **changes):
         "wappin_project_id": project.wappin_project_id,
         "business_number": project.business_number,
         "business_name": project.business_name,
+        "default_region": project.default_region,
         "website_url": "",
         "default_chatbot_message": project.default_chatbot_message,
         "memberships-TOTAL_FORMS": "0",
@@ -50,3 +51,118 @@ def test_the_business_number_is_normalised_and_a_bad_one_refused(admin_client, p
     response = _post(admin_client, project, business_number="0811")
     assert response.status_code == 200
     assert "too short" in response.content.decode()
+
+
+def test_numbers_of_a_project_outside_indonesia_are_read_in_its_country(admin_client, project):
+    # Given the admin page offers the countries phone numbers can be read in
+    page = admin_client.get(f"/admin/projects/project/{project.pk}/change/").content.decode()
+    assert '<option value="ID" selected>ID (+62)</option>' in page
+    assert '<option value="SG">SG (+65)</option>' in page
+    # When the project is set to Singapore with a business number written the local way
+    response = _post(admin_client, project, default_region="SG", business_number="9123 4567")
+    # Then the number is read as Singapore's
+    assert response.status_code == 302
+    saved = Project.objects.get(pk=project.pk)
+    assert (saved.default_region, saved.business_number) == ("SG", "6591234567")
+
+
+def test_an_unknown_country_is_refused(admin_client, project):
+    response = _post(admin_client, project, default_region="XX")
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert Project.objects.get(pk=project.pk).default_region == "ID"
+
+
+# --- members and roles: every change through membership_set / membership_remove, audited ---
+
+
+def _audits(project, action):
+    return list(AuditEvent.objects.filter(project=project, action=action).values_list("target", "data"))
+
+
+def test_a_role_changed_in_the_membership_admin_is_audited(admin_client, project):
+    member = factories.MembershipFactory(project=project, role="marketing")
+
+    response = admin_client.post(
+        f"/admin/projects/membership/{member.pk}/change/",
+        {"project": project.pk, "user": member.user.pk, "role": "developer"},
+    )
+
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.role == "developer"
+    assert _audits(project, "membership.set") == [
+        (str(member.user), {"role": "developer", "previous_role": "marketing"})
+    ]
+
+
+def test_the_membership_admin_does_not_move_a_membership_to_another_user(admin_client, project):
+    member = factories.MembershipFactory(project=project, role="marketing")
+    original_user = member.user
+    other_user = factories.UserFactory()
+
+    admin_client.post(
+        f"/admin/projects/membership/{member.pk}/change/",
+        {"project": project.pk, "user": other_user.pk, "role": "admin"},
+    )
+
+    member.refresh_from_db()
+    assert (member.user, member.role) == (original_user, "admin")
+    assert not project.memberships.filter(user=other_user).exists()
+
+
+def test_a_member_added_and_deleted_in_the_membership_admin_is_audited(admin_client, project):
+    user = factories.UserFactory()
+
+    admin_client.post("/admin/projects/membership/add/", {"project": project.pk, "user": user.pk, "role": "marketing"})
+    member = project.memberships.get(user=user)
+    admin_client.post(f"/admin/projects/membership/{member.pk}/delete/", {"post": "yes"})
+
+    assert not project.memberships.filter(user=user).exists()
+    assert _audits(project, "membership.set") == [(str(user), {"role": "marketing", "previous_role": None})]
+    assert _audits(project, "membership.remove") == [(str(user), {"role": "marketing"})]
+
+
+def test_members_changed_in_the_projects_inline_are_audited(admin_client, admin_user, project):
+    # Given a project with two members (besides the admin who edits it)
+    stays = factories.MembershipFactory(project=project, role="marketing")
+    leaves = factories.MembershipFactory(project=project, role="developer")
+    newcomer = factories.UserFactory()
+    members = list(project.memberships.order_by("user__username"))
+
+    # When an admin changes one role, removes the other and adds a person, on the project's page
+    rows = {}
+    for index, membership in enumerate(members):
+        rows |= {
+            f"memberships-{index}-id": membership.pk,
+            f"memberships-{index}-project": project.pk,
+            f"memberships-{index}-user": membership.user.pk,
+            f"memberships-{index}-role": "admin" if membership == stays else membership.role,
+            **({f"memberships-{index}-DELETE": "on"} if membership == leaves else {}),
+        }
+    new = len(members)
+    response = _post(
+        admin_client,
+        project,
+        **{
+            "memberships-TOTAL_FORMS": str(new + 1),
+            "memberships-INITIAL_FORMS": str(new),
+            **rows,
+            f"memberships-{new}-project": project.pk,
+            f"memberships-{new}-user": newcomer.pk,
+            f"memberships-{new}-role": "developer",
+        },
+    )
+
+    # Then the memberships are as asked, and each change has its audit row
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert dict(project.memberships.values_list("user__username", "role")) == {
+        admin_user.username: "admin",
+        stays.user.username: "admin",
+        newcomer.username: "developer",
+    }
+    assert sorted(_audits(project, "membership.set")) == sorted([
+        (str(stays.user), {"role": "admin", "previous_role": "marketing"}),
+        (str(newcomer), {"role": "developer", "previous_role": None}),
+    ])
+    assert _audits(project, "membership.remove") == [(str(leaves.user), {"role": "developer"})]

@@ -302,3 +302,19 @@ def test_knobs_validate_rejects_wrong_types() -> None:
     with pytest.raises(WorldError):
         knobs_validate({"latency_ms": "5"}, partial=True)
     assert knobs_validate({"latency_ms": 5}, partial=True) == {"latency_ms": 5}
+
+
+def test_template_request_with_no_review_time_is_decided_in_its_answer(sandbox: Sandbox) -> None:
+    sandbox.knobs(approve_delay_ms=0)
+    try:
+        requested = sandbox.admin(
+            "POST", "template-request", {"project_id": PROJECT_ID, "name": "instant", "param_count": 1}
+        )
+    finally:
+        sandbox.knobs(approve_delay_ms=50)
+
+    assert requested["approval"] == "approved"
+    assert requested["active"] is True
+    assert requested["approve_delay_ms"] == 0
+    template = sandbox.admin("GET", "world")["projects"][PROJECT_ID]["templates"]["instant"]
+    assert (template["approval"], template["active"], template["param_count"]) == ("approved", True, 1)

@@ -290,3 +290,9 @@ def test_get_on_an_api_path_is_405(sandbox: Sandbox) -> None:
 
 def test_unknown_path_is_404(sandbox: Sandbox) -> None:
     assert sandbox.request("POST", "/v1/message/nope", body=b"{}").http_status == 404
+
+
+@pytest.mark.parametrize("number", ["447400123456", "60123456789", "14155552671", "6591234567"])
+def test_numbers_of_other_countries_are_sent(sandbox: Sandbox, token: str, number: str) -> None:
+    answer = sandbox.post_json(HSM, hsm(recipient_number=number), token=token)
+    assert answer.status == "200"

@@ -325,16 +325,6 @@ def test_only_a_draft_can_be_deleted(project):
     assert not Template.objects.filter(name="draft_one").exists()
 
 
-def test_requesting_approval_outside_sandbox_mode_leaves_it_on_process(project, settings, django_capture_on_commit_callbacks):
-    settings.WAPPIN_SANDBOX_URL = ""
-    template = _create(project)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        template_request_approval(template=template)
-    assert callbacks == []
-    template.refresh_from_db()
-    assert template.status == "on_process"
-
-
 # --- chatbot keywords -----------------------------------------------------------------
 
 

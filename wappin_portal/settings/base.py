@@ -52,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id for every answer, and the request's log line (JSON in production).
+    "wappin_portal.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,6 +100,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A server that does not answer is an error in seconds, not a request hung for minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -124,7 +128,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -132,6 +136,28 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Uploaded media on an S3-compatible bucket when MEDIA_S3_BUCKET is set (else MEDIA_ROOT),
+# private: members get a file only through the portal's /media/ view.
+MEDIA_S3_BUCKET = env("MEDIA_S3_BUCKET", default="")
+MEDIA_S3_REDIRECT = env.bool("MEDIA_S3_REDIRECT", default=True)
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=60)
+if MEDIA_S3_BUCKET:
+    _media_s3_endpoint = env("MEDIA_S3_ENDPOINT_URL", default="") or None
+    STORAGES["default"] = {
+        "BACKEND": "wappin_portal.storage.PrivateMediaStorage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "location": env("MEDIA_S3_PREFIX", default=""),
+            "endpoint_url": _media_s3_endpoint,
+            "region_name": env("MEDIA_S3_REGION", default="") or None,
+            # Empty: boto3's own chain (AWS_* variables, an instance role).
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            # S3-compatible servers (MinIO, Ceph...) want path-style addresses.
+            "addressing_style": "path" if _media_s3_endpoint else None,
+            "signature_version": "s3v4",
+        },
+    }
 # Large enough for WhatsApp's largest media (documents, 100 MB); Django keeps
 # bigger uploads on disk, not in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -160,14 +186,16 @@ WAPPIN_TOKEN_TIMEZONE = env("WAPPIN_TOKEN_TIMEZONE", default="Asia/Jakarta")
 WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS = env.int("WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS", default=3600)
 # Set to true only in tests: refuse any call to the real api.wappin.id.
 WAPPIN_FORBID_REAL_API = env.bool("WAPPIN_FORBID_REAL_API", default=False)
-# The sandbox's admin endpoints (world updates, simulated customers); empty in production.
-WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default="")
 
 # Celery: an embedded broker on a SQLite file by default (no server needed);
 # Redis or RabbitMQ when CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )
+if CELERY_BROKER_URL.startswith("sqla+"):
+    # The embedded broker polls its table; kombu's default (once a second) let a worker take
+    # about 2 tasks a second. Every 100 ms costs one indexed SELECT per queue.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -184,6 +212,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Task modules outside an app's tasks.py (which autodiscover_tasks finds by itself).
 CELERY_IMPORTS = ["messaging.contacts.import_tasks"]
 CELERY_BEAT_SCHEDULE = {
+    # Due retries, a lost wake, and sends a worker that died left half-done.
+    "sending-sweep": {
+        "task": "messaging.messages_sending_sweep",
+        "schedule": 10.0,
+    },
     "settle-unknown-messages": {
         "task": "messaging.tasks.messages_settle_unknown",
         "schedule": crontab(minute="*/5"),
@@ -249,5 +282,31 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # A line per request and per task: production's JSON logs; runserver and Celery
+        # already say as much in development.
+        "wappin_portal.request": {"level": "WARNING"},
+        "wappin_portal.task": {"level": "WARNING"},
+    },
 }
+
+# The sending engine (messaging/sending/engine.py).
+# Calls to Wappin in flight at once per dispatcher (threads of one worker process).
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=128)
+# Dispatchers that serve one integration at once during a blast (one per worker process
+# that consumes the `sending` queue is a good value); transactional sends need one.
+SEND_DISPATCHERS_PER_INTEGRATION = env.int("SEND_DISPATCHERS_PER_INTEGRATION", default=2)
+# A dispatcher hands its integration over to a fresh task after this long.
+SEND_DISPATCH_BUDGET_SECONDS = env.float("SEND_DISPATCH_BUDGET_SECONDS", default=45.0)
+# How long an idle dispatcher waits for new messages before it stops.
+SEND_DISPATCH_IDLE_SECONDS = env.float("SEND_DISPATCH_IDLE_SECONDS", default=2.0)
+# Retryable failures (Wappin down, a 5xx) wait 2, 4, 8, 16, 32 s (times this factor) between tries.
+SEND_RETRY_BACKOFF_FACTOR = env.float("SEND_RETRY_BACKOFF_FACTOR", default=1.0)
+# The shared rate cap lives in Redis when set (production: every machine shares it);
+# empty: in the database (the embedded default). Defaults to CACHE_URL when that is Redis.
+_cache_url = env("CACHE_URL", default="")
+SEND_RATE_REDIS_URL = env(
+    "SEND_RATE_REDIS_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
+)

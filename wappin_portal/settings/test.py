@@ -15,7 +15,7 @@ os.environ.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{_VAR_DIR / f'test-b
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1zdWl0ZS0zMmJ5dGVzISE=")
 
 from .base import *  # noqa: E402, F403
-from .base import BASE_DIR, DATABASES, env  # noqa: E402
+from .base import BASE_DIR, DATABASES, INSTALLED_APPS, env  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -25,6 +25,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{_RUN}.sqlite3")}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 WAPPIN_FORBID_REAL_API = True
+# The development glue (sandbox/portal/), as in local settings; the `wappin_sandbox`
+# fixture points WAPPIN_SANDBOX_URL at the suite's sandbox (empty: no sandbox).
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox.portal"]
+WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default="")
 WAPPIN_TIMEOUT_SECONDS = env.float("WAPPIN_TIMEOUT_SECONDS", default=3.0)
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 STORAGES = {
@@ -34,3 +38,8 @@ STORAGES = {
 AXES_ENABLED = False
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_key": "10000/min"}}  # noqa: F405
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
+# The sending engine in tests: a dispatcher stops as soon as its queue is empty, and a
+# retryable failure is tried again at once (the backoff itself is tested on its own).
+SEND_DISPATCH_IDLE_SECONDS = env.float("SEND_DISPATCH_IDLE_SECONDS", default=0.0)
+SEND_RETRY_BACKOFF_FACTOR = env.float("SEND_RETRY_BACKOFF_FACTOR", default=0.0)
+SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=16)

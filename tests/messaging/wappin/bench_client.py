@@ -74,8 +74,8 @@ def main() -> None:
 
     from messaging.models import WappinCallLog
     from messaging.wappin import WappinClient
-    from messaging.wappin.sandbox_world import sandbox_world_build
     from projects.models import Integration, Project
+    from sandbox.portal.sandbox_world import sandbox_world_build
     from templates_app.models import Template, TemplateLanguage
 
     settings.WAPPIN_BASE_URL = url

@@ -1,0 +1,152 @@
+"""The blast pages: list, create (with a live preview), detail with progress, start and cancel.
+
+Thin views over the blasts' services and selectors. Blasts send to many people at once, so every
+page is for marketing and admin members only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from messaging.blasts import selectors, services
+from messaging.blasts.forms import BlastForm
+from messaging.contacts.selectors import contact_group_find
+from messaging.models import Blast
+from messaging.sending.forms import TemplatePickForm
+from projects.ui import EDITOR_ROLES, project_page
+from wappin_portal.errors import ApplicationError, NotFound
+from wappin_portal.ui import show_error
+
+REFUSALS_SHOWN = 200
+
+
+def _blast_or_404(request: HttpRequest, pk: int) -> Blast:
+    try:
+        return selectors.blast_get(project=request.project, blast_id=pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+
+
+@require_GET
+@project_page(roles=EDITOR_ROLES)
+def blast_list(request: HttpRequest) -> HttpResponse:
+    rows = list(selectors.blast_list(project=request.project)[:100])
+    progress = selectors.blast_progress_many(blasts=rows)
+    return render(
+        request,
+        "messaging/blast_list.html",
+        {
+            "project": request.project,
+            "rows": [(blast, progress[blast.pk]) for blast in rows],
+            "any_running": any(blast.is_running for blast in rows),
+        },
+    )
+
+
+def _preview_for(request: HttpRequest, form: BlastForm, data) -> dict:
+    group = contact_group_find(project=request.project, group_id=data.get("group"))
+    contact = selectors.blast_audience_first(project=request.project, group=group)
+    return selectors.blast_preview(language=form.language, contact=contact, **form.mappings(data))
+
+
+@require_http_methods(["GET", "POST"])
+@project_page(roles=EDITOR_ROLES)
+def blast_create(request: HttpRequest) -> HttpResponse:
+    data = request.POST if request.method == "POST" else request.GET
+    pick = TemplatePickForm(data, project=request.project)
+    language = pick.language_chosen()
+    form = preview = None
+    if language is not None:
+        bound = request.method == "POST"
+        form = BlastForm(
+            data if bound else None, request.FILES if bound else None, project=request.project, language=language
+        )
+        if bound and form.is_valid():
+            try:
+                blast = services.blast_create(
+                    project=request.project, created_by=request.user, **form.create_arguments()
+                )
+            except ApplicationError as error:
+                show_error(request, error, form)
+            else:
+                messages.success(request, f"Blast “{blast.name}” saved as a draft: check it, then start it.")
+                return redirect("messaging:blast_detail", pk=blast.pk)
+        preview = _preview_for(request, form, data if bound else {})
+    return render(
+        request,
+        "messaging/blast_form.html",
+        {"project": request.project, "pick": pick, "template": pick.template_chosen(), "language": language,
+         "form": form, "preview": preview},
+    )
+
+
+@require_GET
+@project_page(roles=EDITOR_ROLES)
+def blast_preview(request: HttpRequest) -> HttpResponse:
+    """The preview fragment the create form reloads as the marketer changes the mapping."""
+    pick = TemplatePickForm(request.GET, project=request.project)
+    language = pick.language_chosen()
+    if language is None:
+        return HttpResponse("")
+    form = BlastForm(project=request.project, language=language)
+    return render(
+        request, "messaging/blast_preview.html", {"preview": _preview_for(request, form, request.GET)}
+    )
+
+
+@require_GET
+@project_page(roles=EDITOR_ROLES)
+def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    blast = _blast_or_404(request, pk)
+    refusals, refusals_more = selectors.blast_refusals_shown(blast=blast, limit=REFUSALS_SHOWN)
+    preview = None
+    language = selectors.blast_language(blast=blast)
+    if language is not None:
+        preview = selectors.blast_preview(
+            language=language, params=blast.params, header_param=blast.header_param,
+            button_url=blast.button_url,
+            contact=selectors.blast_audience_first(project=request.project, group=blast.group),
+        )
+    return render(
+        request,
+        "messaging/blast_detail.html",
+        {
+            "project": request.project,
+            "blast": blast,
+            "progress": selectors.blast_progress(blast=blast),
+            "refusals": refusals,
+            "refusals_more": refusals_more,
+            "preview": preview,
+            "history_url": f"{reverse('messaging:message_list')}?blast={blast.pk}",
+        },
+    )
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def blast_start(request: HttpRequest, pk: int) -> HttpResponse:
+    blast = _blast_or_404(request, pk)
+    try:
+        blast = services.blast_start(blast_id=blast.pk)
+    except ApplicationError as error:
+        show_error(request, error)
+    else:
+        messages.success(request, f"Blast started: {blast.audience_count} contacts are being queued.")
+    return redirect("messaging:blast_detail", pk=blast.pk)
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def blast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    blast = _blast_or_404(request, pk)
+    try:
+        services.blast_cancel(blast_id=blast.pk)
+    except ApplicationError as error:
+        show_error(request, error)
+    else:
+        messages.success(request, "Blast cancelled: no further message will be queued.")
+    return redirect("messaging:blast_detail", pk=blast.pk)

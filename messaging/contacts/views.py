@@ -1,0 +1,130 @@
+"""The contacts pages: list with search and groups, add, edit, import from CSV/XLSX, export.
+
+Thin views: they read the form, call one contacts service or selector, and
+render. Every page works on `request.project`; a row of another project is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from messaging.contacts.forms import ContactFilterForm, ContactForm, ContactImportForm
+from messaging.contacts.imports import contact_import_list, contact_import_start
+from messaging.contacts.selectors import contact_export_rows, contact_get, contact_list_ordered
+from messaging.contacts.services import contact_save
+from messaging.csv_export import csv_response
+from messaging.models import Contact
+from projects.ui import EDITOR_ROLES, project_page
+from wappin_portal.errors import ApplicationError, NotFound
+from wappin_portal.ui import show_error
+
+CONTACTS_PER_PAGE = 50
+
+
+@require_GET
+@project_page()
+def contact_list(request: HttpRequest) -> HttpResponse:
+    filters = ContactFilterForm(request.GET or None, project=request.project)
+    query, group = "", None
+    if filters.is_valid():
+        query = filters.cleaned_data["q"]
+        group = filters.cleaned_data["group"]
+    contacts = contact_list_ordered(project=request.project, query=query, group_id=group.pk if group else None)
+    page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    query_string = request.GET.copy()
+    query_string.pop("page", None)
+    return render(
+        request,
+        "messaging/contact_list.html",
+        {
+            "project": request.project,
+            "filters": filters,
+            "page": page,
+            "query_string": query_string.urlencode(),
+            "can_edit": request.can_edit,
+        },
+    )
+
+
+@require_GET
+@project_page()
+def contact_export(request: HttpRequest) -> StreamingHttpResponse:
+    filters = ContactFilterForm(request.GET or None, project=request.project)
+    query, group = "", None
+    if filters.is_valid():
+        query = filters.cleaned_data["q"]
+        group = filters.cleaned_data["group"]
+    contacts = contact_list_ordered(project=request.project, query=query, group_id=group.pk if group else None)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_response(contact_export_rows(contacts=contacts), f"contacts-{stamp}.csv")
+
+
+def _contact_form_page(request: HttpRequest, *, contact: Contact | None) -> HttpResponse:
+    if request.method == "POST":
+        form = ContactForm(request.POST)
+        if form.is_valid():
+            try:
+                saved = contact_save(
+                    project=request.project,
+                    contact=contact,
+                    phone_number=form.cleaned_data["phone_number"],
+                    name=form.cleaned_data["name"],
+                    group_names=form.cleaned_data["groups"],
+                )
+            except ApplicationError as error:
+                show_error(request, error, form)
+            else:
+                messages.success(request, f"Saved {saved}.")
+                return redirect("messaging:contact_list")
+    else:
+        form = ContactForm.for_contact(contact) if contact else ContactForm()
+    return render(
+        request,
+        "messaging/contact_form.html",
+        {"project": request.project, "form": form, "contact": contact},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@project_page(roles=EDITOR_ROLES)
+def contact_create(request: HttpRequest) -> HttpResponse:
+    return _contact_form_page(request, contact=None)
+
+
+@require_http_methods(["GET", "POST"])
+@project_page(roles=EDITOR_ROLES)
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        contact = contact_get(project=request.project, contact_id=pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return _contact_form_page(request, contact=contact)
+
+
+@require_http_methods(["GET", "POST"])
+@project_page(roles=EDITOR_ROLES)
+def contact_import_view(request: HttpRequest) -> HttpResponse:
+    """Store the file, queue its import and show its progress page (the import runs in the background)."""
+    if request.method == "POST":
+        form = ContactImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                contact_import = contact_import_start(
+                    project=request.project, upload=form.cleaned_data["file"], created_by=request.user
+                )
+            except ApplicationError as error:
+                show_error(request, error, form)
+            else:
+                return redirect("messaging:contact_import_detail", pk=contact_import.pk)
+    else:
+        form = ContactImportForm()
+    return render(
+        request,
+        "messaging/contact_import.html",
+        {"project": request.project, "form": form, "imports": contact_import_list(project=request.project)[:10]},
+    )

@@ -1,0 +1,57 @@
+"""The contacts endpoints: create, change, delete, list and filters, the project boundary."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+import pytest
+
+from messaging.models import Contact
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_contact_create_normalises_the_number(api_client, project):
+    response = api_client.post(
+        "/api/v1/contacts/", {"phone_number": "+62 812-3456-7890", "name": "Sari"}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["phone_number"] == "6281234567890"
+    assert Contact.objects.get().project == project
+
+
+def test_duplicate_contact_is_refused_with_409_and_names_the_existing_one(api_client, customer):
+    response = api_client.post("/api/v1/contacts/", {"phone_number": "081234567890"}, format="json")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "contact_exists"
+    assert error["contact_id"] == customer.pk
+
+
+def test_contact_with_an_invalid_number_is_refused_with_the_reason(api_client):
+    response = api_client.post("/api/v1/contacts/", {"phone_number": "12ab"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["phone_number"]
+
+
+def test_contact_opt_out_is_visible_and_filterable(api_client, project):
+    factories.ContactFactory(project=project, opted_out_at=timezone.now())
+    factories.ContactFactory(project=project)
+    page = api_client.get("/api/v1/contacts/", {"opted_out": "true"}).json()
+    assert len(page["results"]) == 1
+    assert page["results"][0]["is_opted_out"] is True
+
+
+def test_contact_update_and_delete(api_client, customer):
+    response = api_client.patch(f"/api/v1/contacts/{customer.pk}/", {"name": "Sari W."}, format="json")
+    assert response.json()["name"] == "Sari W."
+    assert api_client.delete(f"/api/v1/contacts/{customer.pk}/").status_code == 204
+    assert not Contact.objects.exists()
+
+
+def test_another_projects_contact_is_not_found(api_client):
+    other = factories.ContactFactory()
+    assert api_client.get(f"/api/v1/contacts/{other.pk}/").status_code == 404
+    assert api_client.delete(f"/api/v1/contacts/{other.pk}/").status_code == 404
+    assert Contact.objects.filter(pk=other.pk).exists()
