@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("messaging.sending.api_urls")),
     path("", include("messaging.history.api_urls")),
     path("", include("messaging.contacts.api_urls")),
+    path("", include("messaging.blasts.api_urls")),
 ]

@@ -38,6 +38,8 @@ class Contact(TimeStampedModel):
     opted_out_at = models.DateTimeField(null=True, blank=True)
     # Set while a person answers in the chat panel instead of the chatbot.
     handed_over_at = models.DateTimeField(null=True, blank=True)
+    # Set when Wappin answered 601 (not a WhatsApp number) to a send: blasts skip the contact.
+    not_on_whatsapp_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "phone_number"]
@@ -81,6 +83,8 @@ class Message(models.Model):
         DELIVERED = "delivered", "Delivered"
         READ = "read", "Read"
         FAILED = "failed", "Failed"
+        # Never handed to Wappin: its blast was cancelled first. Final, and never counted as failed.
+        CANCELLED = "cancelled", "Cancelled"
         RECEIVED = "received", "Received"
 
     class Source(models.TextChoices):
@@ -95,7 +99,7 @@ class Message(models.Model):
         DOCUMENT = "document", "Document"
         AUDIO = "audio", "Audio"
 
-    # Statuses only move forward along this order; FAILED is final.
+    # Statuses only move forward along this order; FAILED and CANCELLED are final.
     STATUS_RANK = {
         Status.QUEUED: 0,
         Status.SENDING: 1,
@@ -104,9 +108,12 @@ class Message(models.Model):
         Status.DELIVERED: 4,
         Status.READ: 5,
         Status.FAILED: 6,
+        Status.CANCELLED: 6,
         Status.RECEIVED: 6,
     }
-    FINAL_STATUSES = (Status.READ, Status.FAILED, Status.RECEIVED)
+    FINAL_STATUSES = (Status.READ, Status.FAILED, Status.CANCELLED, Status.RECEIVED)
+    # A message in one of these may still be handed to Wappin (or is being): its blast is not done.
+    PENDING_STATUSES = (Status.QUEUED, Status.SENDING, Status.UNKNOWN)
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="messages")
     integration = models.ForeignKey(
@@ -186,10 +193,12 @@ class Message(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         """Forward only: a late 'delivered' never overwrites 'read'; 'failed' is final."""
-        if self.status in (self.Status.FAILED, self.Status.RECEIVED):
+        if self.status in (self.Status.FAILED, self.Status.CANCELLED, self.Status.RECEIVED):
             return False
         if status == self.Status.FAILED:
             return self.status != self.Status.READ
+        if status == self.Status.CANCELLED:
+            return self.status == self.Status.QUEUED
         return self.STATUS_RANK.get(status, -1) > self.STATUS_RANK[self.status]
 
 
@@ -281,10 +290,15 @@ class Blast(TimeStampedModel):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Sending"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        # Started for a later time: the blasts tick starts it at `scheduled_at`.
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Sending")
+        # The sending engine leaves its queued messages alone until it is resumed.
+        PAUSED = "paused", _("Paused")
+        # Every contact had its turn and none of its messages is queued, sending or unknown.
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class ValueSource(models.TextChoices):
         FIXED = "fixed", "Fixed text"
@@ -318,15 +332,29 @@ class Blast(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When a scheduled blast starts (None: when it is started).
+    scheduled_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # When its last contact had its turn (a message or a refusal): it is done once these are sent.
+    expanded_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Why the portal itself paused it or sent it back to draft (a template no longer approved...).
+    status_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"], name="blast_status_scheduled"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
 
     @property
     def is_running(self) -> bool:

@@ -6,7 +6,7 @@ had when all of them lived in this module), so the broker, the beat schedule
 (`CELERY_BEAT_SCHEDULE`) and queued tasks keep finding it wherever its code moves.
 """
 
-from messaging.blasts.tasks import blast_expand, blasts_resume_stalled
+from messaging.blasts.tasks import blast_expand, blasts_resume_stalled, blasts_tick
 from messaging.sending.tasks import (
     idempotency_records_prune,
     message_settle,
@@ -18,6 +18,7 @@ from messaging.sending.tasks import (
 __all__ = [
     "blast_expand",
     "blasts_resume_stalled",
+    "blasts_tick",
     "idempotency_records_prune",
     "message_settle",
     "messages_dispatch_task",

@@ -37,5 +37,17 @@ app = Celery("wappin_portal", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@app.on_after_configure.connect
+def _embedded_broker_polls_often(sender, **kwargs) -> None:
+    """kombu's SQLAlchemy transport hands every transport option to create_engine(), so its
+    polling interval (a class attribute) is set here, for the embedded broker only."""
+    from django.conf import settings
+
+    if str(sender.conf.broker_url or "").startswith("sqla+"):
+        from kombu.transport.sqlalchemy import Transport
+
+        Transport.polling_interval = settings.EMBEDDED_BROKER_POLLING_SECONDS
+
 # The request id travels in task headers; one log line per task (signal receivers).
 from wappin_portal import logs  # noqa: E402, F401

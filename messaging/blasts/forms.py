@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Blast, ContactGroup
 from projects.models import Project
@@ -31,8 +32,17 @@ class BlastForm(forms.Form):
         queryset=ContactGroup.objects.none(), required=False, empty_label="All contacts",
         label="Audience",
     )
+    scheduled_at = forms.DateTimeField(
+        required=False,
+        label=_("Send at"),
+        help_text=_("Optional: a date and time in the portal's time zone. Starting it then schedules it."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+    )
 
-    def __init__(self, *args, project: Project, language: TemplateLanguage, **kwargs):
+    def __init__(self, *args, project: Project, language: TemplateLanguage, blast: Blast | None = None, **kwargs):
+        if blast is not None and not args and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(blast)
         super().__init__(*args, **kwargs)
         self.language = language
         self.fields["group"].queryset = ContactGroup.objects.filter(project=project)
@@ -51,6 +61,18 @@ class BlastForm(forms.Form):
                 help_text="The same file goes to every contact.",
                 widget=forms.ClearableFileInput(attrs={"accept": accept}),
             )
+
+    @staticmethod
+    def initial_from(blast: Blast) -> dict:
+        """A draft's values, to edit it in the same form."""
+        initial = {"name": blast.name, "group": blast.group_id, "scheduled_at": blast.scheduled_at}
+        slots = {f"param_{number}": mapping for number, mapping in blast.params.items()}
+        slots.update({"header_param": blast.header_param, "button_url": blast.button_url})
+        for name, mapping in slots.items():
+            if mapping:
+                initial[f"{name}_source"] = mapping.get("source")
+                initial[name] = mapping.get("value", "")
+        return initial
 
     def _add_slot(self, name: str, label: str, hint: str) -> None:
         self.fields[f"{name}_source"] = forms.ChoiceField(
@@ -92,5 +114,6 @@ class BlastForm(forms.Form):
             "template_name": self.language.template.name,
             "language_code": self.language.language_code,
             "media": data.get("media"),
+            "scheduled_at": data.get("scheduled_at"),
             **self.mappings(),
         }

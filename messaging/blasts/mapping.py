@@ -55,6 +55,15 @@ def _sample(mapping: dict) -> str:
     return mapping["value"] if mapping.get("source") == ValueSource.FIXED else f"[{mapping.get('source')}]"
 
 
+def blast_value_missing_reason(*, mapping: dict, slot: str) -> str:
+    """What a refused contact is told when a mapping gives it no value."""
+    if mapping.get("source") == ValueSource.NAME:
+        what = "no name"
+    else:
+        what = f"no '{mapping.get('value', '')}' attribute"
+    return f"The contact has {what}, needed for {_slot_label(slot)}."
+
+
 def blast_value_resolve(*, mapping: dict, contact: Contact, slot: str) -> str:
     """The value a mapping gives for one contact; a contact that lacks it is refused with the reason."""
     source = mapping.get("source")
@@ -64,13 +73,13 @@ def blast_value_resolve(*, mapping: dict, contact: Contact, slot: str) -> str:
     if source == ValueSource.PHONE:
         return contact.phone_number
     if source == ValueSource.NAME:
-        value, what = contact.name, "no name"
+        value = contact.name
     else:
         raw = (contact.attributes or {}).get(key) if isinstance(contact.attributes, dict) else None
-        value, what = ("" if raw is None else str(raw)), f"no '{key}' attribute"
+        value = "" if raw is None else str(raw)
     if not str(value).strip():
         raise ValidationFailed(
-            f"The contact has {what}, needed for {_slot_label(slot)}.",
+            blast_value_missing_reason(mapping=mapping, slot=slot),
             field=f"param_{slot}" if slot.isdigit() else slot,
             code="contact_value_missing",
         )
@@ -154,3 +163,37 @@ def blast_plan_check(
     return BlastPlan(
         language=language, params=cleaned_params, header_param=cleaned_header, button_url=cleaned_button
     )
+
+
+# --- the REST API's shape of a mapping -----------------------------------------------------
+# {"text": "INV-1"} is a fixed text; {"contact_field": "name" | "phone_number" | "<attribute>"}
+# a field of each contact ("attributes.city" and "city" both read the attribute `city`).
+
+_API_FIELDS = {"name": ValueSource.NAME, "phone_number": ValueSource.PHONE, "phone": ValueSource.PHONE}
+
+
+def blast_mapping_from_api(value: object) -> object:
+    """The stored mapping of an API value; anything else is passed on for `blast_plan_check` to refuse."""
+    if not isinstance(value, dict):
+        return value
+    if "text" in value:
+        return {"source": ValueSource.FIXED, "value": "" if value["text"] is None else str(value["text"])}
+    field = str(value.get("contact_field") or "").strip()
+    if not field:
+        return {}
+    if field in _API_FIELDS:
+        return {"source": _API_FIELDS[field]}
+    return {"source": ValueSource.ATTRIBUTE, "value": field.removeprefix("attributes.")}
+
+
+def blast_mapping_to_api(mapping: dict) -> dict | None:
+    if not mapping:
+        return None
+    source = mapping.get("source")
+    if source == ValueSource.FIXED:
+        return {"text": mapping.get("value", "")}
+    if source == ValueSource.NAME:
+        return {"contact_field": "name"}
+    if source == ValueSource.PHONE:
+        return {"contact_field": "phone_number"}
+    return {"contact_field": mapping.get("value", "")}

@@ -1,10 +1,11 @@
-"""Reads on blasts: progress, the list, one blast, its audience, its refusals, the preview."""
+"""Reads on blasts: progress and counts, reach, the list, one blast, its audience, recipients, refusals, the preview."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 from messaging.blasts.mapping import ValueSource, blast_value_resolve
 from messaging.models import Blast, BlastRefusal, Contact, ContactGroup, Message
@@ -13,8 +14,10 @@ from templates_app.models import TemplateLanguage
 from templates_app.selectors import template_preview
 from wappin_portal.errors import NotFound, ValidationFailed
 
-# The refusal code `message_send_hsm` gives a contact who sent STOP (counted apart: "skipped").
+# The refusal code of a contact who sent STOP (counted apart: "skipped").
 OPTED_OUT_CODE = "contact_opted_out"
+# The refusal code of a contact Wappin answered 601 for before (not on WhatsApp).
+NOT_ON_WHATSAPP_CODE = "not_on_whatsapp"
 
 
 def blast_audience(*, blast: Blast) -> QuerySet[Contact]:
@@ -35,18 +38,42 @@ class BlastProgress:
     delivered: int = 0
     read: int = 0
     failed: int = 0
+    cancelled: int = 0
     refused: int = 0
     opted_out: int = 0
+    not_on_whatsapp: int = 0
 
-    BAR_STATUSES = ("read", "delivered", "sent", "queued", "failed", "refused", "opted_out")
+    BAR_STATUSES = (
+        "read", "delivered", "sent", "queued", "failed", "cancelled", "refused", "opted_out", "not_on_whatsapp"
+    )
 
     @property
     def messages(self) -> int:
+        """Messages that went (or go) to Wappin: a cancelled one never did."""
         return self.queued + self.sent + self.delivered + self.read + self.failed
 
     @property
+    def skipped(self) -> int:
+        """Contacts that got no message: refused with a reason, opted out, or not on WhatsApp."""
+        return self.refused + self.opted_out + self.not_on_whatsapp
+
+    @property
     def processed(self) -> int:
-        return self.messages + self.refused + self.opted_out
+        return self.messages + self.cancelled + self.skipped
+
+    def counts(self) -> dict[str, int]:
+        """The API's figures: each recipient once; `queued` holds sending and unknown ones,
+        `refused` every contact that got no message (opted out and not on WhatsApp included)."""
+        return {
+            "total": self.total,
+            "queued": self.queued,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "read": self.read,
+            "failed": self.failed,
+            "refused": self.skipped,
+            "cancelled": self.cancelled,
+        }
 
     @property
     def remaining(self) -> int:
@@ -79,15 +106,17 @@ class BlastProgress:
 
 
 _MESSAGE_COUNTS = {
-    "queued": Count("id", filter=Q(status__in=[Message.Status.QUEUED, Message.Status.UNKNOWN])),
+    "queued": Count("id", filter=Q(status__in=Message.PENDING_STATUSES)),
     "sent": Count("id", filter=Q(status=Message.Status.SENT)),
     "delivered": Count("id", filter=Q(status=Message.Status.DELIVERED)),
     "read": Count("id", filter=Q(status=Message.Status.READ)),
     "failed": Count("id", filter=Q(status=Message.Status.FAILED)),
+    "cancelled": Count("id", filter=Q(status=Message.Status.CANCELLED)),
 }
 _REFUSAL_COUNTS = {
     "opted_out": Count("id", filter=Q(code=OPTED_OUT_CODE)),
-    "refused": Count("id", filter=~Q(code=OPTED_OUT_CODE)),
+    "not_on_whatsapp": Count("id", filter=Q(code=NOT_ON_WHATSAPP_CODE)),
+    "refused": Count("id", filter=~Q(code__in=[OPTED_OUT_CODE, NOT_ON_WHATSAPP_CODE])),
 }
 
 
@@ -102,7 +131,7 @@ def blast_progress_many(*, blasts: list[Blast]) -> dict[int, BlastProgress]:
     progress = {}
     for blast in blasts:
         total = blast.audience_count
-        if blast.status == Blast.Status.DRAFT:
+        if blast.status in (Blast.Status.DRAFT, Blast.Status.SCHEDULED):
             total = blast_audience(blast=blast).count()
         progress[blast.pk] = BlastProgress(total=total, **by_blast[blast.pk])
     return progress
@@ -110,6 +139,127 @@ def blast_progress_many(*, blasts: list[Blast]) -> dict[int, BlastProgress]:
 
 def blast_progress(*, blast: Blast) -> BlastProgress:
     return blast_progress_many(blasts=[blast])[blast.pk]
+
+
+@dataclass(frozen=True)
+class BlastReach:
+    """Who of a blast's audience would get it, and why the others would not (the start confirmation)."""
+
+    audience: int
+    opted_out: int = 0
+    not_on_whatsapp: int = 0
+    missing_value: int = 0
+
+    @property
+    def reachable(self) -> int:
+        return self.audience - self.opted_out - self.not_on_whatsapp - self.missing_value
+
+    def explain(self) -> str:
+        parts = [
+            f"{count} {what}"
+            for count, what in (
+                (self.opted_out, "opted out of marketing"),
+                (self.not_on_whatsapp, "not on WhatsApp"),
+                (self.missing_value, "lacking a value the template needs"),
+            )
+            if count
+        ]
+        return ", ".join(parts) or "none can be reached"
+
+
+def blast_reach(*, blast: Blast) -> BlastReach:
+    """The audience as the expansion will see it, in one aggregate query: the opted out (of a marketing
+    template), the numbers known not to be on WhatsApp, the contacts missing a mapped value; the rest."""
+    from templates_app.models import Template
+
+    contacts = blast_audience(blast=blast)
+    marketing = bool(blast.template_id) and blast.template.message_type == Template.MessageType.MARKETING
+    opted = Q(opted_out_at__isnull=False) if marketing else Q(pk__in=[])
+    dead = Q(not_on_whatsapp_at__isnull=False) & ~opted
+    lacking = Q(pk__in=[])
+    mappings = [*blast.params.values(), blast.header_param, blast.button_url]
+    for index, mapping in enumerate(m for m in mappings if m):
+        if mapping.get("source") == Blast.ValueSource.NAME:
+            lacking |= Q(name__regex=r"^\s*$")
+        elif mapping.get("source") == Blast.ValueSource.ATTRIBUTE:
+            alias = f"mapped_value_{index}"
+            contacts = contacts.alias(**{alias: KeyTextTransform(mapping.get("value", ""), "attributes")})
+            lacking |= Q(**{f"{alias}__isnull": True}) | Q(**{f"{alias}__regex": r"^\s*$"})
+    lacking &= ~opted & ~Q(not_on_whatsapp_at__isnull=False)
+    figures = contacts.aggregate(
+        audience=Count("pk"),
+        opted_out=Count("pk", filter=opted),
+        not_on_whatsapp=Count("pk", filter=dead),
+        missing_value=Count("pk", filter=lacking),
+    )
+    return BlastReach(**figures)
+
+
+def blast_reasons(*, blast: Blast, limit: int = 20) -> dict[str, list[dict]]:
+    """Why recipients failed (Wappin's code and words) and why contacts were refused, most frequent first."""
+    failed = (
+        Message.objects.filter(blast=blast, status=Message.Status.FAILED)
+        .values("failure_code")
+        .annotate(count=Count("id"), reason=Min("failure_reason"))
+        .order_by("-count", "failure_code")[:limit]
+    )
+    refused = (
+        BlastRefusal.objects.filter(blast=blast)
+        .values("code")
+        .annotate(count=Count("id"), reason=Min("reason"))
+        .order_by("-count", "code")[:limit]
+    )
+    return {
+        "failed": [{"code": row["failure_code"], "reason": row["reason"], "count": row["count"]} for row in failed],
+        "refused": [{"code": row["code"], "reason": row["reason"], "count": row["count"]} for row in refused],
+    }
+
+
+# A recipient's status as the blast's figures name it (sending and unknown count as queued).
+RECIPIENT_STATUSES = ("queued", "sent", "delivered", "read", "failed", "cancelled", "refused")
+
+
+def blast_recipients(*, blast: Blast, status: str = "") -> tuple[QuerySet[Message], QuerySet[BlastRefusal]]:
+    """The blast's recipients with their status: its messages, then its refusals (the API pages them in turn).
+
+    `status` is one of RECIPIENT_STATUSES (queued holds sending and unknown), or "" for all.
+    """
+    messages = Message.objects.filter(blast=blast).select_related("contact").order_by("id")
+    refusals = blast.refusals.select_related("contact").order_by("id")
+    if status == "refused":
+        messages = messages.none()
+    elif status:
+        refusals = refusals.none()
+        wanted = Message.PENDING_STATUSES if status == "queued" else (status,)
+        messages = messages.filter(status__in=wanted)
+    return messages, refusals
+
+
+def blast_refusals(*, blast: Blast) -> QuerySet[BlastRefusal]:
+    return blast.refusals.select_related("contact").order_by("id")
+
+
+def blast_recipient_csv_rows(*, blast: Blast):
+    """The CSV of a blast's recipients: a header, then every message and every refusal, streamed."""
+    from messaging.csv_export import csv_safe
+
+    yield ["phone_number", "name", "status", "reason", "wappin_message_id", "sent_at", "delivered_at", "read_at"]
+    messages = (
+        Message.objects.filter(blast=blast)
+        .order_by("id")
+        .values_list("phone_number", "contact__name", "status", "failure_code", "failure_reason",
+                     "wappin_message_id", "sent_at", "delivered_at", "read_at")
+    )
+    for number, name, status, code, reason, wappin_id, sent, delivered, read in messages.iterator(chunk_size=2000):
+        shown = "queued" if status in Message.PENDING_STATUSES else status
+        why = f"{code}: {reason}" if code else (reason if status in ("failed", "cancelled") else "")
+        yield [csv_safe(number), csv_safe(name), shown, csv_safe(why), wappin_id,
+               *(stamp.isoformat() if stamp else "" for stamp in (sent, delivered, read))]
+    refusals = BlastRefusal.objects.filter(blast=blast).order_by("id").values_list(
+        "phone_number", "contact__name", "code", "reason"
+    )
+    for number, name, code, reason in refusals.iterator(chunk_size=2000):
+        yield [csv_safe(number), csv_safe(name), "refused", csv_safe(f"{code}: {reason}"), "", "", "", ""]
 
 
 def blast_list(*, project: Project) -> QuerySet[Blast]:

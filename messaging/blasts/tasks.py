@@ -1,4 +1,8 @@
-"""Celery tasks of blasts: thin, by id, each calling one service (names fixed: see `messaging.tasks`)."""
+"""Celery tasks of blasts: thin, by id, each calling one service (names fixed: see `messaging.tasks`).
+
+They run on the `blasts` queue (CELERY_TASK_ROUTES), so a blast's expansion never waits
+behind the sending engine's dispatchers, nor they behind it.
+"""
 
 from __future__ import annotations
 
@@ -35,3 +39,9 @@ def blast_expand(self, blast_id: int) -> None:
 def blasts_resume_stalled() -> int:
     """Every few minutes: a running blast whose batch task was lost goes on from its cursor."""
     return services.blasts_resume_stalled()
+
+
+@shared_task(name="messaging.tasks.blasts_tick")
+def blasts_tick() -> dict[str, int]:
+    """Every ~15 s: start the scheduled blasts now due, mark done the ones whose sends are settled."""
+    return services.blasts_tick()

@@ -1,4 +1,5 @@
-"""The blast pages: list, create (with a live preview), detail with progress, start and cancel.
+"""The blast pages: list, create and edit (with a live preview), detail with progress, the recipients'
+CSV, start, pause, resume and cancel.
 
 Thin views over the blasts' services and selectors. Blasts send to many people at once, so every
 page is for marketing and admin members only.
@@ -10,11 +11,14 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from messaging.blasts import selectors, services
 from messaging.blasts.forms import BlastForm
 from messaging.contacts.selectors import contact_group_find
+from messaging.csv_export import csv_response
 from messaging.models import Blast
 from messaging.sending.forms import TemplatePickForm
 from projects.ui import EDITOR_ROLES, project_page
@@ -118,6 +122,8 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": request.project,
             "blast": blast,
             "progress": selectors.blast_progress(blast=blast),
+            "reach": selectors.blast_reach(blast=blast) if blast.status == Blast.Status.DRAFT else None,
+            "reasons": selectors.blast_reasons(blast=blast),
             "refusals": refusals,
             "refusals_more": refusals_more,
             "preview": preview,
@@ -131,12 +137,89 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def blast_start(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     try:
-        blast = services.blast_start(blast_id=blast.pk)
+        blast = services.blast_start(blast_id=blast.pk, actor=request.user)
     except ApplicationError as error:
         show_error(request, error)
     else:
-        messages.success(request, f"Blast started: {blast.audience_count} contacts are being queued.")
+        if blast.status == Blast.Status.SCHEDULED:
+            when = timezone.localtime(blast.scheduled_at).strftime("%Y-%m-%d %H:%M")
+            messages.success(request, _("Blast scheduled: it starts at %(when)s.") % {"when": when})
+        else:
+            messages.success(
+                request, _("Blast started: %(count)s contacts are being queued.") % {"count": blast.audience_count}
+            )
     return redirect("messaging:blast_detail", pk=blast.pk)
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def blast_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    blast = _blast_or_404(request, pk)
+    try:
+        services.blast_pause(blast_id=blast.pk, actor=request.user)
+    except ApplicationError as error:
+        show_error(request, error)
+    else:
+        messages.success(request, _("Blast paused: no further message goes until you resume it."))
+    return redirect("messaging:blast_detail", pk=blast.pk)
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def blast_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    blast = _blast_or_404(request, pk)
+    try:
+        services.blast_resume(blast_id=blast.pk, actor=request.user)
+    except ApplicationError as error:
+        show_error(request, error)
+    else:
+        messages.success(request, _("Blast resumed."))
+    return redirect("messaging:blast_detail", pk=blast.pk)
+
+
+@require_GET
+@project_page(roles=EDITOR_ROLES)
+def blast_recipients_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    blast = _blast_or_404(request, pk)
+    return csv_response(selectors.blast_recipient_csv_rows(blast=blast), f"blast-{blast.pk}-recipients.csv")
+
+
+@require_http_methods(["GET", "POST"])
+@project_page(roles=EDITOR_ROLES)
+def blast_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    blast = _blast_or_404(request, pk)
+    if not blast.is_editable:
+        messages.error(request, _("Only a draft can be edited."))
+        return redirect("messaging:blast_detail", pk=blast.pk)
+    language = selectors.blast_language(blast=blast)
+    if language is None:
+        raise Http404("The template of this blast no longer exists.")
+    bound = request.method == "POST"
+    form = BlastForm(
+        *((request.POST, request.FILES) if bound else ()), project=request.project, language=language, blast=blast
+    )
+    if "media" in form.fields and blast.media:
+        form.fields["media"].required = False
+    if bound and form.is_valid():
+        changes = form.create_arguments()
+        changes.pop("template_name")
+        changes.pop("language_code")
+        if not changes["media"]:
+            changes.pop("media")
+        try:
+            services.blast_update(blast_id=blast.pk, actor=request.user, **changes)
+        except ApplicationError as error:
+            show_error(request, error, form)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("messaging:blast_detail", pk=blast.pk)
+    preview = _preview_for(request, form, request.POST if bound else {**form.initial, "group": blast.group_id})
+    return render(
+        request,
+        "messaging/blast_form.html",
+        {"project": request.project, "blast": blast, "template": blast.template, "language": language,
+         "form": form, "preview": preview, "pick": None},
+    )
 
 
 @require_POST
@@ -144,7 +227,7 @@ def blast_start(request: HttpRequest, pk: int) -> HttpResponse:
 def blast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     try:
-        services.blast_cancel(blast_id=blast.pk)
+        services.blast_cancel(blast_id=blast.pk, actor=request.user)
     except ApplicationError as error:
         show_error(request, error)
     else:

@@ -35,7 +35,8 @@ class DashboardStats:
 def dashboard_stats(*, project: Project, days: int = 30) -> DashboardStats:
     """Delivery and read rates of the last `days` days, in one query on messages."""
     since = timezone.now() - timedelta(days=days)
-    out = Q(direction=Message.Direction.OUTGOING)
+    # A cancelled blast's messages never went out: neither sent nor failed, out of every rate.
+    out = Q(direction=Message.Direction.OUTGOING) & ~Q(status=Message.Status.CANCELLED)
     counts = Message.objects.filter(project=project, created_at__gte=since).aggregate(
         outgoing=Count("id", filter=out),
         delivered=Count("id", filter=out & Q(status__in=[Message.Status.DELIVERED, Message.Status.READ])),
@@ -72,6 +73,7 @@ def message_daily_counts(*, project: Project, days: int = 14) -> list[ChartDay]:
         Message.objects.filter(
             project=project, direction=Message.Direction.OUTGOING, created_at__gte=since
         )
+        .exclude(status=Message.Status.CANCELLED)  # never sent: not a bar of the chart
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
         .values("day", "status")
         .annotate(total=Count("id"))

@@ -91,7 +91,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reply_payloads": sorted((message.reply_payloads or {}).items()),
             "can_refresh": message.direction == Message.Direction.OUTGOING
             and bool(message.wappin_message_id)
-            and message.status not in (Message.Status.READ, Message.Status.FAILED),
+            and message.status not in Message.FINAL_STATUSES,
         },
     )
 

@@ -38,7 +38,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from messaging.models import Message, MessageStatusEvent, WappinCallLog
+from messaging.models import Contact, Message, MessageStatusEvent, WappinCallLog
 from messaging.sending.ratelimit import rate_limiter
 from messaging.signals import messages_accepted
 from messaging.wappin import SendResult, WappinClient
@@ -56,8 +56,12 @@ FLUSH_SIZE = 500
 SEND_MAX_ATTEMPTS = 6
 # A `sending` row older than this belongs to a dispatcher that died during the call.
 SENDING_STALE_AFTER = timedelta(minutes=2)
-# A blast's messages are sent while it is in one of these (a paused or cancelled one's wait).
+# A blast's messages are sent while it is in one of these: a draft or scheduled one has none yet,
+# a paused one's wait for its resume, a cancelled one's are cancelled. `done` has none queued by
+# definition, but a message of a blast marked done before (old data) still goes.
 SENDABLE_BLAST_STATUSES = ("running", "done")
+# Wappin's answer for a number that is not on WhatsApp: the contact is marked, blasts skip it.
+NOT_ON_WHATSAPP_CODE = "601"
 # A dispatcher's claim on its integration, renewed while it runs.
 DISPATCHER_LEASE_SECONDS = 30
 
@@ -137,7 +141,7 @@ def _claim(*, integration_id: int, count: int) -> list[Message]:
         Message.objects.filter(pk__in=claimed).only(
             "id", "project_id", "integration_id", "kind", "phone_number", "template_name", "language_code",
             "params", "header_param", "button_url", "reply_payloads", "text", "media", "media_type",
-            "caption", "send_attempts", "blast_id", "request_id",
+            "caption", "send_attempts", "blast_id", "request_id", "contact_id",
         ).order_by("id")
     )
 
@@ -265,6 +269,9 @@ class _Dispatcher:
             self._refusal_write(outcome)
         if sent:
             _callbacks_wake([outcome.result.message_id for outcome in sent])
+        blast_ids = {outcome.message.blast_id for outcome in outcomes if outcome.message.blast_id}
+        if blast_ids:
+            _blasts_settled(blast_ids)
 
     def _sent_write(self, sent: list[_Outcome]) -> None:
         now = timezone.now()
@@ -343,13 +350,19 @@ class _Dispatcher:
                 message_id=message.pk, reason=reason, failure_code=error.wappin_status or "unavailable"
             )
         else:
+            failure_code = error.wappin_status or error.code
             services.message_status_record(
                 message_id=message.pk,
                 status=Message.Status.FAILED,
                 source=MessageStatusEvent.Source.SEND_ANSWER,
                 detail=error.message,
-                failure_code=error.wappin_status or error.code,
+                failure_code=failure_code,
             )
+            if failure_code == NOT_ON_WHATSAPP_CODE and message.contact_id:
+                # Blasts skip the number from now on: a company does not pay twice for a dead number.
+                Contact.objects.filter(pk=message.contact_id, not_on_whatsapp_at__isnull=True).update(
+                    not_on_whatsapp_at=timezone.now()
+                )
         self.report.failed += 1
 
     def _token_renew(self) -> None:
@@ -359,6 +372,13 @@ class _Dispatcher:
         except WappinError as exc:
             logger.warning("integration %s: no fresh token (%s); stopping", self.integration.pk, exc.message)
             self.stop_reason = exc.message
+
+
+def _blasts_settled(blast_ids: set[int]) -> None:
+    """Blasts whose messages just got an outcome: the ones with nothing left to send are done."""
+    from messaging.blasts.services import blasts_finish  # blasts build on the engine
+
+    blasts_finish(blast_ids=blast_ids)
 
 
 def _callbacks_wake(wappin_message_ids: list[str]) -> None:

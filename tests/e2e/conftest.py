@@ -56,6 +56,7 @@ def celery_worker_process(transactional_db, settings, tmp_path):
     celery_app.control.purge()
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "wappin_portal", "worker", "--pool", "solo",
+         "-Q", "celery,sending,blasts,callbacks,housekeeping",
          "--concurrency", "1", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
          "--without-mingle"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -192,10 +192,9 @@ WAPPIN_FORBID_REAL_API = env.bool("WAPPIN_FORBID_REAL_API", default=False)
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )
-if CELERY_BROKER_URL.startswith("sqla+"):
-    # The embedded broker polls its table; kombu's default (once a second) let a worker take
-    # about 2 tasks a second. Every 100 ms costs one indexed SELECT per queue.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
+# The embedded broker polls its table; kombu's default (once a second) let a worker take
+# about 2 tasks a second. Every 100 ms costs one indexed SELECT per queue (wappin_portal/celery.py).
+EMBEDDED_BROKER_POLLING_SECONDS = 0.1
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -209,9 +208,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Queues by kind of work, so none waits behind another's backlog: a blast's expansion
+# (`blasts`), the sending engine's dispatchers (`sending`), status callbacks (`callbacks`),
+# periodic sweeps (`housekeeping`); the rest on `celery`. Every worker command lists them
+# all (`-Q celery,sending,blasts,callbacks,housekeeping`), or runs one worker per queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "messaging.messages_dispatch": {"queue": "sending"},
+    "messaging.tasks.blast_expand": {"queue": "blasts"},
+    "messaging.tasks.blasts_tick": {"queue": "housekeeping"},
+    "messaging.tasks.blasts_resume_stalled": {"queue": "housekeeping"},
+    "messaging.messages_sending_sweep": {"queue": "housekeeping"},
+    "messaging.tasks.messages_settle_unknown": {"queue": "housekeeping"},
+    "messaging.tasks.idempotency_records_prune": {"queue": "housekeeping"},
+    "callbacks.tasks.callbacks_sweep": {"queue": "housekeeping"},
+    "callbacks.tasks.callback_process": {"queue": "callbacks"},
+}
 # Task modules outside an app's tasks.py (which autodiscover_tasks finds by itself).
 CELERY_IMPORTS = ["messaging.contacts.import_tasks"]
 CELERY_BEAT_SCHEDULE = {
+    # Scheduled blasts start on time; blasts whose sends are settled are marked done.
+    "blasts-tick": {
+        "task": "messaging.tasks.blasts_tick",
+        "schedule": 15.0,
+    },
     # Due retries, a lost wake, and sends a worker that died left half-done.
     "sending-sweep": {
         "task": "messaging.messages_sending_sweep",
@@ -272,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "messaging.models.Message.Status",
         "MessageSourceEnum": "messaging.models.Message.Source",
         "StatusEventSourceEnum": "messaging.models.MessageStatusEvent.Source",
+        "BlastStatusEnum": "messaging.models.Blast.Status",
         "ContactImportStatusEnum": "messaging.models.ContactImport.Status",
     },
 }

@@ -211,12 +211,14 @@ def test_cancel_stops_further_batches_and_the_messages_not_yet_sent(
     assert Message.objects.filter(blast=blast, status="queued").count() == 2
     # When the marketer cancels it
     response = marketer_client.post(f"/blasts/{blast.pk}/cancel/", follow=True)
-    # Then no further batch runs, and the queued messages fail with the reason
+    # Then no further batch runs, and the queued messages are cancelled with the reason, not failed
     assert "Blast cancelled" in response.content.decode()
     assert services.blast_expand_batch(blast_id=blast.pk, batch_size=2) is False
     assert Message.objects.filter(blast=blast).count() == 2
     for message in Message.objects.filter(blast=blast):
-        assert (message.status, message.failure_reason) == ("failed", services.CANCELLED_REASON)
+        assert (message.status, message.failure_reason) == ("cancelled", services.CANCELLED_REASON)
+    counts = selectors.blast_progress(blast=blast).counts()
+    assert (counts["cancelled"], counts["failed"]) == (2, 0)
     assert wappin_sandbox.sent(project_id=project.wappin_project_id) == []
     # And the sending engine, should it run now, sends nothing
     from messaging.sending import engine

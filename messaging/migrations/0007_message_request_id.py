@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0005_send_engine'),
+        ('messaging', '0006_blasts_schedule_pause_cancelled'),
     ]
 
     operations = [
