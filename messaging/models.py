@@ -390,3 +390,78 @@ class SendRateSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.next_slot_at:.3f}"
+
+
+# --- Contact imports ----------------------------------------------------------------------
+
+
+class ContactImport(TimeStampedModel):
+    """One uploaded contacts file, imported in the background; its counters are its progress.
+
+    The file is kept (default storage) as the record of what was imported, with who
+    uploaded it; every refused row is a `ContactImportRefusal`.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="contact_imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    file = models.FileField(upload_to="contact-imports/%Y/%m/")
+    original_filename = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    # Rows with a cell in a named column, header not counted: the progress bar's whole.
+    total_rows = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    # The file's rows (blank ones too) already written: a retried task goes on from here.
+    rows_read = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} ({self.status})"
+
+    @property
+    def processed(self) -> int:
+        return self.imported + self.updated + self.refused
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> float:
+        if self.status == self.Status.DONE:
+            return 100.0
+        return min(100.0, 100.0 * self.processed / self.total_rows) if self.total_rows else 0.0
+
+
+class ContactImportRefusal(models.Model):
+    """A row of an import that wrote nothing, and why (an invalid number...)."""
+
+    VALUE_MAX_LENGTH = 100
+
+    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="refusals")
+    # The file's row number (the header is row 1).
+    row = models.PositiveIntegerField()
+    # The phone cell as written, truncated.
+    value = models.CharField(max_length=VALUE_MAX_LENGTH, blank=True)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["row", "id"]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"

@@ -1,4 +1,4 @@
-"""Writes on contacts: create, change, delete, their groups, and the import from a file.
+"""Writes on contacts: create, change, delete, their groups (the import from a file: `imports.py`).
 
 The number rules (normalised, unique within the project) live here, once: the
 API, the contact form, the import, the sending services and the callbacks all
@@ -7,21 +7,13 @@ go through `contact_create` / `contact_update` / `contact_get_or_create`.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from messaging.contacts.importing import (
-    IMPORT_MAX_ROWS,
-    cell_text,
-    contact_rows_read,
-    import_columns,
-)
 from messaging.models import Contact, ContactGroup
 from projects.models import Project
-from wappin_portal.errors import Conflict, NotFound, ValidationFailed
+from wappin_portal.errors import Conflict, NotFound
 from wappin_portal.phone import phone_normalize
 
 GROUP_SEPARATORS = (";", "|")
@@ -148,81 +140,3 @@ def contact_save(
         contact = contact_update(contact=contact, phone_number=phone_number, name=name)
     contact_groups_set(contact=contact, group_names=group_names)
     return contact
-
-
-@dataclass
-class ImportRowError:
-    row: int
-    reason: str
-
-
-@dataclass
-class ImportResult:
-    imported: int = 0
-    updated: int = 0
-    errors: list[ImportRowError] = field(default_factory=list)
-
-    @property
-    def refused(self) -> int:
-        return len(self.errors)
-
-    @property
-    def summary(self) -> str:
-        return f"{self.imported} imported, {self.updated} updated, {self.refused} refused"
-
-
-def contact_import(*, project: Project, filename: str, content: bytes) -> ImportResult:
-    """Create or update contacts from a file with columns name, phone and optionally group.
-
-    Each row is written in its own transaction: a refused row writes nothing and
-    does not stop the others. Row numbers in errors are the file's (header = row 1).
-    """
-    file_rows = contact_rows_read(filename=filename, content=content)
-    header = next(file_rows, None)
-    if header is None:
-        raise ValidationFailed("The file is empty.", field="file", code="import_empty")
-    columns = import_columns([cell_text(cell) for cell in header])
-    # Read the whole file (up to one row past the cap) before writing anything, so a
-    # file that is broken half-way is refused whole instead of half-imported. Only the
-    # cells up to the last named column are kept: a sheet thousands of columns wide
-    # costs no more memory than three.
-    width = max(columns.values()) + 1
-    rows = [row[:width] for row in itertools.islice(file_rows, IMPORT_MAX_ROWS + 1)]
-    result = ImportResult()
-    for row_number, row in enumerate(rows, start=2):
-        if row_number - 1 > IMPORT_MAX_ROWS:
-            result.errors.append(
-                ImportRowError(row_number, f"Only {IMPORT_MAX_ROWS} rows are read per file; the rest was skipped.")
-            )
-            break
-        cells = [cell_text(cell) for cell in row]
-        if not any(cells):
-            continue
-
-        def cell(column: str, cells: list[str] = cells) -> str:
-            index = columns.get(column)
-            return cells[index] if index is not None and index < len(cells) else ""
-
-        try:
-            number = phone_normalize(cell("phone"), field="phone", region=project.default_region)
-        except ValidationFailed as exc:
-            result.errors.append(ImportRowError(row_number, exc.message))
-            continue
-        name = " ".join(cell("name").split())[:120]
-        group_names = _groups_parse(cell("group"))
-        try:
-            with transaction.atomic():
-                created = not Contact.objects.filter(project=project, phone_number=number).exists()
-                contact = contact_get_or_create(project=project, phone_number=number, name=name, stored_form=True)
-                if not created and name and contact.name != name:
-                    contact_update(contact=contact, name=name)
-                if group_names:
-                    contact.groups.add(*_groups_get_or_create(project=project, names=group_names))
-        except IntegrityError:
-            result.errors.append(ImportRowError(row_number, f"{number} could not be saved; try again."))
-            continue
-        if created:
-            result.imported += 1
-        else:
-            result.updated += 1
-    return result

@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from messaging.contacts.forms import ContactFilterForm, ContactForm, ContactImportForm
+from messaging.contacts.imports import contact_import_list, contact_import_start
 from messaging.contacts.selectors import contact_export_rows, contact_get, contact_list_ordered
-from messaging.contacts.services import contact_import, contact_save
+from messaging.contacts.services import contact_save
 from messaging.csv_export import csv_response
 from messaging.models import Contact
 from projects.ui import EDITOR_ROLES, project_page
@@ -108,24 +109,22 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @project_page(roles=EDITOR_ROLES)
 def contact_import_view(request: HttpRequest) -> HttpResponse:
-    result = None
+    """Store the file, queue its import and show its progress page (the import runs in the background)."""
     if request.method == "POST":
         form = ContactImportForm(request.POST, request.FILES)
         if form.is_valid():
-            upload = form.cleaned_data["file"]
             try:
-                result = contact_import(
-                    project=request.project, filename=upload.name, content=upload.read()
+                contact_import = contact_import_start(
+                    project=request.project, upload=form.cleaned_data["file"], created_by=request.user
                 )
             except ApplicationError as error:
                 show_error(request, error, form)
             else:
-                level = messages.WARNING if result.refused else messages.SUCCESS
-                messages.add_message(request, level, f"{upload.name}: {result.summary}.")
+                return redirect("messaging:contact_import_detail", pk=contact_import.pk)
     else:
         form = ContactImportForm()
     return render(
         request,
         "messaging/contact_import.html",
-        {"project": request.project, "form": form, "result": result},
+        {"project": request.project, "form": form, "imports": contact_import_list(project=request.project)[:10]},
     )

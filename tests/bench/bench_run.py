@@ -97,7 +97,7 @@ def _run(*, sandbox_url: str, started: float, chosen: set[str]) -> int:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from tests.bench import bench_callbacks, bench_data, bench_history, bench_sending
+    from tests.bench import bench_callbacks, bench_data, bench_history, bench_imports, bench_sending
     from tests.bench.bench_kit import Result, results_write, say, table
     from tests.wappin_sandbox import WappinSandbox
 
@@ -128,6 +128,7 @@ def _run(*, sandbox_url: str, started: float, chosen: set[str]) -> int:
         )
     bench_data.contacts_create(tenant=send, count=SEND_CONTACTS, first=500_000, in_window=True)
     WappinSandbox(sandbox_url).register(send.integration)
+    imports = [bench_data.tenant_create(slug=f"imports{n}", client_id=f"900{5 + n}", wappin_project_id=f"90{5 + n}") for n in range(2)]
 
     sizes = {"small_messages": SMALL_MESSAGES, "big_messages": BIG_MESSAGES}
     benchmarks: list[tuple[str, str, Callable[[], Result | list[Result]]]] = [
@@ -137,6 +138,11 @@ def _run(*, sandbox_url: str, started: float, chosen: set[str]) -> int:
         ("4", "Callback ingestion", lambda: bench_callbacks.bench_callbacks(tenant=hooks)),
         ("6", "Sandbox headroom", lambda: bench_sending.bench_sandbox_headroom(tenant=send, sandbox_url=sandbox_url)),
         ("7", "Delivery", lambda: bench_sending.bench_delivery(tenant=send)),
+        (
+            "8",
+            "Contact import",
+            lambda: bench_imports.bench_import(project=imports[0].project, memory_project=imports[1].project),
+        ),
         # Last: it switches Celery to a broker nobody reads (and back).
         ("5", "Send accept", lambda: bench_sending.bench_send_accept(tenant=send)),
     ]

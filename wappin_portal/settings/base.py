@@ -224,6 +224,8 @@ CELERY_TASK_ROUTES = {
     "callbacks.tasks.callbacks_sweep": {"queue": "housekeeping"},
     "callbacks.tasks.callback_process": {"queue": "callbacks"},
 }
+# Task modules outside an app's tasks.py (which autodiscover_tasks finds by itself).
+CELERY_IMPORTS = ["messaging.contacts.import_tasks"]
 CELERY_BEAT_SCHEDULE = {
     # Scheduled blasts start on time; blasts whose sends are settled are marked done.
     "blasts-tick": {
@@ -291,6 +293,7 @@ SPECTACULAR_SETTINGS = {
         "MessageSourceEnum": "messaging.models.Message.Source",
         "StatusEventSourceEnum": "messaging.models.MessageStatusEvent.Source",
         "BlastStatusEnum": "messaging.models.Blast.Status",
+        "ContactImportStatusEnum": "messaging.models.ContactImport.Status",
     },
 }
 

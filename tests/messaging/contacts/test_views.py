@@ -21,6 +21,18 @@ def _upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content)
 
 
+@pytest.fixture
+def import_file(marketer_client, django_capture_on_commit_callbacks):
+    """Upload a file to the import form, run its background import, and open the page it leads to."""
+
+    def upload(name: str, content: bytes):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = marketer_client.post("/contacts/import/", {"file": _upload(name, content)})
+        return marketer_client.get(response["Location"]) if response.status_code == 302 else response
+
+    return upload
+
+
 def test_contact_list_shows_contacts_with_opted_out_badge(marketer_client, project):
     factories.ContactFactory(project=project, name="Budi Santoso", phone_number="6281234567001")
     factories.ContactFactory(
@@ -122,7 +134,7 @@ def test_a_user_without_project_sees_a_friendly_page(client):
     assert "not a member of any project" in response.content.decode()
 
 
-def test_import_csv_with_good_and_bad_rows(marketer_client, project):
+def test_import_csv_with_good_and_bad_rows(marketer_client, import_file, project):
     # Given a contact already known, and a file with new, updated and broken rows
     factories.ContactFactory(project=project, name="Old Name", phone_number="6281234567001")
     content = (
@@ -134,7 +146,7 @@ def test_import_csv_with_good_and_bad_rows(marketer_client, project):
         b"Andi,6281234567003,\n"  # row 6: new
     )
     # When it is imported
-    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.csv", content)})
+    response = import_file("contacts.csv", content)
     page = response.content.decode()
     # Then the summary and each refused row with its reason show
     assert "2 imported, 1 updated, 2 refused" in page
@@ -147,7 +159,7 @@ def test_import_csv_with_good_and_bad_rows(marketer_client, project):
     assert sorted(group.name for group in siti.groups.all()) == ["Jakarta", "VIP"]
 
 
-def test_import_xlsx_reads_numeric_phone_cells(marketer_client, project):
+def test_import_xlsx_reads_numeric_phone_cells(marketer_client, import_file, project):
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["Name", "Phone", "Group"])
@@ -155,22 +167,20 @@ def test_import_xlsx_reads_numeric_phone_cells(marketer_client, project):
     sheet.append(["Broken", "abc", None])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = marketer_client.post("/contacts/import/", {"file": _upload("list.xlsx", buffer.getvalue())})
+    response = import_file("list.xlsx", buffer.getvalue())
     page = response.content.decode()
     assert "1 imported, 0 updated, 1 refused" in page
     assert Contact.objects.get(project=project).name == "Budi Santoso"
 
 
-def test_import_without_a_phone_column_is_refused(marketer_client, project):
-    response = marketer_client.post(
-        "/contacts/import/", {"file": _upload("contacts.csv", b"name,email\nBudi,b@example.com\n")}
-    )
+def test_import_without_a_phone_column_is_refused(marketer_client, import_file, project):
+    response = import_file("contacts.csv", b"name,email\nBudi,b@example.com\n")
     assert "name the columns" in response.content.decode()
     assert not Contact.objects.exists()
 
 
-def test_import_of_another_file_type_is_refused(marketer_client, project):
-    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.pdf", b"%PDF-1.4")})
+def test_import_of_another_file_type_is_refused(marketer_client, import_file, project):
+    response = import_file("contacts.pdf", b"%PDF-1.4")
     assert "Upload a .csv or .xlsx file" in response.content.decode()
 
 
@@ -200,25 +210,25 @@ def test_import_of_a_file_over_the_cap_is_refused_before_it_is_read(marketer_cli
     assert not Contact.objects.filter(project=project).exists()
 
 
-def test_import_of_a_csv_with_an_unbalanced_quote_is_refused_whole(marketer_client, project):
+def test_import_of_a_csv_with_an_unbalanced_quote_is_refused_whole(marketer_client, import_file, project):
     # Given a file whose good rows are followed by a quote that never closes (the rest of
     # the file becomes one field, larger than the csv module's field limit)
     content = b'name,phone\nBudi,081234567001\n"Siti,081234567002\n' + b"x" * 200_000 + b"\n"
     # When it is imported
-    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.csv", content)})
+    response = import_file("contacts.csv", content)
     # Then the form says why, and not even the good rows before it are written
     assert response.status_code == 200
     assert "not valid CSV near line" in response.content.decode()
     assert not Contact.objects.filter(project=project).exists()
 
 
-def test_import_reads_a_csv_with_old_mac_line_ends(marketer_client, project):
+def test_import_reads_a_csv_with_old_mac_line_ends(marketer_client, import_file, project):
     content = b"name,phone\rBudi,081234567001\rSiti,081234567002\r"
-    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.csv", content)})
+    response = import_file("contacts.csv", content)
     assert "2 imported, 0 updated, 0 refused" in response.content.decode()
 
 
-def test_import_of_a_broken_sheet_inside_a_valid_xlsx_is_refused_whole(marketer_client, project):
+def test_import_of_a_broken_sheet_inside_a_valid_xlsx_is_refused_whole(marketer_client, import_file, project):
     # Given an .xlsx whose workbook opens but whose sheet XML is cut off after a good row
     import zipfile
 
@@ -236,31 +246,31 @@ def test_import_of_a_broken_sheet_inside_a_valid_xlsx_is_refused_whole(marketer_
                 data = data[: data.index(b"081234567002")]
             target.writestr(item, data)
     # When it is imported
-    response = marketer_client.post("/contacts/import/", {"file": _upload("list.xlsx", broken.getvalue())})
+    response = import_file("list.xlsx", broken.getvalue())
     # Then it is refused as unreadable, and nothing is written
     assert response.status_code == 200
     assert "not a readable Excel (.xlsx) file" in response.content.decode()
     assert not Contact.objects.filter(project=project).exists()
 
 
-def test_import_drops_nul_bytes_from_cells(marketer_client, project):
+def test_import_drops_nul_bytes_from_cells(marketer_client, import_file, project):
     # PostgreSQL cannot store NUL in text: a stray one must not reach the database.
     content = b"name,phone\nBu\x00di,0812\x0034567001\n"
-    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.csv", content)})
+    response = import_file("contacts.csv", content)
     assert "1 imported, 0 updated, 0 refused" in response.content.decode()
     assert Contact.objects.get(project=project).name == "Budi"
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
-def test_import_reads_a_utf16_csv(marketer_client, project, encoding):
+def test_import_reads_a_utf16_csv(marketer_client, import_file, project, encoding):
     # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated.
     content = "name\tphone\nJosé\t081234567001\n".encode(encoding)
-    response = marketer_client.post("/contacts/import/", {"file": _upload("contacts.txt", content)})
+    response = import_file("contacts.txt", content)
     assert "1 imported, 0 updated, 0 refused" in response.content.decode()
     assert Contact.objects.get(project=project).phone_number == "6281234567001"
 
 
-def test_import_keeps_only_the_named_columns_of_a_very_wide_sheet(marketer_client, project):
+def test_import_keeps_only_the_named_columns_of_a_very_wide_sheet(marketer_client, import_file, project):
     # The file is read whole before any row is written; only the cells up to the last named
     # column are kept, so a sheet 2000 columns wide is read like one of three.
     workbook = Workbook()
@@ -269,6 +279,6 @@ def test_import_keeps_only_the_named_columns_of_a_very_wide_sheet(marketer_clien
         workbook.active.append([f"Person {n}", f"0812345670{n:02d}", "VIP"] + ["x"] * 2000)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = marketer_client.post("/contacts/import/", {"file": _upload("wide.xlsx", buffer.getvalue())})
+    response = import_file("wide.xlsx", buffer.getvalue())
     assert "20 imported, 0 updated, 0 refused" in response.content.decode()
     assert ContactGroup.objects.get(project=project, name="VIP").contacts.count() == 20
