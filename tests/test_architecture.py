@@ -117,3 +117,21 @@ def test_the_checker_catches_an_import_up_the_layers_or_of_the_sandbox(path, sou
 )
 def test_the_checker_lets_an_import_down_the_layers_through(path, source):
     assert import_violations(path, source) == []
+
+
+def test_every_function_the_architecture_page_names_exists():
+    """docs/architecture.md's action table must match the code: each named function imports."""
+    import importlib
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text()
+    table = text.split("## Who does what", 1)[1].split("\n## ", 1)[0]
+    names = re.findall(r"`((?:callbacks|messaging|templates_app|projects|wappin_portal)(?:\.\w+)+)`", table)
+    assert len(names) >= 20
+    missing = []
+    for dotted in names:
+        module_name, _, function_name = dotted.rpartition(".")
+        module = importlib.import_module(module_name)
+        if not callable(getattr(module, function_name, None)):
+            missing.append(dotted)
+    assert missing == []
