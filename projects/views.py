@@ -1,15 +1,18 @@
-"""Developers' own page: the project's API keys (create, shown once; revoke)."""
+"""Developers' own page: the project's API keys (create, shown once; revoke); the project switcher."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from projects import selectors
 from projects.models import Membership
+from projects.selectors import SESSION_PROJECT_KEY, project_list_for_user
 from projects.services import api_key_create, api_key_revoke
 from projects.ui import project_page
 from wappin_portal.errors import ApplicationError
@@ -56,3 +59,15 @@ def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{api_key} is revoked: calls with it now answer 401.")
     return redirect("projects:api_keys")
+
+
+@login_required
+@require_POST
+def project_switch(request: HttpRequest) -> HttpResponseRedirect:
+    project = project_list_for_user(user=request.user).filter(pk=request.POST.get("project")).first()
+    if project is not None:
+        request.session[SESSION_PROJECT_KEY] = project.pk
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return HttpResponseRedirect(target)

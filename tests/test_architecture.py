@@ -18,11 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("wappin_portal", "projects", "templates_app", "messaging", "callbacks")
 DEV_ONLY = ("sandbox",)
 
-# Files that still break the rule, kept while issue 9's restructure lands: two views of the
-# project package belong to apps (`project_switch` to projects, `media_serve` to messaging,
-# included by the root URLconf by string). Empty it as they go: a stale entry fails
-# `test_known_violations_are_current`.
-KNOWN_VIOLATIONS: frozenset[str] = frozenset({"wappin_portal/views.py"})
+# Files that still break the rule (none now). A stale entry fails `test_known_violations_are_current`.
+KNOWN_VIOLATIONS: frozenset[str] = frozenset()
 
 
 def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:

@@ -32,7 +32,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("projects/switch/", views.project_switch, name="project_switch"),
+    path("projects/", include("projects.switch_urls")),
     path("api-keys/", include("projects.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
@@ -41,6 +41,6 @@ urlpatterns = [
     path("callbacks/", include("callbacks.urls")),
     path("templates/", include("templates_app.urls")),
     # Uploaded media, through a view that checks the file's project, in every environment.
-    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media_serve, name="media"),
+    path(f"{settings.MEDIA_URL.strip('/')}/", include("messaging.media.urls")),
     path("", include("messaging.urls")),
 ]
