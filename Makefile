@@ -10,7 +10,7 @@ SANDBOX_PORT ?= 9100
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wappin_portal
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-services test-all smoke lint lint-format format bench bench-services clean chromium
+.PHONY: run test test-services test-all smoke lint format bench bench-services clean chromium
 
 $(BIN)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -55,12 +55,9 @@ test-services: $(BIN)/.installed chromium
 
 test-all: lint test test-services
 
+# Lint rules and formatting (`make format` fixes both).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
-
-# The formatting check. Not yet part of `lint`: the tree is formatted once (issue 9), then
-# `lint` runs this too.
-lint-format: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 
 format: $(BIN)/.installed

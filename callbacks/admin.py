@@ -12,8 +12,16 @@ from callbacks.services import callback_event_process
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "received_at", "integration", "callback_type", "wappin_message_id", "status_value",
-        "verdict", "state", "remote_addr", "attempts",
+        "id",
+        "received_at",
+        "integration",
+        "callback_type",
+        "wappin_message_id",
+        "status_value",
+        "verdict",
+        "state",
+        "remote_addr",
+        "attempts",
     ]
     list_filter = ["verdict", "state", "callback_type", "integration"]
     search_fields = ["wappin_message_id"]
@@ -22,8 +30,22 @@ class CallbackEventAdmin(admin.ModelAdmin):
     actions = ["process_again"]
     fieldsets = [
         (None, {"fields": ["integration", "received_at", "remote_addr", "verdict", "reason"]}),
-        ("Callback", {"fields": ["callback_type", "wappin_message_id", "status_value", "occurred_at", "dedupe_key"]}),
-        ("Processing", {"fields": ["state", "result", "attempts", "processed_at", "message", "reply"]}),
+        (
+            "Callback",
+            {
+                "fields": [
+                    "callback_type",
+                    "wappin_message_id",
+                    "status_value",
+                    "occurred_at",
+                    "dedupe_key",
+                ]
+            },
+        ),
+        (
+            "Processing",
+            {"fields": ["state", "result", "attempts", "processed_at", "message", "reply"]},
+        ),
         ("Raw request", {"fields": ["pretty_body", "body_size", "pretty_headers"]}),
     ]
 
@@ -54,11 +76,16 @@ class CallbackEventAdmin(admin.ModelAdmin):
         done = 0
         for event in queryset.order_by("received_at", "id"):
             if event.verdict != CallbackEvent.Verdict.ACCEPTED:
-                messages.warning(request, f"#{event.pk} was not accepted ({event.get_verdict_display()}): nothing to process.")
+                messages.warning(
+                    request,
+                    f"#{event.pk} was not accepted ({event.get_verdict_display()}): nothing to process.",
+                )
                 continue
             event = callback_event_process(event_id=event.pk)
             done += 1
             level = messages.ERROR if event.state == CallbackEvent.State.FAILED else messages.INFO
-            messages.add_message(request, level, f"#{event.pk}: {event.get_state_display()}. {event.result}")
+            messages.add_message(
+                request, level, f"#{event.pk}: {event.get_state_display()}. {event.result}"
+            )
         if done:
             messages.success(request, f"Processed {done} callback(s) again.")

@@ -37,7 +37,9 @@ class CallbackEvent(models.Model):
         STATUS = "status", "Status"
         MESSAGE = "message", "Message"
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="callback_events")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="callback_events"
+    )
     received_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     remote_addr = models.GenericIPAddressField("caller address", null=True, blank=True)
     body = models.TextField(blank=True)
@@ -53,14 +55,20 @@ class CallbackEvent(models.Model):
     dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     reason = models.CharField(max_length=500, blank=True)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
+    state = models.CharField(
+        max_length=20, choices=State.choices, default=State.PENDING, db_index=True
+    )
     result = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # The message the callback is about (ours for a status; the customer's for a message).
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The chatbot's answer to a customer's message, so a second processing never answers twice.
-    reply = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reply = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

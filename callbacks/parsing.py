@@ -131,7 +131,9 @@ def callback_parse(raw: bytes | str) -> ParsedCallback:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise CallbackMalformed(f"The body is not valid JSON ({exc.msg} at position {exc.pos}).") from exc
+        raise CallbackMalformed(
+            f"The body is not valid JSON ({exc.msg} at position {exc.pos})."
+        ) from exc
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise CallbackMalformed(f"The body is not usable JSON ({str(exc)[:120]}).") from exc
     except RecursionError as exc:

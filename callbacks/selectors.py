@@ -42,7 +42,9 @@ def callback_token_check(*, integration: Integration, authorization: str) -> str
     for candidate in known:
         # Compare against every candidate (no early exit) so timing says nothing about which.
         matched |= hmac.compare_digest(given, candidate.encode())
-    return "" if matched else "The bearer token is not this integration's current or previous token."
+    return (
+        "" if matched else "The bearer token is not this integration's current or previous token."
+    )
 
 
 def chat_conversation_list(*, project: Project, limit: int = 100) -> QuerySet[Contact]:
@@ -51,10 +53,11 @@ def chat_conversation_list(*, project: Project, limit: int = 100) -> QuerySet[Co
         Contact.objects.filter(project=project, last_inbound_at__isnull=False)
         .annotate(
             last_message_at=Max("messages__created_at"),
-            inbound_count=Count("messages", filter=Q(messages__direction=Message.Direction.INCOMING)),
+            inbound_count=Count(
+                "messages", filter=Q(messages__direction=Message.Direction.INCOMING)
+            ),
         )
-        .order_by(F("handed_over_at").desc(nulls_last=True), "-last_inbound_at")
-        [:limit]
+        .order_by(F("handed_over_at").desc(nulls_last=True), "-last_inbound_at")[:limit]
     )
 
 
@@ -79,7 +82,12 @@ def _sent_template_preview(message: Message) -> dict | None:
     if message.template is None:
         return None
     language = next(
-        (lang for lang in message.template.languages.all() if lang.language_code == message.language_code), None
+        (
+            lang
+            for lang in message.template.languages.all()
+            if lang.language_code == message.language_code
+        ),
+        None,
     )
     if language is None:  # the language was removed since: the history page still has the params
         return None

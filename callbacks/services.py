@@ -34,7 +34,14 @@ from wappin_portal.errors import ApplicationError
 logger = logging.getLogger(__name__)
 
 # Headers worth keeping with a callback. Authorization is kept only as its scheme.
-KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "X-Real-IP", "Forwarded")
+KEPT_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "User-Agent",
+    "X-Forwarded-For",
+    "X-Real-IP",
+    "Forwarded",
+)
 
 # A status that waits for its message longer than this is about a message this
 # portal did not send (e.g. from Wappin's own dashboard): the sweep gives up on it.
@@ -124,7 +131,9 @@ class _Arrival:
     body: bytes
     body_size: int
 
-    def store(self, verdict: str, reason: str = "", keep: int = CALLBACK_BODY_MAX_BYTES, **fields) -> CallbackEvent:
+    def store(
+        self, verdict: str, reason: str = "", keep: int = CALLBACK_BODY_MAX_BYTES, **fields
+    ) -> CallbackEvent:
         return CallbackEvent.objects.create(
             integration=self.integration,
             remote_addr=self.client_address or None,
@@ -141,7 +150,11 @@ class _Arrival:
         event = self.store(verdict, reason, keep=keep)
         logger.warning(
             "callback #%s refused (%s) for integration %s from %s: %s",
-            event.pk, verdict, self.integration.pk, self.client_address, reason,
+            event.pk,
+            verdict,
+            self.integration.pk,
+            self.client_address,
+            reason,
         )
         return _refusal(http_status, reason, event)
 
@@ -151,7 +164,8 @@ def _caller_check(arrival: _Arrival) -> CallbackAnswer | None:
     integration = arrival.integration
     if not callback_address_allowed(integration=integration, address=arrival.client_address):
         return arrival.refuse(
-            403, CallbackEvent.Verdict.REJECTED_IP,
+            403,
+            CallbackEvent.Verdict.REJECTED_IP,
             f"The address {arrival.client_address} is not in this integration's callback allow-list.",
             REJECTED_BODY_KEEP_BYTES,
         )
@@ -159,14 +173,20 @@ def _caller_check(arrival: _Arrival) -> CallbackAnswer | None:
         integration=integration, authorization=arrival.headers.get("Authorization", "")
     )
     if token_problem:
-        if not (integration.access_token or integration.previous_access_token) and integration.has_credentials:
+        if (
+            not (integration.access_token or integration.previous_access_token)
+            and integration.has_credentials
+        ):
             # The first callback can come before the portal ever called Wappin. Fetch the
             # token now: Wappin retries the callback 3 times, and a retry then gets in.
             transaction.on_commit(partial(_enqueue_token_fetch, integration.pk))
-        return arrival.refuse(401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES)
+        return arrival.refuse(
+            401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES
+        )
     if arrival.body_size > CALLBACK_BODY_MAX_BYTES:
         return arrival.refuse(
-            413, CallbackEvent.Verdict.MALFORMED,
+            413,
+            CallbackEvent.Verdict.MALFORMED,
             f"The body is {arrival.body_size} bytes; a callback is at most {CALLBACK_BODY_MAX_BYTES}.",
             REJECTED_BODY_KEEP_BYTES,
         )
@@ -186,7 +206,10 @@ def _accepted_store(arrival: _Arrival, parsed: ParsedCallback) -> CallbackAnswer
     try:
         with transaction.atomic():
             event = arrival.store(
-                CallbackEvent.Verdict.ACCEPTED, dedupe_key=dedupe_key, state=CallbackEvent.State.PENDING, **fields
+                CallbackEvent.Verdict.ACCEPTED,
+                dedupe_key=dedupe_key,
+                state=CallbackEvent.State.PENDING,
+                **fields,
             )
             transaction.on_commit(partial(_enqueue_processing, event.pk))
     except IntegrityError:
@@ -197,7 +220,10 @@ def _accepted_store(arrival: _Arrival, parsed: ParsedCallback) -> CallbackAnswer
         return CallbackAnswer(200, {"status": "000"}, event)
     logger.info(
         "callback #%s accepted: %s %s for integration %s",
-        event.pk, parsed.callback_type, parsed.message_id, integration.pk,
+        event.pk,
+        parsed.callback_type,
+        parsed.message_id,
+        integration.pk,
     )
     return CallbackAnswer(200, {"status": "000"}, event)
 
@@ -273,7 +299,9 @@ def callback_event_process(*, event_id: int) -> CallbackEvent:
         event.reply = outcome.reply or event.reply
         if outcome.state != CallbackEvent.State.PENDING:
             event.processed_at = timezone.now()
-        event.save(update_fields=["state", "result", "message", "reply", "attempts", "processed_at"])
+        event.save(
+            update_fields=["state", "result", "message", "reply", "attempts", "processed_at"]
+        )
     log = logger.warning if event.state == CallbackEvent.State.FAILED else logger.info
     log("callback #%s %s: %s", event.pk, event.state, event.result)
     return event
@@ -290,7 +318,9 @@ def _status_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
     project = event.integration.project
     message = (
         Message.objects.filter(
-            project=project, direction=Message.Direction.OUTGOING, wappin_message_id=parsed.message_id
+            project=project,
+            direction=Message.Direction.OUTGOING,
+            wappin_message_id=parsed.message_id,
         )
         .order_by("id")
         .first()
@@ -318,7 +348,9 @@ def _status_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
         detail=detail,
     )
     if ours is None:
-        result = f"Unknown status '{word}' recorded on message #{message.pk}'s timeline, not applied."
+        result = (
+            f"Unknown status '{word}' recorded on message #{message.pk}'s timeline, not applied."
+        )
     elif moved:
         result = f"Message #{message.pk} is now {message.status}."
     else:
@@ -331,11 +363,17 @@ def _message_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
     occurred_at = min(parsed.occurred_at or event.received_at, event.received_at)
     incoming = (
         Message.objects.select_related("contact")
-        .filter(project=project, direction=Message.Direction.INCOMING, wappin_message_id=parsed.message_id)
+        .filter(
+            project=project,
+            direction=Message.Direction.INCOMING,
+            wappin_message_id=parsed.message_id,
+        )
         .first()
     )
     if incoming is None:
-        contact = contact_get_or_create(project=project, phone_number=parsed.sender_number, stored_form=True)
+        contact = contact_get_or_create(
+            project=project, phone_number=parsed.sender_number, stored_form=True
+        )
         incoming = Message.objects.create(
             project=project,
             integration=event.integration,
@@ -363,8 +401,12 @@ def _message_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
     contact = Contact.objects.get(pk=incoming.contact_id)
     if event.reply_id:
         return Outcome(CallbackEvent.State.PROCESSED, "Stored; already answered.", message=incoming)
-    decision = chatbot_answer(project=project, contact=contact, text=parsed.message_content, received_at=occurred_at)
-    return Outcome(CallbackEvent.State.PROCESSED, decision.result, message=incoming, reply=decision.reply)
+    decision = chatbot_answer(
+        project=project, contact=contact, text=parsed.message_content, received_at=occurred_at
+    )
+    return Outcome(
+        CallbackEvent.State.PROCESSED, decision.result, message=incoming, reply=decision.reply
+    )
 
 
 CALLBACK_HANDLERS: dict[str, Callable[..., Outcome]] = {
@@ -392,7 +434,9 @@ def _send_text(*, project: Project, contact: Contact, text: str) -> Message:
     )
 
 
-def chatbot_answer(*, project: Project, contact: Contact, text: str, received_at: datetime) -> ChatbotDecision:
+def chatbot_answer(
+    *, project: Project, contact: Contact, text: str, received_at: datetime
+) -> ChatbotDecision:
     """Answer a customer's message: opt-out words first, then a person, a keyword or the default.
 
     Each reply goes through the messaging services as a normal outgoing message.
@@ -404,14 +448,18 @@ def chatbot_answer(*, project: Project, contact: Contact, text: str, received_at
             return ChatbotDecision("Opt-out word again: already opted out, not confirmed twice.")
         Contact.objects.filter(pk=contact.pk).update(opted_out_at=timezone.now())
         reply = _send_text(
-            project=project, contact=contact, text=OPT_OUT_CONFIRMATION[OPT_OUT_WORDS[word]].format(business=business)
+            project=project,
+            contact=contact,
+            text=OPT_OUT_CONFIRMATION[OPT_OUT_WORDS[word]].format(business=business),
         )
         return ChatbotDecision("Opted the contact out of marketing; confirmation sent.", reply)
     # START from a contact who never stopped is an ordinary message (a keyword, or the default).
     if word in OPT_IN_WORDS and contact.is_opted_out:
         Contact.objects.filter(pk=contact.pk).update(opted_out_at=None)
         reply = _send_text(
-            project=project, contact=contact, text=OPT_IN_CONFIRMATION[OPT_IN_WORDS[word]].format(business=business)
+            project=project,
+            contact=contact,
+            text=OPT_IN_CONFIRMATION[OPT_IN_WORDS[word]].format(business=business),
         )
         return ChatbotDecision("Opted the contact back in; confirmation sent.", reply)
 
@@ -427,10 +475,14 @@ def chatbot_answer(*, project: Project, contact: Contact, text: str, received_at
             Contact.objects.filter(pk=contact.pk).update(handed_over_at=timezone.now())
             reply = _keyword_reply(project=project, contact=contact, keyword=keyword)
             sent = "with its response" if reply else "no response set"
-            return ChatbotDecision(f"Keyword '{keyword.keyword}' handed the chat to a person ({sent}).", reply)
+            return ChatbotDecision(
+                f"Keyword '{keyword.keyword}' handed the chat to a person ({sent}).", reply
+            )
         reply = _keyword_reply(project=project, contact=contact, keyword=keyword)
         if reply is None:
-            return ChatbotDecision(f"Keyword '{keyword.keyword}' matched but has no response to send.")
+            return ChatbotDecision(
+                f"Keyword '{keyword.keyword}' matched but has no response to send."
+            )
         return ChatbotDecision(f"Keyword '{keyword.keyword}' answered.", reply)
 
     if project.default_chatbot_message.strip():
@@ -467,8 +519,13 @@ def chat_hand_back(*, contact: Contact) -> Contact:
 def _in_the_order_they_happened(events: list[CallbackEvent]) -> list[CallbackEvent]:
     """By when Wappin says each happened, then by status rank ("delivered" before "read" of
     the same second): the order that leaves each message's timeline and timestamps right."""
-    rank = {word: Message.STATUS_RANK.get(ours, 9) for word, ours in messaging_services.WAPPIN_STATUS_MAP.items()}
-    return sorted(events, key=lambda e: (e.occurred_at or e.received_at, rank.get(e.status_value, 9), e.pk))
+    rank = {
+        word: Message.STATUS_RANK.get(ours, 9)
+        for word, ours in messaging_services.WAPPIN_STATUS_MAP.items()
+    }
+    return sorted(
+        events, key=lambda e: (e.occurred_at or e.received_at, rank.get(e.status_value, 9), e.pk)
+    )
 
 
 def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
@@ -495,4 +552,3 @@ def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
     for event in _in_the_order_they_happened(pending):
         callback_event_process(event_id=event.pk)
     return {"retried": len(pending), "given_up": stale}
-

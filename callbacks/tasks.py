@@ -25,7 +25,8 @@ def callback_process(self, event_id: int) -> None:
             raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
         logger.exception("callback #%s could not be processed", event_id)
         services.callback_event_fail(
-            event_id=event_id, reason=f"Processing failed after {self.request.retries + 1} attempts: {exc!r}"[:2000]
+            event_id=event_id,
+            reason=f"Processing failed after {self.request.retries + 1} attempts: {exc!r}"[:2000],
         )
 
 
@@ -41,4 +42,8 @@ def integration_token_fetch(integration_id: int) -> None:
         services.integration_token_fetch_for_callbacks(integration_id=integration_id)
     except Exception:
         # Only a convenience: the next send fetches the token anyway.
-        logger.warning("token fetch for integration %s after a refused callback failed", integration_id, exc_info=True)
+        logger.warning(
+            "token fetch for integration %s after a refused callback failed",
+            integration_id,
+            exc_info=True,
+        )

@@ -29,7 +29,9 @@ class ReplyForm(forms.Form):
 def chat_list(request: HttpRequest) -> HttpResponse:
     project = request.project
     conversations = selectors.chat_conversation_list(project=project)
-    return render(request, "callbacks/chat_list.html", {"project": project, "conversations": conversations})
+    return render(
+        request, "callbacks/chat_list.html", {"project": project, "conversations": conversations}
+    )
 
 
 @project_page(roles=CHAT_ROLES)

@@ -47,8 +47,16 @@ class CallLogInline(admin.TabularInline):
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = [
-        "id", "created_at", "project", "direction", "kind", "phone_number", "template_name", "status",
-        "source", "wappin_message_id",
+        "id",
+        "created_at",
+        "project",
+        "direction",
+        "kind",
+        "phone_number",
+        "template_name",
+        "status",
+        "source",
+        "wappin_message_id",
     ]
     list_filter = ["status", "direction", "kind", "source", "project"]
     search_fields = ["=phone_number", "=wappin_message_id", "template_name"]
@@ -71,7 +79,15 @@ class MessageAdmin(ReadOnlyAdmin):
 
 @admin.register(WappinCallLog)
 class WappinCallLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "integration", "endpoint", "http_status", "wappin_status", "latency_ms", "error"]
+    list_display = [
+        "created_at",
+        "integration",
+        "endpoint",
+        "http_status",
+        "wappin_status",
+        "latency_ms",
+        "error",
+    ]
     list_filter = ["endpoint", "wappin_status", "integration"]
     date_hierarchy = "created_at"
     list_select_related = ["integration__project"]
@@ -93,7 +109,16 @@ class BlastRefusalInline(admin.TabularInline):
 class BlastAdmin(ReadOnlyAdmin):
     """Blasts are made in the web UI (its form checks the mapping); here they can be looked at and cancelled."""
 
-    list_display = ["id", "name", "project", "template_name", "group", "status", "audience_count", "created_at"]
+    list_display = [
+        "id",
+        "name",
+        "project",
+        "template_name",
+        "group",
+        "status",
+        "audience_count",
+        "created_at",
+    ]
     list_filter = ["status", "project"]
     search_fields = ["name", "template_name"]
     list_select_related = ["project", "group"]

@@ -44,7 +44,9 @@ class Contact(TimeStampedModel):
     class Meta:
         ordering = ["name", "phone_number"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "phone_number"], name="contact_unique_number")
+            models.UniqueConstraint(
+                fields=["project", "phone_number"], name="contact_unique_number"
+            )
         ]
 
     def __str__(self) -> str:
@@ -57,7 +59,10 @@ class Contact(TimeStampedModel):
     def window_is_open(self, *, now=None) -> bool:
         """WhatsApp's rule: free-form text and media only within 24 h of the customer's last message."""
         now = now or timezone.now()
-        return self.last_inbound_at is not None and now - self.last_inbound_at < CUSTOMER_SERVICE_WINDOW
+        return (
+            self.last_inbound_at is not None
+            and now - self.last_inbound_at < CUSTOMER_SERVICE_WINDOW
+        )
 
 
 class Message(models.Model):
@@ -122,13 +127,19 @@ class Message(models.Model):
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
-    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.OUTGOING)
+    direction = models.CharField(
+        max_length=3, choices=Direction.choices, default=Direction.OUTGOING
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     # The customer's number, normalised (628...): recipient when out, sender when in.
     phone_number = models.CharField(max_length=20)
     template = models.ForeignKey(
-        "templates_app.Template", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "templates_app.Template",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
     )
     template_name = models.CharField(max_length=512, blank=True)
     language_code = models.CharField(max_length=10, blank=True)
@@ -147,7 +158,9 @@ class Message(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     send_attempts = models.PositiveSmallIntegerField(default=0)
     # The X-Request-Id of the request that queued it: the sending engine's log lines carry it.
     request_id = models.CharField(max_length=64, blank=True, editable=False)
@@ -160,21 +173,30 @@ class Message(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     # The blast this message is part of (one message per contact and blast).
-    blast = models.ForeignKey("Blast", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    blast = models.ForeignKey(
+        "Blast", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["blast", "contact"], name="message_unique_per_blast_contact")
+            models.UniqueConstraint(
+                fields=["blast", "contact"], name="message_unique_per_blast_contact"
+            )
         ]
         indexes = [
             models.Index(fields=["project", "-created_at", "-id"], name="message_project_recent"),
             # No -id here on purpose: with it, a status + number filter could pick this index and
             # read every message of that status; a status alone reads the newest rows first anyway.
-            models.Index(fields=["project", "status", "-created_at"], name="message_project_status"),
+            models.Index(
+                fields=["project", "status", "-created_at"], name="message_project_status"
+            ),
             # With -id the index gives the history's whole order (-created_at, -id): filtered by a
             # number, the database reads that customer's rows instead of the project's newest first.
-            models.Index(fields=["project", "phone_number", "-created_at", "-id"], name="message_project_number"),
+            models.Index(
+                fields=["project", "phone_number", "-created_at", "-id"],
+                name="message_project_number",
+            ),
             # The sending engine's queues, one per lane: transactional sends, then blasts'.
             models.Index(
                 fields=["integration", "id"],
@@ -229,7 +251,9 @@ class MessageStatusEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.status} ({self.get_source_display()}) at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+        return (
+            f"{self.status} ({self.get_source_display()}) at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+        )
 
 
 class WappinCallLog(models.Model):
@@ -265,7 +289,9 @@ class IdempotencyRecord(models.Model):
     request_fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -324,7 +350,9 @@ class Blast(TimeStampedModel):
     header_param = models.JSONField(default=dict, blank=True)
     button_url = models.JSONField(default=dict, blank=True)
     media = models.FileField(upload_to="blasts/%Y/%m/", blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
     # How many contacts the audience had when the blast started: the progress bar's whole.
     audience_count = models.PositiveIntegerField(default=0)
     # The expansion's cursor: every contact with an id up to this one has had its turn.
@@ -374,7 +402,9 @@ class BlastRefusal(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["blast", "contact"], name="blast_refusal_unique_contact")
+            models.UniqueConstraint(
+                fields=["blast", "contact"], name="blast_refusal_unique_contact"
+            )
         ]
 
     def __str__(self) -> str:
@@ -412,10 +442,14 @@ class ContactImport(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     file = models.FileField(upload_to="contact-imports/%Y/%m/")
     original_filename = models.CharField(max_length=255)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
     # Rows with a cell in a named column, header not counted: the progress bar's whole.
     total_rows = models.PositiveIntegerField(default=0)
     imported = models.PositiveIntegerField(default=0)
@@ -453,7 +487,9 @@ class ContactImportRefusal(models.Model):
 
     VALUE_MAX_LENGTH = 100
 
-    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="refusals")
+    contact_import = models.ForeignKey(
+        ContactImport, on_delete=models.CASCADE, related_name="refusals"
+    )
     # The file's row number (the header is row 1).
     row = models.PositiveIntegerField()
     # The phone cell as written, truncated.

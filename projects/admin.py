@@ -52,7 +52,12 @@ class MembershipInline(admin.TabularInline):
 class ProjectAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
-        "name", "client_id", "wappin_project_id", "business_number", "business_name", "default_region"
+        "name",
+        "client_id",
+        "wappin_project_id",
+        "business_number",
+        "business_name",
+        "default_region",
     ]
     search_fields = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
     inlines = [MembershipInline]
@@ -83,7 +88,10 @@ class ProjectAdmin(admin.ModelAdmin):
             membership_remove(membership=membership, actor=request.user)
         for membership in memberships:
             saved = membership_set(
-                project=form.instance, user=membership.user, role=membership.role, actor=request.user
+                project=form.instance,
+                user=membership.user,
+                role=membership.role,
+                actor=request.user,
             )
             membership.pk = saved.pk
 
@@ -94,21 +102,29 @@ def _masked(value: str) -> str:
 
 class IntegrationForm(forms.ModelForm):
     new_client_key = forms.CharField(
-        label="New client key", required=False, strip=True,
+        label="New client key",
+        required=False,
+        strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only. Leave empty to keep the stored key.",
     )
     new_secret_key = forms.CharField(
-        label="New secret key", required=False, strip=True,
+        label="New secret key",
+        required=False,
+        strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only. Leave empty to keep the stored key. A new key drops the current token.",
     )
     ip_whitelist = forms.CharField(
-        label="IP whitelist", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="IP whitelist",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Wappin's side: this portal's server addresses allowed to call Wappin. One per line.",
     )
     callback_ip_allowlist = forms.CharField(
-        label="Callback IP allow-list", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Callback IP allow-list",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Addresses (or networks) Wappin's callbacks may come from. One per line; empty: any.",
     )
 
@@ -143,13 +159,30 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ["__str__", "environment", "is_active", "credentials", "token_expires_at"]
     list_filter = ["kind", "environment", "is_active", "project"]
     search_fields = ["project__name", "project__client_id", "project__wappin_project_id"]
-    readonly_fields = ["callback_url_to_paste", "client_key_state", "secret_key_state", "token_state"]
+    readonly_fields = [
+        "callback_url_to_paste",
+        "client_key_state",
+        "secret_key_state",
+        "token_state",
+    ]
     fieldsets = [
         (None, {"fields": ["project", "kind", "environment", "is_active"]}),
-        ("Callback", {"fields": ["callback_url_to_paste", "callback_url", "callback_ip_allowlist"]}),
+        (
+            "Callback",
+            {"fields": ["callback_url_to_paste", "callback_url", "callback_ip_allowlist"]},
+        ),
         (
             "Credentials (write-only)",
-            {"fields": ["client_key_state", "new_client_key", "secret_key_state", "new_secret_key", "token_state", "ip_whitelist"]},
+            {
+                "fields": [
+                    "client_key_state",
+                    "new_client_key",
+                    "secret_key_state",
+                    "new_secret_key",
+                    "token_state",
+                    "ip_whitelist",
+                ]
+            },
         ),
     ]
 
@@ -171,7 +204,11 @@ class IntegrationAdmin(admin.ModelAdmin):
     def token_state(self, obj):
         if not obj.access_token:
             return "none yet: fetched on the first call"
-        return f"•••• valid until {obj.token_expires_at:%Y-%m-%d %H:%M %Z}" if obj.token_expires_at else "•••• set"
+        return (
+            f"•••• valid until {obj.token_expires_at:%Y-%m-%d %H:%M %Z}"
+            if obj.token_expires_at
+            else "•••• set"
+        )
 
     @admin.display(description="Credentials", boolean=True)
     def credentials(self, obj):
@@ -199,7 +236,9 @@ class MembershipAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change and not form.changed_data:
             return
-        saved = membership_set(project=obj.project, user=obj.user, role=obj.role, actor=request.user)
+        saved = membership_set(
+            project=obj.project, user=obj.user, role=obj.role, actor=request.user
+        )
         obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
 
     def delete_model(self, request, obj):
@@ -239,7 +278,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request,
             "admin/projects/apikey/created.html",
-            {**self.admin_site.each_context(request), "api_key": created.api_key, "raw_key": created.raw_key},
+            {
+                **self.admin_site.each_context(request),
+                "api_key": created.api_key,
+                "raw_key": created.raw_key,
+            },
         )
 
     @admin.action(description="Revoke the selected API keys")

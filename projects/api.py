@@ -27,7 +27,9 @@ def project_from_request(request, *, roles: tuple[str, ...] | None = None) -> Pr
             project = projects.get()
         else:
             raise ValidationFailed(
-                "Say which project: add `project` (its id).", field="project", code="project_required"
+                "Say which project: add `project` (its id).",
+                field="project",
+                code="project_required",
             )
     else:
         try:

@@ -46,14 +46,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not raw_key:
             raise exceptions.AuthenticationFailed("The Api-Key header has no key.")
         api_key = (
-            ApiKey.objects.select_related("project").filter(hashed_key=api_key_hash(raw_key)).first()
+            ApiKey.objects.select_related("project")
+            .filter(hashed_key=api_key_hash(raw_key))
+            .first()
         )
         if api_key is None:
             raise exceptions.AuthenticationFailed("This API key is not valid.")
         if api_key.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key was revoked.")
         now = timezone.now()
-        if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+        if (
+            api_key.last_used_at is None
+            or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
+        ):
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         return ApiKeyUser(api_key), api_key
 

@@ -34,11 +34,15 @@ class Project(TimeStampedModel):
 
     name = models.CharField(max_length=120)
     client_id = models.CharField(
-        "Wappin client ID", max_length=32, validators=[wappin_id_validator],
+        "Wappin client ID",
+        max_length=32,
+        validators=[wappin_id_validator],
         help_text="The client ID Wappin gave you, e.g. 0070.",
     )
     wappin_project_id = models.CharField(
-        "Wappin project ID", max_length=32, validators=[wappin_id_validator],
+        "Wappin project ID",
+        max_length=32,
+        validators=[wappin_id_validator],
         help_text="The project ID shown in Wappin's dashboard, e.g. 476.",
     )
     business_number = models.CharField(
@@ -110,10 +114,16 @@ def validate_ip_list(value) -> None:
 def validate_callback_url(value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https"):
-        raise ValidationError("The callback URL must start with https:// (or http:// for a local test).")
+        raise ValidationError(
+            "The callback URL must start with https:// (or http:// for a local test)."
+        )
     if not parts.hostname:
         raise ValidationError("The callback URL needs a host name.")
-    if parts.scheme == "http" and not settings.DEBUG and parts.hostname not in ("127.0.0.1", "localhost"):
+    if (
+        parts.scheme == "http"
+        and not settings.DEBUG
+        and parts.hostname not in ("127.0.0.1", "localhost")
+    ):
         raise ValidationError("Wappin sends tokens to the callback URL: use https://.")
 
 
@@ -135,15 +145,24 @@ class Integration(TimeStampedModel):
     )
     is_active = models.BooleanField(default=True)
     callback_url = models.CharField(
-        "callback URL", max_length=500, blank=True, validators=[validate_callback_url],
+        "callback URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_callback_url],
         help_text="The URL to paste into Wappin's dashboard. Filled in from PORTAL_BASE_URL when left empty.",
     )
     ip_whitelist = models.JSONField(
-        "IP whitelist", default=list, blank=True, validators=[validate_ip_list],
+        "IP whitelist",
+        default=list,
+        blank=True,
+        validators=[validate_ip_list],
         help_text="Wappin's side: the addresses of this portal's servers allowed to call Wappin.",
     )
     callback_ip_allowlist = models.JSONField(
-        "callback IP allow-list", default=list, blank=True, validators=[validate_ip_list],
+        "callback IP allow-list",
+        default=list,
+        blank=True,
+        validators=[validate_ip_list],
         help_text="Our side: the addresses Wappin's callbacks may come from. Empty: any address.",
     )
     client_key = EncryptedTextField(blank=True)
@@ -151,7 +170,9 @@ class Integration(TimeStampedModel):
     access_token = EncryptedTextField(blank=True, editable=False)
     previous_access_token = EncryptedTextField(blank=True, editable=False)
     token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    callback_key = models.CharField(max_length=64, unique=True, default=_callback_key, editable=False)
+    callback_key = models.CharField(
+        max_length=64, unique=True, default=_callback_key, editable=False
+    )
     max_messages_per_second = models.PositiveSmallIntegerField(
         "max messages per second",
         default=80,
@@ -164,7 +185,8 @@ class Integration(TimeStampedModel):
         ordering = ["project__name", "kind"]
         constraints = [
             models.UniqueConstraint(
-                fields=["project", "kind", "environment"], name="integration_unique_kind_per_project"
+                fields=["project", "kind", "environment"],
+                name="integration_unique_kind_per_project",
             )
         ]
 
@@ -191,8 +213,9 @@ class Integration(TimeStampedModel):
     def token_is_fresh(self, *, now=None) -> bool:
         now = now or timezone.now()
         margin = timezone.timedelta(seconds=settings.WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS)
-        return bool(self.access_token and self.token_expires_at and self.token_expires_at - margin > now)
-
+        return bool(
+            self.access_token and self.token_expires_at and self.token_expires_at - margin > now
+        )
 
 
 class Membership(TimeStampedModel):
@@ -202,13 +225,17 @@ class Membership(TimeStampedModel):
         DEVELOPER = "developer", "Developer"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MARKETING)
 
     class Meta:
         ordering = ["project__name", "user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user_per_project")
+            models.UniqueConstraint(
+                fields=["project", "user"], name="membership_unique_user_per_project"
+            )
         ]
 
     def __str__(self) -> str:
@@ -232,7 +259,10 @@ class ApiKey(TimeStampedModel):
     prefix = models.CharField(max_length=API_KEY_PREFIX_LENGTH, editable=False, db_index=True)
     hashed_key = models.CharField(max_length=64, unique=True, editable=False)
     role = models.CharField(
-        max_length=20, choices=Membership.Role.choices, default=Membership.Role.DEVELOPER, editable=False
+        max_length=20,
+        choices=Membership.Role.choices,
+        default=Membership.Role.DEVELOPER,
+        editable=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -261,7 +291,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=80, db_index=True)
     target = models.CharField(max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True)

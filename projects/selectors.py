@@ -30,7 +30,9 @@ def membership_role(*, user: AbstractBaseUser, project: Project) -> str | None:
     )
 
 
-def project_require_role(*, user: AbstractBaseUser, project: Project, roles: tuple[str, ...] | None = None) -> str:
+def project_require_role(
+    *, user: AbstractBaseUser, project: Project, roles: tuple[str, ...] | None = None
+) -> str:
     """The user's role on the project, or PermissionDenied if it is not one of `roles`."""
     role = membership_role(user=user, project=project)
     if role is None:
@@ -77,7 +79,9 @@ def integration_first_active(*, project: Project, kinds: Sequence[str]) -> Integ
     candidates = list(
         Integration.objects.filter(project=project, kind__in=list(kinds), is_active=True)
         .defer(*ENCRYPTED_INTEGRATION_FIELDS)
-        .annotate(secret_key_is_set=ExpressionWrapper(~Q(secret_key=""), output_field=BooleanField()))
+        .annotate(
+            secret_key_is_set=ExpressionWrapper(~Q(secret_key=""), output_field=BooleanField())
+        )
         .order_by("environment")
     )
     for kind in kinds:

@@ -41,7 +41,9 @@ class CreatedApiKey:
     raw_key: str  # shown once, never stored
 
 
-def api_key_create(*, project: Project, name: str, created_by: AbstractBaseUser | None = None) -> CreatedApiKey:
+def api_key_create(
+    *, project: Project, name: str, created_by: AbstractBaseUser | None = None
+) -> CreatedApiKey:
     raw_key = "wp_" + secrets.token_urlsafe(API_KEY_BYTES)
     api_key = ApiKey.objects.create(
         project=project,
@@ -68,7 +70,10 @@ SECRET_FIELDS = ("client_key", "secret_key")
 
 @transaction.atomic
 def integration_save(
-    *, integration: Integration, actor: AbstractBaseUser | None = None, secrets_given: dict[str, str] | None = None
+    *,
+    integration: Integration,
+    actor: AbstractBaseUser | None = None,
+    secrets_given: dict[str, str] | None = None,
 ) -> Integration:
     """Save an integration. Secrets are write-only: an empty value keeps the stored one.
 
@@ -103,7 +108,9 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> 
     project.full_clean()
     is_new = project.pk is None
     previous_client_id = (
-        None if is_new else Project.objects.filter(pk=project.pk).values_list("client_id", flat=True).first()
+        None
+        if is_new
+        else Project.objects.filter(pk=project.pk).values_list("client_id", flat=True).first()
     )
     project.save()
     if previous_client_id is not None and previous_client_id != project.client_id:
@@ -125,8 +132,12 @@ def membership_set(
     *, project: Project, user: AbstractBaseUser, role: str, actor: AbstractBaseUser | None = None
 ) -> Membership:
     """Give a user a role on a project (a new member, or a new role), audited with the role before."""
-    previous = Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
-    membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    previous = (
+        Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
+    )
+    membership, _ = Membership.objects.update_or_create(
+        project=project, user=user, defaults={"role": role}
+    )
     audit_record(
         action="membership.set",
         project=project,

@@ -31,7 +31,9 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
-        created = api_key_create(project=request.project, name=form.cleaned_data["name"], created_by=request.user)
+        created = api_key_create(
+            project=request.project, name=form.cleaned_data["name"], created_by=request.user
+        )
         form = ApiKeyForm()
     # The new key is on this answer only: never in a redirect, a message cookie or the database.
     response = render(
@@ -64,7 +66,9 @@ def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def project_switch(request: HttpRequest) -> HttpResponseRedirect:
-    project = project_list_for_user(user=request.user).filter(pk=request.POST.get("project")).first()
+    project = (
+        project_list_for_user(user=request.user).filter(pk=request.POST.get("project")).first()
+    )
     if project is not None:
         request.session[SESSION_PROJECT_KEY] = project.pk
     target = request.POST.get("next") or "/"

@@ -24,11 +24,18 @@ class TemplateLanguageFormSet(forms.BaseInlineFormSet):
     """
 
     def kept_forms(self) -> list:
-        kept = [f for f in self.forms if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")]
+        kept = [
+            f
+            for f in self.forms
+            if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
+        ]
         return sorted(kept, key=lambda f: f.cleaned_data.get("position") or 0)
 
     def languages(self) -> list[dict]:
-        return [{name: f.cleaned_data.get(name) for name in services.LANGUAGE_FIELDS} for f in self.kept_forms()]
+        return [
+            {name: f.cleaned_data.get(name) for name in services.LANGUAGE_FIELDS}
+            for f in self.kept_forms()
+        ]
 
     def clean(self) -> None:
         super().clean()
@@ -63,7 +70,15 @@ class TemplateLanguageInline(admin.StackedInline):
     model = TemplateLanguage
     formset = TemplateLanguageFormSet
     extra = 0
-    fields = ["language_code", "position", "header_type", "header_text", "body", "footer", "buttons"]
+    fields = [
+        "language_code",
+        "position",
+        "header_type",
+        "header_text",
+        "body",
+        "footer",
+        "buttons",
+    ]
 
     def has_change_permission(self, request, obj=None) -> bool:
         # The content of a locked template cannot change (Wappin's rule); the service says so too.
@@ -136,7 +151,12 @@ class TemplateAdmin(admin.ModelAdmin):
         if change and Template.objects.get(pk=template.pk).is_locked:
             return  # nothing of a locked template is editable here; actions move its status
         languages = next(
-            (formset.languages() for formset in formsets if isinstance(formset, TemplateLanguageFormSet)), None
+            (
+                formset.languages()
+                for formset in formsets
+                if isinstance(formset, TemplateLanguageFormSet)
+            ),
+            None,
         )
         try:
             if change:
@@ -164,44 +184,78 @@ class TemplateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve (record WhatsApp's approval)")
     def approve(self, request, queryset):
-        _run(self, request, queryset, lambda t: services.template_approve(template=t, actor=request.user), "approved")
+        _run(
+            self,
+            request,
+            queryset,
+            lambda t: services.template_approve(template=t, actor=request.user),
+            "approved",
+        )
 
     @admin.action(description="Reject (give the reason in the field below)")
     def reject(self, request, queryset):
         reason = request.POST.get("reason", "")
         _run(
-            self, request, queryset,
-            lambda t: services.template_reject(template=t, reason=reason, actor=request.user), "rejected",
+            self,
+            request,
+            queryset,
+            lambda t: services.template_reject(template=t, reason=reason, actor=request.user),
+            "rejected",
         )
 
     @admin.action(description="Request approval")
     def request_approval(self, request, queryset):
         _run(
-            self, request, queryset,
-            lambda t: services.template_request_approval(template=t, actor=request.user), "requested",
+            self,
+            request,
+            queryset,
+            lambda t: services.template_request_approval(template=t, actor=request.user),
+            "requested",
         )
 
     @admin.action(description="Deactivate")
     def deactivate(self, request, queryset):
-        _run(self, request, queryset, lambda t: services.template_deactivate(template=t, actor=request.user), "deactivated")
+        _run(
+            self,
+            request,
+            queryset,
+            lambda t: services.template_deactivate(template=t, actor=request.user),
+            "deactivated",
+        )
 
     @admin.action(description="Reactivate")
     def reactivate(self, request, queryset):
-        _run(self, request, queryset, lambda t: services.template_reactivate(template=t, actor=request.user), "reactivated")
+        _run(
+            self,
+            request,
+            queryset,
+            lambda t: services.template_reactivate(template=t, actor=request.user),
+            "reactivated",
+        )
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and (obj is None or obj.status == Template.Status.DRAFT)
+        return super().has_delete_permission(request, obj) and (
+            obj is None or obj.status == Template.Status.DRAFT
+        )
 
     def delete_model(self, request, obj) -> None:
         services.template_delete(template=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset: QuerySet) -> None:
-        _run(self, request, queryset, lambda t: services.template_delete(template=t, actor=request.user), "deleted")
+        _run(
+            self,
+            request,
+            queryset,
+            lambda t: services.template_delete(template=t, actor=request.user),
+            "deleted",
+        )
 
 
 def _admin_error(error: ApplicationError) -> ValidationError:
     if isinstance(error, ValidationFailed) and error.fields:
-        return ValidationError([f"{field}: {message}" for field, ms in error.fields.items() for message in ms])
+        return ValidationError(
+            [f"{field}: {message}" for field, ms in error.fields.items() for message in ms]
+        )
     return ValidationError(error.message)
 
 
@@ -212,8 +266,15 @@ class ChatbotKeywordForm(forms.ModelForm):
     class Meta:
         model = ChatbotKeyword
         fields = [
-            "project", "keyword", "template_name", "scenario", "response_type",
-            "response_text", "response_media", "caption", "is_active",
+            "project",
+            "keyword",
+            "template_name",
+            "scenario",
+            "response_type",
+            "response_text",
+            "response_media",
+            "caption",
+            "is_active",
         ]
 
     def upload(self):
@@ -234,7 +295,9 @@ class ChatbotKeywordForm(forms.ModelForm):
             response_media=self.instance.response_media if self.instance.pk else "",
         )
         try:
-            services.keyword_validate(keyword=probe, values=self.values(), response_media=self.upload())
+            services.keyword_validate(
+                keyword=probe, values=self.values(), response_media=self.upload()
+            )
         except ValidationFailed as error:
             for field, field_messages in error.fields.items():
                 for message in field_messages:
@@ -257,11 +320,17 @@ class ChatbotKeywordAdmin(admin.ModelAdmin):
         try:
             if change:
                 saved = services.keyword_update(
-                    chatbot_keyword=obj, response_media=form.upload(), actor=request.user, **form.values()
+                    chatbot_keyword=obj,
+                    response_media=form.upload(),
+                    actor=request.user,
+                    **form.values(),
                 )
             else:
                 saved = services.keyword_create(
-                    project=obj.project, response_media=form.upload(), actor=request.user, **form.values()
+                    project=obj.project,
+                    response_media=form.upload(),
+                    actor=request.user,
+                    **form.values(),
                 )
         except ApplicationError as error:
             # Checked already in the form; only a race gets here.

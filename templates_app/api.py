@@ -35,7 +35,9 @@ class ButtonSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["url", "quick_reply"])
     text = serializers.CharField()
     url = serializers.CharField(required=False, help_text="URL buttons: http(s), may end in {{1}}.")
-    payload = serializers.CharField(required=False, help_text="Quick replies: sent back when tapped.")
+    payload = serializers.CharField(
+        required=False, help_text="Quick replies: sent back when tapped."
+    )
 
 
 class TemplateLanguageSerializer(serializers.ModelSerializer):
@@ -44,12 +46,26 @@ class TemplateLanguageSerializer(serializers.ModelSerializer):
     class Meta:
         model = TemplateLanguage
         fields = [
-            "language_code", "position", "header_type", "header_text", "body", "footer", "buttons",
-            "body_param_count", "header_has_param", "header_is_media", "url_button_has_param", "quick_reply_count",
+            "language_code",
+            "position",
+            "header_type",
+            "header_text",
+            "body",
+            "footer",
+            "buttons",
+            "body_param_count",
+            "header_has_param",
+            "header_is_media",
+            "url_button_has_param",
+            "quick_reply_count",
         ]
         read_only_fields = [
-            "position", "body_param_count", "header_has_param", "header_is_media",
-            "url_button_has_param", "quick_reply_count",
+            "position",
+            "body_param_count",
+            "header_has_param",
+            "header_is_media",
+            "url_button_has_param",
+            "quick_reply_count",
         ]
 
 
@@ -58,7 +74,16 @@ class TemplateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Template
-        fields = ["id", "name", "message_type", "status", "rejection_reason", "languages", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "message_type",
+            "status",
+            "rejection_reason",
+            "languages",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -76,14 +101,22 @@ class LanguageInputSerializer(serializers.Serializer):
 class TemplateInputSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
     message_type = serializers.CharField(required=False, default=Template.MessageType.UTILITY)
-    languages = LanguageInputSerializer(many=True, help_text="In order: the first is the default language.")
+    languages = LanguageInputSerializer(
+        many=True, help_text="In order: the first is the default language."
+    )
 
 
 class TemplatePreviewInputSerializer(serializers.Serializer):
     language_code = serializers.CharField(required=False, allow_blank=True, default="")
-    params = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
-    header_param = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
-    button_url = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+    params = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, default=dict
+    )
+    header_param = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None
+    )
+    button_url = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None
+    )
 
 
 class PreviewSerializer(serializers.Serializer):
@@ -103,8 +136,18 @@ class ChatbotKeywordSerializer(serializers.ModelSerializer):
     class Meta:
         model = ChatbotKeyword
         fields = [
-            "id", "keyword", "normalized_keyword", "template_name", "scenario", "response_type",
-            "response_text", "response_media", "caption", "is_active", "created_at", "updated_at",
+            "id",
+            "keyword",
+            "normalized_keyword",
+            "template_name",
+            "scenario",
+            "response_type",
+            "response_text",
+            "response_media",
+            "caption",
+            "is_active",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -114,7 +157,9 @@ class ChatbotKeywordInputSerializer(serializers.Serializer):
     template_name = serializers.CharField(allow_blank=True)
     scenario = serializers.CharField(required=False, default=ChatbotKeyword.Scenario.NORMAL)
     response_type = serializers.CharField(required=False, default=ChatbotKeyword.ResponseType.TEXT)
-    response_text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    response_text = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
     response_media = serializers.FileField(
         required=False, help_text="image/document/audio responses: the file (multipart/form-data)."
     )
@@ -154,7 +199,9 @@ TEMPLATE_EXAMPLE = {
     ],
 }
 PROJECT_PARAMETER = OpenApiParameter(
-    "project", OpenApiTypes.INT, description="Session users with several projects: the project id. API keys: not needed."
+    "project",
+    OpenApiTypes.INT,
+    description="Session users with several projects: the project id. API keys: not needed.",
 )
 
 
@@ -202,12 +249,16 @@ class TemplateListApi(APIView):
             languages=_languages(data["languages"]),
             **_who(request),
         )
-        return Response(TemplateSerializer(template_get(project=project, template_id=template.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TemplateSerializer(template_get(project=project, template_id=template.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 @extend_schema_view(
     get=extend_schema(
-        summary="Get a template", parameters=[PROJECT_PARAMETER],
+        summary="Get a template",
+        parameters=[PROJECT_PARAMETER],
         responses={200: TemplateSerializer, **error_responses(401, 403, 404, 429)},
     ),
     put=extend_schema(
@@ -215,14 +266,20 @@ class TemplateListApi(APIView):
         description="Refused with 409 `template_locked` once the template is on process, approved or inactive.",
         request=TemplateInputSerializer,
         responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-        examples=[OpenApiExample("Fix a rejected template", value=TEMPLATE_EXAMPLE, request_only=True)],
+        examples=[
+            OpenApiExample("Fix a rejected template", value=TEMPLATE_EXAMPLE, request_only=True)
+        ],
     ),
     patch=extend_schema(
         summary="Change parts of a draft or rejected template",
         description="`languages`, when given, replaces them all. 409 `template_locked` once on process.",
         request=TemplateInputSerializer(partial=True),
         responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
-        examples=[OpenApiExample("Change the message type", value={"message_type": "marketing"}, request_only=True)],
+        examples=[
+            OpenApiExample(
+                "Change the message type", value={"message_type": "marketing"}, request_only=True
+            )
+        ],
     ),
     delete=extend_schema(
         summary="Delete a draft",
@@ -248,11 +305,15 @@ class TemplateDetailApi(APIView):
         services.template_update(
             template=template,
             name=data.get("name"),
-            message_type=data.get("message_type") if (not partial or "message_type" in request.data) else None,
+            message_type=data.get("message_type")
+            if (not partial or "message_type" in request.data)
+            else None,
             languages=_languages(data["languages"]) if "languages" in data else None,
             **_who(request),
         )
-        return Response(TemplateSerializer(template_get(project=template.project, template_id=template.pk)).data)
+        return Response(
+            TemplateSerializer(template_get(project=template.project, template_id=template.pk)).data
+        )
 
     def put(self, request, pk: int):
         return self._update(request, pk, partial=False)
@@ -294,18 +355,26 @@ class TemplateRequestApprovalApi(APIView):
     examples=[
         OpenApiExample(
             "Params for a shipping notice",
-            value={"language_code": "id", "params": {"1": "Budi", "2": "INV-7"}, "header_param": "INV-7"},
+            value={
+                "language_code": "id",
+                "params": {"1": "Budi", "2": "INV-7"},
+                "header_param": "INV-7",
+            },
             request_only=True,
         ),
         OpenApiExample(
             "The rendered message",
             value={
-                "template": "order_shipped", "language_code": "id",
+                "template": "order_shipped",
+                "language_code": "id",
                 "header": {"type": "text", "text": "Pesanan INV-7"},
                 "body": "Halo Budi, pesanan INV-7 sudah dikirim dan tiba [sample 3].",
                 "footer": "Demo Shop",
-                "buttons": [{"type": "url", "text": "Lacak", "url": "https://shop.example/track/[sample 1]"}],
-                "param_count": 3, "header_has_param": True,
+                "buttons": [
+                    {"type": "url", "text": "Lacak", "url": "https://shop.example/track/[sample 1]"}
+                ],
+                "param_count": 3,
+                "header_has_param": True,
             },
             response_only=True,
         ),
@@ -321,7 +390,10 @@ class TemplatePreviewApi(APIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         language = template_language_resolve(
-            project=project, template_name=template.name, language_code=data["language_code"], require_approved=False
+            project=project,
+            template_name=template.name,
+            language_code=data["language_code"],
+            require_approved=False,
         )
         return Response(
             template_preview(
@@ -349,7 +421,10 @@ KEYWORD_PARSERS = [JSONParser, MultiPartParser, FormParser]
     get=extend_schema(
         summary="List chatbot keywords",
         parameters=[PROJECT_PARAMETER],
-        responses={200: ChatbotKeywordSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+        responses={
+            200: ChatbotKeywordSerializer(many=True),
+            **error_responses(400, 401, 403, 404, 429),
+        },
     ),
     post=extend_schema(
         summary="Create a chatbot keyword",
@@ -358,7 +433,10 @@ KEYWORD_PARSERS = [JSONParser, MultiPartParser, FormParser]
             "A keyword matches the whole message or its first word, case- and space-insensitively; "
             "two keywords of a project may not match the same message."
         ),
-        request={"application/json": ChatbotKeywordInputSerializer, "multipart/form-data": ChatbotKeywordInputSerializer},
+        request={
+            "application/json": ChatbotKeywordInputSerializer,
+            "multipart/form-data": ChatbotKeywordInputSerializer,
+        },
         responses={201: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
         examples=[OpenApiExample("A text answer", value=KEYWORD_EXAMPLE, request_only=True)],
     ),
@@ -369,7 +447,11 @@ class ChatbotKeywordListApi(APIView):
 
     def get(self, request):
         project = project_from_request(request)
-        return Response(ChatbotKeywordSerializer(keyword_list(project=project), many=True, context={"request": request}).data)
+        return Response(
+            ChatbotKeywordSerializer(
+                keyword_list(project=project), many=True, context={"request": request}
+            ).data
+        )
 
     def post(self, request):
         project = project_from_request(request, roles=WRITE_ROLES)
@@ -377,21 +459,29 @@ class ChatbotKeywordListApi(APIView):
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         keyword = services.keyword_create(
-            project=project, response_media=data.pop("response_media", None), **data, **_who(request)
+            project=project,
+            response_media=data.pop("response_media", None),
+            **data,
+            **_who(request),
         )
         return Response(
-            ChatbotKeywordSerializer(keyword, context={"request": request}).data, status=status.HTTP_201_CREATED
+            ChatbotKeywordSerializer(keyword, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
 @extend_schema_view(
     get=extend_schema(
-        summary="Get a chatbot keyword", parameters=[PROJECT_PARAMETER],
+        summary="Get a chatbot keyword",
+        parameters=[PROJECT_PARAMETER],
         responses={200: ChatbotKeywordSerializer, **error_responses(401, 403, 404, 429)},
     ),
     put=extend_schema(
         summary="Replace a chatbot keyword",
-        request={"application/json": ChatbotKeywordInputSerializer, "multipart/form-data": ChatbotKeywordInputSerializer},
+        request={
+            "application/json": ChatbotKeywordInputSerializer,
+            "multipart/form-data": ChatbotKeywordInputSerializer,
+        },
         responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
         examples=[OpenApiExample("A text answer", value=KEYWORD_EXAMPLE, request_only=True)],
     ),
@@ -406,7 +496,8 @@ class ChatbotKeywordListApi(APIView):
         examples=[OpenApiExample("Switch it off", value={"is_active": False}, request_only=True)],
     ),
     delete=extend_schema(
-        summary="Delete a chatbot keyword", parameters=[PROJECT_PARAMETER],
+        summary="Delete a chatbot keyword",
+        parameters=[PROJECT_PARAMETER],
         responses={204: None, **error_responses(401, 403, 404, 429)},
     ),
 )
@@ -419,7 +510,9 @@ class ChatbotKeywordDetailApi(APIView):
         return keyword_get(project=project, keyword_id=pk)
 
     def get(self, request, pk: int):
-        return Response(ChatbotKeywordSerializer(self._keyword(request, pk), context={"request": request}).data)
+        return Response(
+            ChatbotKeywordSerializer(self._keyword(request, pk), context={"request": request}).data
+        )
 
     def _update(self, request, pk: int, *, partial: bool):
         keyword = self._keyword(request, pk, write=True)
@@ -430,7 +523,9 @@ class ChatbotKeywordDetailApi(APIView):
             # Defaults fill absent fields even when partial; keep only what was sent.
             data = {name: value for name, value in data.items() if name in request.data}
         media = data.pop("response_media", None)
-        keyword = services.keyword_update(chatbot_keyword=keyword, response_media=media, **data, **_who(request))
+        keyword = services.keyword_update(
+            chatbot_keyword=keyword, response_media=media, **data, **_who(request)
+        )
         return Response(ChatbotKeywordSerializer(keyword, context={"request": request}).data)
 
     def put(self, request, pk: int):
@@ -440,5 +535,7 @@ class ChatbotKeywordDetailApi(APIView):
         return self._update(request, pk, partial=True)
 
     def delete(self, request, pk: int):
-        services.keyword_delete(chatbot_keyword=self._keyword(request, pk, write=True), **_who(request))
+        services.keyword_delete(
+            chatbot_keyword=self._keyword(request, pk, write=True), **_who(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -10,7 +10,13 @@ urlpatterns = [
         api.TemplateRequestApprovalApi.as_view(),
         name="api_template_request_approval",
     ),
-    path("templates/<int:pk>/preview/", api.TemplatePreviewApi.as_view(), name="api_template_preview"),
+    path(
+        "templates/<int:pk>/preview/", api.TemplatePreviewApi.as_view(), name="api_template_preview"
+    ),
     path("chatbot-keywords/", api.ChatbotKeywordListApi.as_view(), name="api_keyword_list"),
-    path("chatbot-keywords/<int:pk>/", api.ChatbotKeywordDetailApi.as_view(), name="api_keyword_detail"),
+    path(
+        "chatbot-keywords/<int:pk>/",
+        api.ChatbotKeywordDetailApi.as_view(),
+        name="api_keyword_detail",
+    ),
 ]

@@ -20,18 +20,26 @@ class TemplateForm(forms.Form):
 class LanguageForm(forms.Form):
     """One language's content. Buttons are typed as plain fields and become the JSON list."""
 
-    language_code = forms.CharField(max_length=10, help_text="e.g. id, en, en_US. The first language is the default.")
+    language_code = forms.CharField(
+        max_length=10, help_text="e.g. id, en, en_US. The first language is the default."
+    )
     header_type = forms.ChoiceField(choices=TemplateLanguage.HeaderType.choices, initial="none")
-    header_text = forms.CharField(required=False, max_length=200, help_text="At most 60 characters and one variable, {{1}}.")
+    header_text = forms.CharField(
+        required=False, max_length=200, help_text="At most 60 characters and one variable, {{1}}."
+    )
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": 1024}),
         max_length=4000,
         help_text="At most 1024 characters. Variables {{1}}, {{2}}, … numbered from 1 without gaps.",
     )
-    footer = forms.CharField(required=False, max_length=200, help_text="At most 60 characters, no variables.")
+    footer = forms.CharField(
+        required=False, max_length=200, help_text="At most 60 characters, no variables."
+    )
     url_button_text = forms.CharField(label="URL button text", required=False, max_length=100)
     url_button_url = forms.CharField(
-        label="URL button link", required=False, max_length=2000,
+        label="URL button link",
+        required=False,
+        max_length=2000,
         help_text="An http(s) URL; it may end in {{1}}, filled when sending.",
     )
     quick_replies = forms.CharField(
@@ -45,12 +53,16 @@ class LanguageForm(forms.Form):
         data = self.cleaned_data
         buttons: list[dict] = []
         if data.get("url_button_text") or data.get("url_button_url"):
-            buttons.append({"type": "url", "text": data["url_button_text"], "url": data["url_button_url"]})
+            buttons.append(
+                {"type": "url", "text": data["url_button_text"], "url": data["url_button_url"]}
+            )
         for line in (data.get("quick_replies") or "").splitlines():
             if not line.strip():
                 continue
             text, _, payload = line.partition("|")
-            buttons.append({"type": "quick_reply", "text": text.strip(), "payload": payload.strip()})
+            buttons.append(
+                {"type": "quick_reply", "text": text.strip(), "payload": payload.strip()}
+            )
         return {
             "language_code": data["language_code"],
             "header_type": data["header_type"],
@@ -73,12 +85,17 @@ class LanguageForm(forms.Form):
             "url_button_text": url["text"] if url else "",
             "url_button_url": url["url"] if url else "",
             "quick_replies": "\n".join(
-                r["text"] if r.get("payload") in ("", r["text"]) else f"{r['text']} | {r['payload']}" for r in replies
+                r["text"]
+                if r.get("payload") in ("", r["text"])
+                else f"{r['text']} | {r['payload']}"
+                for r in replies
             ),
         }
 
 
-LanguageFormSet = forms.formset_factory(LanguageForm, extra=1, min_num=1, validate_min=True, can_delete=True)
+LanguageFormSet = forms.formset_factory(
+    LanguageForm, extra=1, min_num=1, validate_min=True, can_delete=True
+)
 
 
 def _kept_forms(formset) -> list[LanguageForm]:
@@ -110,7 +127,12 @@ def show_template_error(error: ApplicationError, form: forms.Form, formset) -> b
     rest: dict[str, list[str]] = {}
     for key, messages in fields.items():
         parts = key.split(".")
-        if parts[0] == "languages" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(filled):
+        if (
+            parts[0] == "languages"
+            and len(parts) == 3
+            and parts[1].isdigit()
+            and int(parts[1]) < len(filled)
+        ):
             target_form, name = filled[int(parts[1])], parts[2]
             target = name if name in target_form.fields else None
             if name == "buttons":
@@ -129,15 +151,22 @@ def show_template_error(error: ApplicationError, form: forms.Form, formset) -> b
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Shown to the marketing team.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="Shown to the marketing team."
+    )
 
 
 class KeywordForm(forms.Form):
-    keyword = forms.CharField(max_length=100, help_text="Matched case- and space-insensitively, as the whole message or its first word.")
+    keyword = forms.CharField(
+        max_length=100,
+        help_text="Matched case- and space-insensitively, as the whole message or its first word.",
+    )
     template_name = forms.CharField(max_length=100)
     scenario = forms.ChoiceField(choices=ChatbotKeyword.Scenario.choices)
     response_type = forms.ChoiceField(choices=ChatbotKeyword.ResponseType.choices)
-    response_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=4096)
+    response_text = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=4096
+    )
     response_media = forms.FileField(
         required=False,
         help_text="Image: JPG, JPEG, PNG (5 MB). Document: PDF, DOC(X), PPT(X), XLS(X) (100 MB). "

@@ -48,7 +48,9 @@ def _content_type_fits(media_type: str, content_type: str) -> bool:
 
 def _a(media_type: str) -> str:
     """The media type in a sentence: 'an image', 'a document', 'an audio file'."""
-    return {"image": "an image", "document": "a document", "audio": "an audio file"}.get(media_type, media_type)
+    return {"image": "an image", "document": "a document", "audio": "an audio file"}.get(
+        media_type, media_type
+    )
 
 
 def media_check(

@@ -44,8 +44,12 @@ class Template(TimeStampedModel):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="templates")
     name = models.CharField(max_length=512, validators=[template_name_validator])
-    message_type = models.CharField(max_length=20, choices=MessageType.choices, default=MessageType.UTILITY)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    message_type = models.CharField(
+        max_length=20, choices=MessageType.choices, default=MessageType.UTILITY
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
     rejection_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -54,7 +58,9 @@ class Template(TimeStampedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "name"], name="template_unique_name_per_project")
+            models.UniqueConstraint(
+                fields=["project", "name"], name="template_unique_name_per_project"
+            )
         ]
 
     def __str__(self) -> str:
@@ -78,7 +84,9 @@ class TemplateLanguage(models.Model):
     template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="languages")
     language_code = models.CharField(max_length=10)
     position = models.PositiveSmallIntegerField(default=0)
-    header_type = models.CharField(max_length=10, choices=HeaderType.choices, default=HeaderType.NONE)
+    header_type = models.CharField(
+        max_length=10, choices=HeaderType.choices, default=HeaderType.NONE
+    )
     header_text = models.CharField(max_length=60, blank=True)
     body = models.TextField(max_length=BODY_MAX_LENGTH)
     footer = models.CharField(max_length=60, blank=True)
@@ -89,7 +97,9 @@ class TemplateLanguage(models.Model):
     class Meta:
         ordering = ["template", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["template", "language_code"], name="template_language_unique")
+            models.UniqueConstraint(
+                fields=["template", "language_code"], name="template_language_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -102,7 +112,9 @@ class TemplateLanguage(models.Model):
 
     @property
     def header_has_param(self) -> bool:
-        return self.header_type == self.HeaderType.TEXT and bool(placeholder_numbers(self.header_text))
+        return self.header_type == self.HeaderType.TEXT and bool(
+            placeholder_numbers(self.header_text)
+        )
 
     @property
     def header_is_media(self) -> bool:
@@ -110,7 +122,9 @@ class TemplateLanguage(models.Model):
 
     @property
     def url_button_has_param(self) -> bool:
-        return any(b.get("type") == "url" and placeholder_numbers(b.get("url", "")) for b in self.buttons)
+        return any(
+            b.get("type") == "url" and placeholder_numbers(b.get("url", "")) for b in self.buttons
+        )
 
     @property
     def quick_reply_count(self) -> int:
@@ -152,7 +166,9 @@ class ChatbotKeyword(TimeStampedModel):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="chatbot_keywords")
     template_name = models.CharField(max_length=100)
     scenario = models.CharField(max_length=20, choices=Scenario.choices, default=Scenario.NORMAL)
-    response_type = models.CharField(max_length=20, choices=ResponseType.choices, default=ResponseType.TEXT)
+    response_type = models.CharField(
+        max_length=20, choices=ResponseType.choices, default=ResponseType.TEXT
+    )
     keyword = models.CharField(max_length=100)
     # The keyword as matched: lower case, inner spaces folded. Unique per project.
     normalized_keyword = models.CharField(max_length=100, editable=False)

@@ -19,7 +19,11 @@ from wappin_portal.errors import Conflict, NotFound, ValidationFailed
 
 def template_list(*, project: Project, status: str = "", name: str = "") -> QuerySet[Template]:
     """A project's templates with their languages, by name; `status` exact, `name` a part of it."""
-    templates = Template.objects.filter(project=project).prefetch_related("languages").order_by("name", "id")
+    templates = (
+        Template.objects.filter(project=project)
+        .prefetch_related("languages")
+        .order_by("name", "id")
+    )
     if status:
         templates = templates.filter(status=status)
     if name:
@@ -63,7 +67,9 @@ def template_language_resolve(
     template = Template.objects.filter(project=project, name=name).first()
     if template is None:
         raise NotFound(
-            f"{project.name} has no template named '{name}'.", code="template_not_found", field="type"
+            f"{project.name} has no template named '{name}'.",
+            code="template_not_found",
+            field="type",
         )
     languages = template.languages.all()  # ordered by position: the first is the default
     code = (language_code or "").strip()
@@ -147,7 +153,9 @@ def _body_params_problem(language: TemplateLanguage, params) -> _Problem | None:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        return _Problem("params", 'Params must be an object such as {"1": "Budi"}.', "param_count_mismatch")
+        return _Problem(
+            "params", 'Params must be an object such as {"1": "Budi"}.', "param_count_mismatch"
+        )
     expected = language.body_param_count
     given = {str(key).strip(): value for key, value in params.items()}
     wanted = _numbered_keys(expected)
@@ -162,14 +170,18 @@ def _body_params_problem(language: TemplateLanguage, params) -> _Problem | None:
         )
     empty = [key for key in wanted if not _given(given[key])]
     if empty:
-        return _Problem("params", f"Param {', '.join(empty)} is empty: give every param a value.", "param_empty")
+        return _Problem(
+            "params", f"Param {', '.join(empty)} is empty: give every param a value.", "param_empty"
+        )
     return None
 
 
 def _header_param_problem(language: TemplateLanguage, header_param) -> _Problem | None:
     if language.header_has_param and not _given(header_param):
         return _Problem(
-            "header_param", "This template's header has a variable {{1}}: give its value.", "header_param_missing"
+            "header_param",
+            "This template's header has a variable {{1}}: give its value.",
+            "header_param_missing",
         )
     if _given(header_param) and not language.header_has_param:
         return _Problem(
@@ -188,14 +200,20 @@ def _header_media_problem(language: TemplateLanguage, has_media: bool) -> _Probl
             "media_missing",
         )
     if has_media and not language.header_is_media:
-        return _Problem("media", "This template's header is not media: send it without a file.", "media_unexpected")
+        return _Problem(
+            "media",
+            "This template's header is not media: send it without a file.",
+            "media_unexpected",
+        )
     return None
 
 
 def _button_url_problem(language: TemplateLanguage, button_url) -> _Problem | None:
     if language.url_button_has_param and not _given(button_url):
         return _Problem(
-            "button_url", "This template's URL button ends in a variable: give its value.", "button_url_missing"
+            "button_url",
+            "This template's URL button ends in a variable: give its value.",
+            "button_url_missing",
         )
     if _given(button_url) and not language.url_button_has_param:
         return _Problem(
@@ -213,7 +231,9 @@ def _reply_payloads_problem(language: TemplateLanguage, reply_payloads) -> _Prob
     limit = language.quick_reply_count
     code = "reply_payloads_invalid"
     if not isinstance(reply_payloads, dict):
-        return _Problem("reply_payloads", 'Reply payloads must be an object such as {"1": "yes"}.', code)
+        return _Problem(
+            "reply_payloads", 'Reply payloads must be an object such as {"1": "yes"}.', code
+        )
     if len(reply_payloads) > limit:
         return _Problem(
             "reply_payloads",
@@ -260,7 +280,9 @@ def keyword_list(*, project: Project) -> QuerySet[ChatbotKeyword]:
 def keyword_get(*, project: Project, keyword_id: int) -> ChatbotKeyword:
     keyword = keyword_list(project=project).filter(pk=_pk(keyword_id)).first()
     if keyword is None:
-        raise NotFound(f"No chatbot keyword {keyword_id} in this project.", code="keyword_not_found")
+        raise NotFound(
+            f"No chatbot keyword {keyword_id} in this project.", code="keyword_not_found"
+        )
     keyword.project = project  # the caller's instance: no second read
     return keyword
 
@@ -295,7 +317,9 @@ def _sample(number: int) -> str:
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
-    return PLACEHOLDER_RE.sub(lambda match: values.get(match.group(1)) or _sample(int(match.group(1))), text or "")
+    return PLACEHOLDER_RE.sub(
+        lambda match: values.get(match.group(1)) or _sample(int(match.group(1))), text or ""
+    )
 
 
 def template_preview(
@@ -310,10 +334,17 @@ def template_preview(
     Given params fill their `{{n}}`; a missing one shows as "[sample n]", so a
     template can be previewed before anyone has values for it.
     """
-    values = {str(key).strip(): str(value) for key, value in (params or {}).items() if value not in (None, "")}
+    values = {
+        str(key).strip(): str(value)
+        for key, value in (params or {}).items()
+        if value not in (None, "")
+    }
     header: dict | None = None
     if language.header_type == TemplateLanguage.HeaderType.TEXT:
-        header = {"type": "text", "text": _fill(language.header_text, {"1": header_param} if header_param else {})}
+        header = {
+            "type": "text",
+            "text": _fill(language.header_text, {"1": header_param} if header_param else {}),
+        }
     elif language.header_is_media:
         header = {"type": language.header_type, "text": ""}
     buttons = []

@@ -79,14 +79,19 @@ class _Errors:
 
 def _placeholder_problem(text: str) -> str | None:
     """A `{{...}}` that is not a numbered variable, e.g. `{{name}}` or `{{ }}`."""
-    if text.count("{{") != len(PLACEHOLDER_RE.findall(text)) or text.count("}}") != text.count("{{"):
+    if text.count("{{") != len(PLACEHOLDER_RE.findall(text)) or text.count("}}") != text.count(
+        "{{"
+    ):
         return "Write variables as {{1}}, {{2}}, … (numbers in double braces)."
     return None
 
 
 def _check_header(errors: _Errors, prefix: str, header_type: str, header_text: str) -> None:
     if header_type not in TemplateLanguage.HeaderType.values:
-        errors.add(f"{prefix}header_type", f"Header type '{header_type}' is not one of none, text, image, document.")
+        errors.add(
+            f"{prefix}header_type",
+            f"Header type '{header_type}' is not one of none, text, image, document.",
+        )
         return
     if header_type != TemplateLanguage.HeaderType.TEXT:
         return
@@ -95,7 +100,10 @@ def _check_header(errors: _Errors, prefix: str, header_type: str, header_text: s
         errors.add(field, "A text header needs its text (or choose no header).")
         return
     if len(header_text) > HEADER_TEXT_MAX_LENGTH:
-        errors.add(field, f"The header is {len(header_text)} characters; WhatsApp allows {HEADER_TEXT_MAX_LENGTH}.")
+        errors.add(
+            field,
+            f"The header is {len(header_text)} characters; WhatsApp allows {HEADER_TEXT_MAX_LENGTH}.",
+        )
     problem = _placeholder_problem(header_text)
     numbers = placeholder_numbers(header_text)
     if problem:
@@ -125,13 +133,18 @@ def _check_body(errors: _Errors, prefix: str, body: str) -> None:
             if 0 in numbers:
                 errors.add(field, "Variables are numbered from {{1}}; {{0}} is not allowed.")
             else:
-                errors.add(field, f"Variables must be numbered from {{{{1}}}} without gaps: {missing} is missing.")
+                errors.add(
+                    field,
+                    f"Variables must be numbered from {{{{1}}}} without gaps: {missing} is missing.",
+                )
 
 
 def _check_footer(errors: _Errors, prefix: str, footer: str) -> None:
     field = f"{prefix}footer"
     if len(footer) > FOOTER_MAX_LENGTH:
-        errors.add(field, f"The footer is {len(footer)} characters; WhatsApp allows {FOOTER_MAX_LENGTH}.")
+        errors.add(
+            field, f"The footer is {len(footer)} characters; WhatsApp allows {FOOTER_MAX_LENGTH}."
+        )
     if "{{" in footer:
         errors.add(field, "The footer cannot have variables.")
 
@@ -141,7 +154,10 @@ def _clean_buttons(errors: _Errors, prefix: str, buttons: Any) -> list[dict]:
     if buttons in (None, ""):
         return []
     if not isinstance(buttons, list) or not all(isinstance(b, dict) for b in buttons):
-        errors.add(field, 'Buttons are a list such as [{"type": "quick_reply", "text": "Yes", "payload": "yes"}].')
+        errors.add(
+            field,
+            'Buttons are a list such as [{"type": "quick_reply", "text": "Yes", "payload": "yes"}].',
+        )
         return []
     cleaned: list[dict] = []
     for number, button in enumerate(buttons, start=1):
@@ -154,7 +170,10 @@ def _clean_buttons(errors: _Errors, prefix: str, buttons: Any) -> list[dict]:
         if not text:
             errors.add(field, f"{label}: the text is required.")
         elif len(text) > BUTTON_TEXT_MAX_LENGTH:
-            errors.add(field, f"{label}: the text is {len(text)} characters; WhatsApp allows {BUTTON_TEXT_MAX_LENGTH}.")
+            errors.add(
+                field,
+                f"{label}: the text is {len(text)} characters; WhatsApp allows {BUTTON_TEXT_MAX_LENGTH}.",
+            )
         if kind == "url":
             url = str(button.get("url") or "").strip()
             parsed = urlparse(url.replace("{{1}}", "x"))
@@ -163,7 +182,9 @@ def _clean_buttons(errors: _Errors, prefix: str, buttons: Any) -> list[dict]:
             elif parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
                 errors.add(field, f"{label}: '{url}' is not an http(s) URL.")
             elif len(url) > BUTTON_URL_MAX_LENGTH:
-                errors.add(field, f"{label}: the URL is longer than {BUTTON_URL_MAX_LENGTH} characters.")
+                errors.add(
+                    field, f"{label}: the URL is longer than {BUTTON_URL_MAX_LENGTH} characters."
+                )
             elif "{{" in url and not (url.endswith("{{1}}") and url.count("{{") == 1):
                 errors.add(field, f"{label}: a URL may only end in one variable, {{{{1}}}}.")
             cleaned.append({"type": "url", "text": text, "url": url})
@@ -172,7 +193,10 @@ def _clean_buttons(errors: _Errors, prefix: str, buttons: Any) -> list[dict]:
             # the button's text is a fair default.
             payload = str(button.get("payload") or "").strip() or text
             if len(payload) > QUICK_REPLY_PAYLOAD_MAX_LENGTH:
-                errors.add(field, f"{label}: the payload is longer than {QUICK_REPLY_PAYLOAD_MAX_LENGTH} characters.")
+                errors.add(
+                    field,
+                    f"{label}: the payload is longer than {QUICK_REPLY_PAYLOAD_MAX_LENGTH} characters.",
+                )
             cleaned.append({"type": "quick_reply", "text": text, "payload": payload})
     url_count = sum(1 for b in cleaned if b["type"] == "url")
     reply_count = len(cleaned) - url_count
@@ -181,7 +205,9 @@ def _clean_buttons(errors: _Errors, prefix: str, buttons: Any) -> list[dict]:
     if reply_count > MAX_QUICK_REPLIES:
         errors.add(field, f"WhatsApp allows at most {MAX_QUICK_REPLIES} quick-reply buttons.")
     if len(cleaned) > MAX_BUTTONS:
-        errors.add(field, f"WhatsApp allows at most {MAX_BUTTONS} buttons in all; this has {len(cleaned)}.")
+        errors.add(
+            field, f"WhatsApp allows at most {MAX_BUTTONS} buttons in all; this has {len(cleaned)}."
+        )
     texts = [b["text"].casefold() for b in cleaned if b["text"]]
     if len(texts) != len(set(texts)):
         errors.add(field, "Two buttons have the same text.")
@@ -202,7 +228,10 @@ def _clean_languages(errors: _Errors, languages: Any) -> list[dict]:
             continue
         unknown = set(raw) - set(LANGUAGE_FIELDS) - {"id", "position"}
         if unknown:
-            errors.add("languages", f"Unknown field(s) {', '.join(sorted(unknown))} in language {index + 1}.")
+            errors.add(
+                "languages",
+                f"Unknown field(s) {', '.join(sorted(unknown))} in language {index + 1}.",
+            )
         code = str(raw.get("language_code") or "").strip()
         header_type = str(raw.get("header_type") or TemplateLanguage.HeaderType.NONE).strip()
         header_text = str(raw.get("header_text") or "").strip() if header_type == "text" else ""
@@ -211,7 +240,10 @@ def _clean_languages(errors: _Errors, languages: Any) -> list[dict]:
         if not code:
             errors.add(f"{prefix}language_code", "The language code is required, e.g. id or en_US.")
         elif not LANGUAGE_CODE_RE.match(code):
-            errors.add(f"{prefix}language_code", f"'{code}' is not a WhatsApp language code such as id, en or en_US.")
+            errors.add(
+                f"{prefix}language_code",
+                f"'{code}' is not a WhatsApp language code such as id, en or en_US.",
+            )
         elif code.lower() in seen:
             errors.add(f"{prefix}language_code", f"Language '{code}' is there twice.")
         seen.add(code.lower())
@@ -232,7 +264,9 @@ def _clean_languages(errors: _Errors, languages: Any) -> list[dict]:
     return cleaned
 
 
-def _check_name(errors: _Errors, *, project: Project, name: str, template: Template | None = None) -> None:
+def _check_name(
+    errors: _Errors, *, project: Project, name: str, template: Template | None = None
+) -> None:
     if not name:
         errors.add("name", "The template name is required.")
     elif len(name) > NAME_MAX_LENGTH:
@@ -303,7 +337,11 @@ def _status_move(
 
 def _locked_for_update(template: Template) -> Template:
     """The template's row, re-read and locked, so two requests cannot move it at once."""
-    return Template.objects.select_for_update(of=("self",)).select_related("project").get(pk=template.pk)
+    return (
+        Template.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .get(pk=template.pk)
+    )
 
 
 def _require_role(actor: AbstractBaseUser | None, project: Project, roles: tuple[str, ...]) -> None:
@@ -355,7 +393,9 @@ def template_create(
 ) -> Template:
     """A new draft template with its languages (the first one is the default)."""
     name = (name or "").strip()
-    cleaned = template_validate(project=project, name=name, message_type=message_type, languages=languages or [])
+    cleaned = template_validate(
+        project=project, name=name, message_type=message_type, languages=languages or []
+    )
     template = Template.objects.create(
         project=project,
         name=name,
@@ -365,9 +405,14 @@ def template_create(
     )
     _languages_write(template=template, languages=cleaned)
     TemplateStatusChange.objects.create(
-        template=template, from_status="", to_status=Template.Status.DRAFT, actor=template.created_by
+        template=template,
+        from_status="",
+        to_status=Template.Status.DRAFT,
+        actor=template.created_by,
     )
-    audit_record(action="template.create", project=project, actor=actor, api_key=api_key, target=name)
+    audit_record(
+        action="template.create", project=project, actor=actor, api_key=api_key, target=name
+    )
     return template
 
 
@@ -399,7 +444,11 @@ def template_update(
     _refuse_if_locked(template)
     name = name.strip() if name is not None else None
     cleaned = template_validate(
-        project=template.project, name=name, message_type=message_type, languages=languages, template=template
+        project=template.project,
+        name=name,
+        message_type=message_type,
+        languages=languages,
+        template=template,
     )
     changed = []
     if name is not None and name != template.name:
@@ -424,7 +473,9 @@ def template_update(
 
 
 @transaction.atomic
-def template_delete(*, template: Template, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None) -> None:
+def template_delete(
+    *, template: Template, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> None:
     """Delete a draft. A template that was ever requested is kept (deactivate it instead)."""
     template = _locked_for_update(template)
     if template.status != Template.Status.DRAFT:
@@ -435,7 +486,9 @@ def template_delete(*, template: Template, actor: AbstractBaseUser | None = None
         )
     project, name = template.project, template.name
     template.delete()
-    audit_record(action="template.delete", project=project, actor=actor, api_key=api_key, target=name)
+    audit_record(
+        action="template.delete", project=project, actor=actor, api_key=api_key, target=name
+    )
 
 
 @transaction.atomic
@@ -455,7 +508,9 @@ def template_request_approval(
             code="template_not_requestable",
         )
     if not template.languages.exists():
-        raise ValidationFailed("Add a language with its content first.", field="languages", code="template_invalid")
+        raise ValidationFailed(
+            "Add a language with its content first.", field="languages", code="template_invalid"
+        )
     _status_move(
         template=template,
         to_status=Template.Status.ON_PROCESS,
@@ -476,37 +531,61 @@ def _require_status(template: Template, allowed: tuple[str, ...], what: str) -> 
 
 
 @transaction.atomic
-def template_approve(*, template: Template, actor: AbstractBaseUser | None = None, reason: str = "") -> Template:
+def template_approve(
+    *, template: Template, actor: AbstractBaseUser | None = None, reason: str = ""
+) -> Template:
     """Record WhatsApp's approval (Wappin's review happens outside its API). Admins only."""
     template = _locked_for_update(template)
     _require_role(actor, template.project, ADMIN_ONLY)
-    _require_status(template, (Template.Status.ON_PROCESS,), "only a template on process can be approved")
+    _require_status(
+        template, (Template.Status.ON_PROCESS,), "only a template on process can be approved"
+    )
     return _status_move(
-        template=template, to_status=Template.Status.APPROVED, actor=actor, reason=reason, action="template.approve"
+        template=template,
+        to_status=Template.Status.APPROVED,
+        actor=actor,
+        reason=reason,
+        action="template.approve",
     )
 
 
 @transaction.atomic
-def template_reject(*, template: Template, reason: str, actor: AbstractBaseUser | None = None) -> Template:
+def template_reject(
+    *, template: Template, reason: str, actor: AbstractBaseUser | None = None
+) -> Template:
     """Record a rejection and why (shown to the marketer, who may fix and request again). Admins only."""
     template = _locked_for_update(template)
     _require_role(actor, template.project, ADMIN_ONLY)
-    _require_status(template, (Template.Status.ON_PROCESS,), "only a template on process can be rejected")
+    _require_status(
+        template, (Template.Status.ON_PROCESS,), "only a template on process can be rejected"
+    )
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("Say why the template was rejected.", field="reason", code="reason_required")
+        raise ValidationFailed(
+            "Say why the template was rejected.", field="reason", code="reason_required"
+        )
     return _status_move(
-        template=template, to_status=Template.Status.REJECTED, actor=actor, reason=reason, action="template.reject"
+        template=template,
+        to_status=Template.Status.REJECTED,
+        actor=actor,
+        reason=reason,
+        action="template.reject",
     )
 
 
 @transaction.atomic
 def template_deactivate(
-    *, template: Template, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None, reason: str = ""
+    *,
+    template: Template,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+    reason: str = "",
 ) -> Template:
     """Stop an approved template from being sent (Wappin: "not found or inactive")."""
     template = _locked_for_update(template)
-    _require_status(template, (Template.Status.APPROVED,), "only an approved template can be deactivated")
+    _require_status(
+        template, (Template.Status.APPROVED,), "only an approved template can be deactivated"
+    )
     return _status_move(
         template=template,
         to_status=Template.Status.INACTIVE,
@@ -519,11 +598,17 @@ def template_deactivate(
 
 @transaction.atomic
 def template_reactivate(
-    *, template: Template, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None, reason: str = ""
+    *,
+    template: Template,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+    reason: str = "",
 ) -> Template:
     """Bring a deactivated template back: it was approved, and its content has not changed since."""
     template = _locked_for_update(template)
-    _require_status(template, (Template.Status.INACTIVE,), "only an inactive template can be reactivated")
+    _require_status(
+        template, (Template.Status.INACTIVE,), "only an inactive template can be reactivated"
+    )
     return _status_move(
         template=template,
         to_status=Template.Status.APPROVED,
@@ -544,7 +629,9 @@ MEDIA_RESPONSE_TYPES = (
 CAPTION_RESPONSE_TYPES = (ChatbotKeyword.ResponseType.IMAGE, ChatbotKeyword.ResponseType.DOCUMENT)
 
 
-def keyword_overlap(*, project: Project, normalized_keyword: str, exclude_id: int | None = None) -> ChatbotKeyword | None:
+def keyword_overlap(
+    *, project: Project, normalized_keyword: str, exclude_id: int | None = None
+) -> ChatbotKeyword | None:
     """An existing keyword that would answer some message the new one answers too.
 
     With the matching rule of `keyword_match` (the whole message, or its first
@@ -581,7 +668,11 @@ def keyword_validate(
     """
     errors = _Errors()
     for field, value in values.items():
-        setattr(keyword, field, value.strip() if isinstance(value, str) and field != "response_text" else value)
+        setattr(
+            keyword,
+            field,
+            value.strip() if isinstance(value, str) and field != "response_text" else value,
+        )
     keyword.response_text = (keyword.response_text or "").strip()
     keyword.normalized_keyword = keyword_normalize(keyword.keyword)
 
@@ -608,12 +699,20 @@ def _keyword_word_check(keyword: ChatbotKeyword, errors: _Errors) -> None:
         errors.add("keyword", "The keyword needs at least one letter or digit.")
     elif len(keyword.keyword) > 100:
         errors.add("keyword", "The keyword is longer than 100 characters.")
-    elif len(keyword.normalized_keyword) > ChatbotKeyword._meta.get_field("normalized_keyword").max_length:
+    elif (
+        len(keyword.normalized_keyword)
+        > ChatbotKeyword._meta.get_field("normalized_keyword").max_length
+    ):
         # Case folding can lengthen a word ("ß" is "ss", "ﬃ" is "ffi"): the stored form must fit too.
-        errors.add("keyword", "The keyword is longer than 100 characters once its case is ignored (ß counts as ss).")
+        errors.add(
+            "keyword",
+            "The keyword is longer than 100 characters once its case is ignored (ß counts as ss).",
+        )
     else:
         clash = keyword_overlap(
-            project=keyword.project, normalized_keyword=keyword.normalized_keyword, exclude_id=keyword.pk
+            project=keyword.project,
+            normalized_keyword=keyword.normalized_keyword,
+            exclude_id=keyword.pk,
         )
         if clash is not None:
             errors.add(
@@ -623,7 +722,9 @@ def _keyword_word_check(keyword: ChatbotKeyword, errors: _Errors) -> None:
             )
 
 
-def _keyword_response_check(keyword: ChatbotKeyword, response_media: UploadedFile | None, errors: _Errors) -> None:
+def _keyword_response_check(
+    keyword: ChatbotKeyword, response_media: UploadedFile | None, errors: _Errors
+) -> None:
     """The answer: a text, or a file (uploaded now or stored before) that suits the response type."""
     response_type = keyword.response_type
     if response_type not in ChatbotKeyword.ResponseType.values:
@@ -634,7 +735,9 @@ def _keyword_response_check(keyword: ChatbotKeyword, response_media: UploadedFil
         elif len(keyword.response_text) > 4096:
             errors.add("response_text", "WhatsApp allows 4096 characters in a text message.")
         if response_media is not None:
-            errors.add("response_media", "A text response has no file: choose image, document or audio.")
+            errors.add(
+                "response_media", "A text response has no file: choose image, document or audio."
+            )
     elif response_media is not None:
         _keyword_upload_check(response_type, response_media, errors)
     elif not keyword.response_media:
@@ -650,10 +753,15 @@ def _keyword_response_check(keyword: ChatbotKeyword, response_media: UploadedFil
                 field="response_media",
             )
         except (ValidationFailed, OSError) as exc:
-            errors.add("response_media", getattr(exc, "message", "The stored file is missing: upload it again."))
+            errors.add(
+                "response_media",
+                getattr(exc, "message", "The stored file is missing: upload it again."),
+            )
 
 
-def _keyword_upload_check(response_type: str, response_media: UploadedFile, errors: _Errors) -> None:
+def _keyword_upload_check(
+    response_type: str, response_media: UploadedFile, errors: _Errors
+) -> None:
     try:
         media_check(
             media_type=response_type,
@@ -668,7 +776,9 @@ def _keyword_upload_check(response_type: str, response_media: UploadedFile, erro
                 errors.add(field, message)
 
 
-def _keyword_store(*, keyword: ChatbotKeyword, response_media: UploadedFile | None) -> ChatbotKeyword:
+def _keyword_store(
+    *, keyword: ChatbotKeyword, response_media: UploadedFile | None
+) -> ChatbotKeyword:
     old_file = keyword.response_media.name if keyword.pk and keyword.response_media else ""
     storage = keyword.response_media.storage
     if keyword.response_type == ChatbotKeyword.ResponseType.TEXT:
@@ -713,11 +823,21 @@ def keyword_create(
         response_media=response_media,
     )
     _keyword_store(keyword=row, response_media=response_media)
-    audit_record(action="keyword.create", project=project, actor=actor, api_key=api_key, target=row.keyword)
+    audit_record(
+        action="keyword.create", project=project, actor=actor, api_key=api_key, target=row.keyword
+    )
     return row
 
 
-KEYWORD_EDITABLE = ("keyword", "template_name", "response_type", "scenario", "response_text", "caption", "is_active")
+KEYWORD_EDITABLE = (
+    "keyword",
+    "template_name",
+    "response_type",
+    "scenario",
+    "response_text",
+    "caption",
+    "is_active",
+)
 
 
 @transaction.atomic
@@ -733,7 +853,11 @@ def keyword_update(
     unknown = set(changes) - set(KEYWORD_EDITABLE)
     if unknown:
         raise TypeError(f"keyword_update() got unknown fields {sorted(unknown)}")
-    row = ChatbotKeyword.objects.select_for_update(of=("self",)).select_related("project").get(pk=chatbot_keyword.pk)
+    row = (
+        ChatbotKeyword.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .get(pk=chatbot_keyword.pk)
+    )
     keyword_validate(keyword=row, values=changes, response_media=response_media)
     _keyword_store(keyword=row, response_media=response_media)
     audit_record(
@@ -742,20 +866,29 @@ def keyword_update(
         actor=actor,
         api_key=api_key,
         target=row.keyword,
-        data={"changed": sorted(changes) + (["response_media"] if response_media is not None else [])},
+        data={
+            "changed": sorted(changes) + (["response_media"] if response_media is not None else [])
+        },
     )
     return row
 
 
 @transaction.atomic
-def keyword_delete(*, chatbot_keyword: ChatbotKeyword, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None) -> None:
+def keyword_delete(
+    *,
+    chatbot_keyword: ChatbotKeyword,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+) -> None:
     project, text = chatbot_keyword.project, chatbot_keyword.keyword
     stored = chatbot_keyword.response_media.name if chatbot_keyword.response_media else ""
     storage = chatbot_keyword.response_media.storage
     chatbot_keyword.delete()
     if stored:
         transaction.on_commit(lambda: storage.delete(stored))
-    audit_record(action="keyword.delete", project=project, actor=actor, api_key=api_key, target=text)
+    audit_record(
+        action="keyword.delete", project=project, actor=actor, api_key=api_key, target=text
+    )
 
 
 # --- The project's chatbot settings (Wappin: Account -> Official Account Number) ---
@@ -776,5 +909,7 @@ def project_chatbot_settings_update(
         )
     project.default_chatbot_message = message
     project.save(update_fields=["default_chatbot_message", "updated_at"])
-    audit_record(action="project.chatbot_settings", project=project, actor=actor, target=project.name)
+    audit_record(
+        action="project.chatbot_settings", project=project, actor=actor, target=project.name
+    )
     return project

@@ -8,7 +8,11 @@ urlpatterns = [
     path("new/", views.template_create, name="template_create"),
     path("<int:pk>/", views.template_detail, name="template_detail"),
     path("<int:pk>/edit/", views.template_edit, name="template_edit"),
-    path("<int:pk>/request-approval/", views.template_request_approval, name="template_request_approval"),
+    path(
+        "<int:pk>/request-approval/",
+        views.template_request_approval,
+        name="template_request_approval",
+    ),
     path("<int:pk>/approve/", views.template_approve, name="template_approve"),
     path("<int:pk>/reject/", views.template_reject, name="template_reject"),
     path("<int:pk>/deactivate/", views.template_deactivate, name="template_deactivate"),

@@ -43,7 +43,12 @@ def template_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "templates_app/template_list.html",
-        {"project": project, "templates": templates, "status": status, "statuses": Template.Status.choices},
+        {
+            "project": project,
+            "templates": templates,
+            "status": status,
+            "statuses": Template.Status.choices,
+        },
     )
 
 
@@ -65,10 +70,15 @@ def template_create(request: HttpRequest) -> HttpResponse:
             if not show_template_error(error, form, formset):
                 show_error(request, error, form)
         else:
-            messages.success(request, f"Template {template.name} saved as a draft. Request approval when it is ready.")
+            messages.success(
+                request,
+                f"Template {template.name} saved as a draft. Request approval when it is ready.",
+            )
             return redirect("templates_app:template_detail", pk=template.pk)
     return render(
-        request, "templates_app/template_form.html", {"project": project, "form": form, "formset": formset}
+        request,
+        "templates_app/template_form.html",
+        {"project": project, "form": form, "formset": formset},
     )
 
 
@@ -150,7 +160,8 @@ def _template_action(
 @project_page()
 def template_request_approval(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
-        request, pk,
+        request,
+        pk,
         lambda t: services.template_request_approval(template=t, actor=request.user),
         "Template {name} is on process: it is locked until WhatsApp decides.",
     )
@@ -160,7 +171,8 @@ def template_request_approval(request: HttpRequest, pk: int) -> HttpResponse:
 @project_page()
 def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
-        request, pk,
+        request,
+        pk,
         lambda t: services.template_approve(template=t, actor=request.user),
         "Template {name} is approved: it can be sent.",
     )
@@ -171,7 +183,8 @@ def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def template_reject(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _template_action(
-        request, pk,
+        request,
+        pk,
         lambda t: services.template_reject(template=t, reason=reason, actor=request.user),
         "Template {name} is rejected.",
     )
@@ -181,7 +194,8 @@ def template_reject(request: HttpRequest, pk: int) -> HttpResponse:
 @project_page()
 def template_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
-        request, pk,
+        request,
+        pk,
         lambda t: services.template_deactivate(template=t, actor=request.user),
         "Template {name} is inactive: sends of it are refused.",
     )
@@ -191,7 +205,8 @@ def template_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @project_page()
 def template_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
-        request, pk,
+        request,
+        pk,
         lambda t: services.template_reactivate(template=t, actor=request.user),
         "Template {name} is active again.",
     )
@@ -218,7 +233,9 @@ def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def keyword_list(request: HttpRequest) -> HttpResponse:
     project = request.project
     keywords = selectors.keyword_list(project=project)
-    return render(request, "templates_app/keyword_list.html", {"project": project, "keywords": keywords})
+    return render(
+        request, "templates_app/keyword_list.html", {"project": project, "keywords": keywords}
+    )
 
 
 def _keyword_values(form: KeywordForm) -> dict:
@@ -264,7 +281,11 @@ def keyword_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Keyword {form.cleaned_data['keyword']} saved.")
             return redirect("templates_app:keyword_list")
-    return render(request, "templates_app/keyword_form.html", {"project": project, "form": form, "keyword": keyword})
+    return render(
+        request,
+        "templates_app/keyword_form.html",
+        {"project": project, "form": form, "keyword": keyword},
+    )
 
 
 @require_POST
@@ -296,4 +317,6 @@ def chatbot_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Default chatbot message saved.")
             return redirect("templates_app:keyword_list")
-    return render(request, "templates_app/chatbot_settings.html", {"project": project, "form": form})
+    return render(
+        request, "templates_app/chatbot_settings.html", {"project": project, "form": form}
+    )

@@ -23,6 +23,8 @@ CHROMIUM_ARGS = [
 def chromium_or_skip() -> str:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
-            pytest.fail("CI needs Debian's chromium for the browser tests (make chromium installs it).")
+            pytest.fail(
+                "CI needs Debian's chromium for the browser tests (make chromium installs it)."
+            )
         pytest.skip("Debian's chromium is not installed (make chromium)")
     return CHROMIUM

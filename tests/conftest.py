@@ -20,7 +20,9 @@ def _forbid_real_wappin(monkeypatch):
     def guarded_getaddrinfo(host, *args, **kwargs):
         name = (host.decode() if isinstance(host, bytes) else str(host or "")).lower().rstrip(".")
         if name in REAL_WAPPIN_HOSTS or name.endswith(".wappin.id"):
-            raise AssertionError(f"A test tried to reach the real Wappin API ({name}); use the sandbox.")
+            raise AssertionError(
+                f"A test tried to reach the real Wappin API ({name}); use the sandbox."
+            )
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
@@ -92,7 +94,9 @@ def browser():
     # calls are still synchronous, so Django's async guard does not apply.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -118,7 +122,13 @@ def logged_in_page(page, live_server, admin_user):
     session[HASH_SESSION_KEY] = admin_user.get_session_auth_hash()
     session.save()
     page.context.add_cookies(
-        [{"name": django_settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_server.url}]
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": session.session_key,
+                "url": live_server.url,
+            }
+        ]
     )
     return page
 

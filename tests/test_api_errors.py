@@ -90,7 +90,9 @@ def test_an_unexpected_error_in_an_api_view_is_a_json_500_and_logged(quiet_clien
 def test_an_api_error_django_handles_itself_is_json_too(quiet_client):
     _assert_error_shape(quiet_client.get("/api/v1/broken-render/"), status=500, code="server_error")
     _assert_error_shape(quiet_client.get("/api/plain-broken/"), status=500, code="server_error")
-    _assert_error_shape(quiet_client.get("/api/plain-denied/"), status=403, code="permission_denied")
+    _assert_error_shape(
+        quiet_client.get("/api/plain-denied/"), status=403, code="permission_denied"
+    )
     _assert_error_shape(quiet_client.get("/api/plain-suspicious/"), status=400, code="bad_request")
 
 

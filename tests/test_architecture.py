@@ -43,9 +43,13 @@ def import_violations(path: str, source: str) -> list[str]:
     for line, module in _imported_modules(ast.parse(source, filename=path)):
         top = module.split(".", 1)[0]
         if top in DEV_ONLY:
-            problems.append(f"{path}:{line} imports {module}: production code never imports the dev-only {top}")
+            problems.append(
+                f"{path}:{line} imports {module}: production code never imports the dev-only {top}"
+            )
         elif top in LAYERS and top not in allowed:
-            problems.append(f"{path}:{line} imports {module}: {app} may import only {', '.join(sorted(allowed))}")
+            problems.append(
+                f"{path}:{line} imports {module}: {app} may import only {', '.join(sorted(allowed))}"
+            )
     return problems
 
 
@@ -70,7 +74,12 @@ def _violations_by_file() -> dict[str, list[str]]:
 
 def test_apps_import_only_downwards_and_never_the_sandbox():
     found = _violations_by_file()
-    new = [problem for path, problems in found.items() if path not in KNOWN_VIOLATIONS for problem in problems]
+    new = [
+        problem
+        for path, problems in found.items()
+        if path not in KNOWN_VIOLATIONS
+        for problem in problems
+    ]
     assert not new, "Imports against the app layering:\n" + "\n".join(new)
 
 
@@ -105,8 +114,14 @@ def test_the_checker_catches_an_import_up_the_layers_or_of_the_sandbox(path, sou
 @pytest.mark.parametrize(
     ("path", "source"),
     [
-        ("callbacks/services.py", "from messaging.models import Message\nfrom wappin_portal import errors\n"),
-        ("messaging/services.py", "from templates_app.selectors import template_preview\nimport projects\n"),
+        (
+            "callbacks/services.py",
+            "from messaging.models import Message\nfrom wappin_portal import errors\n",
+        ),
+        (
+            "messaging/services.py",
+            "from templates_app.selectors import template_preview\nimport projects\n",
+        ),
         ("projects/services.py", "from projects.models import Project\nfrom . import selectors\n"),
         ("projects/services.py", "import requests\nfrom django.db import models\n"),
         ("projects/services.py", "SANDBOX = 'messaging.tasks.message_send'\n"),
@@ -123,7 +138,9 @@ def test_every_function_the_architecture_page_names_exists():
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text()
     table = text.split("## Who does what", 1)[1].split("\n## ", 1)[0]
-    names = re.findall(r"`((?:callbacks|messaging|templates_app|projects|wappin_portal)(?:\.\w+)+)`", table)
+    names = re.findall(
+        r"`((?:callbacks|messaging|templates_app|projects|wappin_portal)(?:\.\w+)+)`", table
+    )
     assert len(names) >= 20
     missing = []
     for dotted in names:

@@ -107,7 +107,8 @@ def test_readyz_names_unapplied_migrations(client):
     finally:
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO django_migrations (id, app, name, applied) VALUES (%s, %s, %s, %s)", list(row)
+                "INSERT INTO django_migrations (id, app, name, applied) VALUES (%s, %s, %s, %s)",
+                list(row),
             )
 
 
@@ -149,7 +150,12 @@ def test_readyz_answers_503_within_2_seconds_when_postgresql_is_down(tmp_path, s
     }
     # When /readyz is asked
     result = subprocess.run(
-        [sys.executable, "-c", _PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", _PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])

@@ -49,7 +49,13 @@ def json_log():
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("sent", "kept"),
-    [("checkout-7f3a.2_b", True), ("x" * 64, True), ("x" * 65, False), ("bad id!", False), ("", False)],
+    [
+        ("checkout-7f3a.2_b", True),
+        ("x" * 64, True),
+        ("x" * 65, False),
+        ("bad id!", False),
+        ("", False),
+    ],
 )
 def test_a_sane_request_id_is_echoed_and_any_other_replaced(client, sent, kept):
     response = client.get("/healthz", headers={"X-Request-Id": sent})
@@ -81,7 +87,9 @@ def test_a_logged_in_members_request_names_the_user(marketer_client, marketer, p
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_secret_is_logged_by_a_send_its_task_and_the_token_fetch(api_client, api_key, project, wappin_sandbox, json_log):
+def test_no_secret_is_logged_by_a_send_its_task_and_the_token_fetch(
+    api_client, api_key, project, wappin_sandbox, json_log
+):
     # Given an integration with a client key and a secret key, known to the sandbox
     integration = factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
     factories.TemplateLanguageFactory(
@@ -103,17 +111,27 @@ def test_no_secret_is_logged_by_a_send_its_task_and_the_token_fetch(api_client, 
     lines = json_log.lines()
     task_lines = [line for line in lines if line["logger"] == "wappin_portal.task"]
     assert task_lines and all(line["request_id"] == "send-1" for line in task_lines)
-    assert task_lines[0]["task"].startswith("messaging.") and task_lines[0]["task_state"] == "SUCCESS"
-    assert any(line["logger"] == "wappin_portal.request" and line["request_id"] == "send-1" for line in lines)
+    assert (
+        task_lines[0]["task"].startswith("messaging.") and task_lines[0]["task_state"] == "SUCCESS"
+    )
+    assert any(
+        line["logger"] == "wappin_portal.request" and line["request_id"] == "send-1"
+        for line in lines
+    )
     # And no secret appears anywhere in the output
     text = json_log.text()
-    for secret in (api_key[0], integration.client_key, integration.secret_key, integration.access_token):
+    for secret in (
+        api_key[0],
+        integration.client_key,
+        integration.secret_key,
+        integration.access_token,
+    ):
         assert secret not in text
 
 
 def test_credentials_in_free_text_are_redacted():
     line = redact(
-        'Authorization: Bearer abc123 and Api-Key wp_0123456789abcdefghij, '
+        "Authorization: Bearer abc123 and Api-Key wp_0123456789abcdefghij, "
         'secret_key=s3cr3t {"client_key": "k3y", "access_token": "t0k"} token=xyz'
     )
     for secret in ("abc123", "wp_0123456789abcdefghij", "s3cr3t", "k3y", "t0k", "xyz"):

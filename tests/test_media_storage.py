@@ -66,7 +66,9 @@ def bucket(s3_endpoint, settings):
 
 @pytest.fixture
 def stored_media(db, project, bucket):
-    message = factories.MessageFactory(project=project, kind="media", media_type="document", text="")
+    message = factories.MessageFactory(
+        project=project, kind="media", media_type="document", text=""
+    )
     message.media.save("invoice.pdf", ContentFile(b"%PDF-1.4 in the bucket"), save=True)
     return message
 
@@ -79,17 +81,23 @@ def member_client(client, project):
     return client
 
 
-def test_an_upload_goes_to_the_bucket_privately_not_to_the_local_folder(stored_media, bucket, settings):
+def test_an_upload_goes_to_the_bucket_privately_not_to_the_local_folder(
+    stored_media, bucket, settings
+):
     key = "media/" + stored_media.media.name
     assert bucket.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"%PDF-1.4 in the bucket"
     grants = bucket.get_object_acl(Bucket=BUCKET, Key=key)["Grants"]
-    assert all("URI" not in grant["Grantee"] for grant in grants)  # no AllUsers / AuthenticatedUsers
+    assert all(
+        "URI" not in grant["Grantee"] for grant in grants
+    )  # no AllUsers / AuthenticatedUsers
     assert not (settings.MEDIA_ROOT / stored_media.media.name).exists()
     # Links point at the portal, where membership is checked, never at the bucket.
     assert stored_media.media.url == f"/media/{stored_media.media.name}"
 
 
-def test_a_member_is_redirected_to_a_short_lived_signed_download(member_client, stored_media, s3_endpoint):
+def test_a_member_is_redirected_to_a_short_lived_signed_download(
+    member_client, stored_media, s3_endpoint
+):
     response = member_client.get(stored_media.media.url)
     assert response.status_code == 302
     location = response["Location"]

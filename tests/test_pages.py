@@ -74,8 +74,14 @@ def test_a_template_message_shows_in_the_chat_as_the_customer_saw_it(marketer_cl
         body="Halo {{1}}, pesanan {{2}} sudah dikirim.",
     )
     factories.MessageFactory(
-        project=project, contact=contact, kind="hsm", template=language.template,
-        template_name="order_shipped", language_code="id", params={"1": "Budi", "2": "INV-7"}, text="",
+        project=project,
+        contact=contact,
+        kind="hsm",
+        template=language.template,
+        template_name="order_shipped",
+        language_code="id",
+        params={"1": "Budi", "2": "INV-7"},
+        text="",
     )
     page = marketer_client.get(f"/callbacks/chat/{contact.pk}/").content.decode()
     assert "Halo Budi, pesanan INV-7 sudah dikirim." in page

@@ -27,16 +27,27 @@ def other():
     template = factories.TemplateFactory(project=project, name="other_secret_template")
     factories.TemplateLanguageFactory(template=template, body=f"{SECRET_MARK} {{{{1}}}}")
     keyword = factories.ChatbotKeywordFactory(project=project, response_text=SECRET_MARK)
-    contact = factories.ContactFactory(project=project, name=SECRET_MARK, last_inbound_at=timezone.now())
+    contact = factories.ContactFactory(
+        project=project, name=SECRET_MARK, last_inbound_at=timezone.now()
+    )
     message = factories.MessageFactory(project=project, contact=contact, text=SECRET_MARK)
     group = ContactGroup.objects.create(project=project, name=SECRET_MARK)
     blast = Blast.objects.create(
-        project=project, name=SECRET_MARK, template=template, template_name=template.name,
-        language_code="id", group=group,
+        project=project,
+        name=SECRET_MARK,
+        template=template,
+        template_name=template.name,
+        language_code="id",
+        group=group,
     )
     return {
-        "project": project, "template": template, "keyword": keyword, "contact": contact,
-        "message": message, "blast": blast, "group": group,
+        "project": project,
+        "template": template,
+        "keyword": keyword,
+        "contact": contact,
+        "message": message,
+        "blast": blast,
+        "group": group,
     }
 
 
@@ -50,7 +61,9 @@ def member_client(client, project):
 
 
 def _page_urls(other) -> list[tuple[str, str]]:
-    t, k, c, m, b = (other[name].pk for name in ("template", "keyword", "contact", "message", "blast"))
+    t, k, c, m, b = (
+        other[name].pk for name in ("template", "keyword", "contact", "message", "blast")
+    )
     return [
         ("get", f"/templates/{t}/"),
         ("get", f"/templates/{t}/edit/"),
@@ -92,10 +105,20 @@ def test_pages_with_another_projects_ids_answer_404_and_change_nothing(member_cl
 def test_lists_exports_and_forms_never_show_another_projects_rows(member_client, other):
     ids = other
     for url in (
-        "/templates/", "/templates/keywords/", "/contacts/", "/contacts/export.csv", "/history/",
-        "/history/export.csv", f"/history/?blast={ids['blast'].pk}", "/blasts/", "/callbacks/chat/", "/dashboard/",
-        f"/history/test-send/?template={ids['template'].name}", f"/blasts/new/?template={ids['template'].name}",
-        f"/contacts/?group={ids['group'].pk}", "/templates/chatbot-settings/",
+        "/templates/",
+        "/templates/keywords/",
+        "/contacts/",
+        "/contacts/export.csv",
+        "/history/",
+        "/history/export.csv",
+        f"/history/?blast={ids['blast'].pk}",
+        "/blasts/",
+        "/callbacks/chat/",
+        "/dashboard/",
+        f"/history/test-send/?template={ids['template'].name}",
+        f"/blasts/new/?template={ids['template'].name}",
+        f"/contacts/?group={ids['group'].pk}",
+        "/templates/chatbot-settings/",
     ):
         response = member_client.get(url)
         body = b"".join(response.streaming_content) if response.streaming else response.content
@@ -103,7 +126,9 @@ def test_lists_exports_and_forms_never_show_another_projects_rows(member_client,
         assert SECRET_MARK.encode() not in body, url
 
 
-def test_switching_to_a_project_one_is_not_a_member_of_changes_nothing(member_client, project, other):
+def test_switching_to_a_project_one_is_not_a_member_of_changes_nothing(
+    member_client, project, other
+):
     member_client.post("/projects/switch/", {"project": other["project"].pk, "next": "/contacts/"})
     page = member_client.get("/contacts/").content.decode()
     assert SECRET_MARK not in page
@@ -127,10 +152,17 @@ def test_api_key_never_reaches_another_projects_rows(api_client, other):
         ("delete", f"/api/v1/contacts/{c}/"),
     ]
     for method, url in calls:
-        response = getattr(api_client, method)(f"{url}?project={other['project'].pk}", {}, format="json")
+        response = getattr(api_client, method)(
+            f"{url}?project={other['project'].pk}", {}, format="json"
+        )
         assert response.status_code == 404, (method, url, response.status_code)
         assert SECRET_MARK not in response.content.decode()
-    for url in ("/api/v1/templates/", "/api/v1/chatbot-keywords/", "/api/v1/messages/", "/api/v1/contacts/"):
+    for url in (
+        "/api/v1/templates/",
+        "/api/v1/chatbot-keywords/",
+        "/api/v1/messages/",
+        "/api/v1/contacts/",
+    ):
         response = api_client.get(url, {"project": other["project"].pk})
         assert response.status_code == 200
         assert SECRET_MARK not in response.content.decode(), url
@@ -151,8 +183,16 @@ def test_session_user_of_two_projects_cannot_name_a_third_in_the_api(client, pro
 def test_a_user_without_membership_sees_nothing(client, other):
     user = factories.UserFactory()
     client.force_login(user)
-    for url in ("/dashboard/", "/templates/", "/contacts/", "/history/", "/callbacks/chat/", "/blasts/",
-                f"/history/{other['message'].pk}/", "/api/v1/messages/"):
+    for url in (
+        "/dashboard/",
+        "/templates/",
+        "/contacts/",
+        "/history/",
+        "/callbacks/chat/",
+        "/blasts/",
+        f"/history/{other['message'].pk}/",
+        "/api/v1/messages/",
+    ):
         response = client.get(url)
         assert response.status_code in (200, 403, 404), url
         assert SECRET_MARK not in response.content.decode(), url
@@ -201,7 +241,10 @@ def test_developers_view_but_do_not_send_from_the_web_ui(client, project, own):
     assert client.get("/history/").status_code == 200
     assert client.get("/contacts/").status_code == 200
     for url, data in (
-        ("/history/test-send/", {"template": "own_template", "recipient_number": contact.phone_number}),
+        (
+            "/history/test-send/",
+            {"template": "own_template", "recipient_number": contact.phone_number},
+        ),
         ("/blasts/new/", {"template": "own_template", "name": "x"}),
         (f"/callbacks/chat/{contact.pk}/", {"text": "hello"}),
         ("/contacts/new/", {"phone_number": "081234567890", "name": "x"}),
@@ -243,9 +286,19 @@ def test_login_is_locked_out_after_repeated_failures(client, axes_on):
 def test_a_forged_forwarded_for_does_not_escape_the_lock_out(client, axes_on):
     user = factories.UserFactory(username="victim")
     for n in range(3):
-        _login(client, user.username, "wrong", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        _login(
+            client,
+            user.username,
+            "wrong",
+            REMOTE_ADDR="203.0.113.5",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        )
     response = _login(
-        client, user.username, "correct horse battery", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="192.0.2.99"
+        client,
+        user.username,
+        "correct horse battery",
+        REMOTE_ADDR="203.0.113.5",
+        HTTP_X_FORWARDED_FOR="192.0.2.99",
     )
     assert response.status_code == 429
 
@@ -257,10 +310,19 @@ def test_behind_a_trusted_proxy_one_attacker_does_not_lock_everyone_out(client, 
     # Given an attacker behind our proxy who is locked out
     for _ in range(3):
         _login(client, "admin", "guess", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
-    assert _login(client, "admin", "guess", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5").status_code == 429
+    assert (
+        _login(
+            client, "admin", "guess", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5"
+        ).status_code
+        == 429
+    )
     # When a colleague at another address logs in through the same proxy
     response = _login(
-        client, user.username, "correct horse battery", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7"
+        client,
+        user.username,
+        "correct horse battery",
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
     )
     # Then they get in
     assert response.status_code == 302
@@ -280,8 +342,16 @@ def test_production_settings_keep_the_lock_out_and_safe_cookies():
     result = _manage("shell", "--no-imports", "-c", script, env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "True", "True", "True", "wappin_portal.client_ip.client_ip",
-        "True", "True", "True", "DENY", "True", "False",
+        "True",
+        "True",
+        "True",
+        "wappin_portal.client_ip.client_ip",
+        "True",
+        "True",
+        "True",
+        "DENY",
+        "True",
+        "False",
     ]
 
 
@@ -294,10 +364,14 @@ def media_files(project, other):
 
     own = factories.MessageFactory(project=project, kind="media", media_type="document", text="")
     own.media.save("invoice.pdf", ContentFile(b"%PDF-1.4 own"), save=True)
-    theirs = factories.MessageFactory(project=other["project"], kind="media", media_type="document", text="")
+    theirs = factories.MessageFactory(
+        project=other["project"], kind="media", media_type="document", text=""
+    )
     theirs.media.save("invoice.pdf", ContentFile(b"%PDF-1.4 " + SECRET_MARK.encode()), save=True)
     keyword = other["keyword"]
-    keyword.response_media.save("promo.png", ContentFile(b"\x89PNG " + SECRET_MARK.encode()), save=True)
+    keyword.response_media.save(
+        "promo.png", ContentFile(b"\x89PNG " + SECRET_MARK.encode()), save=True
+    )
     other["blast"].media.save("header.pdf", ContentFile(b"%PDF " + SECRET_MARK.encode()), save=True)
     return {"own": own, "theirs": theirs, "keyword": keyword, "blast": other["blast"]}
 
@@ -342,11 +416,16 @@ def test_an_api_key_reads_its_own_projects_media_and_nothing_else(client, media_
     own = client.get(media_files["own"].media.url, HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert own.status_code == 200
     assert _body(own) == b"%PDF-1.4 own"
-    theirs = client.get(media_files["keyword"].response_media.url, HTTP_AUTHORIZATION=f"Api-Key {key}")
+    theirs = client.get(
+        media_files["keyword"].response_media.url, HTTP_AUTHORIZATION=f"Api-Key {key}"
+    )
     assert theirs.status_code == 404
     assert SECRET_MARK.encode() not in _body(theirs)
     # a wrong key is no key: to the login page
-    assert client.get(media_files["own"].media.url, HTTP_AUTHORIZATION="Api-Key wp_wrong").status_code == 302
+    assert (
+        client.get(media_files["own"].media.url, HTTP_AUTHORIZATION="Api-Key wp_wrong").status_code
+        == 302
+    )
 
 
 # --- Web safety -------------------------------------------------------------------------------
@@ -356,24 +435,40 @@ XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 def test_user_and_customer_text_is_escaped_on_every_page(member_client, project):
     contact = factories.ContactFactory(project=project, name=XSS, last_inbound_at=timezone.now())
-    message = factories.MessageFactory(project=project, contact=contact, text=f"*{XSS}*", caption=XSS)
+    message = factories.MessageFactory(
+        project=project, contact=contact, text=f"*{XSS}*", caption=XSS
+    )
     template = factories.TemplateFactory(project=project, name="xss_check")
-    factories.TemplateLanguageFactory(template=template, body=f"_{XSS}_ ```{XSS}``` {{{{1}}}}", footer=XSS)
+    factories.TemplateLanguageFactory(
+        template=template, body=f"_{XSS}_ ```{XSS}``` {{{{1}}}}", footer=XSS
+    )
     factories.ChatbotKeywordFactory(project=project, response_text=XSS, keyword="xss")
     for url in (
-        "/contacts/", f"/history/{message.pk}/", "/history/", "/callbacks/chat/", f"/callbacks/chat/{contact.pk}/",
-        f"/templates/{template.pk}/", "/templates/keywords/", "/dashboard/",
+        "/contacts/",
+        f"/history/{message.pk}/",
+        "/history/",
+        "/callbacks/chat/",
+        f"/callbacks/chat/{contact.pk}/",
+        f"/templates/{template.pk}/",
+        "/templates/keywords/",
+        "/dashboard/",
     ):
         page = member_client.get(url).content.decode()
         assert "<script>" not in page and "<img src=x" not in page, url
 
 
 def test_csv_exports_never_start_a_cell_with_a_formula(member_client, project):
-    contact = factories.ContactFactory(project=project, name='=HYPERLINK("http://evil.example","x")')
+    contact = factories.ContactFactory(
+        project=project, name='=HYPERLINK("http://evil.example","x")'
+    )
     factories.MessageFactory(project=project, contact=contact, text="@SUM(1+1)", direction="in")
     contacts = b"".join(member_client.get("/contacts/export.csv").streaming_content).decode()
     history = b"".join(member_client.get("/history/export.csv").streaming_content).decode()
-    assert "'=HYPERLINK" in contacts and ',=HYPERLINK' not in contacts and '"=HYPERLINK' not in contacts
+    assert (
+        "'=HYPERLINK" in contacts
+        and ",=HYPERLINK" not in contacts
+        and '"=HYPERLINK' not in contacts
+    )
     assert "'@SUM" in history and ",@SUM" not in history
 
 
@@ -386,12 +481,16 @@ def test_posts_without_a_csrf_token_are_refused(project):
     client.force_login(user)
     assert client.post("/contacts/new/", {"phone_number": "081234567890"}).status_code == 403
     assert client.post("/projects/switch/", {"project": project.pk}).status_code == 403
-    response = client.post("/api/v1/contacts/", {"phone_number": "081234567890"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/contacts/", {"phone_number": "081234567890"}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert not project.contacts.exists()
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_project_switch_never_redirects_off_site(member_client, project, target):
     response = member_client.post("/projects/switch/", {"project": project.pk, "next": target})
     assert response.status_code == 302
@@ -418,7 +517,9 @@ def test_pages_cannot_be_framed(member_client):
 def test_a_new_api_key_is_shown_once_on_the_page_and_never_put_in_a_cookie(admin_client, project):
     from projects.models import ApiKey, api_key_hash
 
-    response = admin_client.post("/admin/projects/apikey/add/", {"project": project.pk, "name": "ci"})
+    response = admin_client.post(
+        "/admin/projects/apikey/add/", {"project": project.pk, "name": "ci"}
+    )
     page = response.content.decode()
     api_key = ApiKey.objects.get(name="ci")
     raw_key = page.split("<code", 1)[1].split(">", 1)[1].split("</code>", 1)[0]
@@ -429,6 +530,10 @@ def test_a_new_api_key_is_shown_once_on_the_page_and_never_put_in_a_cookie(admin
     for name, cookie in response.cookies.items():
         assert raw_key not in cookie.value, name
     # Nor anywhere afterwards: the list, the object's page and its history.
-    for url in ("/admin/projects/apikey/", f"/admin/projects/apikey/{api_key.pk}/change/",
-                f"/admin/projects/apikey/{api_key.pk}/history/", "/admin/projects/auditevent/"):
+    for url in (
+        "/admin/projects/apikey/",
+        f"/admin/projects/apikey/{api_key.pk}/change/",
+        f"/admin/projects/apikey/{api_key.pk}/history/",
+        "/admin/projects/auditevent/",
+    ):
         assert raw_key not in admin_client.get(url).content.decode(), url

@@ -18,10 +18,18 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k not in ("DEBUG", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION_ENV and k not in ("DEBUG", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env={**clean, **env, "HOME": str(ROOT / "var")}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env={**clean, **env, "HOME": str(ROOT / "var")},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -45,10 +53,23 @@ def test_a_media_bucket_makes_the_private_s3_storage_the_default():
         "from django.core.files.storage import storages; s = storages['default']; "
         "print(type(s).__name__, s.bucket_name, s.default_acl, s.url('a/b.pdf'))"
     )
-    env = {**PRODUCTION_ENV, "MEDIA_S3_BUCKET": "media-bucket", "MEDIA_S3_ENDPOINT_URL": "http://127.0.0.1:9"}
+    env = {
+        **PRODUCTION_ENV,
+        "MEDIA_S3_BUCKET": "media-bucket",
+        "MEDIA_S3_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
     result = _manage("shell", "--no-imports", "-c", script, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "PrivateMediaStorage media-bucket private /media/a/b.pdf"
+    assert (
+        result.stdout.strip().splitlines()[-1]
+        == "PrivateMediaStorage media-bucket private /media/a/b.pdf"
+    )
     # Without a bucket: the local folder, as before.
-    result = _manage("shell", "--no-imports", "-c", "from django.core.files.storage import storages; print(type(storages['default']).__name__)", env=PRODUCTION_ENV)
+    result = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.core.files.storage import storages; print(type(storages['default']).__name__)",
+        env=PRODUCTION_ENV,
+    )
     assert result.stdout.strip().splitlines()[-1] == "FileSystemStorage"

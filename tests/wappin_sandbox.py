@@ -47,9 +47,20 @@ class SandboxProcess:
     def __init__(self, world_path: Path) -> None:
         world_path.write_text(json.dumps(BASE_WORLD))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", "0",
-             "--world", str(world_path)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--world",
+                str(world_path),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
@@ -90,7 +101,9 @@ class WappinSandbox:
             with urllib.request.urlopen(request, timeout=10) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
-            raise SandboxError(f"sandbox {method} {action}: {exc.code} {exc.read()[:500]!r}") from exc
+            raise SandboxError(
+                f"sandbox {method} {action}: {exc.code} {exc.read()[:500]!r}"
+            ) from exc
         return json.loads(raw) if raw else None
 
     def reset(self) -> None:
@@ -176,5 +189,9 @@ class WappinSandbox:
         return self.admin(
             "POST",
             "customer-message",
-            {"project_id": str(project_id), "sender_number": sender_number, "message_content": message_content},
+            {
+                "project_id": str(project_id),
+                "sender_number": sender_number,
+                "message_content": message_content,
+            },
         )

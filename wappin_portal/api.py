@@ -29,10 +29,14 @@ class JSONParser(parsers.JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from exc
+            raise exceptions.ParseError(
+                "JSON parse error - the body is nested too deeply."
+            ) from exc
 
 
-SERVER_ERROR_MESSAGE = "The server failed to answer this request; the error was logged. Try again later."
+SERVER_ERROR_MESSAGE = (
+    "The server failed to answer this request; the error was logged. Try again later."
+)
 
 
 def api_error_response(*, code: str, message: str, status: int) -> JsonResponse:
@@ -57,7 +61,9 @@ def api_not_found(request: HttpRequest) -> JsonResponse | HttpResponsePermanentR
     """
     with_slash = f"{request.path}/"
     try:
-        slash_matches = not request.path.endswith("/") and resolve(with_slash).func is not api_not_found
+        slash_matches = (
+            not request.path.endswith("/") and resolve(with_slash).func is not api_not_found
+        )
     except Resolver404:
         slash_matches = False
     if slash_matches and request.method in ("GET", "HEAD"):
@@ -83,11 +89,13 @@ def _request_refused(exc) -> ApplicationError | None:
         )
     if isinstance(exc, TooManyFieldsSent):
         return ValidationFailed(
-            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields.", code="too_many_fields"
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields.",
+            code="too_many_fields",
         )
     if isinstance(exc, TooManyFilesSent):
         return ValidationFailed(
-            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files.", code="too_many_files"
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files.",
+            code="too_many_files",
         )
     return None
 
@@ -95,7 +103,9 @@ def _request_refused(exc) -> ApplicationError | None:
 def exception_handler(exc, context):
     exc = _request_refused(exc) or exc
     if isinstance(exc, DjangoValidationError):
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        fields = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         exc = ValidationFailed("The input is not valid.", fields=fields)
     if isinstance(exc, ApplicationError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
@@ -127,7 +137,9 @@ def exception_handler(exc, context):
 def _unexpected_error(exc: Exception, context) -> Response:
     """A bug or an outage inside a view: a 500 in our shape, with the traceback in the log only."""
     set_rollback()
-    response = Response({"error": {"code": "server_error", "message": SERVER_ERROR_MESSAGE}}, status=500)
+    response = Response(
+        {"error": {"code": "server_error", "message": SERVER_ERROR_MESSAGE}}, status=500
+    )
     request = context.get("request")
     # Logged as Django logs an unhandled exception (django.request, with the request), and once.
     log_response(

@@ -49,5 +49,6 @@ def _embedded_broker_polls_often(sender, **kwargs) -> None:
 
         Transport.polling_interval = settings.EMBEDDED_BROKER_POLLING_SECONDS
 
+
 # The request id travels in task headers; one log line per task (signal receivers).
 from wappin_portal import logs  # noqa: E402, F401

@@ -53,8 +53,12 @@ CONTEXT_FIELDS = (
     "wappin_message_id",
 )
 
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
-_context_var: contextvars.ContextVar[dict | None] = contextvars.ContextVar("log_context", default=None)
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+_context_var: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "log_context", default=None
+)
 
 request_logger = logging.getLogger("wappin_portal.request")
 task_logger = logging.getLogger("wappin_portal.task")
@@ -163,7 +167,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "timestamp": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "timestamp": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

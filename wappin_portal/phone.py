@@ -49,7 +49,9 @@ def phone_normalize(
         raise ValidationFailed("A phone number is required.", field=field, code="phone_required")
     if any(ch.isalpha() for ch in text):
         raise ValidationFailed(
-            f"'{shown}' is not a phone number: it contains letters.", field=field, code="phone_invalid"
+            f"'{shown}' is not a phone number: it contains letters.",
+            field=field,
+            code="phone_invalid",
         )
     digits = "".join(ch for ch in text if ch.isdigit())
     if text.startswith("00"):
@@ -78,7 +80,9 @@ def phone_normalize(
         )
     if not phonenumbers.is_valid_number(number):
         raise ValidationFailed(
-            f"'{shown}' is not a valid phone number for its country.", field=field, code="phone_invalid"
+            f"'{shown}' is not a valid phone number for its country.",
+            field=field,
+            code="phone_invalid",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
 

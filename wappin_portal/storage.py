@@ -31,7 +31,9 @@ class PrivateMediaStorage(S3Storage):
         return super().url(
             name,
             parameters={
-                "ResponseContentDisposition": content_disposition_header(as_attachment=True, filename=filename),
+                "ResponseContentDisposition": content_disposition_header(
+                    as_attachment=True, filename=filename
+                ),
                 "ResponseContentType": content_type,
             },
             expire=settings.MEDIA_SIGNED_URL_SECONDS,

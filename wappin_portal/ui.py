@@ -9,10 +9,14 @@ from django.http import HttpRequest
 from wappin_portal.errors import ApplicationError, ValidationFailed
 
 
-def show_error(request: HttpRequest, error: ApplicationError, form: forms.Form | None = None) -> None:
+def show_error(
+    request: HttpRequest, error: ApplicationError, form: forms.Form | None = None
+) -> None:
     """Attach the error to the form's fields when it names them, else flash it."""
     if form is not None:
-        fields = getattr(error, "fields", None) or ({error.field: [error.message]} if error.field else {})
+        fields = getattr(error, "fields", None) or (
+            {error.field: [error.message]} if error.field else {}
+        )
         placed = False
         for name, field_messages in fields.items():
             target = name if name in form.fields else None

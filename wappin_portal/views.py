@@ -38,7 +38,9 @@ def _is_api(request: HttpRequest) -> bool:
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
-        return api_error_response(code="bad_request", message="The request is not valid.", status=400)
+        return api_error_response(
+            code="bad_request", message="The request is not valid.", status=400
+        )
     return defaults.bad_request(request, exception)
 
 

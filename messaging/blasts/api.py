@@ -33,8 +33,16 @@ from wappin_portal.errors import ValidationFailed
 
 BLAST_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
 
-COUNTS_EXAMPLE = {"total": 1200, "queued": 0, "sent": 310, "delivered": 520, "read": 301, "failed": 12,
-                  "refused": 47, "cancelled": 10}
+COUNTS_EXAMPLE = {
+    "total": 1200,
+    "queued": 0,
+    "sent": 310,
+    "delivered": 520,
+    "read": 301,
+    "failed": 12,
+    "refused": 47,
+    "cancelled": 10,
+}
 BLAST_EXAMPLE = {
     "id": 42,
     "name": "June promo, Jakarta VIPs",
@@ -58,11 +66,25 @@ DETAIL_EXAMPLE = {
     **BLAST_EXAMPLE,
     "reach": None,
     "reasons": {
-        "failed": [{"code": "601", "reason": "Wappin refused the number 6281...: it is not on WhatsApp (601).",
-                    "count": 12}],
-        "refused": [{"code": "contact_opted_out", "reason": "6281... opted out of marketing messages.", "count": 40},
-                    {"code": "not_on_whatsapp", "reason": "Wappin answered before that 6281... is not on WhatsApp.",
-                     "count": 7}],
+        "failed": [
+            {
+                "code": "601",
+                "reason": "Wappin refused the number 6281...: it is not on WhatsApp (601).",
+                "count": 12,
+            }
+        ],
+        "refused": [
+            {
+                "code": "contact_opted_out",
+                "reason": "6281... opted out of marketing messages.",
+                "count": 40,
+            },
+            {
+                "code": "not_on_whatsapp",
+                "reason": "Wappin answered before that 6281... is not on WhatsApp.",
+                "count": 7,
+            },
+        ],
     },
 }
 CREATE_EXAMPLE = {
@@ -77,7 +99,11 @@ CREATE_EXAMPLE = {
 }
 
 # The services name a mapping's field as the web form does; the API's caller posted these.
-_FIELD_NAMES = {"header_param": "header.param", "button_url": "button.url", "template_name": "template"}
+_FIELD_NAMES = {
+    "header_param": "header.param",
+    "button_url": "button.url",
+    "template_name": "template",
+}
 
 
 def _api_field(name: str) -> str:
@@ -88,7 +114,9 @@ def _api_field(name: str) -> str:
 
 def _with_api_field_names(error: ValidationFailed) -> ValidationFailed:
     fields = {_api_field(name): messages for name, messages in (error.fields or {}).items()}
-    return ValidationFailed(error.message, fields=fields, code=error.code, field=_api_field(error.field or ""))
+    return ValidationFailed(
+        error.message, fields=fields, code=error.code, field=_api_field(error.field or "")
+    )
 
 
 def _caller(request: Request) -> dict:
@@ -99,7 +127,11 @@ def _caller(request: Request) -> dict:
 def _template_name(*, project: Project, value: str) -> str:
     value = (value or "").strip()
     if value.isdigit():
-        name = Template.objects.filter(project=project, pk=int(value)).values_list("name", flat=True).first()
+        name = (
+            Template.objects.filter(project=project, pk=int(value))
+            .values_list("name", flat=True)
+            .first()
+        )
         if name:
             return name
     return value
@@ -110,9 +142,13 @@ def _group(*, project: Project, value) -> ContactGroup | None:
         return None
     value = str(value).strip()
     groups = ContactGroup.objects.filter(project=project)
-    group = (groups.filter(pk=int(value)).first() if value.isdigit() else None) or groups.filter(name=value).first()
+    group = (groups.filter(pk=int(value)).first() if value.isdigit() else None) or groups.filter(
+        name=value
+    ).first()
     if group is None:
-        raise ValidationFailed(_("No such contact group in this project."), field="group", code="group_not_found")
+        raise ValidationFailed(
+            _("No such contact group in this project."), field="group", code="group_not_found"
+        )
     return group
 
 
@@ -131,7 +167,9 @@ def _arguments(*, project: Project, data: dict, partial_keys: set[str] | None) -
         arguments["group"] = _group(project=project, value=data.get("group"))
     if given("params"):
         params = data.get("params") or {}
-        arguments["params"] = {str(slot): blast_mapping_from_api(value) for slot, value in params.items()}
+        arguments["params"] = {
+            str(slot): blast_mapping_from_api(value) for slot, value in params.items()
+        }
     if given("header"):
         arguments["header_param"] = blast_mapping_from_api((data.get("header") or {}).get("param"))
     if given("button"):
@@ -163,8 +201,13 @@ class BlastListView(GenericAPIView):
         tags=["blasts"],
         parameters=[PROJECT_PARAMETER],
         responses={200: BlastSerializer(many=True), **BLAST_ERRORS},
-        examples=[OpenApiExample("A page", response_only=True,
-                                 value={"next": None, "previous": None, "results": [BLAST_EXAMPLE]})],
+        examples=[
+            OpenApiExample(
+                "A page",
+                response_only=True,
+                value={"next": None, "previous": None, "results": [BLAST_EXAMPLE]},
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         project = project_from_request(request, roles=WRITE_ROLES)
@@ -181,10 +224,25 @@ class BlastListView(GenericAPIView):
         parameters=[PROJECT_PARAMETER],
         request=BlastWriteSerializer,
         examples=[OpenApiExample("A draft", value=CREATE_EXAMPLE, request_only=True)],
-        responses={201: OpenApiResponse(BlastDetailSerializer, examples=[
-            OpenApiExample("Created", value={**DETAIL_EXAMPLE, "status": "draft", "started_at": None,
-                                             "finished_at": None, "counts": {**COUNTS_EXAMPLE, "queued": 0}},
-                           response_only=True)]), **BLAST_ERRORS},
+        responses={
+            201: OpenApiResponse(
+                BlastDetailSerializer,
+                examples=[
+                    OpenApiExample(
+                        "Created",
+                        value={
+                            **DETAIL_EXAMPLE,
+                            "status": "draft",
+                            "started_at": None,
+                            "finished_at": None,
+                            "counts": {**COUNTS_EXAMPLE, "queued": 0},
+                        },
+                        response_only=True,
+                    )
+                ],
+            ),
+            **BLAST_ERRORS,
+        },
     )
     def post(self, request: Request) -> Response:
         project = project_from_request(request, roles=WRITE_ROLES)
@@ -215,8 +273,13 @@ class BlastDetailView(APIView):
         summary="A blast with its counts per recipient status and the reasons of failures and refusals",
         tags=["blasts"],
         parameters=[PROJECT_PARAMETER],
-        responses={200: OpenApiResponse(BlastDetailSerializer, examples=[
-            OpenApiExample("Done", value=DETAIL_EXAMPLE, response_only=True)]), **BLAST_ERRORS},
+        responses={
+            200: OpenApiResponse(
+                BlastDetailSerializer,
+                examples=[OpenApiExample("Done", value=DETAIL_EXAMPLE, response_only=True)],
+            ),
+            **BLAST_ERRORS,
+        },
     )
     def get(self, request: Request, blast_id: int) -> Response:
         return Response(_detail(self._blast(request, blast_id)))
@@ -227,8 +290,13 @@ class BlastDetailView(APIView):
         tags=["blasts"],
         parameters=[PROJECT_PARAMETER],
         request=BlastWriteSerializer(partial=True),
-        examples=[OpenApiExample("Rename and schedule", request_only=True,
-                                 value={"name": "June promo (2)", "scheduled_at": "2026-06-01T09:00:00+07:00"})],
+        examples=[
+            OpenApiExample(
+                "Rename and schedule",
+                request_only=True,
+                value={"name": "June promo (2)", "scheduled_at": "2026-06-01T09:00:00+07:00"},
+            )
+        ],
         responses={200: BlastDetailSerializer, **BLAST_ERRORS},
     )
     def patch(self, request: Request, blast_id: int) -> Response:
@@ -241,7 +309,9 @@ class BlastDetailView(APIView):
             blast = services.blast_update(
                 blast_id=blast.pk,
                 **caller,
-                **_arguments(project=blast.project, data=serializer.validated_data, partial_keys=keys),
+                **_arguments(
+                    project=blast.project, data=serializer.validated_data, partial_keys=keys
+                ),
             )
         except ValidationFailed as error:
             raise _with_api_field_names(error) from error
@@ -261,13 +331,27 @@ class BlastDetailView(APIView):
 
 
 _ACTIONS = {
-    "start": (services.blast_start, "Start a draft: now, or at its `scheduled_at` (then it is `scheduled`)",
-              "Refused (409) when nobody would get it: every contact opted out, not on WhatsApp, or lacking a value."),
-    "pause": (services.blast_pause, "Pause a running blast", "Its queued messages wait; none is sent from the "
-              "engine's next wave (within a second)."),
-    "resume": (services.blast_resume, "Resume a paused blast", "Its queued messages go, and the contacts left."),
-    "cancel": (services.blast_cancel, "Cancel a blast", "Its messages not yet sent become `cancelled` (never "
-               "counted as failed); the ones Wappin has keep their status."),
+    "start": (
+        services.blast_start,
+        "Start a draft: now, or at its `scheduled_at` (then it is `scheduled`)",
+        "Refused (409) when nobody would get it: every contact opted out, not on WhatsApp, or lacking a value.",
+    ),
+    "pause": (
+        services.blast_pause,
+        "Pause a running blast",
+        "Its queued messages wait; none is sent from the engine's next wave (within a second).",
+    ),
+    "resume": (
+        services.blast_resume,
+        "Resume a paused blast",
+        "Its queued messages go, and the contacts left.",
+    ),
+    "cancel": (
+        services.blast_cancel,
+        "Cancel a blast",
+        "Its messages not yet sent become `cancelled` (never "
+        "counted as failed); the ones Wappin has keep their status.",
+    ),
 }
 
 
@@ -294,11 +378,27 @@ def _documented(action: str):
         tags=["blasts"],
         parameters=[PROJECT_PARAMETER],
         request=None,
-        responses={200: OpenApiResponse(BlastDetailSerializer, examples=[
-            OpenApiExample("After", value={**DETAIL_EXAMPLE, "status": {"start": "running", "pause": "paused",
-                                                                         "resume": "running",
-                                                                         "cancel": "cancelled"}[action]},
-                           response_only=True)]), **BLAST_ERRORS},
+        responses={
+            200: OpenApiResponse(
+                BlastDetailSerializer,
+                examples=[
+                    OpenApiExample(
+                        "After",
+                        value={
+                            **DETAIL_EXAMPLE,
+                            "status": {
+                                "start": "running",
+                                "pause": "paused",
+                                "resume": "running",
+                                "cancel": "cancelled",
+                            }[action],
+                        },
+                        response_only=True,
+                    )
+                ],
+            ),
+            **BLAST_ERRORS,
+        },
     )
 
 
@@ -335,7 +435,10 @@ class BlastCancelView(BlastActionView):
 
 
 STATUS_PARAMETER = OpenApiParameter(
-    "status", OpenApiTypes.STR, enum=list(selectors.RECIPIENT_STATUSES), required=False,
+    "status",
+    OpenApiTypes.STR,
+    enum=list(selectors.RECIPIENT_STATUSES),
+    required=False,
     description="Only the recipients in this status (queued holds sending and unknown ones).",
 )
 
@@ -352,21 +455,51 @@ class BlastRecipientsView(APIView):
         summary="A blast's recipients with their status",
         tags=["blasts"],
         parameters=[
-            PROJECT_PARAMETER, STATUS_PARAMETER,
+            PROJECT_PARAMETER,
+            STATUS_PARAMETER,
             OpenApiParameter("page", OpenApiTypes.INT, required=False, description="From 1."),
-            OpenApiParameter("page_size", OpenApiTypes.INT, required=False, description="At most 1000."),
+            OpenApiParameter(
+                "page_size", OpenApiTypes.INT, required=False, description="At most 1000."
+            ),
         ],
         responses={200: BlastRecipientSerializer(many=True), **BLAST_ERRORS},
-        examples=[OpenApiExample("A page", response_only=True, value={
-            "count": 2, "next": None, "previous": None, "results": [
-                {"contact_id": 5, "phone_number": "6281200000001", "name": "Budi", "status": "read", "reason": "",
-                 "message_id": 901, "wappin_message_id": "5bc83037c79f5", "sent_at": "2026-06-01T09:00:01+07:00",
-                 "delivered_at": "2026-06-01T09:00:04+07:00", "read_at": "2026-06-01T09:10:00+07:00"},
-                {"contact_id": 6, "phone_number": "6281200000002", "name": "Sari", "status": "refused",
-                 "reason": "The contact has no 'order' attribute, needed for the URL button {{1}}.",
-                 "message_id": None, "wappin_message_id": "", "sent_at": None, "delivered_at": None,
-                 "read_at": None},
-            ]})],
+        examples=[
+            OpenApiExample(
+                "A page",
+                response_only=True,
+                value={
+                    "count": 2,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "contact_id": 5,
+                            "phone_number": "6281200000001",
+                            "name": "Budi",
+                            "status": "read",
+                            "reason": "",
+                            "message_id": 901,
+                            "wappin_message_id": "5bc83037c79f5",
+                            "sent_at": "2026-06-01T09:00:01+07:00",
+                            "delivered_at": "2026-06-01T09:00:04+07:00",
+                            "read_at": "2026-06-01T09:10:00+07:00",
+                        },
+                        {
+                            "contact_id": 6,
+                            "phone_number": "6281200000002",
+                            "name": "Sari",
+                            "status": "refused",
+                            "reason": "The contact has no 'order' attribute, needed for the URL button {{1}}.",
+                            "message_id": None,
+                            "wappin_message_id": "",
+                            "sent_at": None,
+                            "delivered_at": None,
+                            "read_at": None,
+                        },
+                    ],
+                },
+            )
+        ],
     )
     def get(self, request: Request, blast_id: int) -> Response:
         project = project_from_request(request, roles=WRITE_ROLES)
@@ -374,17 +507,26 @@ class BlastRecipientsView(APIView):
         status = request.query_params.get("status", "")
         if status and status not in selectors.RECIPIENT_STATUSES:
             raise ValidationFailed(
-                _("status must be one of: %(choices)s.") % {"choices": ", ".join(selectors.RECIPIENT_STATUSES)},
-                field="status", code="status_invalid",
+                _("status must be one of: %(choices)s.")
+                % {"choices": ", ".join(selectors.RECIPIENT_STATUSES)},
+                field="status",
+                code="status_invalid",
             )
-        page, size = self._int("page", 1), min(self._int("page_size", self.page_size), self.max_page_size)
+        page, size = (
+            self._int("page", 1),
+            min(self._int("page_size", self.page_size), self.max_page_size),
+        )
         messages, refusals = selectors.blast_recipients(blast=blast, status=status)
         message_count, refusal_count = messages.count(), refusals.count()
         start, stop = (page - 1) * size, page * size
-        rows = [self._message_row(m) for m in messages[start:min(stop, message_count)]] if start < message_count else []
+        rows = (
+            [self._message_row(m) for m in messages[start : min(stop, message_count)]]
+            if start < message_count
+            else []
+        )
         if stop > message_count:
             first = max(start - message_count, 0)
-            rows += [self._refusal_row(r) for r in refusals[first:stop - message_count]]
+            rows += [self._refusal_row(r) for r in refusals[first : stop - message_count]]
         total = message_count + refusal_count
         url = request.build_absolute_uri(request.path)
         query = request.query_params.copy()
@@ -393,20 +535,25 @@ class BlastRecipientsView(APIView):
             query["page"] = number
             return f"{url}?{query.urlencode()}"
 
-        return Response({
-            "count": total,
-            "next": link(page + 1) if stop < total else None,
-            "previous": link(page - 1) if page > 1 else None,
-            "results": BlastRecipientSerializer(rows, many=True).data,
-        })
+        return Response(
+            {
+                "count": total,
+                "next": link(page + 1) if stop < total else None,
+                "previous": link(page - 1) if page > 1 else None,
+                "results": BlastRecipientSerializer(rows, many=True).data,
+            }
+        )
 
     def _int(self, name: str, default: int) -> int:
         raw = self.request.query_params.get(name, "")
         if not raw:
             return default
         if not raw.isdigit() or int(raw) < 1:
-            raise ValidationFailed(_("%(name)s must be a positive number.") % {"name": name}, field=name,
-                                   code="page_invalid")
+            raise ValidationFailed(
+                _("%(name)s must be a positive number.") % {"name": name},
+                field=name,
+                code="page_invalid",
+            )
         return int(raw)
 
     @staticmethod

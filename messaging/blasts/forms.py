@@ -29,18 +29,34 @@ class BlastForm(forms.Form):
 
     name = forms.CharField(max_length=120, help_text="For you: e.g. “June promo, Jakarta VIPs”.")
     group = forms.ModelChoiceField(
-        queryset=ContactGroup.objects.none(), required=False, empty_label="All contacts",
+        queryset=ContactGroup.objects.none(),
+        required=False,
+        empty_label="All contacts",
         label="Audience",
     )
     scheduled_at = forms.DateTimeField(
         required=False,
         label=_("Send at"),
-        help_text=_("Optional: a date and time in the portal's time zone. Starting it then schedules it."),
+        help_text=_(
+            "Optional: a date and time in the portal's time zone. Starting it then schedules it."
+        ),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+        input_formats=[
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M:%S",
+        ],
     )
 
-    def __init__(self, *args, project: Project, language: TemplateLanguage, blast: Blast | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        project: Project,
+        language: TemplateLanguage,
+        blast: Blast | None = None,
+        **kwargs,
+    ):
         if blast is not None and not args and "initial" not in kwargs:
             kwargs["initial"] = self.initial_from(blast)
         super().__init__(*args, **kwargs)
@@ -55,7 +71,11 @@ class BlastForm(forms.Form):
             url = next((b.get("url", "") for b in language.buttons if b.get("type") == "url"), "")
             self._add_slot("button_url", "URL button {{1}}", f"Button URL: {url}")
         if language.header_is_media:
-            accept = ".jpg,.jpeg,.png" if language.header_type == "image" else ".pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx"
+            accept = (
+                ".jpg,.jpeg,.png"
+                if language.header_type == "image"
+                else ".pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx"
+            )
             self.fields["media"] = forms.FileField(
                 label=f"Header {language.get_header_type_display().lower()}",
                 help_text="The same file goes to every contact.",
@@ -79,8 +99,12 @@ class BlastForm(forms.Form):
             choices=SOURCE_CHOICES, label=f"{label} from", initial=Blast.ValueSource.FIXED
         )
         self.fields[name] = forms.CharField(
-            max_length=1024, required=False, label=label,
-            widget=forms.TextInput(attrs={"placeholder": "Text, or the attribute's name (e.g. city)"}),
+            max_length=1024,
+            required=False,
+            label=label,
+            widget=forms.TextInput(
+                attrs={"placeholder": "Text, or the attribute's name (e.g. city)"}
+            ),
         )
         self.slot_names.append((name, label, hint))
 
@@ -102,8 +126,12 @@ class BlastForm(forms.Form):
                 for name, _label, _hint in self.slot_names
                 if name.startswith("param_")
             },
-            "header_param": self._mapping("header_param", data) if self.language.header_has_param else None,
-            "button_url": self._mapping("button_url", data) if self.language.url_button_has_param else None,
+            "header_param": self._mapping("header_param", data)
+            if self.language.header_has_param
+            else None,
+            "button_url": self._mapping("button_url", data)
+            if self.language.url_button_has_param
+            else None,
         }
 
     def create_arguments(self) -> dict:

@@ -52,7 +52,11 @@ def _mapping_clean(mapping, *, slot: str, errors: dict[str, list[str]]) -> dict:
 
 def _sample(mapping: dict) -> str:
     """A stand-in value to check the mapping's shape against the template (a field's value varies per contact)."""
-    return mapping["value"] if mapping.get("source") == ValueSource.FIXED else f"[{mapping.get('source')}]"
+    return (
+        mapping["value"]
+        if mapping.get("source") == ValueSource.FIXED
+        else f"[{mapping.get('source')}]"
+    )
 
 
 def blast_value_missing_reason(*, mapping: dict, slot: str) -> str:
@@ -121,7 +125,9 @@ def blast_plan_check(
     except ApplicationError as error:
         raise ValidationFailed(error.message, field="template", code=error.code) from error
     if group is not None and group.project_id != project.pk:
-        raise ValidationFailed("Choose one of this project's groups.", field="group", code="group_not_found")
+        raise ValidationFailed(
+            "Choose one of this project's groups.", field="group", code="group_not_found"
+        )
     errors: dict[str, list[str]] = {}
     params = params or {}
     cleaned_params = {
@@ -129,10 +135,14 @@ def blast_plan_check(
         for number in range(1, language.body_param_count + 1)
     }
     cleaned_header = (
-        _mapping_clean(header_param, slot="header_param", errors=errors) if language.header_has_param else {}
+        _mapping_clean(header_param, slot="header_param", errors=errors)
+        if language.header_has_param
+        else {}
     )
     cleaned_button = (
-        _mapping_clean(button_url, slot="button_url", errors=errors) if language.url_button_has_param else {}
+        _mapping_clean(button_url, slot="button_url", errors=errors)
+        if language.url_button_has_param
+        else {}
     )
     if not errors:
         try:
@@ -161,7 +171,10 @@ def blast_plan_check(
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(first, fields=errors, code="blast_invalid")
     return BlastPlan(
-        language=language, params=cleaned_params, header_param=cleaned_header, button_url=cleaned_button
+        language=language,
+        params=cleaned_params,
+        header_param=cleaned_header,
+        button_url=cleaned_button,
     )
 
 
@@ -169,7 +182,11 @@ def blast_plan_check(
 # {"text": "INV-1"} is a fixed text; {"contact_field": "name" | "phone_number" | "<attribute>"}
 # a field of each contact ("attributes.city" and "city" both read the attribute `city`).
 
-_API_FIELDS = {"name": ValueSource.NAME, "phone_number": ValueSource.PHONE, "phone": ValueSource.PHONE}
+_API_FIELDS = {
+    "name": ValueSource.NAME,
+    "phone_number": ValueSource.PHONE,
+    "phone": ValueSource.PHONE,
+}
 
 
 def blast_mapping_from_api(value: object) -> object:
@@ -177,7 +194,10 @@ def blast_mapping_from_api(value: object) -> object:
     if not isinstance(value, dict):
         return value
     if "text" in value:
-        return {"source": ValueSource.FIXED, "value": "" if value["text"] is None else str(value["text"])}
+        return {
+            "source": ValueSource.FIXED,
+            "value": "" if value["text"] is None else str(value["text"]),
+        }
     field = str(value.get("contact_field") or "").strip()
     if not field:
         return {}

@@ -44,7 +44,15 @@ class BlastProgress:
     not_on_whatsapp: int = 0
 
     BAR_STATUSES = (
-        "read", "delivered", "sent", "queued", "failed", "cancelled", "refused", "opted_out", "not_on_whatsapp"
+        "read",
+        "delivered",
+        "sent",
+        "queued",
+        "failed",
+        "cancelled",
+        "refused",
+        "opted_out",
+        "not_on_whatsapp",
     )
 
     @property
@@ -99,7 +107,11 @@ class BlastProgress:
     def segments(self) -> list[dict]:
         """The stacked bar: one segment per status that has contacts, its width in percent of the audience."""
         return [
-            {"status": status, "count": getattr(self, status), "percent": self._percent(getattr(self, status))}
+            {
+                "status": status,
+                "count": getattr(self, status),
+                "percent": self._percent(getattr(self, status)),
+            }
             for status in self.BAR_STATUSES
             if getattr(self, status)
         ]
@@ -124,9 +136,19 @@ def blast_progress_many(*, blasts: list[Blast]) -> dict[int, BlastProgress]:
     """Progress of several blasts: one aggregate query on their messages, one on their refusals."""
     ids = [blast.pk for blast in blasts]
     by_blast: dict[int, dict[str, int]] = {pk: {} for pk in ids}
-    for row in Message.objects.filter(blast_id__in=ids).values("blast_id").annotate(**_MESSAGE_COUNTS).order_by():
+    for row in (
+        Message.objects.filter(blast_id__in=ids)
+        .values("blast_id")
+        .annotate(**_MESSAGE_COUNTS)
+        .order_by()
+    ):
         by_blast[row.pop("blast_id")].update(row)
-    for row in BlastRefusal.objects.filter(blast_id__in=ids).values("blast_id").annotate(**_REFUSAL_COUNTS).order_by():
+    for row in (
+        BlastRefusal.objects.filter(blast_id__in=ids)
+        .values("blast_id")
+        .annotate(**_REFUSAL_COUNTS)
+        .order_by()
+    ):
         by_blast[row.pop("blast_id")].update(row)
     progress = {}
     for blast in blasts:
@@ -173,7 +195,9 @@ def blast_reach(*, blast: Blast) -> BlastReach:
     from templates_app.models import Template
 
     contacts = blast_audience(blast=blast)
-    marketing = bool(blast.template_id) and blast.template.message_type == Template.MessageType.MARKETING
+    marketing = (
+        bool(blast.template_id) and blast.template.message_type == Template.MessageType.MARKETING
+    )
     opted = Q(opted_out_at__isnull=False) if marketing else Q(pk__in=[])
     dead = Q(not_on_whatsapp_at__isnull=False) & ~opted
     lacking = Q(pk__in=[])
@@ -183,7 +207,9 @@ def blast_reach(*, blast: Blast) -> BlastReach:
             lacking |= Q(name__regex=r"^\s*$")
         elif mapping.get("source") == Blast.ValueSource.ATTRIBUTE:
             alias = f"mapped_value_{index}"
-            contacts = contacts.alias(**{alias: KeyTextTransform(mapping.get("value", ""), "attributes")})
+            contacts = contacts.alias(
+                **{alias: KeyTextTransform(mapping.get("value", ""), "attributes")}
+            )
             lacking |= Q(**{f"{alias}__isnull": True}) | Q(**{f"{alias}__regex": r"^\s*$"})
     lacking &= ~opted & ~Q(not_on_whatsapp_at__isnull=False)
     figures = contacts.aggregate(
@@ -210,8 +236,13 @@ def blast_reasons(*, blast: Blast, limit: int = 20) -> dict[str, list[dict]]:
         .order_by("-count", "code")[:limit]
     )
     return {
-        "failed": [{"code": row["failure_code"], "reason": row["reason"], "count": row["count"]} for row in failed],
-        "refused": [{"code": row["code"], "reason": row["reason"], "count": row["count"]} for row in refused],
+        "failed": [
+            {"code": row["failure_code"], "reason": row["reason"], "count": row["count"]}
+            for row in failed
+        ],
+        "refused": [
+            {"code": row["code"], "reason": row["reason"], "count": row["count"]} for row in refused
+        ],
     }
 
 
@@ -219,7 +250,9 @@ def blast_reasons(*, blast: Blast, limit: int = 20) -> dict[str, list[dict]]:
 RECIPIENT_STATUSES = ("queued", "sent", "delivered", "read", "failed", "cancelled", "refused")
 
 
-def blast_recipients(*, blast: Blast, status: str = "") -> tuple[QuerySet[Message], QuerySet[BlastRefusal]]:
+def blast_recipients(
+    *, blast: Blast, status: str = ""
+) -> tuple[QuerySet[Message], QuerySet[BlastRefusal]]:
     """The blast's recipients with their status: its messages, then its refusals (the API pages them in turn).
 
     `status` is one of RECIPIENT_STATUSES (queued holds sending and unknown), or "" for all.
@@ -243,23 +276,60 @@ def blast_recipient_csv_rows(*, blast: Blast):
     """The CSV of a blast's recipients: a header, then every message and every refusal, streamed."""
     from messaging.csv_export import csv_safe
 
-    yield ["phone_number", "name", "status", "reason", "wappin_message_id", "sent_at", "delivered_at", "read_at"]
+    yield [
+        "phone_number",
+        "name",
+        "status",
+        "reason",
+        "wappin_message_id",
+        "sent_at",
+        "delivered_at",
+        "read_at",
+    ]
     messages = (
         Message.objects.filter(blast=blast)
         .order_by("id")
-        .values_list("phone_number", "contact__name", "status", "failure_code", "failure_reason",
-                     "wappin_message_id", "sent_at", "delivered_at", "read_at")
+        .values_list(
+            "phone_number",
+            "contact__name",
+            "status",
+            "failure_code",
+            "failure_reason",
+            "wappin_message_id",
+            "sent_at",
+            "delivered_at",
+            "read_at",
+        )
     )
-    for number, name, status, code, reason, wappin_id, sent, delivered, read in messages.iterator(chunk_size=2000):
+    for number, name, status, code, reason, wappin_id, sent, delivered, read in messages.iterator(
+        chunk_size=2000
+    ):
         shown = "queued" if status in Message.PENDING_STATUSES else status
         why = f"{code}: {reason}" if code else (reason if status in ("failed", "cancelled") else "")
-        yield [csv_safe(number), csv_safe(name), shown, csv_safe(why), wappin_id,
-               *(stamp.isoformat() if stamp else "" for stamp in (sent, delivered, read))]
-    refusals = BlastRefusal.objects.filter(blast=blast).order_by("id").values_list(
-        "phone_number", "contact__name", "code", "reason"
+        yield [
+            csv_safe(number),
+            csv_safe(name),
+            shown,
+            csv_safe(why),
+            wappin_id,
+            *(stamp.isoformat() if stamp else "" for stamp in (sent, delivered, read)),
+        ]
+    refusals = (
+        BlastRefusal.objects.filter(blast=blast)
+        .order_by("id")
+        .values_list("phone_number", "contact__name", "code", "reason")
     )
     for number, name, code, reason in refusals.iterator(chunk_size=2000):
-        yield [csv_safe(number), csv_safe(name), "refused", csv_safe(f"{code}: {reason}"), "", "", "", ""]
+        yield [
+            csv_safe(number),
+            csv_safe(name),
+            "refused",
+            csv_safe(f"{code}: {reason}"),
+            "",
+            "",
+            "",
+            "",
+        ]
 
 
 def blast_list(*, project: Project) -> QuerySet[Blast]:
@@ -268,7 +338,9 @@ def blast_list(*, project: Project) -> QuerySet[Blast]:
 
 def blast_get(*, project: Project, blast_id: int) -> Blast:
     try:
-        return Blast.objects.select_related("group", "created_by", "template").get(project=project, pk=blast_id)
+        return Blast.objects.select_related("group", "created_by", "template").get(
+            project=project, pk=blast_id
+        )
     except (Blast.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound("No such blast in this project.", code="blast_not_found") from exc
 
@@ -310,7 +382,9 @@ def blast_preview(
     def value(mapping: dict | None, slot: str) -> str | None:
         if not isinstance(mapping, dict) or mapping.get("source") not in ValueSource.values:
             return None
-        if mapping["source"] in (ValueSource.FIXED, ValueSource.ATTRIBUTE) and not mapping.get("value"):
+        if mapping["source"] in (ValueSource.FIXED, ValueSource.ATTRIBUTE) and not mapping.get(
+            "value"
+        ):
             return None
         if contact is None:
             return None if mapping["source"] != ValueSource.FIXED else mapping["value"]

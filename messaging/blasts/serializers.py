@@ -10,7 +10,9 @@ from messaging.blasts.mapping import blast_mapping_to_api
 from messaging.models import Blast
 from messaging.sending.serializers import JsonObjectField
 
-MAPPING_HELP = '{"text": "INV-1"} (a fixed text) or {"contact_field": "name" | "phone_number" | "<attribute>"}'
+MAPPING_HELP = (
+    '{"text": "INV-1"} (a fixed text) or {"contact_field": "name" | "phone_number" | "<attribute>"}'
+)
 
 
 class BlastWriteSerializer(serializers.Serializer):
@@ -21,23 +23,36 @@ class BlastWriteSerializer(serializers.Serializer):
         help_text="The template's id, or its name. It must be approved when the blast starts."
     )
     language_code = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="One of its languages; empty: its first."
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="One of its languages; empty: its first.",
     )
     group = serializers.CharField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="The contact group's id or name; null: every contact of the project.",
     )
     params = JsonObjectField(
-        required=False, default=dict, help_text=f'The body\'s {{{{n}}}}, keyed "1".."n": each {MAPPING_HELP}.'
+        required=False,
+        default=dict,
+        help_text=f'The body\'s {{{{n}}}}, keyed "1".."n": each {MAPPING_HELP}.',
     )
     header = JsonObjectField(
-        required=False, default=dict, help_text=f'`{{"param": {MAPPING_HELP}}}` where the header has {{{{1}}}}.'
+        required=False,
+        default=dict,
+        help_text=f'`{{"param": {MAPPING_HELP}}}` where the header has {{{{1}}}}.',
     )
     button = JsonObjectField(
-        required=False, default=dict, help_text=f'`{{"url": {MAPPING_HELP}}}` where the URL button has {{{{1}}}}.'
+        required=False,
+        default=dict,
+        help_text=f'`{{"url": {MAPPING_HELP}}}` where the URL button has {{{{1}}}}.',
     )
     scheduled_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="When POST .../start/ should send it (ISO 8601; without a zone: the portal's, Asia/Jakarta); "
         "null: at once.",
     )
@@ -45,15 +60,21 @@ class BlastWriteSerializer(serializers.Serializer):
 
 class BlastCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text="The audience when it started (a draft: now).")
-    queued = serializers.IntegerField(help_text="Not yet answered by Wappin: queued, sending or unknown.")
+    queued = serializers.IntegerField(
+        help_text="Not yet answered by Wappin: queued, sending or unknown."
+    )
     sent = serializers.IntegerField()
     delivered = serializers.IntegerField()
     read = serializers.IntegerField()
-    failed = serializers.IntegerField(help_text="Wappin or WhatsApp refused the message (see `reasons.failed`).")
+    failed = serializers.IntegerField(
+        help_text="Wappin or WhatsApp refused the message (see `reasons.failed`)."
+    )
     refused = serializers.IntegerField(
         help_text="Got no message: a value missing, opted out, not on WhatsApp... (see `reasons.refused`)."
     )
-    cancelled = serializers.IntegerField(help_text="Never sent: the blast was cancelled first. Never failed.")
+    cancelled = serializers.IntegerField(
+        help_text="Never sent: the blast was cancelled first. Never failed."
+    )
 
 
 class BlastReasonSerializer(serializers.Serializer):
@@ -72,7 +93,9 @@ class BlastSerializer(serializers.ModelSerializer):
 
     template = serializers.CharField(source="template_name", help_text="The template's name.")
     template_id = serializers.IntegerField(allow_null=True)
-    group = serializers.IntegerField(source="group_id", allow_null=True, help_text="null: every contact.")
+    group = serializers.IntegerField(
+        source="group_id", allow_null=True, help_text="null: every contact."
+    )
     group_name = serializers.SerializerMethodField()
     params = serializers.SerializerMethodField()
     header = serializers.SerializerMethodField()
@@ -82,9 +105,23 @@ class BlastSerializer(serializers.ModelSerializer):
     class Meta:
         model = Blast
         fields = [
-            "id", "name", "status", "status_reason", "template", "template_id", "language_code", "group",
-            "group_name", "params", "header", "button", "scheduled_at", "started_at", "finished_at",
-            "created_at", "counts",
+            "id",
+            "name",
+            "status",
+            "status_reason",
+            "template",
+            "template_id",
+            "language_code",
+            "group",
+            "group_name",
+            "params",
+            "header",
+            "button",
+            "scheduled_at",
+            "started_at",
+            "finished_at",
+            "created_at",
+            "counts",
         ]
 
     def get_group_name(self, blast: Blast) -> str:
@@ -108,7 +145,9 @@ class BlastSerializer(serializers.ModelSerializer):
 
 
 class BlastDetailSerializer(BlastSerializer):
-    reach = serializers.SerializerMethodField(help_text="A draft's: how many contacts starting it would reach.")
+    reach = serializers.SerializerMethodField(
+        help_text="A draft's: how many contacts starting it would reach."
+    )
     reasons = serializers.SerializerMethodField()
 
     class Meta(BlastSerializer.Meta):
@@ -119,8 +158,13 @@ class BlastDetailSerializer(BlastSerializer):
         reach = self.context.get("reach")
         if reach is None:
             return None
-        return {"audience": reach.audience, "reachable": reach.reachable, "opted_out": reach.opted_out,
-                "not_on_whatsapp": reach.not_on_whatsapp, "missing_value": reach.missing_value}
+        return {
+            "audience": reach.audience,
+            "reachable": reach.reachable,
+            "opted_out": reach.opted_out,
+            "not_on_whatsapp": reach.not_on_whatsapp,
+            "missing_value": reach.missing_value,
+        }
 
     @extend_schema_field(BlastReasonsSerializer)
     def get_reasons(self, blast: Blast) -> dict:
@@ -131,8 +175,12 @@ class BlastRecipientSerializer(serializers.Serializer):
     contact_id = serializers.IntegerField(allow_null=True)
     phone_number = serializers.CharField()
     name = serializers.CharField()
-    status = serializers.ChoiceField(choices=["queued", "sent", "delivered", "read", "failed", "cancelled", "refused"])
-    reason = serializers.CharField(help_text="Why it failed, was refused or cancelled; empty otherwise.")
+    status = serializers.ChoiceField(
+        choices=["queued", "sent", "delivered", "read", "failed", "cancelled", "refused"]
+    )
+    reason = serializers.CharField(
+        help_text="Why it failed, was refused or cancelled; empty otherwise."
+    )
     message_id = serializers.IntegerField(allow_null=True)
     wappin_message_id = serializers.CharField()
     sent_at = serializers.DateTimeField(allow_null=True)

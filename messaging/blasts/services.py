@@ -82,7 +82,9 @@ def _require_role(*, actor: AbstractBaseUser | None, project: Project) -> None:
         project_require_role(user=actor, project=project, roles=BLAST_ROLES)
 
 
-def _audit(*, action: str, blast: Blast, actor, api_key: ApiKey | None, data: dict | None = None) -> None:
+def _audit(
+    *, action: str, blast: Blast, actor, api_key: ApiKey | None, data: dict | None = None
+) -> None:
     audit_record(
         action=action,
         project=blast.project,
@@ -93,7 +95,9 @@ def _audit(*, action: str, blast: Blast, actor, api_key: ApiKey | None, data: di
     )
 
 
-def _scheduled_check(scheduled_at: datetime | None, *, now: datetime | None = None) -> datetime | None:
+def _scheduled_check(
+    scheduled_at: datetime | None, *, now: datetime | None = None
+) -> datetime | None:
     if scheduled_at is None:
         return None
     if timezone.is_naive(scheduled_at):
@@ -193,7 +197,9 @@ def blast_update(
     with transaction.atomic():
         blast = _locked(blast_id)
         _require_role(actor=actor, project=blast.project)
-        _refuse_unless(blast, (Blast.Status.DRAFT,), doing="edited (only a draft can)", code="blast_not_draft")
+        _refuse_unless(
+            blast, (Blast.Status.DRAFT,), doing="edited (only a draft can)", code="blast_not_draft"
+        )
 
         def given(value, current):
             return current if value is _UNSET else value
@@ -218,7 +224,11 @@ def blast_update(
         blast.template_name = plan.language.template.name
         blast.language_code = plan.language.language_code
         blast.group = given(group, blast.group)
-        blast.params, blast.header_param, blast.button_url = plan.params, plan.header_param, plan.button_url
+        blast.params, blast.header_param, blast.button_url = (
+            plan.params,
+            plan.header_param,
+            plan.button_url,
+        )
         if scheduled_at is not _UNSET:
             blast.scheduled_at = _scheduled_check(scheduled_at)
         if media is not _UNSET:
@@ -232,13 +242,17 @@ def blast_update(
     return blast
 
 
-def blast_delete(*, blast_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None) -> None:
+def blast_delete(
+    *, blast_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> None:
     """Delete a draft; a blast that started keeps its figures (cancel it instead)."""
     with transaction.atomic():
         blast = _locked(blast_id)
         _require_role(actor=actor, project=blast.project)
         _refuse_unless(
-            blast, (Blast.Status.DRAFT,), doing="deleted (only a draft can; cancel it instead)",
+            blast,
+            (Blast.Status.DRAFT,),
+            doing="deleted (only a draft can; cancel it instead)",
             code="blast_not_draft",
         )
         _audit(action="blast.delete", blast=blast, actor=actor, api_key=api_key)
@@ -284,7 +298,9 @@ def _run(blast: Blast, *, now: datetime) -> None:
     blast.audience_count = blast_audience(blast=blast).count()
     blast.started_at = now
     blast.status_reason = ""
-    blast.save(update_fields=["status", "audience_count", "started_at", "status_reason", "updated_at"])
+    blast.save(
+        update_fields=["status", "audience_count", "started_at", "status_reason", "updated_at"]
+    )
     tasks.blast_expand.delay_on_commit(blast.pk)
 
 
@@ -304,18 +320,30 @@ def blast_start(
     with transaction.atomic():
         blast = _locked(blast_id)
         _require_role(actor=actor, project=blast.project)
-        _refuse_unless(blast, (Blast.Status.DRAFT,), doing="started (only a draft can)", code="blast_not_draft")
+        _refuse_unless(
+            blast, (Blast.Status.DRAFT,), doing="started (only a draft can)", code="blast_not_draft"
+        )
         _start_checks(blast)
         if blast.scheduled_at is not None and blast.scheduled_at > now:
             blast.status = Blast.Status.SCHEDULED
             blast.status_reason = ""
             blast.save(update_fields=["status", "status_reason", "updated_at"])
-            _audit(action="blast.schedule", blast=blast, actor=actor, api_key=api_key,
-                   data={"scheduled_at": blast.scheduled_at.isoformat()})
+            _audit(
+                action="blast.schedule",
+                blast=blast,
+                actor=actor,
+                api_key=api_key,
+                data={"scheduled_at": blast.scheduled_at.isoformat()},
+            )
         else:
             _run(blast, now=now)
-            _audit(action="blast.start", blast=blast, actor=actor, api_key=api_key,
-                   data={"audience": blast.audience_count})
+            _audit(
+                action="blast.start",
+                blast=blast,
+                actor=actor,
+                api_key=api_key,
+                data={"audience": blast.audience_count},
+            )
     return blast
 
 
@@ -323,7 +351,9 @@ def blasts_start_due(*, now: datetime | None = None) -> int:
     """Start the scheduled blasts whose time has come; one that no longer passes its checks goes back to draft."""
     now = now or timezone.now()
     started = 0
-    due = Blast.objects.filter(status=Blast.Status.SCHEDULED, scheduled_at__lte=now).values_list("pk", flat=True)
+    due = Blast.objects.filter(status=Blast.Status.SCHEDULED, scheduled_at__lte=now).values_list(
+        "pk", flat=True
+    )
     for blast_id in list(due[:100]):
         with transaction.atomic():
             blast = _locked(blast_id)
@@ -336,24 +366,43 @@ def blasts_start_due(*, now: datetime | None = None) -> int:
                 blast.status = Blast.Status.DRAFT
                 blast.status_reason = f"It could not start at its time: {error.message}"[:500]
                 blast.save(update_fields=["status", "status_reason", "updated_at"])
-                _audit(action="blast.start_failed", blast=blast, actor=None, api_key=None,
-                       data={"reason": error.message})
+                _audit(
+                    action="blast.start_failed",
+                    blast=blast,
+                    actor=None,
+                    api_key=None,
+                    data={"reason": error.message},
+                )
                 continue
             _run(blast, now=now)
-            _audit(action="blast.start", blast=blast, actor=None, api_key=None,
-                   data={"audience": blast.audience_count, "scheduled_at": blast.scheduled_at.isoformat()})
+            _audit(
+                action="blast.start",
+                blast=blast,
+                actor=None,
+                api_key=None,
+                data={
+                    "audience": blast.audience_count,
+                    "scheduled_at": blast.scheduled_at.isoformat(),
+                },
+            )
             started += 1
     return started
 
 
-def blast_pause(*, blast_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None) -> Blast:
+def blast_pause(
+    *, blast_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> Blast:
     """Stop a running blast: no further batch, and the engine takes none of its queued messages from
     its next wave on (the ones already handed to Wappin cannot be called back)."""
     with transaction.atomic():
         blast = _locked(blast_id)
         _require_role(actor=actor, project=blast.project)
-        _refuse_unless(blast, (Blast.Status.RUNNING,), doing="paused (only a sending one can)",
-                       code="blast_not_running")
+        _refuse_unless(
+            blast,
+            (Blast.Status.RUNNING,),
+            doing="paused (only a sending one can)",
+            code="blast_not_running",
+        )
         blast.status = Blast.Status.PAUSED
         blast.paused_at = timezone.now()
         blast.save(update_fields=["status", "paused_at", "updated_at"])
@@ -370,15 +419,21 @@ def _integrations_waiting(blast: Blast) -> list[int]:
     )
 
 
-def blast_resume(*, blast_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None) -> Blast:
+def blast_resume(
+    *, blast_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> Blast:
     """Go on with a paused blast: its queued messages are sent, the contacts left get theirs."""
     from messaging.blasts import tasks  # the tasks module imports this one
 
     with transaction.atomic():
         blast = _locked(blast_id)
         _require_role(actor=actor, project=blast.project)
-        _refuse_unless(blast, (Blast.Status.PAUSED,), doing="resumed (only a paused one can)",
-                       code="blast_not_paused")
+        _refuse_unless(
+            blast,
+            (Blast.Status.PAUSED,),
+            doing="resumed (only a paused one can)",
+            code="blast_not_paused",
+        )
         blast.status = Blast.Status.RUNNING
         blast.paused_at = None
         blast.status_reason = ""
@@ -433,7 +488,9 @@ def _queued_cancel(*, blast_ids: list[int]) -> int:
     return len(ids)
 
 
-def blast_cancel(*, blast_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None) -> Blast:
+def blast_cancel(
+    *, blast_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> Blast:
     """Stop a blast for good: no further batch, and its messages not yet handed to Wappin are cancelled.
 
     Messages Wappin already has cannot be called back; they keep their status.
@@ -451,11 +508,19 @@ def blast_cancel(*, blast_id: int, actor: AbstractBaseUser | None = None, api_ke
         blast.cancelled_at = blast.finished_at = timezone.now()
         blast.save(update_fields=["status", "cancelled_at", "finished_at", "updated_at"])
         cancelled = _queued_cancel(blast_ids=[blast.pk])
-        _audit(action="blast.cancel", blast=blast, actor=actor, api_key=api_key, data={"cancelled": cancelled})
+        _audit(
+            action="blast.cancel",
+            blast=blast,
+            actor=actor,
+            api_key=api_key,
+            data={"cancelled": cancelled},
+        )
     return blast
 
 
-def blasts_finish(*, blast_ids: set[int] | list[int] | None = None, now: datetime | None = None) -> int:
+def blasts_finish(
+    *, blast_ids: set[int] | list[int] | None = None, now: datetime | None = None
+) -> int:
     """Mark done the running blasts (of `blast_ids`, or all) whose contacts all had their turn and
     whose messages none is queued, sending or unknown. One UPDATE."""
     pending = Message.objects.filter(blast_id=OuterRef("pk"), status__in=Message.PENDING_STATUSES)
@@ -463,7 +528,9 @@ def blasts_finish(*, blast_ids: set[int] | list[int] | None = None, now: datetim
     if blast_ids is not None:
         blasts = blasts.filter(pk__in=list(blast_ids))
     return blasts.exclude(Exists(pending)).update(
-        status=Blast.Status.DONE, finished_at=now or timezone.now(), updated_at=now or timezone.now()
+        status=Blast.Status.DONE,
+        finished_at=now or timezone.now(),
+        updated_at=now or timezone.now(),
     )
 
 
@@ -475,7 +542,9 @@ def blasts_tick(*, now: datetime | None = None) -> dict[str, int]:
     finished = blasts_finish(now=now)
     stragglers = list(
         Blast.objects.filter(status=Blast.Status.CANCELLED)
-        .filter(Exists(Message.objects.filter(blast_id=OuterRef("pk"), status=Message.Status.QUEUED)))
+        .filter(
+            Exists(Message.objects.filter(blast_id=OuterRef("pk"), status=Message.Status.QUEUED))
+        )
         .values_list("pk", flat=True)[:100]
     )
     cancelled = _queued_cancel(blast_ids=stragglers) if stragglers else 0
@@ -490,17 +559,29 @@ class _Plan:
 
     def __init__(self, blast: Blast) -> None:
         self.language: TemplateLanguage = template_language_resolve(
-            project=blast.project, template_name=blast.template_name, language_code=blast.language_code
+            project=blast.project,
+            template_name=blast.template_name,
+            language_code=blast.language_code,
         )
-        self.integration = integration_pick(project=blast.project, kind=Integration.Kind.NOTIFICATION)
+        self.integration = integration_pick(
+            project=blast.project, kind=Integration.Kind.NOTIFICATION
+        )
         self.marketing = self.language.template.message_type == Template.MessageType.MARKETING
-        self.slots: list[tuple[str, Callable, str, int]] = []  # (slot, getter, missing reason, max length)
+        self.slots: list[
+            tuple[str, Callable, str, int]
+        ] = []  # (slot, getter, missing reason, max length)
         for slot, mapping in blast.params.items():
             self._slot(slot, mapping, PARAM_MAX_LENGTH)
         if blast.header_param:
-            self._slot("header_param", blast.header_param, Message._meta.get_field("header_param").max_length)
+            self._slot(
+                "header_param",
+                blast.header_param,
+                Message._meta.get_field("header_param").max_length,
+            )
         if blast.button_url:
-            self._slot("button_url", blast.button_url, Message._meta.get_field("button_url").max_length)
+            self._slot(
+                "button_url", blast.button_url, Message._meta.get_field("button_url").max_length
+            )
         self.needs_attributes = any(
             m.get("source") == ValueSource.ATTRIBUTE
             for m in (*blast.params.values(), blast.header_param, blast.button_url)
@@ -510,19 +591,26 @@ class _Plan:
     def _slot(self, slot: str, mapping: dict, max_length: int) -> None:
         source, key = mapping.get("source"), mapping.get("value", "")
         if source == ValueSource.FIXED:
+
             def getter(row, _value=key):
                 return _value
         elif source == ValueSource.PHONE:
+
             def getter(row):
                 return row[1]
         elif source == ValueSource.NAME:
+
             def getter(row):
                 return row[2].strip()
         else:
+
             def getter(row, _key=key):
                 raw = row[5].get(_key) if isinstance(row[5], dict) else None
                 return "" if raw is None else str(raw).strip()
-        self.slots.append((slot, getter, blast_value_missing_reason(mapping=mapping, slot=slot), max_length))
+
+        self.slots.append(
+            (slot, getter, blast_value_missing_reason(mapping=mapping, slot=slot), max_length)
+        )
 
 
 def _expansion_stop(blast: Blast, error: ApplicationError) -> None:
@@ -531,7 +619,9 @@ def _expansion_stop(blast: Blast, error: ApplicationError) -> None:
     blast.paused_at = timezone.now()
     blast.status_reason = f"Paused by the portal: {error.message}"[:500]
     blast.save(update_fields=["status", "paused_at", "status_reason", "updated_at"])
-    _audit(action="blast.pause", blast=blast, actor=None, api_key=None, data={"reason": error.message})
+    _audit(
+        action="blast.pause", blast=blast, actor=None, api_key=None, data={"reason": error.message}
+    )
 
 
 def blast_expand_batch(*, blast_id: int, batch_size: int | None = None) -> bool:
@@ -565,8 +655,12 @@ def blast_expand_batch(*, blast_id: int, batch_size: int | None = None) -> bool:
         done: set[int] = set()
         if rows:
             span = {"contact_id__gte": rows[0][0], "contact_id__lte": rows[-1][0]}
-            done = set(Message.objects.filter(blast=blast, **span).values_list("contact_id", flat=True)) | set(
-                BlastRefusal.objects.filter(blast=blast, **span).values_list("contact_id", flat=True)
+            done = set(
+                Message.objects.filter(blast=blast, **span).values_list("contact_id", flat=True)
+            ) | set(
+                BlastRefusal.objects.filter(blast=blast, **span).values_list(
+                    "contact_id", flat=True
+                )
             )
         now = timezone.now()
         messages, refusals = _expand_rows(blast=blast, plan=plan, rows=rows, done=done, now=now)
@@ -574,8 +668,9 @@ def blast_expand_batch(*, blast_id: int, batch_size: int | None = None) -> bool:
             created = Message.objects.bulk_create(messages, batch_size=500)
             if any(message.pk is None for message in created):  # a backend that returns no ids
                 ids = dict(
-                    Message.objects.filter(blast=blast, contact_id__in=[m.contact_id for m in created])
-                    .values_list("contact_id", "pk")
+                    Message.objects.filter(
+                        blast=blast, contact_id__in=[m.contact_id for m in created]
+                    ).values_list("contact_id", "pk")
                 )
                 for message in created:
                     message.pk = ids[message.contact_id]
@@ -604,7 +699,8 @@ def blast_expand_batch(*, blast_id: int, batch_size: int | None = None) -> bool:
         blast.save(update_fields=update)
         if messages:
             send_queue_wake_on_commit(
-                integration_id=plan.integration.pk, dispatchers=settings.SEND_DISPATCHERS_PER_INTEGRATION
+                integration_id=plan.integration.pk,
+                dispatchers=settings.SEND_DISPATCHERS_PER_INTEGRATION,
             )
         if more:
             tasks.blast_expand.delay_on_commit(blast.pk)
@@ -642,8 +738,14 @@ def _expand_rows(
 
     def refuse(row, code: str, reason: str) -> None:
         refusals.append(
-            BlastRefusal(blast_id=blast.pk, contact_id=row[0], phone_number=row[1], code=code, reason=reason,
-                         created_at=now)
+            BlastRefusal(
+                blast_id=blast.pk,
+                contact_id=row[0],
+                phone_number=row[1],
+                code=code,
+                reason=reason,
+                created_at=now,
+            )
         )
 
     for row in rows:
@@ -651,15 +753,25 @@ def _expand_rows(
         if contact_id in done:
             continue
         if not _NUMBER.fullmatch(number or ""):
-            refuse(row, "phone_invalid", f"{number or 'The contact'} is not a valid WhatsApp number.")
+            refuse(
+                row, "phone_invalid", f"{number or 'The contact'} is not a valid WhatsApp number."
+            )
             continue
         if plan.marketing and row[3] is not None:
-            refuse(row, OPTED_OUT_CODE, f"{number} opted out of marketing messages (they sent STOP); "
-                   "this marketing template is not sent to them.")
+            refuse(
+                row,
+                OPTED_OUT_CODE,
+                f"{number} opted out of marketing messages (they sent STOP); "
+                "this marketing template is not sent to them.",
+            )
             continue
         if row[4] is not None:
-            refuse(row, NOT_ON_WHATSAPP_CODE, f"Wappin answered before that {number} is not on WhatsApp (601): "
-                   "it is not sent again.")
+            refuse(
+                row,
+                NOT_ON_WHATSAPP_CODE,
+                f"Wappin answered before that {number} is not on WhatsApp (601): "
+                "it is not sent again.",
+            )
             continue
         params: dict[str, str] = {}
         header = button = ""
@@ -670,8 +782,11 @@ def _expand_rows(
                 problem = ("contact_value_missing", missing)
                 break
             if len(value) > max_length or "\x00" in value:
-                problem = ("param_too_long", f"The contact's value for {slot} is longer than {max_length} "
-                           "characters (or holds a NUL character).")
+                problem = (
+                    "param_too_long",
+                    f"The contact's value for {slot} is longer than {max_length} "
+                    "characters (or holds a NUL character).",
+                )
                 break
             if slot == "header_param":
                 header = value
@@ -683,8 +798,14 @@ def _expand_rows(
             refuse(row, *problem)
             continue
         messages.append(
-            Message(contact_id=contact_id, phone_number=number, params=params, header_param=header,
-                    button_url=button, **common)
+            Message(
+                contact_id=contact_id,
+                phone_number=number,
+                params=params,
+                header_param=header,
+                button_url=button,
+                **common,
+            )
         )
     return messages, refusals
 

@@ -22,7 +22,9 @@ def retry_countdown(retries: int) -> float:
     return 2 ** (retries + 1) + random.uniform(0, 1)  # noqa: S311 - jitter, not a secret
 
 
-@shared_task(name="messaging.tasks.blast_expand", bind=True, max_retries=EXPAND_MAX_RETRIES, acks_late=True)
+@shared_task(
+    name="messaging.tasks.blast_expand", bind=True, max_retries=EXPAND_MAX_RETRIES, acks_late=True
+)
 def blast_expand(self, blast_id: int) -> None:
     """Queue the next batch of a running blast's messages; the batch enqueues the one after it.
 

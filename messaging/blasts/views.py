@@ -67,7 +67,10 @@ def blast_create(request: HttpRequest) -> HttpResponse:
     if language is not None:
         bound = request.method == "POST"
         form = BlastForm(
-            data if bound else None, request.FILES if bound else None, project=request.project, language=language
+            data if bound else None,
+            request.FILES if bound else None,
+            project=request.project,
+            language=language,
         )
         if bound and form.is_valid():
             try:
@@ -77,14 +80,22 @@ def blast_create(request: HttpRequest) -> HttpResponse:
             except ApplicationError as error:
                 show_error(request, error, form)
             else:
-                messages.success(request, f"Blast “{blast.name}” saved as a draft: check it, then start it.")
+                messages.success(
+                    request, f"Blast “{blast.name}” saved as a draft: check it, then start it."
+                )
                 return redirect("messaging:blast_detail", pk=blast.pk)
         preview = _preview_for(request, form, data if bound else {})
     return render(
         request,
         "messaging/blast_form.html",
-        {"project": request.project, "pick": pick, "template": pick.template_chosen(), "language": language,
-         "form": form, "preview": preview},
+        {
+            "project": request.project,
+            "pick": pick,
+            "template": pick.template_chosen(),
+            "language": language,
+            "form": form,
+            "preview": preview,
+        },
     )
 
 
@@ -98,7 +109,9 @@ def blast_preview(request: HttpRequest) -> HttpResponse:
         return HttpResponse("")
     form = BlastForm(project=request.project, language=language)
     return render(
-        request, "messaging/blast_preview.html", {"preview": _preview_for(request, form, request.GET)}
+        request,
+        "messaging/blast_preview.html",
+        {"preview": _preview_for(request, form, request.GET)},
     )
 
 
@@ -111,7 +124,9 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
     language = selectors.blast_language(blast=blast)
     if language is not None:
         preview = selectors.blast_preview(
-            language=language, params=blast.params, header_param=blast.header_param,
+            language=language,
+            params=blast.params,
+            header_param=blast.header_param,
             button_url=blast.button_url,
             contact=selectors.blast_audience_first(project=request.project, group=blast.group),
         )
@@ -122,7 +137,9 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "project": request.project,
             "blast": blast,
             "progress": selectors.blast_progress(blast=blast),
-            "reach": selectors.blast_reach(blast=blast) if blast.status == Blast.Status.DRAFT else None,
+            "reach": selectors.blast_reach(blast=blast)
+            if blast.status == Blast.Status.DRAFT
+            else None,
             "reasons": selectors.blast_reasons(blast=blast),
             "refusals": refusals,
             "refusals_more": refusals_more,
@@ -146,7 +163,9 @@ def blast_start(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Blast scheduled: it starts at %(when)s.") % {"when": when})
         else:
             messages.success(
-                request, _("Blast started: %(count)s contacts are being queued.") % {"count": blast.audience_count}
+                request,
+                _("Blast started: %(count)s contacts are being queued.")
+                % {"count": blast.audience_count},
             )
     return redirect("messaging:blast_detail", pk=blast.pk)
 
@@ -181,7 +200,9 @@ def blast_resume(request: HttpRequest, pk: int) -> HttpResponse:
 @project_page(roles=EDITOR_ROLES)
 def blast_recipients_csv(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
-    return csv_response(selectors.blast_recipient_csv_rows(blast=blast), f"blast-{blast.pk}-recipients.csv")
+    return csv_response(
+        selectors.blast_recipient_csv_rows(blast=blast), f"blast-{blast.pk}-recipients.csv"
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -196,7 +217,10 @@ def blast_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("The template of this blast no longer exists.")
     bound = request.method == "POST"
     form = BlastForm(
-        *((request.POST, request.FILES) if bound else ()), project=request.project, language=language, blast=blast
+        *((request.POST, request.FILES) if bound else ()),
+        project=request.project,
+        language=language,
+        blast=blast,
     )
     if "media" in form.fields and blast.media:
         form.fields["media"].required = False
@@ -213,12 +237,21 @@ def blast_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Draft saved."))
             return redirect("messaging:blast_detail", pk=blast.pk)
-    preview = _preview_for(request, form, request.POST if bound else {**form.initial, "group": blast.group_id})
+    preview = _preview_for(
+        request, form, request.POST if bound else {**form.initial, "group": blast.group_id}
+    )
     return render(
         request,
         "messaging/blast_form.html",
-        {"project": request.project, "blast": blast, "template": blast.template, "language": language,
-         "form": form, "preview": preview, "pick": None},
+        {
+            "project": request.project,
+            "blast": blast,
+            "template": blast.template,
+            "language": language,
+            "form": form,
+            "preview": preview,
+            "pick": None,
+        },
     )
 
 

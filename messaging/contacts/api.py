@@ -29,7 +29,9 @@ CONTACT_EXAMPLE = {
     "created_at": "2026-03-01T10:00:00+07:00",
 }
 CONTACT_INPUT_EXAMPLE = OpenApiExample(
-    "New contact", request_only=True, value={"phone_number": "0812-3456-7890", "name": "Sari", "attributes": {"city": "Bandung"}}
+    "New contact",
+    request_only=True,
+    value={"phone_number": "0812-3456-7890", "name": "Sari", "attributes": {"city": "Bandung"}},
 )
 
 
@@ -57,11 +59,17 @@ class ContactListView(GenericAPIView):
         parameters=[
             PROJECT_PARAMETER,
             OpenApiParameter("search", OpenApiTypes.STR, description="Part of a name or number."),
-            OpenApiParameter("opted_out", OpenApiTypes.BOOL, description="Only those who sent STOP (or not)."),
+            OpenApiParameter(
+                "opted_out", OpenApiTypes.BOOL, description="Only those who sent STOP (or not)."
+            ),
         ],
         responses={200: ContactSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
         examples=[
-            OpenApiExample("A page", response_only=True, value={"next": None, "previous": None, "results": [CONTACT_EXAMPLE]})
+            OpenApiExample(
+                "A page",
+                response_only=True,
+                value={"next": None, "previous": None, "results": [CONTACT_EXAMPLE]},
+            )
         ],
     )
     def get(self, request: Request) -> Response:
@@ -77,7 +85,10 @@ class ContactListView(GenericAPIView):
         tags=["contacts"],
         parameters=[PROJECT_PARAMETER],
         request=ContactSerializer,
-        responses={**_contact_response(201, "Created."), **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={
+            **_contact_response(201, "Created."),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
         examples=[CONTACT_INPUT_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
@@ -111,7 +122,10 @@ class ContactDetailView(APIView):
         tags=["contacts"],
         parameters=[PROJECT_PARAMETER],
         request=ContactSerializer,
-        responses={**_contact_response(200, "Changed."), **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={
+            **_contact_response(200, "Changed."),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
         examples=[CONTACT_INPUT_EXAMPLE],
     )
     def patch(self, request: Request, contact_id: int) -> Response:
@@ -127,7 +141,10 @@ class ContactDetailView(APIView):
         tags=["contacts"],
         parameters=[PROJECT_PARAMETER],
         request=None,
-        responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404, 429)},
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **error_responses(401, 403, 404, 429),
+        },
     )
     def delete(self, request: Request, contact_id: int) -> Response:
         services.contact_delete(contact=self._contact(request, contact_id, write=True))

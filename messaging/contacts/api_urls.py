@@ -4,7 +4,11 @@ from messaging.contacts import api, groups_api, import_api
 
 urlpatterns = [
     path("contacts/", api.ContactListView.as_view(), name="api_contact_list"),
-    path("contacts/imports/", import_api.ContactImportListView.as_view(), name="api_contact_import_list"),
+    path(
+        "contacts/imports/",
+        import_api.ContactImportListView.as_view(),
+        name="api_contact_import_list",
+    ),
     path(
         "contacts/imports/<int:import_id>/",
         import_api.ContactImportDetailView.as_view(),

@@ -44,8 +44,14 @@ class ContactImportForm(forms.Form):
 
 
 class ContactFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"placeholder": "Name or number"}))
-    group = forms.ModelChoiceField(queryset=ContactGroup.objects.none(), required=False, empty_label="All groups")
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "Name or number"}),
+    )
+    group = forms.ModelChoiceField(
+        queryset=ContactGroup.objects.none(), required=False, empty_label="All groups"
+    )
 
     def __init__(self, *args, project: Project, **kwargs):
         super().__init__(*args, **kwargs)

@@ -38,7 +38,9 @@ def contact_get(*, project: Project, contact_id: int) -> Contact:
         raise NotFound("No such contact in this project.", code="contact_not_found") from exc
 
 
-def contact_list_ordered(*, project: Project, query: str = "", group_id: int | None = None) -> QuerySet[Contact]:
+def contact_list_ordered(
+    *, project: Project, query: str = "", group_id: int | None = None
+) -> QuerySet[Contact]:
     """The contacts page's rows: `selectors.contact_list`'s search and group filter, by name."""
     contacts = contact_list(project=project, filters={"search": query, "group": group_id})
     return contacts.order_by("name", "phone_number", "id")

@@ -15,7 +15,21 @@ class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = [
-            "id", "phone_number", "name", "attributes", "groups", "last_inbound_at",
-            "is_opted_out", "opted_out_at", "created_at",
+            "id",
+            "phone_number",
+            "name",
+            "attributes",
+            "groups",
+            "last_inbound_at",
+            "is_opted_out",
+            "opted_out_at",
+            "created_at",
         ]
-        read_only_fields = ["id", "groups", "last_inbound_at", "is_opted_out", "opted_out_at", "created_at"]
+        read_only_fields = [
+            "id",
+            "groups",
+            "last_inbound_at",
+            "is_opted_out",
+            "opted_out_at",
+            "created_at",
+        ]

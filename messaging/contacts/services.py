@@ -49,19 +49,32 @@ def contact_create(
     try:
         with transaction.atomic():
             return Contact.objects.create(
-                project=project, phone_number=number, name=name.strip()[:120], attributes=attributes or {}
+                project=project,
+                phone_number=number,
+                name=name.strip()[:120],
+                attributes=attributes or {},
             )
     except IntegrityError as exc:  # created by a concurrent request in between
         raise _contact_exists(Contact.objects.get(project=project, phone_number=number)) from exc
 
 
 def contact_update(
-    *, contact: Contact, phone_number: str | None = None, name: str | None = None, attributes: dict | None = None
+    *,
+    contact: Contact,
+    phone_number: str | None = None,
+    name: str | None = None,
+    attributes: dict | None = None,
 ) -> Contact:
     fields = ["updated_at"]
     if phone_number is not None:
-        number = phone_normalize(phone_number, field="phone_number", region=contact.project.default_region)
-        other = Contact.objects.filter(project=contact.project, phone_number=number).exclude(pk=contact.pk).first()
+        number = phone_normalize(
+            phone_number, field="phone_number", region=contact.project.default_region
+        )
+        other = (
+            Contact.objects.filter(project=contact.project, phone_number=number)
+            .exclude(pk=contact.pk)
+            .first()
+        )
         if other is not None:
             raise _contact_exists(other)
         contact.phone_number = number
@@ -116,7 +129,9 @@ def _groups_get_or_create(*, project: Project, names: Iterable[str]) -> list[Con
 
 def contact_groups_set(*, contact: Contact, group_names: str) -> None:
     """Put the contact in exactly these groups (comma-separated names; new ones are created)."""
-    contact.groups.set(_groups_get_or_create(project=contact.project, names=_groups_parse(group_names)))
+    contact.groups.set(
+        _groups_get_or_create(project=contact.project, names=_groups_parse(group_names))
+    )
 
 
 @transaction.atomic

@@ -7,8 +7,16 @@ urlpatterns = [
     path("contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
     path("contacts/import/", views.contact_import_view, name="contact_import"),
-    path("contacts/imports/<int:pk>/", import_views.contact_import_detail, name="contact_import_detail"),
-    path("contacts/imports/<int:pk>/progress/", import_views.contact_import_progress, name="contact_import_progress"),
+    path(
+        "contacts/imports/<int:pk>/",
+        import_views.contact_import_detail,
+        name="contact_import_detail",
+    ),
+    path(
+        "contacts/imports/<int:pk>/progress/",
+        import_views.contact_import_progress,
+        name="contact_import_progress",
+    ),
     path(
         "contacts/imports/<int:pk>/refusals.csv",
         import_views.contact_import_refusals_csv,

@@ -34,7 +34,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     if filters.is_valid():
         query = filters.cleaned_data["q"]
         group = filters.cleaned_data["group"]
-    contacts = contact_list_ordered(project=request.project, query=query, group_id=group.pk if group else None)
+    contacts = contact_list_ordered(
+        project=request.project, query=query, group_id=group.pk if group else None
+    )
     page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
     query_string = request.GET.copy()
     query_string.pop("page", None)
@@ -59,7 +61,9 @@ def contact_export(request: HttpRequest) -> StreamingHttpResponse:
     if filters.is_valid():
         query = filters.cleaned_data["q"]
         group = filters.cleaned_data["group"]
-    contacts = contact_list_ordered(project=request.project, query=query, group_id=group.pk if group else None)
+    contacts = contact_list_ordered(
+        project=request.project, query=query, group_id=group.pk if group else None
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_response(contact_export_rows(contacts=contacts), f"contacts-{stamp}.csv")
 
@@ -115,7 +119,9 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 contact_import = contact_import_start(
-                    project=request.project, upload=form.cleaned_data["file"], created_by=request.user
+                    project=request.project,
+                    upload=form.cleaned_data["file"],
+                    created_by=request.user,
                 )
             except ApplicationError as error:
                 show_error(request, error, form)
@@ -126,5 +132,9 @@ def contact_import_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "messaging/contact_import.html",
-        {"project": request.project, "form": form, "imports": contact_import_list(project=request.project)[:10]},
+        {
+            "project": request.project,
+            "form": form,
+            "imports": contact_import_list(project=request.project)[:10],
+        },
     )

@@ -39,12 +39,16 @@ def dashboard_stats(*, project: Project, days: int = 30) -> DashboardStats:
     out = Q(direction=Message.Direction.OUTGOING) & ~Q(status=Message.Status.CANCELLED)
     counts = Message.objects.filter(project=project, created_at__gte=since).aggregate(
         outgoing=Count("id", filter=out),
-        delivered=Count("id", filter=out & Q(status__in=[Message.Status.DELIVERED, Message.Status.READ])),
+        delivered=Count(
+            "id", filter=out & Q(status__in=[Message.Status.DELIVERED, Message.Status.READ])
+        ),
         read=Count("id", filter=out & Q(status=Message.Status.READ)),
         failed=Count("id", filter=out & Q(status=Message.Status.FAILED)),
         incoming=Count("id", filter=Q(direction=Message.Direction.INCOMING)),
     )
-    return DashboardStats(days=days, contacts=Contact.objects.filter(project=project).count(), **counts)
+    return DashboardStats(
+        days=days, contacts=Contact.objects.filter(project=project).count(), **counts
+    )
 
 
 CHART_STATUSES = ("sent", "delivered", "read", "failed")

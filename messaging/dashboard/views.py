@@ -24,5 +24,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "messaging/dashboard.html",
-        {"project": project, "stats": dashboard_stats(project=project), "recent_blasts": recent_blasts},
+        {
+            "project": project,
+            "stats": dashboard_stats(project=project),
+            "recent_blasts": recent_blasts,
+        },
     )

@@ -24,7 +24,9 @@ class MessageFilter(django_filters.FilterSet):
     """Parses and documents the history filters; the filtering itself is `selectors.messages_filter`."""
 
     status = django_filters.ChoiceFilter(choices=Message.Status.choices, method="_by_selector")
-    direction = django_filters.ChoiceFilter(choices=Message.Direction.choices, method="_by_selector")
+    direction = django_filters.ChoiceFilter(
+        choices=Message.Direction.choices, method="_by_selector"
+    )
     kind = django_filters.ChoiceFilter(choices=Message.Kind.choices, method="_by_selector")
     source = django_filters.ChoiceFilter(choices=Message.Source.choices, method="_by_selector")
     template = django_filters.CharFilter(method="_by_selector", label="Template name")
@@ -35,9 +37,12 @@ class MessageFilter(django_filters.FilterSet):
         method="_by_selector", label="From this date (YYYY-MM-DD) or ISO date and time, inclusive"
     )
     date_to = django_filters.CharFilter(
-        method="_by_selector", label="Until this date (its whole day) or ISO date and time, inclusive"
+        method="_by_selector",
+        label="Until this date (its whole day) or ISO date and time, inclusive",
     )
-    blast = django_filters.NumberFilter(method="_by_selector", label="Blast id: the messages of one blast")
+    blast = django_filters.NumberFilter(
+        method="_by_selector", label="Blast id: the messages of one blast"
+    )
 
     class Meta:
         model = Message
@@ -48,7 +53,9 @@ class MessageFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         region = project_from_request(self.request).default_region
-        return selectors.messages_filter(queryset=queryset, filters=self.form.cleaned_data, region=region)
+        return selectors.messages_filter(
+            queryset=queryset, filters=self.form.cleaned_data, region=region
+        )
 
 
 MESSAGE_ERRORS = error_responses(400, 401, 403, 404, 429)
@@ -74,8 +81,11 @@ class MessageListView(GenericAPIView):
             OpenApiExample(
                 "A page",
                 response_only=True,
-                value={"next": "https://portal.example/api/v1/messages/?cursor=cD0yMDI2", "previous": None,
-                       "results": [ACCEPTED_EXAMPLE]},
+                value={
+                    "next": "https://portal.example/api/v1/messages/?cursor=cD0yMDI2",
+                    "previous": None,
+                    "results": [ACCEPTED_EXAMPLE],
+                },
             )
         ],
     )
@@ -94,11 +104,34 @@ DETAIL_EXAMPLE = {
     "read_at": "2026-03-10T09:16:44+07:00",
     "send_attempts": 1,
     "timeline": [
-        {"status": "queued", "occurred_at": "2026-03-10T09:15:02+07:00", "source": "portal", "applied": True, "detail": ""},
-        {"status": "sent", "occurred_at": "2026-03-10T09:15:03+07:00", "source": "send_answer", "applied": True,
-         "detail": "Accepted by Wappin as 5bc83037c79f5."},
-        {"status": "delivered", "occurred_at": "2026-03-10T09:15:07+07:00", "source": "callback", "applied": True, "detail": ""},
-        {"status": "read", "occurred_at": "2026-03-10T09:16:44+07:00", "source": "callback", "applied": True, "detail": ""},
+        {
+            "status": "queued",
+            "occurred_at": "2026-03-10T09:15:02+07:00",
+            "source": "portal",
+            "applied": True,
+            "detail": "",
+        },
+        {
+            "status": "sent",
+            "occurred_at": "2026-03-10T09:15:03+07:00",
+            "source": "send_answer",
+            "applied": True,
+            "detail": "Accepted by Wappin as 5bc83037c79f5.",
+        },
+        {
+            "status": "delivered",
+            "occurred_at": "2026-03-10T09:15:07+07:00",
+            "source": "callback",
+            "applied": True,
+            "detail": "",
+        },
+        {
+            "status": "read",
+            "occurred_at": "2026-03-10T09:16:44+07:00",
+            "source": "callback",
+            "applied": True,
+            "detail": "",
+        },
     ],
 }
 
@@ -120,7 +153,9 @@ class MessageDetailView(APIView):
         },
     )
     def get(self, request: Request, message_id: int) -> Response:
-        message = selectors.message_get(project=project_from_request(request), message_id=message_id)
+        message = selectors.message_get(
+            project=project_from_request(request), message_id=message_id
+        )
         return Response(MessageDetailSerializer(message).data)
 
 

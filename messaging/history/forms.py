@@ -17,10 +17,16 @@ class MessageFilterForm(forms.Form):
     kind = forms.ChoiceField(choices=_with_any(Message.Kind.choices), required=False)
     template = forms.CharField(max_length=512, required=False)
     number = forms.CharField(
-        max_length=30, required=False, widget=forms.TextInput(attrs={"placeholder": "0812… or part"})
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "0812… or part"}),
     )
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
     # Set by a blast's "messages in the history" link.
     blast = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 

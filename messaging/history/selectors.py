@@ -24,7 +24,15 @@ from wappin_portal.errors import NotFound, ValidationFailed
 from wappin_portal.phone import DEFAULT_REGION, phone_normalize
 
 MESSAGE_FILTERS = (
-    "status", "direction", "kind", "source", "template", "number", "date_from", "date_to", "blast",
+    "status",
+    "direction",
+    "kind",
+    "source",
+    "template",
+    "number",
+    "date_from",
+    "date_to",
+    "blast",
 )
 
 
@@ -101,7 +109,9 @@ def messages_filter(
     if "number" in filters:
         raw = str(filters["number"])
         try:
-            queryset = queryset.filter(phone_number=phone_normalize(raw, field="number", region=region))
+            queryset = queryset.filter(
+                phone_number=phone_normalize(raw, field="number", region=region)
+            )
         except ValidationFailed:
             digits = "".join(ch for ch in raw if ch.isdigit())
             if digits.startswith("0"):
@@ -125,9 +135,14 @@ def message_get(*, project: Project, message_id: int) -> Message:
     """One message of the project with its timeline; another project's id is simply not found."""
     try:
         return (
-            Message.objects.select_related("template", "contact", "integration", "sent_by", "api_key", "blast")
+            Message.objects.select_related(
+                "template", "contact", "integration", "sent_by", "api_key", "blast"
+            )
             .prefetch_related(
-                Prefetch("status_events", queryset=MessageStatusEvent.objects.order_by("occurred_at", "id"))
+                Prefetch(
+                    "status_events",
+                    queryset=MessageStatusEvent.objects.order_by("occurred_at", "id"),
+                )
             )
             .get(project=project, pk=message_id)
         )
@@ -158,7 +173,11 @@ def cursor_decode(cursor: str) -> tuple[datetime, int] | None:
         created_at = datetime.fromisoformat(stamp)
         message_id = int(pk)
         # Ours are aware, of a year a database can compare with, and a positive 64-bit id.
-        if created_at.tzinfo is None or not 1900 <= created_at.year < 3000 or not 0 < message_id < 2**63:
+        if (
+            created_at.tzinfo is None
+            or not 1900 <= created_at.year < 3000
+            or not 0 < message_id < 2**63
+        ):
             return None
         return created_at, message_id
     except (ValueError, UnicodeDecodeError):
@@ -208,9 +227,26 @@ def message_page(
 
 
 EXPORT_COLUMNS = [
-    "id", "created_at", "direction", "kind", "status", "phone_number", "template_name",
-    "language_code", "params", "text", "caption", "source", "sent_by", "wappin_message_id",
-    "failure_code", "failure_reason", "sent_at", "delivered_at", "read_at", "failed_at",
+    "id",
+    "created_at",
+    "direction",
+    "kind",
+    "status",
+    "phone_number",
+    "template_name",
+    "language_code",
+    "params",
+    "text",
+    "caption",
+    "source",
+    "sent_by",
+    "wappin_message_id",
+    "failure_code",
+    "failure_reason",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+    "failed_at",
 ]
 
 
@@ -224,16 +260,32 @@ def message_export_rows(*, messages: QuerySet[Message]) -> Iterator[list[str]]:
     rows = messages.select_related("sent_by", "api_key").iterator(chunk_size=2000)
     for message in rows:
         who = (
-            message.sent_by.get_username() if message.sent_by
-            else f"API key {message.api_key.name}" if message.api_key
+            message.sent_by.get_username()
+            if message.sent_by
+            else f"API key {message.api_key.name}"
+            if message.api_key
             else message.get_source_display()
         )
         params = " | ".join(f"{{{{{k}}}}}={v}" for k, v in sorted((message.params or {}).items()))
         yield [
-            str(message.pk), _stamp(message.created_at), message.direction, message.kind,
-            message.status, message.phone_number, csv_safe(message.template_name),
-            message.language_code, csv_safe(params), csv_safe(message.text),
-            csv_safe(message.caption), message.source, csv_safe(who), message.wappin_message_id,
-            message.failure_code, csv_safe(message.failure_reason), _stamp(message.sent_at),
-            _stamp(message.delivered_at), _stamp(message.read_at), _stamp(message.failed_at),
+            str(message.pk),
+            _stamp(message.created_at),
+            message.direction,
+            message.kind,
+            message.status,
+            message.phone_number,
+            csv_safe(message.template_name),
+            message.language_code,
+            csv_safe(params),
+            csv_safe(message.text),
+            csv_safe(message.caption),
+            message.source,
+            csv_safe(who),
+            message.wappin_message_id,
+            message.failure_code,
+            csv_safe(message.failure_reason),
+            _stamp(message.sent_at),
+            _stamp(message.delivered_at),
+            _stamp(message.read_at),
+            _stamp(message.failed_at),
         ]

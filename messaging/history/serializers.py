@@ -19,10 +19,30 @@ class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = [
-            "id", "status", "direction", "kind", "source", "phone_number", "template_name",
-            "language_code", "params", "header_param", "button_url", "reply_payloads", "text",
-            "media_type", "media_name", "caption", "wappin_message_id", "failure_code",
-            "failure_reason", "created_at", "sent_at", "delivered_at", "read_at", "failed_at",
+            "id",
+            "status",
+            "direction",
+            "kind",
+            "source",
+            "phone_number",
+            "template_name",
+            "language_code",
+            "params",
+            "header_param",
+            "button_url",
+            "reply_payloads",
+            "text",
+            "media_type",
+            "media_name",
+            "caption",
+            "wappin_message_id",
+            "failure_code",
+            "failure_reason",
+            "created_at",
+            "sent_at",
+            "delivered_at",
+            "read_at",
+            "failed_at",
         ]
         read_only_fields = fields
 

@@ -87,7 +87,9 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "message": message,
             "events": message.status_events.all(),
             "calls": selectors.message_call_logs(message=message, limit=CALLS_SHOWN),
-            "params": sorted((message.params or {}).items(), key=lambda item: _param_order(item[0])),
+            "params": sorted(
+                (message.params or {}).items(), key=lambda item: _param_order(item[0])
+            ),
             "reply_payloads": sorted((message.reply_payloads or {}).items()),
             "can_refresh": message.direction == Message.Direction.OUTGOING
             and bool(message.wappin_message_id)
@@ -109,5 +111,7 @@ def message_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as error:
         show_error(request, error)
     else:
-        messages.success(request, f"Status refreshed from Wappin: {refreshed.get_status_display()}.")
+        messages.success(
+            request, f"Status refreshed from Wappin: {refreshed.get_status_display()}."
+        )
     return redirect("messaging:message_detail", pk=message.pk)

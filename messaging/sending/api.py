@@ -81,7 +81,10 @@ API_FIELD_NAMES = {
 def _with_api_field_names(error: ValidationFailed) -> ValidationFailed:
     fields = {API_FIELD_NAMES.get(name, name): messages for name, messages in error.fields.items()}
     return ValidationFailed(
-        error.message, fields=fields, code=error.code, field=API_FIELD_NAMES.get(error.field, error.field)
+        error.message,
+        fields=fields,
+        code=error.code,
+        field=API_FIELD_NAMES.get(error.field, error.field),
     )
 
 
@@ -235,7 +238,10 @@ class TextSendView(SendView):
             OpenApiExample(
                 "Reply",
                 request_only=True,
-                value={"recipient_number": "082315658823", "message_content": "Your order is on its way."},
+                value={
+                    "recipient_number": "082315658823",
+                    "message_content": "Your order is on its way.",
+                },
             )
         ],
     )

@@ -45,7 +45,9 @@ def _media_upload(message: Message) -> MediaUpload:
 def _wappin_call(*, client: WappinClient, message: Message) -> SendResult:
     """The one Wappin call that sends `message`, by its kind."""
     if message.kind == Message.Kind.TEXT:
-        return client.send_text(recipient_number=message.phone_number, text=message.text, message=message)
+        return client.send_text(
+            recipient_number=message.phone_number, text=message.text, message=message
+        )
     if message.kind == Message.Kind.MEDIA:
         return client.send_media(
             recipient_number=message.phone_number,

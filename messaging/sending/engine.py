@@ -132,7 +132,9 @@ def _claim(*, integration_id: int, count: int) -> list[Message]:
         lanes = (
             Message.objects.filter(_queue(integration_id, now=now), blast__isnull=True),
             # A paused or cancelled blast's messages wait (or are never sent).
-            Message.objects.filter(_queue(integration_id, now=now), blast__status__in=SENDABLE_BLAST_STATUSES),
+            Message.objects.filter(
+                _queue(integration_id, now=now), blast__status__in=SENDABLE_BLAST_STATUSES
+            ),
         )
         for lane in lanes:
             room = count - len(claimed)
@@ -152,11 +154,29 @@ def _claim(*, integration_id: int, count: int) -> list[Message]:
             updated_at=now,
         )
     return list(
-        Message.objects.filter(pk__in=claimed).only(
-            "id", "project_id", "integration_id", "kind", "phone_number", "template_name", "language_code",
-            "params", "header_param", "button_url", "reply_payloads", "text", "media", "media_type",
-            "caption", "send_attempts", "blast_id", "request_id", "contact_id",
-        ).order_by("id")
+        Message.objects.filter(pk__in=claimed)
+        .only(
+            "id",
+            "project_id",
+            "integration_id",
+            "kind",
+            "phone_number",
+            "template_name",
+            "language_code",
+            "params",
+            "header_param",
+            "button_url",
+            "reply_payloads",
+            "text",
+            "media",
+            "media_type",
+            "caption",
+            "send_attempts",
+            "blast_id",
+            "request_id",
+            "contact_id",
+        )
+        .order_by("id")
     )
 
 
@@ -171,8 +191,12 @@ def _send_one(client: WappinClient, message: Message, *, not_after: float) -> _O
         return _Outcome(message, error=exc)
     except Exception as exc:  # a bug must fail one message, not the whole dispatcher
         logger.exception("sending message %s failed", message.pk)
-        return _Outcome(message, error=WappinError(f"The portal could not send it ({type(exc).__name__}).",
-                                                   code="send_crashed"))
+        return _Outcome(
+            message,
+            error=WappinError(
+                f"The portal could not send it ({type(exc).__name__}).", code="send_crashed"
+            ),
+        )
 
 
 _heap_frozen_pid: int | None = None
@@ -235,7 +259,9 @@ class _Dispatcher:
                         may_have_work = len(batch) == wanted
                         not_after = time.monotonic() + SEND_LATE_TOLERANCE_SECONDS
                         for message in batch:
-                            in_flight.add(pool.submit(_send_one, self.client, message, not_after=not_after))
+                            in_flight.add(
+                                pool.submit(_send_one, self.client, message, not_after=not_after)
+                            )
                         if batch:
                             idle_since = None
                 if not in_flight and not may_have_work:
@@ -250,7 +276,9 @@ class _Dispatcher:
                     continue
                 finished, in_flight = self._collect(in_flight, block=not may_have_work or room <= 0)
                 self.done += finished
-                if self.done and (len(self.done) >= FLUSH_SIZE or now - last_flush >= FLUSH_SECONDS):
+                if self.done and (
+                    len(self.done) >= FLUSH_SIZE or now - last_flush >= FLUSH_SECONDS
+                ):
                     may_have_work = self._flush() > 0 or may_have_work
                     last_flush = now
                 if now - last_lease >= 5:
@@ -264,7 +292,9 @@ class _Dispatcher:
         self.report.seconds = time.monotonic() - started
         return self.report
 
-    def _claim_for_slot(self, limiter: RateLimiter, key: str, in_flight: set[Future], *, count: int) -> list[Message]:
+    def _claim_for_slot(
+        self, limiter: RateLimiter, key: str, in_flight: set[Future], *, count: int
+    ) -> list[Message]:
         """Reserve `count` send slots, claim that many messages and return them at their slot.
 
         The claim is made just before the slot, not after it: its own time (a few ms, far
@@ -307,7 +337,9 @@ class _Dispatcher:
         if all_of_them:
             done, pending = wait(in_flight)
         else:
-            done, pending = wait(in_flight, timeout=timeout if block else 0, return_when=FIRST_COMPLETED)
+            done, pending = wait(
+                in_flight, timeout=timeout if block else 0, return_when=FIRST_COMPLETED
+            )
         return [future.result() for future in done], set(pending)
 
     # -- writing outcomes ----------------------------------------------------------------
@@ -403,7 +435,8 @@ class _Dispatcher:
         if error.retryable and message.send_attempts < SEND_MAX_ATTEMPTS:
             Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
                 status=Message.Status.QUEUED,
-                next_attempt_at=timezone.now() + timedelta(seconds=retry_delay(message.send_attempts)),
+                next_attempt_at=timezone.now()
+                + timedelta(seconds=retry_delay(message.send_attempts)),
             )
             self.report.retried += 1
             return
@@ -413,7 +446,9 @@ class _Dispatcher:
                 f"(last error: {error.message})."
             )
             delivery.message_send_give_up(
-                message_id=message.pk, reason=reason, failure_code=error.wappin_status or "unavailable"
+                message_id=message.pk,
+                reason=reason,
+                failure_code=error.wappin_status or "unavailable",
             )
         else:
             failure_code = error.wappin_status or error.code
@@ -426,9 +461,9 @@ class _Dispatcher:
             )
             if failure_code == NOT_ON_WHATSAPP_CODE and message.contact_id:
                 # Blasts skip the number from now on: a company does not pay twice for a dead number.
-                Contact.objects.filter(pk=message.contact_id, not_on_whatsapp_at__isnull=True).update(
-                    not_on_whatsapp_at=timezone.now()
-                )
+                Contact.objects.filter(
+                    pk=message.contact_id, not_on_whatsapp_at__isnull=True
+                ).update(not_on_whatsapp_at=timezone.now())
         self.report.failed += 1
 
     def _token_renew(self) -> None:
@@ -436,7 +471,9 @@ class _Dispatcher:
         try:
             self.client.held_token = self.client._token_refresh(stale_token=stale)
         except WappinError as exc:
-            logger.warning("integration %s: no fresh token (%s); stopping", self.integration.pk, exc.message)
+            logger.warning(
+                "integration %s: no fresh token (%s); stopping", self.integration.pk, exc.message
+            )
             self.stop_reason = exc.message
 
 
@@ -470,7 +507,14 @@ def _sent_rows_update(messages: list[Message], *, now) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             sql,
-            [Message.Status.SENDING, Message.Status.UNKNOWN, Message.Status.SENT, stamp, stamp, *params],
+            [
+                Message.Status.SENDING,
+                Message.Status.UNKNOWN,
+                Message.Status.SENT,
+                stamp,
+                stamp,
+                *params,
+            ],
         )
 
 
@@ -523,7 +567,9 @@ def _retries_schedule(*, integration_id: int) -> None:
         return  # in-process tasks cannot wait; the sweep (or a test) dispatches again
     first = (
         Message.objects.filter(
-            integration_id=integration_id, status=Message.Status.QUEUED, next_attempt_at__isnull=False
+            integration_id=integration_id,
+            status=Message.Status.QUEUED,
+            next_attempt_at__isnull=False,
         )
         .order_by("next_attempt_at")
         .values_list("next_attempt_at", flat=True)
@@ -568,7 +614,9 @@ def _queue_fail(*, integration_id: int, error: WappinError) -> DispatchReport:
 
     report = DispatchReport()
     ids = list(
-        Message.objects.filter(_queue(integration_id, now=timezone.now())).values_list("pk", flat=True)[:5000]
+        Message.objects.filter(_queue(integration_id, now=timezone.now())).values_list(
+            "pk", flat=True
+        )[:5000]
     )
     for message_id in ids:
         services.message_status_record(
@@ -592,7 +640,9 @@ def send_queue_wake(*, integration_id: int, dispatchers: int = 1) -> int:
 
     published = 0
     for slot in range(max(1, min(dispatchers, settings.SEND_DISPATCHERS_PER_INTEGRATION))):
-        if cache.add(dispatcher_lease_key(integration_id, slot), "1", timeout=DISPATCHER_LEASE_SECONDS):
+        if cache.add(
+            dispatcher_lease_key(integration_id, slot), "1", timeout=DISPATCHER_LEASE_SECONDS
+        ):
             messages_dispatch_task.delay(integration_id, slot)
             published += 1
     return published
@@ -625,14 +675,18 @@ def messages_sending_sweep(*, now=None) -> dict[str, int]:
     orphans = _orphans_adopt(now=now)
     integration_ids = set(
         Message.objects.filter(
-            status=Message.Status.QUEUED, direction=Message.Direction.OUTGOING, integration__isnull=False
+            status=Message.Status.QUEUED,
+            direction=Message.Direction.OUTGOING,
+            integration__isnull=False,
         )
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .values_list("integration_id", flat=True)
         .distinct()[:1000]
     )
     woken = sum(
-        send_queue_wake(integration_id=integration_id, dispatchers=settings.SEND_DISPATCHERS_PER_INTEGRATION)
+        send_queue_wake(
+            integration_id=integration_id, dispatchers=settings.SEND_DISPATCHERS_PER_INTEGRATION
+        )
         for integration_id in integration_ids
     )
     return {"unknown": len(stale_ids), "woken": woken, "orphans": orphans}
@@ -656,7 +710,9 @@ def _orphans_adopt(*, now) -> int:
         try:
             integration = services.integration_pick(project=message.project, kind=kind)
         except Conflict as exc:
-            delivery.message_send_give_up(message_id=message.pk, reason=exc.message, failure_code=exc.code)
+            delivery.message_send_give_up(
+                message_id=message.pk, reason=exc.message, failure_code=exc.code
+            )
         else:
             Message.objects.filter(pk=message.pk).update(integration=integration)
         count += 1

@@ -53,7 +53,9 @@ class TrySendForm(forms.Form):
     """The fields a send of one template language needs, generated from its placeholders."""
 
     recipient_number = forms.CharField(
-        max_length=30, label="Recipient number", help_text="Your own WhatsApp number, e.g. 0812 3456 7890"
+        max_length=30,
+        label="Recipient number",
+        help_text="Your own WhatsApp number, e.g. 0812 3456 7890",
     )
 
     def __init__(self, *args, language: TemplateLanguage, **kwargs):
@@ -64,7 +66,11 @@ class TrySendForm(forms.Form):
                 max_length=60, label="Header {{1}}", help_text=f"Header: {language.header_text}"
             )
         if language.header_is_media:
-            accept = ".jpg,.jpeg,.png" if language.header_type == "image" else ".pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx"
+            accept = (
+                ".jpg,.jpeg,.png"
+                if language.header_type == "image"
+                else ".pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx"
+            )
             self.fields["media"] = forms.FileField(
                 label=f"Header {language.get_header_type_display().lower()}",
                 widget=forms.ClearableFileInput(attrs={"accept": accept}),
@@ -95,7 +101,9 @@ class TrySendForm(forms.Form):
         """The keyword arguments of message_send_hsm from the cleaned fields."""
         data = self.cleaned_data
         params = {
-            name.removeprefix("param_"): data[name] for name in self.fields if name.startswith("param_")
+            name.removeprefix("param_"): data[name]
+            for name in self.fields
+            if name.startswith("param_")
         }
         return {
             "phone_number": data["recipient_number"],

@@ -37,25 +37,32 @@ class JsonObjectField(serializers.Field):
 
 
 class HsmSendSerializer(serializers.Serializer):
-    recipient_number = serializers.CharField(help_text="The customer's number: 0812..., +62 812... or 62812....")
+    recipient_number = serializers.CharField(
+        help_text="The customer's number: 0812..., +62 812... or 62812...."
+    )
     type = serializers.CharField(help_text="The name of an approved template of your project.")
     language_code = serializers.CharField(
-        required=False, allow_blank=True, default="",
+        required=False,
+        allow_blank=True,
+        default="",
         help_text="One of the template's languages; empty: its first language.",
     )
     params = JsonObjectField(
-        required=False, default=dict,
+        required=False,
+        default=dict,
         help_text='The body\'s {{n}} values, keyed "1".."n" (a JSON string in multipart).',
     )
     header = JsonObjectField(
-        required=False, default=dict,
+        required=False,
+        default=dict,
         help_text='`{"param": "..."}` where the header text has {{1}}.',
     )
     header_param = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Same as `header.param`."
     )
     button = JsonObjectField(
-        required=False, default=dict,
+        required=False,
+        default=dict,
         help_text='`{"url": "...", "reply_payload": {"1": "..."}}` for the URL button\'s variable '
         "and the quick replies' payloads (a JSON string in multipart).",
     )
@@ -65,7 +72,9 @@ class HsmSendSerializer(serializers.Serializer):
         button = attrs["button"]
         reply_payloads = button.get("reply_payload") or {}
         if not isinstance(reply_payloads, dict):
-            raise serializers.ValidationError({"button": 'reply_payload must be an object such as {"1": "yes"}.'})
+            raise serializers.ValidationError(
+                {"button": 'reply_payload must be an object such as {"1": "yes"}.'}
+            )
         return {
             "phone_number": attrs["recipient_number"],
             "template_name": attrs["type"],
@@ -90,7 +99,9 @@ class HsmMediaSendSerializer(HsmSendSerializer):
 
 class TextSendSerializer(serializers.Serializer):
     recipient_number = serializers.CharField()
-    message_content = serializers.CharField(trim_whitespace=True, help_text="Up to 4096 characters.")
+    message_content = serializers.CharField(
+        trim_whitespace=True, help_text="Up to 4096 characters."
+    )
 
     def validate(self, attrs):
         return {"phone_number": attrs["recipient_number"], "text": attrs["message_content"]}
@@ -103,7 +114,9 @@ class MediaSendSerializer(serializers.Serializer):
         help_text="image: JPG, JPEG, PNG (5 MB); document: PDF, DOC(X), PPT(X), XLS(X) (100 MB); "
         "audio: AAC, M4A, MP3, OGG, OPUS (16 MB)."
     )
-    caption = serializers.CharField(required=False, allow_blank=True, default="", help_text="Image and document only.")
+    caption = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Image and document only."
+    )
 
     def validate(self, attrs):
         return {

@@ -107,7 +107,9 @@ def message_status_record(
                 fields.append(earlier_field)
         if status == Message.Status.FAILED:
             message.failure_code = failure_code or message.failure_code
-            message.failure_reason = detail or message.failure_reason or "WhatsApp could not deliver it."
+            message.failure_reason = (
+                detail or message.failure_reason or "WhatsApp could not deliver it."
+            )
             fields += ["failure_code", "failure_reason"]
         message.save(update_fields=fields)
     return message, moved
@@ -135,7 +137,9 @@ def idempotency_claim(
     key = (key or "").strip()
     if len(key) > 255:
         raise ValidationFailed(
-            "The Idempotency-Key may be at most 255 characters.", field="Idempotency-Key", code="idempotency_key_invalid"
+            "The Idempotency-Key may be at most 255 characters.",
+            field="Idempotency-Key",
+            code="idempotency_key_invalid",
         )
     try:
         with transaction.atomic():
@@ -213,12 +217,18 @@ def message_send_idempotent(
         message = send()
         return SendAnswer(status=ACCEPTED, body=answer_body(message))
     with transaction.atomic():
-        record, replay = idempotency_claim(project=project, owner=owner, key=key, fingerprint=fingerprint)
+        record, replay = idempotency_claim(
+            project=project, owner=owner, key=key, fingerprint=fingerprint
+        )
         if replay:
-            return SendAnswer(status=record.response_status, body=record.response_body, replayed=True)
+            return SendAnswer(
+                status=record.response_status, body=record.response_body, replayed=True
+            )
         message = send()
         body = answer_body(message)
-        idempotency_complete(record=record, response_status=ACCEPTED, response_body=body, message=message)
+        idempotency_complete(
+            record=record, response_status=ACCEPTED, response_body=body, message=message
+        )
     return SendAnswer(status=ACCEPTED, body=body)
 
 
@@ -232,7 +242,9 @@ def integration_pick(*, project: Project, kind: str) -> Integration:
     register only one; falling back spares them a second set of credentials.
     """
     other = (
-        Integration.Kind.CHATBOT if kind == Integration.Kind.NOTIFICATION else Integration.Kind.NOTIFICATION
+        Integration.Kind.CHATBOT
+        if kind == Integration.Kind.NOTIFICATION
+        else Integration.Kind.NOTIFICATION
     )
     integration = integration_first_active(project=project, kinds=(kind, other))
     if integration is None:
@@ -295,7 +307,9 @@ def _media_check(*, media: File | None, media_type: str, field: str = "media") -
 def _media_store(*, message: Message, media: File) -> None:
     """Keep our own copy of the media with the message: the task sends from it, the history shows it."""
     media.seek(0)
-    message.media.save(os.path.basename(media.name or "media"), ContentFile(media.read()), save=False)
+    message.media.save(
+        os.path.basename(media.name or "media"), ContentFile(media.read()), save=False
+    )
 
 
 # --- sending: the outbox ----------------------------------------------------------------
@@ -437,7 +451,9 @@ def message_send_hsm(
     """
     number = phone_normalize(phone_number, region=project.default_region)
     params = {
-        str(key): _param_text(value, field="params", name=f"Param {key}", max_length=PARAM_MAX_LENGTH)
+        str(key): _param_text(
+            value, field="params", name=f"Param {key}", max_length=PARAM_MAX_LENGTH
+        )
         for key, value in (params or {}).items()
     }
     reply_payloads = {
@@ -446,16 +462,28 @@ def message_send_hsm(
         )
         for key, value in (reply_payloads or {}).items()
     }
-    header_param = _param_text(
-        header_param, field="header_param", name="The header param",
-        max_length=Message._meta.get_field("header_param").max_length,
-    ) or None
-    button_url = _param_text(
-        button_url, field="button_url", name="The URL button's param",
-        max_length=Message._meta.get_field("button_url").max_length,
-    ) or None
+    header_param = (
+        _param_text(
+            header_param,
+            field="header_param",
+            name="The header param",
+            max_length=Message._meta.get_field("header_param").max_length,
+        )
+        or None
+    )
+    button_url = (
+        _param_text(
+            button_url,
+            field="button_url",
+            name="The URL button's param",
+            max_length=Message._meta.get_field("button_url").max_length,
+        )
+        or None
+    )
     language = template_language_resolve(
-        project=project, template_name=(template_name or "").strip(), language_code=language_code or ""
+        project=project,
+        template_name=(template_name or "").strip(),
+        language_code=language_code or "",
     )
     template_send_params_check(
         language=language,
@@ -511,18 +539,26 @@ def _param_text(value: object, *, field: str, name: str, max_length: int) -> str
     """
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float) or (
-        isinstance(value, float) and not math.isfinite(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, str | int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
     ):
         raise ValidationFailed(
-            f"{name} must be text, not {json.dumps(value, default=str)[:40]}.", field=field, code="param_not_text"
+            f"{name} must be text, not {json.dumps(value, default=str)[:40]}.",
+            field=field,
+            code="param_not_text",
         )
     text = str(value)
     if "\x00" in text:  # PostgreSQL's JSON cannot hold it
-        raise ValidationFailed(f"{name} contains a NUL character.", field=field, code="param_not_text")
+        raise ValidationFailed(
+            f"{name} contains a NUL character.", field=field, code="param_not_text"
+        )
     if len(text) > max_length:
         raise ValidationFailed(
-            f"{name} is {len(text)} characters long; at most {max_length} fit.", field=field, code="param_too_long"
+            f"{name} is {len(text)} characters long; at most {max_length} fit.",
+            field=field,
+            code="param_too_long",
         )
     return text
 

@@ -15,7 +15,9 @@ from messaging.sending import delivery, engine, services
 SETTLE_FIRST_LOOK_SECONDS = 60
 
 
-@shared_task(name="messaging.messages_dispatch", acks_late=True, soft_time_limit=120, time_limit=150)
+@shared_task(
+    name="messaging.messages_dispatch", acks_late=True, soft_time_limit=120, time_limit=150
+)
 def messages_dispatch_task(integration_id: int, slot: int = 0) -> dict:
     """Send an integration's queued messages (see messaging/sending/engine.py)."""
     report = engine.messages_dispatch(integration_id=integration_id, slot=slot)

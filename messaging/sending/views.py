@@ -21,7 +21,9 @@ from wappin_portal.ui import show_error
 
 def _errors_for_form(error: ApplicationError, form: TrySendForm) -> ApplicationError:
     """The same error, its field names turned into this form's (the services use the API's)."""
-    fields = getattr(error, "fields", None) or ({error.field: [error.message]} if error.field else {})
+    fields = getattr(error, "fields", None) or (
+        {error.field: [error.message]} if error.field else {}
+    )
     if not fields:
         return error
     return ValidationFailed(error.message, fields=form.error_fields(fields), code=error.code)

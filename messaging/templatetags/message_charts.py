@@ -31,10 +31,26 @@ def daily_status_chart(project: Project, days: int = 14) -> dict:
                 continue
             height = count * CHART_HEIGHT / peak
             y -= height
-            segments.append({"status": status, "count": count, "y": round(y, 1), "height": round(height, 1),
-                             "colour": STATUS_COLOURS[status]})
-        bars.append({"day": day.day, "x": x, "total": day.total, "segments": segments, "top_y": round(y, 1),
-                     "counts": day.counts, "label_x": x + BAR_WIDTH / 2})
+            segments.append(
+                {
+                    "status": status,
+                    "count": count,
+                    "y": round(y, 1),
+                    "height": round(height, 1),
+                    "colour": STATUS_COLOURS[status],
+                }
+            )
+        bars.append(
+            {
+                "day": day.day,
+                "x": x,
+                "total": day.total,
+                "segments": segments,
+                "top_y": round(y, 1),
+                "counts": day.counts,
+                "label_x": x + BAR_WIDTH / 2,
+            }
+        )
     totals = {status: sum(day.counts[status] for day in chart_days) for status in CHART_STATUSES}
     outgoing = sum(totals.values())
     return {
@@ -43,9 +59,14 @@ def daily_status_chart(project: Project, days: int = 14) -> dict:
         "width": len(chart_days) * (BAR_WIDTH + BAR_GAP) - BAR_GAP,
         "height": CHART_HEIGHT,
         "bar_width": BAR_WIDTH,
-        "legend": [(status, STATUS_COLOURS[status], totals[status]) for status in ("read", "delivered", "sent", "failed")],
+        "legend": [
+            (status, STATUS_COLOURS[status], totals[status])
+            for status in ("read", "delivered", "sent", "failed")
+        ],
         "outgoing": outgoing,
-        "delivery_rate": round(100 * (totals["delivered"] + totals["read"]) / outgoing) if outgoing else 0,
+        "delivery_rate": round(100 * (totals["delivered"] + totals["read"]) / outgoing)
+        if outgoing
+        else 0,
         "read_rate": round(100 * totals["read"] / outgoing) if outgoing else 0,
         "peak": peak,
     }

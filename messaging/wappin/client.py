@@ -112,11 +112,15 @@ def _session_get() -> requests.Session:
                 session = requests.Session()
                 # No automatic retries: a resent send could duplicate a message; callers decide.
                 adapter = HTTPAdapter(
-                    pool_connections=4, pool_maxsize=max(32, settings.SEND_CONCURRENCY), max_retries=0
+                    pool_connections=4,
+                    pool_maxsize=max(32, settings.SEND_CONCURRENCY),
+                    max_retries=0,
                 )
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
-                session.headers.update({"Accept": "application/json", "User-Agent": "wappin-portal"})
+                session.headers.update(
+                    {"Accept": "application/json", "User-Agent": "wappin-portal"}
+                )
                 _session, _session_pid = session, pid
     return _session
 
@@ -206,7 +210,11 @@ class WappinClient:
             SEND_HSM_PATH,
             json_body=body,
             message=message,
-            about={"recipient": recipient_number, "template": template_name, "language": language_code},
+            about={
+                "recipient": recipient_number,
+                "template": template_name,
+                "language": language_code,
+            },
         )
         return self._send_result(answer)
 
@@ -286,7 +294,11 @@ class WappinClient:
             form=form,
             media=media,
             message=message,
-            about={"recipient": recipient_number, "media_type": media_type, "filename": media.filename},
+            about={
+                "recipient": recipient_number,
+                "media_type": media_type,
+                "filename": media.filename,
+            },
         )
         return self._send_result(answer)
 
@@ -300,8 +312,10 @@ class WappinClient:
             about={"message_id": wappin_message_id},
         )
         steps = [
-            StatusStep(status=str(step.get("status", "")).strip().lower(),
-                       occurred_at=_timestamp_parse(step.get("timestamp")))
+            StatusStep(
+                status=str(step.get("status", "")).strip().lower(),
+                occurred_at=_timestamp_parse(step.get("timestamp")),
+            )
             for step in (answer.get("data") or [])
             if isinstance(step, dict) and step.get("status")
         ]
@@ -350,7 +364,11 @@ class WappinClient:
         failure: WappinError | None = None
         with transaction.atomic():
             locked = Integration.objects.select_for_update().get(pk=self.integration.pk)
-            if locked.access_token and locked.access_token != stale_token and self._token_usable(locked):
+            if (
+                locked.access_token
+                and locked.access_token != stale_token
+                and self._token_usable(locked)
+            ):
                 token = locked.access_token
             else:
                 try:
@@ -380,7 +398,9 @@ class WappinClient:
                 )
         expires_at = token_expiry_parse(data.get("expired_datetime"))
         if expires_at is None:
-            logger.warning("Wappin's token answer has no readable expired_datetime; assuming one week.")
+            logger.warning(
+                "Wappin's token answer has no readable expired_datetime; assuming one week."
+            )
             expires_at = timezone.now() + TOKEN_LIFETIME
         fields = ["access_token", "token_expires_at", "updated_at"]
         if token != locked.access_token:
@@ -393,7 +413,9 @@ class WappinClient:
         locked.save(update_fields=fields)
         if not_expired:
             cache.set(
-                _token_confirmation_key(locked.pk), _token_fingerprint(token), TOKEN_NOT_EXPIRED_TRUST_SECONDS
+                _token_confirmation_key(locked.pk),
+                _token_fingerprint(token),
+                TOKEN_NOT_EXPIRED_TRUST_SECONDS,
             )
         else:
             token_confirmation_forget(locked.pk)
@@ -421,13 +443,21 @@ class WappinClient:
     ) -> dict:
         """A Bearer call; on "401 Invalid credential" refresh the token once and resend once."""
         token = self.held_token or self.token_get()
-        kwargs = {"json_body": json_body, "form": form, "media": media, "message": message, "about": about}
+        kwargs = {
+            "json_body": json_body,
+            "form": form,
+            "media": media,
+            "message": message,
+            "about": about,
+        }
         try:
             return self._request(path, auth=f"Bearer {token}", **kwargs)
         except WappinAuthError as exc:
             if exc.wappin_status != "401" or self.held_token:
                 raise
-            logger.info("Wappin refused the token of integration %s; refreshing once.", self.integration.pk)
+            logger.info(
+                "Wappin refused the token of integration %s; refreshing once.", self.integration.pk
+            )
         token = self._token_refresh(stale_token=token)
         try:
             return self._request(path, auth=f"Bearer {token}", **kwargs)
@@ -474,33 +504,54 @@ class WappinClient:
         if error is not None:
             logger.warning(
                 "Wappin %s failed for integration %s: %s (http %s, status %s, %d ms)",
-                path, self.integration.pk, error_text, http_status, wappin_status or "-", latency_ms,
+                path,
+                self.integration.pk,
+                error_text,
+                http_status,
+                wappin_status or "-",
+                latency_ms,
             )
             raise error
-        logger.debug("Wappin %s ok for integration %s in %d ms", path, self.integration.pk, latency_ms)
+        logger.debug(
+            "Wappin %s ok for integration %s in %d ms", path, self.integration.pk, latency_ms
+        )
         return answer
 
     @staticmethod
-    def _post(url: str, *, host: str, path: str, kwargs: dict) -> tuple[int | None, dict, WappinError | None]:
+    def _post(
+        url: str, *, host: str, path: str, kwargs: dict
+    ) -> tuple[int | None, dict, WappinError | None]:
         """The HTTP call: (HTTP status, the body as a dict, the error when nothing readable came back)."""
         try:
             response = _session_get().post(url, **kwargs)
         except requests.exceptions.ConnectTimeout:
-            return None, {}, WappinUnavailable(
-                f"Wappin could not be reached at {host} in {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds; "
-                "nothing was sent. It will be tried again.",
-                code="wappin_unreachable",
+            return (
+                None,
+                {},
+                WappinUnavailable(
+                    f"Wappin could not be reached at {host} in {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds; "
+                    "nothing was sent. It will be tried again.",
+                    code="wappin_unreachable",
+                ),
             )
         except requests.exceptions.Timeout:
-            return None, {}, WappinTimeout(
-                f"Wappin did not answer within {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds"
-                + ("; it may or may not have taken the message." if path in SEND_PATHS else ".")
+            return (
+                None,
+                {},
+                WappinTimeout(
+                    f"Wappin did not answer within {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds"
+                    + ("; it may or may not have taken the message." if path in SEND_PATHS else ".")
+                ),
             )
         except requests.exceptions.RequestException as exc:
-            return None, {}, WappinUnavailable(
-                f"Wappin could not be reached at {host} ({type(exc).__name__}); nothing was sent. "
-                "It will be tried again.",
-                code="wappin_unreachable",
+            return (
+                None,
+                {},
+                WappinUnavailable(
+                    f"Wappin could not be reached at {host} ({type(exc).__name__}); nothing was sent. "
+                    "It will be tried again.",
+                    code="wappin_unreachable",
+                ),
             )
         try:
             answer = response.json()
@@ -511,8 +562,14 @@ class WappinClient:
     def _secrets(self, auth: str) -> list[str]:
         """What must never reach the call log: the header sent and every key the integration holds."""
         integration = self.integration
-        return [auth, auth.split(" ", 1)[-1], integration.secret_key, integration.client_key,
-                integration.access_token, integration.previous_access_token]
+        return [
+            auth,
+            auth.split(" ", 1)[-1],
+            integration.secret_key,
+            integration.client_key,
+            integration.access_token,
+            integration.previous_access_token,
+        ]
 
     def _log_write(self, *, path, http_status, wappin_status, latency_ms, error, message) -> None:
         row = WappinCallLog(
@@ -532,7 +589,9 @@ class WappinClient:
         except Exception:  # the log must never hide the call's own outcome
             logger.exception("Could not write the Wappin call log for %s", path)
 
-    def _error_for(self, path: str, http_status: int, wappin_status: str, answer: dict, about: dict) -> WappinError:
+    def _error_for(
+        self, path: str, http_status: int, wappin_status: str, answer: dict, about: dict
+    ) -> WappinError:
         """The typed exception, with a message a person understands, for a non-"200" answer."""
         if not wappin_status:
             return WappinUnavailable(
@@ -540,8 +599,11 @@ class WappinClient:
                 code="wappin_bad_answer",
             )
         refusal = _Refusal(
-            path=path, status=wappin_status, said=str(answer.get("message") or "").strip(),
-            about=about, project=self.project,
+            path=path,
+            status=wappin_status,
+            said=str(answer.get("message") or "").strip(),
+            about=about,
+            project=self.project,
         )
         build = _ERROR_BY_STATUS.get(wappin_status)
         error = build(refusal) if build else None
@@ -554,7 +616,8 @@ class WappinClient:
             )
         return WappinError(
             f"Wappin answered an unexpected status {wappin_status}{refusal.quoted}.",
-            wappin_status=wappin_status, code="wappin_unexpected_status",
+            wappin_status=wappin_status,
+            code="wappin_unexpected_status",
         )
 
     # -- small pieces --------------------------------------------------------------------
@@ -568,7 +631,9 @@ class WappinClient:
         if button_url:
             button["url"] = button_url
         if reply_payloads:
-            button["reply_payload"] = {str(key): str(value) for key, value in reply_payloads.items()}
+            button["reply_payload"] = {
+                str(key): str(value) for key, value in reply_payloads.items()
+            }
         return button
 
     @staticmethod
@@ -578,7 +643,8 @@ class WappinClient:
             # Accepted without an id: nothing to follow it by. Retrying could duplicate it.
             raise WappinError(
                 "Wappin accepted the message but gave no message id.",
-                wappin_status=str(answer.get("status", "")), code="wappin_no_message_id",
+                wappin_status=str(answer.get("status", "")),
+                code="wappin_no_message_id",
             )
         return SendResult(message_id=message_id, raw=answer)
 
@@ -587,14 +653,18 @@ def _base_url() -> tuple[str, str]:
     """Wappin's base URL and host; the real Wappin is refused where WAPPIN_FORBID_REAL_API is on."""
     base_url = settings.WAPPIN_BASE_URL.rstrip("/")
     host = (urlsplit(base_url).hostname or "").lower()
-    if settings.WAPPIN_FORBID_REAL_API and (host == REAL_WAPPIN_DOMAIN or host.endswith("." + REAL_WAPPIN_DOMAIN)):
+    if settings.WAPPIN_FORBID_REAL_API and (
+        host == REAL_WAPPIN_DOMAIN or host.endswith("." + REAL_WAPPIN_DOMAIN)
+    ):
         raise ImproperlyConfigured(
             f"WAPPIN_FORBID_REAL_API is on and WAPPIN_BASE_URL points at {host}: use the sandbox."
         )
     return base_url, host
 
 
-def _post_kwargs(auth: str, json_body: dict | None, form: dict | None, media: MediaUpload | None) -> dict[str, Any]:
+def _post_kwargs(
+    auth: str, json_body: dict | None, form: dict | None, media: MediaUpload | None
+) -> dict[str, Any]:
     """The auth header, the timeout and the body: a file upload, JSON, or none (the token call)."""
     headers = {"Authorization": auth}
     kwargs: dict[str, Any] = {"headers": headers, "timeout": settings.WAPPIN_TIMEOUT_SECONDS}
@@ -641,7 +711,8 @@ def _error_400(refusal: _Refusal) -> WappinError:
         return WappinParamCountMismatch(
             f"Wappin says the parameters do not match template '{refusal.template}' ({refusal.language}): "
             f"the number of values differs from the template approved on Wappin (400).",
-            wappin_status="400", field="params",
+            wappin_status="400",
+            field="params",
         )
     if "project" in lowered or "client" in lowered:
         project = refusal.project
@@ -670,7 +741,8 @@ def _error_401(refusal: _Refusal) -> WappinError:
 def _error_406(refusal: _Refusal) -> WappinError:
     return WappinAuthError(
         "Wappin did not recognise the authorization header (406 Auth not recognize).",
-        wappin_status="406", code="wappin_auth_not_recognized",
+        wappin_status="406",
+        code="wappin_auth_not_recognized",
     )
 
 
@@ -687,13 +759,15 @@ def _error_404(refusal: _Refusal) -> WappinError | None:
     if refusal.path == INQUIRY_PATH:
         return WappinMessageNotFound(
             f"Wappin has no message {refusal.about.get('message_id', '')} (404 Data not Found).",
-            wappin_status="404", field="message_id",
+            wappin_status="404",
+            field="message_id",
         )
     if refusal.path in SEND_PATHS:
         return WappinTemplateNotFound(
             f"Wappin has no active, approved template '{refusal.template}' in {refusal.language} "
             "(404 Template not found or inactive).",
-            wappin_status="404", field="type",
+            wappin_status="404",
+            field="type",
         )
     return None
 
@@ -701,7 +775,8 @@ def _error_404(refusal: _Refusal) -> WappinError | None:
 def _error_601(refusal: _Refusal) -> WappinError:
     return WappinContactInvalid(
         f"Wappin refused the number {refusal.about.get('recipient', '')}: it is not on WhatsApp (601).",
-        wappin_status="601", field="recipient_number",
+        wappin_status="601",
+        field="recipient_number",
     )
 
 
@@ -711,7 +786,8 @@ def _error_605(refusal: _Refusal) -> WappinError:
     as_kind = f" as {kind}" if kind else ""
     return WappinMediaUploadFailed(
         f"Wappin could not take {filename}{as_kind} (605 Upload Media Failed): check the file type and size.",
-        wappin_status="605", field="media",
+        wappin_status="605",
+        field="media",
     )
 
 

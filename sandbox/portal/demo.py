@@ -85,7 +85,9 @@ def demo_seed(*, with_api_key: bool = False) -> DemoWorld:
     )
     if made:
         created.append(f"project {project.name}")
-    Membership.objects.get_or_create(project=project, user=admin, defaults={"role": Membership.Role.ADMIN})
+    Membership.objects.get_or_create(
+        project=project, user=admin, defaults={"role": Membership.Role.ADMIN}
+    )
 
     # Wappin gives a client one secret key for its client ID; both integrations use it.
     credentials = {"client_key": secrets.token_hex(20), "secret_key": secrets.token_hex(20)}
@@ -110,20 +112,36 @@ def demo_seed(*, with_api_key: bool = False) -> DemoWorld:
             name=DEMO_TEMPLATE,
             message_type=Template.MessageType.UTILITY,
             languages=[
-                _demo_language("id", "Pesanan", "Halo {{1}}, pesanan {{2}} sedang dikirim dan tiba {{3}}.", "Lacak", "Terima kasih"),
-                _demo_language("en", "Order", "Hello {{1}}, your order {{2}} is on its way and arrives {{3}}.", "Track", "Thanks"),
+                _demo_language(
+                    "id",
+                    "Pesanan",
+                    "Halo {{1}}, pesanan {{2}} sedang dikirim dan tiba {{3}}.",
+                    "Lacak",
+                    "Terima kasih",
+                ),
+                _demo_language(
+                    "en",
+                    "Order",
+                    "Hello {{1}}, your order {{2}} is on its way and arrives {{3}}.",
+                    "Track",
+                    "Thanks",
+                ),
             ],
             actor=admin,
         )
         template_request_approval(template=template, actor=admin)
-        template_approve(template=template, actor=admin, reason="Demo template, approved at set-up.")
+        template_approve(
+            template=template, actor=admin, reason="Demo template, approved at set-up."
+        )
         created.append(f"template {DEMO_TEMPLATE}")
 
     for keyword, scenario, text in (
         ("PROMO", ChatbotKeyword.Scenario.NORMAL, "Promo hari ini: diskon 20% untuk semua sepatu!"),
         ("AGENT", ChatbotKeyword.Scenario.CHAT_PANEL, "Mohon tunggu, agent kami segera membalas."),
     ):
-        if not ChatbotKeyword.objects.filter(project=project, normalized_keyword=keyword.lower()).exists():
+        if not ChatbotKeyword.objects.filter(
+            project=project, normalized_keyword=keyword.lower()
+        ).exists():
             keyword_create(
                 project=project,
                 keyword=keyword,
@@ -139,14 +157,18 @@ def demo_seed(*, with_api_key: bool = False) -> DemoWorld:
     if made:
         created.append(f"group {DEMO_GROUP}")
     for name, number in DEMO_CONTACTS:
-        contact, made = Contact.objects.get_or_create(project=project, phone_number=number, defaults={"name": name})
+        contact, made = Contact.objects.get_or_create(
+            project=project, phone_number=number, defaults={"name": name}
+        )
         if made:
             contact.groups.add(group)
             created.append(f"contact {name}")
 
     world = DemoWorld(project=project, created=created)
     if with_api_key:
-        world.api_key = api_key_create(project=project, name=f"demo {timezone.localtime():%Y-%m-%d %H:%M}", created_by=admin).raw_key
+        world.api_key = api_key_create(
+            project=project, name=f"demo {timezone.localtime():%Y-%m-%d %H:%M}", created_by=admin
+        ).raw_key
     return world
 
 

@@ -51,9 +51,9 @@ def sandbox_project_entry(*, project: Project, integrations: list[Integration]) 
         "callback_url": (notification or chatbot or integrations[0]).callback_url,
         "templates": {
             template.name: sandbox_template_entry(template=template)
-            for template in project.templates.filter(status=Template.Status.APPROVED).prefetch_related(
-                "languages"
-            )
+            for template in project.templates.filter(
+                status=Template.Status.APPROVED
+            ).prefetch_related("languages")
         },
     }
     if notification is not None:

@@ -89,7 +89,9 @@ def bench_callbacks(*, tenant: Tenant) -> list[Result]:
 
     def bodies(ids: list[str]) -> list[bytes]:
         return [
-            status_callback_body(project=project, message_id=wappin_id, status="delivered", when=now)
+            status_callback_body(
+                project=project, message_id=wappin_id, status="delivered", when=now
+            )
             for wappin_id in ids
         ]
 

@@ -28,7 +28,12 @@ BATCH = 5000
 MESSAGES_PER_CONTACT = 40
 
 _DIRECTION_IN_SHARE = 0.15
-_OUT_KINDS = [(Message.Kind.HSM, 55), (Message.Kind.HSM_MEDIA, 10), (Message.Kind.TEXT, 25), (Message.Kind.MEDIA, 10)]
+_OUT_KINDS = [
+    (Message.Kind.HSM, 55),
+    (Message.Kind.HSM_MEDIA, 10),
+    (Message.Kind.TEXT, 25),
+    (Message.Kind.MEDIA, 10),
+]
 _OUT_STATUSES = [
     (Message.Status.READ, 45),
     (Message.Status.DELIVERED, 25),
@@ -87,7 +92,9 @@ def tenant_create(*, slug: str, client_id: str, wappin_project_id: str) -> Tenan
     template = Template.objects.create(
         project=project, name="order_update", status=Template.Status.APPROVED, created_by=user
     )
-    TemplateLanguage.objects.create(template=template, language_code="id", body="Halo {{1}}, pesanan {{2}} diperbarui.")
+    TemplateLanguage.objects.create(
+        template=template, language_code="id", body="Halo {{1}}, pesanan {{2}} diperbarui."
+    )
     created = api_key_create(project=project, name=f"bench {slug}")
     return Tenant(
         project=project,
@@ -99,7 +106,9 @@ def tenant_create(*, slug: str, client_id: str, wappin_project_id: str) -> Tenan
     )
 
 
-def contacts_create(*, tenant: Tenant, count: int, first: int = 0, in_window: bool = False) -> list[str]:
+def contacts_create(
+    *, tenant: Tenant, count: int, first: int = 0, in_window: bool = False
+) -> list[str]:
     """`count` contacts (numbers 62812xxxxxxxx); in the 24-hour window when asked."""
     now = timezone.now()
     contacts = [
@@ -144,7 +153,9 @@ def messages_fill(*, tenant: Tenant, count: int, days: float, newest: datetime, 
             row.kind = Message.Kind.TEXT
             row.status = Message.Status.RECEIVED
             row.source = Message.Source.CUSTOMER
-            row.text = rng.choice(["PROMO", "Halo, pesanan saya sudah sampai?", "STOP", "Terima kasih"])
+            row.text = rng.choice(
+                ["PROMO", "Halo, pesanan saya sudah sampai?", "STOP", "Terima kasih"]
+            )
             row.wappin_message_id = f"in{seed:02d}{n:010x}"
         else:
             _outgoing(row, rng=rng, n=n, seed=seed, tenant=tenant, template=template)
@@ -154,7 +165,9 @@ def messages_fill(*, tenant: Tenant, count: int, days: float, newest: datetime, 
     _flush(batch)
 
 
-def _outgoing(row: Message, *, rng: random.Random, n: int, seed: int, tenant: Tenant, template: Template) -> None:
+def _outgoing(
+    row: Message, *, rng: random.Random, n: int, seed: int, tenant: Tenant, template: Template
+) -> None:
     row.direction = Message.Direction.OUTGOING
     row.kind = _weighted(rng, _OUT_KINDS)
     row.status = _weighted(rng, _OUT_STATUSES)
@@ -200,7 +213,9 @@ def _flush(batch: list[Message]) -> None:
         batch.clear()
 
 
-def status_callback_body(*, project: Project, message_id: str, status: str, when: datetime) -> bytes:
+def status_callback_body(
+    *, project: Project, message_id: str, status: str, when: datetime
+) -> bytes:
     """A status callback in the shape of Wappin's document sample (section 6), its spellings included."""
     return json.dumps(
         {
@@ -229,7 +244,9 @@ def callback_log_fill(*, integration: Integration, count: int) -> None:
         message_id = f"old{n // 3:010x}"
         status = statuses[n % 3]
         received_at = now - timedelta(days=30) + timedelta(seconds=n * 20)
-        body = status_callback_body(project=project, message_id=message_id, status=status, when=received_at)
+        body = status_callback_body(
+            project=project, message_id=message_id, status=status, when=received_at
+        )
         batch.append(
             CallbackEvent(
                 integration=integration,
@@ -237,7 +254,10 @@ def callback_log_fill(*, integration: Integration, count: int) -> None:
                 remote_addr="127.0.0.1",
                 body=body.decode(),
                 body_size=len(body),
-                headers={"Content-Type": "application/json", "Authorization": "Bearer (value not stored)"},
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": "Bearer (value not stored)",
+                },
                 callback_type="status",
                 wappin_message_id=message_id,
                 status_value=status,

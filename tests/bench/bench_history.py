@@ -65,7 +65,9 @@ def _getter(client: Client, url: str, *, rows: int | None = None):
     return call
 
 
-def _flat(key: str, name: str, *, small: Tenant, big: Tenant, urls: dict[str, tuple], figures: dict) -> Result:
+def _flat(
+    key: str, name: str, *, small: Tenant, big: Tenant, urls: dict[str, tuple], figures: dict
+) -> Result:
     """Median latency per page in the big project against the small one, page by page; the worst ratio."""
     calls = {}
     for label, (small_call, big_call) in urls.items():
@@ -101,13 +103,18 @@ def bench_history_api(*, small: Tenant, big: Tenant, figures: dict) -> Result:
     clients = {"small": _api_client(small), "big": _api_client(big)}
     deep = {name: _api_deep_url(client, url, DEPTH) for name, client in clients.items()}
     pages = {
-        "first page": (_getter(clients["small"], url, rows=50), _getter(clients["big"], url, rows=50)),
+        "first page": (
+            _getter(clients["small"], url, rows=50),
+            _getter(clients["big"], url, rows=50),
+        ),
         f"page {DEPTH} deep": (
             _getter(clients["small"], deep["small"], rows=50),
             _getter(clients["big"], deep["big"], rows=50),
         ),
     }
-    return _flat("1", "History API GET /api/v1/messages/", small=small, big=big, urls=pages, figures=figures)
+    return _flat(
+        "1", "History API GET /api/v1/messages/", small=small, big=big, urls=pages, figures=figures
+    )
 
 
 def bench_history_page(*, small: Tenant, big: Tenant, figures: dict) -> Result:
@@ -122,7 +129,10 @@ def bench_history_page(*, small: Tenant, big: Tenant, figures: dict) -> Result:
 
     pages = {
         "first page": (_getter(clients["small"], url), _getter(clients["big"], url)),
-        f"page {DEPTH} deep": (_getter(clients["small"], deep["small"]), _getter(clients["big"], deep["big"])),
+        f"page {DEPTH} deep": (
+            _getter(clients["small"], deep["small"]),
+            _getter(clients["big"], deep["big"]),
+        ),
         "status+number": (
             _getter(clients["small"], filtered(small)),
             _getter(clients["big"], filtered(big)),
@@ -134,7 +144,9 @@ def bench_history_page(*, small: Tenant, big: Tenant, figures: dict) -> Result:
 def _export_url(*, days: int) -> str:
     last = timezone.localdate() - timedelta(days=1)  # the history ends at the last midnight
     first = last - timedelta(days=days - 1)
-    return f"{reverse('messaging:message_export')}?{urlencode({'date_from': first, 'date_to': last})}"
+    return (
+        f"{reverse('messaging:message_export')}?{urlencode({'date_from': first, 'date_to': last})}"
+    )
 
 
 def _export_consume(client: Client, url: str) -> tuple[int, int]:
@@ -175,7 +187,9 @@ def bench_export_memory(*, big: Tenant, big_days: int) -> Result:
     elapsed = time.perf_counter() - started
     rows_per_second = rate_rows / elapsed
     if not (99_000 <= big_rows <= 101_000 and 4_900 <= small_rows <= 5_100):
-        raise BenchError(f"export sizes off: {big_rows} and {small_rows} rows (of {big_days} days of messages)")
+        raise BenchError(
+            f"export sizes off: {big_rows} and {small_rows} rows (of {big_days} days of messages)"
+        )
     ratio = big_peak / small_peak
     return Result(
         key="3",

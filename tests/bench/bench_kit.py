@@ -75,7 +75,9 @@ def ms(seconds: float) -> str:
 def expect_status(response, status: int = 200, what: str = "") -> Any:
     if response.status_code != status:
         body = b"" if getattr(response, "streaming", False) else response.content[:300]
-        raise BenchError(f"{what or 'request'}: HTTP {response.status_code}, expected {status}: {body!r}")
+        raise BenchError(
+            f"{what or 'request'}: HTTP {response.status_code}, expected {status}: {body!r}"
+        )
     return response
 
 

@@ -36,7 +36,11 @@ SEND_CONTACTS = 50
 
 
 def _database_files() -> list[Path]:
-    return [DATABASE, DATABASE.with_name(DATABASE.name + "-wal"), DATABASE.with_name(DATABASE.name + "-shm")]
+    return [
+        DATABASE,
+        DATABASE.with_name(DATABASE.name + "-wal"),
+        DATABASE.with_name(DATABASE.name + "-shm"),
+    ]
 
 
 def _environment(*, sandbox_url: str) -> None:
@@ -113,35 +117,59 @@ def _run(*, sandbox_url: str, started: float, chosen: set[str]) -> int:
     small = bench_data.tenant_create(slug="small", client_id="9001", wappin_project_id="901")
     big = bench_data.tenant_create(slug="big", client_id="9002", wappin_project_id="902")
     others = [
-        bench_data.tenant_create(slug=f"other{n}", client_id=f"910{n}", wappin_project_id=f"91{n}") for n in range(2)
+        bench_data.tenant_create(slug=f"other{n}", client_id=f"910{n}", wappin_project_id=f"91{n}")
+        for n in range(2)
     ]
     hooks = bench_data.tenant_create(slug="callbacks", client_id="9003", wappin_project_id="903")
     send = bench_data.tenant_create(slug="send", client_id="9004", wappin_project_id="904")
     if history:
-        bench_data.messages_fill(tenant=small, count=SMALL_MESSAGES, days=SMALL_DAYS, newest=now, seed=1)
+        bench_data.messages_fill(
+            tenant=small, count=SMALL_MESSAGES, days=SMALL_DAYS, newest=now, seed=1
+        )
         bench_data.messages_fill(tenant=big, count=BIG_MESSAGES, days=BIG_DAYS, newest=now, seed=2)
         for n, other in enumerate(others):
-            bench_data.messages_fill(tenant=other, count=OTHER_PROJECT_MESSAGES, days=BIG_DAYS, newest=now, seed=3 + n)
+            bench_data.messages_fill(
+                tenant=other, count=OTHER_PROJECT_MESSAGES, days=BIG_DAYS, newest=now, seed=3 + n
+            )
         say(
             f"Data: {BIG_MESSAGES:,} messages in the big project, {SMALL_MESSAGES:,} in the small one, "
             f"{len(others) * OTHER_PROJECT_MESSAGES:,} in others ({time.perf_counter() - step:.0f} s)"
         )
     bench_data.contacts_create(tenant=send, count=SEND_CONTACTS, first=500_000, in_window=True)
     WappinSandbox(sandbox_url).register(send.integration)
-    imports = [bench_data.tenant_create(slug=f"imports{n}", client_id=f"900{5 + n}", wappin_project_id=f"90{5 + n}") for n in range(2)]
+    imports = [
+        bench_data.tenant_create(
+            slug=f"imports{n}", client_id=f"900{5 + n}", wappin_project_id=f"90{5 + n}"
+        )
+        for n in range(2)
+    ]
 
     sizes = {"small_messages": SMALL_MESSAGES, "big_messages": BIG_MESSAGES}
     benchmarks: list[tuple[str, str, Callable[[], Result | list[Result]]]] = [
-        ("1", "History API", lambda: bench_history.bench_history_api(small=small, big=big, figures=sizes)),
-        ("2", "History page", lambda: bench_history.bench_history_page(small=small, big=big, figures=sizes)),
+        (
+            "1",
+            "History API",
+            lambda: bench_history.bench_history_api(small=small, big=big, figures=sizes),
+        ),
+        (
+            "2",
+            "History page",
+            lambda: bench_history.bench_history_page(small=small, big=big, figures=sizes),
+        ),
         ("3", "CSV export", lambda: bench_history.bench_export_memory(big=big, big_days=BIG_DAYS)),
         ("4", "Callback ingestion", lambda: bench_callbacks.bench_callbacks(tenant=hooks)),
-        ("6", "Sandbox headroom", lambda: bench_sending.bench_sandbox_headroom(tenant=send, sandbox_url=sandbox_url)),
+        (
+            "6",
+            "Sandbox headroom",
+            lambda: bench_sending.bench_sandbox_headroom(tenant=send, sandbox_url=sandbox_url),
+        ),
         ("7", "Delivery", lambda: bench_sending.bench_delivery(tenant=send)),
         (
             "8",
             "Contact import",
-            lambda: bench_imports.bench_import(project=imports[0].project, memory_project=imports[1].project),
+            lambda: bench_imports.bench_import(
+                project=imports[0].project, memory_project=imports[1].project
+            ),
         ),
         # Last: it switches Celery to a broker nobody reads (and back).
         ("5", "Send accept", lambda: bench_sending.bench_send_accept(tenant=send)),
@@ -155,13 +183,19 @@ def _run(*, sandbox_url: str, started: float, chosen: set[str]) -> int:
             outcome = run()
         except Exception as exc:
             traceback.print_exc()
-            outcome = Result(key=key, name=name, measured=f"ERROR: {exc}"[:300], ratio=math.inf, target=0)
+            outcome = Result(
+                key=key, name=name, measured=f"ERROR: {exc}"[:300], ratio=math.inf, target=0
+            )
         produced = outcome if isinstance(outcome, list) else [outcome]
         results += produced
         for result in produced:
-            say(f"  {result.key:3s} {result.name}: ratio {result.ratio:.2f} ({time.perf_counter() - step:.1f} s)")
+            say(
+                f"  {result.key:3s} {result.name}: ratio {result.ratio:.2f} ({time.perf_counter() - step:.1f} s)"
+            )
 
-    results.sort(key=lambda result: (int("".join(ch for ch in result.key if ch.isdigit())), result.key))
+    results.sort(
+        key=lambda result: (int("".join(ch for ch in result.key if ch.isdigit())), result.key)
+    )
     say("")
     say(table(results))
     results_write(

@@ -66,7 +66,10 @@ def _text_poster(tenant: Tenant, client: Client):
         sent[0] += 1
         response = client.post(
             url,
-            {"recipient_number": number, "message_content": f"Pesanan Anda sedang diproses ({sent[0]})."},
+            {
+                "recipient_number": number,
+                "message_content": f"Pesanan Anda sedang diproses ({sent[0]}).",
+            },
             content_type="application/json",
         )
         expect_status(response, 202, what=f"POST {url}")
@@ -92,7 +95,9 @@ def bench_send_accept(*, tenant: Tenant) -> Result:
         enqueued = _queued_tasks(app)
     queued = Message.objects.filter(project=tenant.project, status=Message.Status.QUEUED).count()
     if enqueued != sent[0] or queued != sent[0]:
-        raise BenchError(f"send accept: {sent[0]} accepted, {queued} queued rows, {enqueued} tasks on the broker")
+        raise BenchError(
+            f"send accept: {sent[0]} accepted, {queued} queued rows, {enqueued} tasks on the broker"
+        )
     return Result(
         key="5",
         name="Send accept POST /api/v1/messages/text/",
@@ -114,8 +119,17 @@ def bench_send_accept(*, tenant: Tenant) -> Result:
 def _sandbox_requests_per_second(url: str) -> dict:
     completed = subprocess.run(  # noqa: S603 - our own module, fixed arguments
         [
-            sys.executable, "-m", "sandbox.bench", "--url", url, "--endpoint", "hsm",
-            "--seconds", str(SANDBOX_SECONDS), "--concurrency", str(SANDBOX_CONCURRENCY),
+            sys.executable,
+            "-m",
+            "sandbox.bench",
+            "--url",
+            url,
+            "--endpoint",
+            "hsm",
+            "--seconds",
+            str(SANDBOX_SECONDS),
+            "--concurrency",
+            str(SANDBOX_CONCURRENCY),
         ],
         capture_output=True,
         text=True,
@@ -123,16 +137,22 @@ def _sandbox_requests_per_second(url: str) -> dict:
         check=False,
     )
     if completed.returncode != 0:
-        raise BenchError(f"sandbox.bench failed: {completed.stdout[-500:]} {completed.stderr[-500:]}")
+        raise BenchError(
+            f"sandbox.bench failed: {completed.stdout[-500:]} {completed.stderr[-500:]}"
+        )
     return json.loads(completed.stdout)
 
 
 def _client_calls_per_second(tenant: Tenant) -> tuple[float, float]:
-    client = WappinClient(Integration.objects.select_related("project").get(pk=tenant.integration.pk))
+    client = WappinClient(
+        Integration.objects.select_related("project").get(pk=tenant.integration.pk)
+    )
     name = tenant.template.name
 
     def call(n: int) -> None:
-        client.send_hsm(recipient_number="6281327666166", template_name=name, params={"1": "Budi", "2": str(n)})
+        client.send_hsm(
+            recipient_number="6281327666166", template_name=name, params={"1": "Budi", "2": str(n)}
+        )
 
     for n in range(20):
         call(n)
@@ -162,7 +182,11 @@ def bench_sandbox_headroom(*, tenant: Tenant, sandbox_url: str) -> Result:
         ratio=sandbox_rate / client_rate,
         target=HEADROOM_TARGET,
         compare=">=",
-        figures={"sandbox": sandbox, "client_calls_per_second": client_rate, "client_median_seconds": client_median},
+        figures={
+            "sandbox": sandbox,
+            "client_calls_per_second": client_rate,
+            "client_median_seconds": client_median,
+        },
     )
 
 
@@ -180,9 +204,13 @@ def bench_delivery(*, tenant: Tenant) -> Result:
     _deliver(post, 10)
     small_seconds = _deliver(post, DELIVERY_SMALL)
     big_seconds = _deliver(post, DELIVERY_BIG)
-    delivered = Message.objects.filter(
-        project=tenant.project, kind=Message.Kind.TEXT, status=Message.Status.SENT
-    ).exclude(wappin_message_id="").count()
+    delivered = (
+        Message.objects.filter(
+            project=tenant.project, kind=Message.Kind.TEXT, status=Message.Status.SENT
+        )
+        .exclude(wappin_message_id="")
+        .count()
+    )
     if delivered != sent[0]:
         raise BenchError(f"delivery: {delivered} of {sent[0]} messages sent to the sandbox")
     per_small = small_seconds / DELIVERY_SMALL

@@ -81,10 +81,29 @@ class Workers:
             log_path = self.logdir / f"worker-{len(self.processes)}.log"
             log = open(log_path, "w")  # noqa: SIM115 - closed when the process ends
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "wappin_portal", "worker", "-Q", QUEUES,
-                 "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-heartbeat",
-                 "--without-gossip", "--without-mingle", "--hostname", f"bench{len(self.processes)}@%h"],
-                cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "wappin_portal",
+                    "worker",
+                    "-Q",
+                    QUEUES,
+                    "--concurrency",
+                    str(concurrency),
+                    "--loglevel",
+                    "INFO",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--hostname",
+                    f"bench{len(self.processes)}@%h",
+                ],
+                cwd=ROOT,
+                env={**self.env, **(extra_env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             self.processes.append(process)
             deadline = time.monotonic() + 60
@@ -176,14 +195,21 @@ def _postgres(action: str) -> None:
         "create": "CREATE DATABASE wappin_bench_campaign",
         "drop": "DROP DATABASE IF EXISTS wappin_bench_campaign WITH (FORCE)",
     }[action]
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql],
+        check=True,
+        capture_output=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--services", action="store_true", help="PostgreSQL + Redis instead of SQLite")
-    parser.add_argument("--contacts", type=int, default=None, help="blast size (10,000; 5,000 embedded)")
+    parser.add_argument(
+        "--services", action="store_true", help="PostgreSQL + Redis instead of SQLite"
+    )
+    parser.add_argument(
+        "--contacts", type=int, default=None, help="blast size (10,000; 5,000 embedded)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the blast")
     parser.add_argument("--skip-cap", action="store_true", help="skip the 60-second cap-80 run")
     args = parser.parse_args(argv)
@@ -195,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sandbox = SandboxProcess(workdir / "world.json")
     env = _environment(services=args.services, workdir=workdir, sandbox_url=sandbox.url)
-    os.environ.update({key: value for key, value in env.items() if key not in ("PYTHONUNBUFFERED",)})
+    os.environ.update(
+        {key: value for key, value in env.items() if key not in ("PYTHONUNBUFFERED",)}
+    )
     if args.services:
         import redis
 
@@ -204,8 +232,12 @@ def main(argv: list[str] | None = None) -> int:
         redis.Redis.from_url(env["CACHE_URL"]).flushdb()
         redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
     workers = Workers(env, workdir)
-    results: dict = {"stack": "postgresql+redis" if args.services else "sqlite+embedded broker",
-                     "contacts": contacts, "worker_processes": args.workers, "latency_ms": LATENCY_MS}
+    results: dict = {
+        "stack": "postgresql+redis" if args.services else "sqlite+embedded broker",
+        "contacts": contacts,
+        "worker_processes": args.workers,
+        "latency_ms": LATENCY_MS,
+    }
     try:
         import django
 
@@ -213,8 +245,15 @@ def main(argv: list[str] | None = None) -> int:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        results.update(_run(args=args, contacts=contacts, sandbox=WappinSandbox(sandbox.url),
-                            sandbox_url=sandbox.url, workers=workers))
+        results.update(
+            _run(
+                args=args,
+                contacts=contacts,
+                sandbox=WappinSandbox(sandbox.url),
+                sandbox_url=sandbox.url,
+                workers=workers,
+            )
+        )
     finally:
         workers.stop()
         sandbox.stop()
@@ -237,15 +276,19 @@ def _tenant(*, contacts: int, cap: int, sandbox, slug: str):
     from messaging.models import Contact, ContactGroup
     from tests.bench import bench_data
 
-    tenant = bench_data.tenant_create(slug=slug, client_id=f"77{len(slug)}{cap}", wappin_project_id=f"8{cap}")
+    tenant = bench_data.tenant_create(
+        slug=slug, client_id=f"77{len(slug)}{cap}", wappin_project_id=f"8{cap}"
+    )
     tenant.integration.max_messages_per_second = cap
     tenant.integration.save(update_fields=["max_messages_per_second"])
     bench_data.contacts_create(tenant=tenant, count=contacts, first=cap * 100_000)
     group = ContactGroup.objects.create(project=tenant.project, name="everyone")
     through = Contact.groups.through
     through.objects.bulk_create(
-        [through(contact_id=pk, contactgroup_id=group.pk)
-         for pk in Contact.objects.filter(project=tenant.project).values_list("pk", flat=True)],
+        [
+            through(contact_id=pk, contactgroup_id=group.pk)
+            for pk in Contact.objects.filter(project=tenant.project).values_list("pk", flat=True)
+        ],
         batch_size=2000,
     )
     sandbox.register(tenant.integration)
@@ -260,7 +303,10 @@ def _blast_run(*, tenant, group, contacts: int, transactional: bool = False) -> 
     from messaging.sending.services import message_send_hsm
 
     blast = blasts.blast_create(
-        project=tenant.project, name="bench", template_name="order_update", group=group,
+        project=tenant.project,
+        name="bench",
+        template_name="order_update",
+        group=group,
         params={"1": {"source": "name"}, "2": {"source": "fixed", "value": "INV-1"}},
         created_by=tenant.user,
     )
@@ -276,14 +322,23 @@ def _blast_run(*, tenant, group, contacts: int, transactional: bool = False) -> 
         if done + failed >= contacts:
             break
         if transactional and time.perf_counter() >= next_probe and done < contacts * 0.8:
-            probes.append(message_send_hsm(
-                project=tenant.project, phone_number=f"6281399{len(probes):06d}", template_name="order_update",
-                params={"1": "Probe", "2": "INV-P"}, source=Message.Source.API_KEY,
-            ).pk)
+            probes.append(
+                message_send_hsm(
+                    project=tenant.project,
+                    phone_number=f"6281399{len(probes):06d}",
+                    template_name="order_update",
+                    params={"1": "Probe", "2": "INV-P"},
+                    source=Message.Source.API_KEY,
+                ).pk
+            )
             next_probe += 0.5
         time.sleep(0.1)
     elapsed = time.perf_counter() - started
-    figures = {"seconds": round(elapsed, 1), "with_wappin_id": done, "msgs_per_s": round(done / elapsed, 1)}
+    figures = {
+        "seconds": round(elapsed, 1),
+        "with_wappin_id": done,
+        "msgs_per_s": round(done / elapsed, 1),
+    }
     if probes:
         deadline = time.perf_counter() + 60
         while Message.objects.filter(pk__in=probes).filter(Q(sent_at__isnull=True)).exists():
@@ -308,8 +363,11 @@ def _run(*, args, contacts: int, sandbox, sandbox_url: str, workers: Workers) ->
     sandbox.knobs(latency_ms=LATENCY_MS, callbacks_enabled=False)
     # 1. Blast throughput and CPU, cap 1,000, with transactional probes.
     tenant, group = _tenant(contacts=contacts, cap=1000, sandbox=sandbox, slug="blast")
-    workers.start(args.workers, concurrency=2,
-                  extra_env={"SEND_DISPATCHERS_PER_INTEGRATION": str(args.workers)})
+    workers.start(
+        args.workers,
+        concurrency=2,
+        extra_env={"SEND_DISPATCHERS_PER_INTEGRATION": str(args.workers)},
+    )
     cpu_before = workers.cpu()
     blast = _blast_run(tenant=tenant, group=group, contacts=contacts, transactional=True)
     cpu = workers.cpu() - cpu_before
@@ -317,13 +375,28 @@ def _run(*, args, contacts: int, sandbox, sandbox_url: str, workers: Workers) ->
     out["cpu_ms_per_message"] = round(cpu * 1000 / max(blast["with_wappin_id"], 1), 3)
     connections = args.workers * 128
     token = WappinClient(tenant.integration).token_get()
-    body = {"client_id": tenant.project.client_id, "project_id": tenant.project.wappin_project_id,
-            "type": "order_update", "recipient_number": "6281200000001", "language_code": "id",
-            "params": {"1": "Budi", "2": "INV-1"}}
-    bare_same = bare_loop(sandbox_url=sandbox_url, token=token, body=body, count=contacts,
-                          connections=min(connections, 256))
-    bare_100 = bare_loop(sandbox_url=sandbox_url, token=token, body=body, count=contacts, connections=100)
-    out["bare_loop_same_connections"] = {"connections": min(connections, 256), "msgs_per_s": round(bare_same, 1)}
+    body = {
+        "client_id": tenant.project.client_id,
+        "project_id": tenant.project.wappin_project_id,
+        "type": "order_update",
+        "recipient_number": "6281200000001",
+        "language_code": "id",
+        "params": {"1": "Budi", "2": "INV-1"},
+    }
+    bare_same = bare_loop(
+        sandbox_url=sandbox_url,
+        token=token,
+        body=body,
+        count=contacts,
+        connections=min(connections, 256),
+    )
+    bare_100 = bare_loop(
+        sandbox_url=sandbox_url, token=token, body=body, count=contacts, connections=100
+    )
+    out["bare_loop_same_connections"] = {
+        "connections": min(connections, 256),
+        "msgs_per_s": round(bare_same, 1),
+    }
     out["bare_loop_100_connections"] = round(bare_100, 1)
     out["ratio_vs_bare_same"] = round(blast["msgs_per_s"] / bare_same, 2)
     out["ratio_vs_bare_100"] = round(blast["msgs_per_s"] / bare_100, 2)

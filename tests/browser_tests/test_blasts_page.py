@@ -11,7 +11,9 @@ def test_the_blast_preview_follows_the_mapping_as_it_is_typed(logged_in_page, li
     template = factories.TemplateFactory(project=project, name="weekend_promo")
     factories.TemplateLanguageFactory(template=template, body="Hi {{1}}, {{2}} off this weekend!")
     group = ContactGroup.objects.create(project=project, name="VIP")
-    factories.ContactFactory(project=project, name="Budi", attributes={"city": "Bandung"}).groups.add(group)
+    factories.ContactFactory(
+        project=project, name="Budi", attributes={"city": "Bandung"}
+    ).groups.add(group)
     page = logged_in_page
     page.goto(f"{live_server.url}/blasts/new/?template=weekend_promo")
     # When the marketer maps {{1}} to the contact's name and {{2}} to the city attribute
@@ -27,5 +29,7 @@ def test_the_blast_preview_follows_the_mapping_as_it_is_typed(logged_in_page, li
     # And saving makes a draft whose page offers to start it
     page.click("button.primary")
     page.wait_for_selector("text=Start blast (1 contacts)")
-    assert Blast.objects.get().params == {"1": {"source": "name", "value": ""},
-                                          "2": {"source": "attribute", "value": "city"}}
+    assert Blast.objects.get().params == {
+        "1": {"source": "name", "value": ""},
+        "2": {"source": "attribute", "value": "city"},
+    }

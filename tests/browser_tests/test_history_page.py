@@ -8,8 +8,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_history_shows_a_sent_message_and_opens_its_detail(logged_in_page, live_server, project):
     # Given a template message that was read
     factories.MessageFactory(
-        project=project, kind="hsm", template_name="order_update", status="read",
-        phone_number="6281234567001", params={"1": "Budi"},
+        project=project,
+        kind="hsm",
+        template_name="order_update",
+        status="read",
+        phone_number="6281234567001",
+        params={"1": "Budi"},
     )
     page = logged_in_page
     # When the user opens the history

@@ -31,30 +31,54 @@ DOCUMENT_MESSAGE_SAMPLE = """ {
 } """
 
 
-def status_body(message_id: str, status: str, *, timestamp: str = "1557915512", project_id: str = "16") -> str:
-    return json.dumps({
-        "message_id": message_id, "client_id": "0009", "client_name": "wappin-info",
-        "project id": project_id, "project_name": "WAPPIN-INFO", "sender_number": "628989229471",
-        "status_messages": status, "message_content": "-", "environment": "PRODUCTION",
-        "timestamp": timestamp, "callback_type": "status",
-    })
+def status_body(
+    message_id: str, status: str, *, timestamp: str = "1557915512", project_id: str = "16"
+) -> str:
+    return json.dumps(
+        {
+            "message_id": message_id,
+            "client_id": "0009",
+            "client_name": "wappin-info",
+            "project id": project_id,
+            "project_name": "WAPPIN-INFO",
+            "sender_number": "628989229471",
+            "status_messages": status,
+            "message_content": "-",
+            "environment": "PRODUCTION",
+            "timestamp": timestamp,
+            "callback_type": "status",
+        }
+    )
 
 
-def message_body(message_id: str, text: str, *, sender: str = "628989229471", timestamp: str | int = "") -> str:
+def message_body(
+    message_id: str, text: str, *, sender: str = "628989229471", timestamp: str | int = ""
+) -> str:
     import time
 
-    return json.dumps({
-        "message_id": message_id, "client_id": "0009", "client_name": "wappin-info",
-        "project_id": "16", "project_name": "WAPPIN-INFO", "sender_number": sender,
-        "status_messages": "-", "message_content": text, "environment": "PRODUCTION",
-        "timestamp": timestamp or str(int(time.time())), "callback_type": "message",
-    })
+    return json.dumps(
+        {
+            "message_id": message_id,
+            "client_id": "0009",
+            "client_name": "wappin-info",
+            "project_id": "16",
+            "project_name": "WAPPIN-INFO",
+            "sender_number": sender,
+            "status_messages": "-",
+            "message_content": text,
+            "environment": "PRODUCTION",
+            "timestamp": timestamp or str(int(time.time())),
+            "callback_type": "message",
+        }
+    )
 
 
 @pytest.fixture
 def wappin_project(db):
     """The project of the document's samples: client 0009, project 16."""
-    return factories.ProjectFactory(client_id="0009", wappin_project_id="16", business_name="Wappin Info")
+    return factories.ProjectFactory(
+        client_id="0009", wappin_project_id="16", business_name="Wappin Info"
+    )
 
 
 @pytest.fixture
@@ -76,6 +100,8 @@ def post_callback(client, django_capture_on_commit_callbacks):
         if token is not None:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         with django_capture_on_commit_callbacks(execute=True):
-            return client.post(integration.callback_path, data=body, content_type="application/json", **headers)
+            return client.post(
+                integration.callback_path, data=body, content_type="application/json", **headers
+            )
 
     return post

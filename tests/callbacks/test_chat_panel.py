@@ -19,11 +19,20 @@ pytestmark = pytest.mark.django_db
 def conversation(project, *, name, text, minutes_ago=1, handed_over=False):
     when = timezone.now() - timedelta(minutes=minutes_ago)
     contact = factories.ContactFactory(
-        project=project, name=name, last_inbound_at=when, handed_over_at=when if handed_over else None
+        project=project,
+        name=name,
+        last_inbound_at=when,
+        handed_over_at=when if handed_over else None,
     )
     factories.MessageFactory(
-        project=project, contact=contact, phone_number=contact.phone_number, direction="in",
-        status="received", source="customer", text=text, created_at=when,
+        project=project,
+        contact=contact,
+        phone_number=contact.phone_number,
+        direction="in",
+        status="received",
+        source="customer",
+        text=text,
+        created_at=when,
     )
     return contact
 
@@ -45,11 +54,18 @@ def test_conversations_list_puts_those_waiting_for_a_person_first(marketer_clien
 def test_a_conversation_shows_the_bubbles_both_ways(marketer_client, project):
     contact = conversation(project, name="Budi", text="Is my order shipped?")
     factories.MessageFactory(
-        project=project, contact=contact, phone_number=contact.phone_number, direction="out",
-        status="read", source="chatbot", text="Yes, it left this morning.",
+        project=project,
+        contact=contact,
+        phone_number=contact.phone_number,
+        direction="out",
+        status="read",
+        source="chatbot",
+        text="Yes, it left this morning.",
     )
 
-    page = marketer_client.get(reverse("callbacks:chat_conversation", args=[contact.pk])).content.decode()
+    page = marketer_client.get(
+        reverse("callbacks:chat_conversation", args=[contact.pk])
+    ).content.decode()
 
     assert 'class="wa-bubble "' in page and "Is my order shipped?" in page
     assert 'class="wa-bubble out"' in page and "Yes, it left this morning." in page
@@ -59,7 +75,9 @@ def test_a_conversation_shows_the_bubbles_both_ways(marketer_client, project):
 def test_hand_back_gives_the_conversation_to_the_chatbot_again(marketer_client, project):
     contact = conversation(project, name="Wati", text="halo wappin", handed_over=True)
 
-    response = marketer_client.post(reverse("callbacks:chat_hand_back", args=[contact.pk]), follow=True)
+    response = marketer_client.post(
+        reverse("callbacks:chat_hand_back", args=[contact.pk]), follow=True
+    )
 
     contact.refresh_from_db()
     assert contact.handed_over_at is None
@@ -69,8 +87,14 @@ def test_hand_back_gives_the_conversation_to_the_chatbot_again(marketer_client, 
 def test_another_projects_conversation_is_not_found(marketer_client):
     stranger = conversation(factories.ProjectFactory(), name="Elsewhere", text="hi")
 
-    assert marketer_client.get(reverse("callbacks:chat_conversation", args=[stranger.pk])).status_code == 404
-    assert marketer_client.post(reverse("callbacks:chat_hand_back", args=[stranger.pk])).status_code == 404
+    assert (
+        marketer_client.get(reverse("callbacks:chat_conversation", args=[stranger.pk])).status_code
+        == 404
+    )
+    assert (
+        marketer_client.post(reverse("callbacks:chat_hand_back", args=[stranger.pk])).status_code
+        == 404
+    )
 
 
 def test_developers_do_not_use_the_chat_panel(client, project):
@@ -90,21 +114,32 @@ def test_the_chat_panel_needs_a_login(client):
     assert "/accounts/login/" in response["Location"]
 
 
-@pytest.mark.skipif(not hasattr(messaging_services, "message_send_text"), reason="needs the messaging services")
+@pytest.mark.skipif(
+    not hasattr(messaging_services, "message_send_text"), reason="needs the messaging services"
+)
 def test_a_reply_by_hand_is_queued_as_the_users_message(marketer_client, marketer, project):
     factories.IntegrationFactory(project=project, kind="chatbot")
     contact = conversation(project, name="Budi", text="Is my order shipped?")
 
     response = marketer_client.post(
-        reverse("callbacks:chat_conversation", args=[contact.pk]), {"text": "Yes, this morning."}, follow=True
+        reverse("callbacks:chat_conversation", args=[contact.pk]),
+        {"text": "Yes, this morning."},
+        follow=True,
     )
 
     assert "Reply queued." in response.content.decode()
     reply = Message.objects.get(direction="out")
-    assert (reply.text, reply.source, reply.sent_by, reply.contact) == ("Yes, this morning.", "user", marketer, contact)
+    assert (reply.text, reply.source, reply.sent_by, reply.contact) == (
+        "Yes, this morning.",
+        "user",
+        marketer,
+        contact,
+    )
 
 
-@pytest.mark.skipif(not hasattr(messaging_services, "message_send_text"), reason="needs the messaging services")
+@pytest.mark.skipif(
+    not hasattr(messaging_services, "message_send_text"), reason="needs the messaging services"
+)
 def test_a_reply_outside_the_window_is_refused_with_the_reason(marketer_client, project):
     factories.IntegrationFactory(project=project, kind="chatbot")
     contact = conversation(project, name="Old", text="hi", minutes_ago=60 * 25)

@@ -26,11 +26,15 @@ def receive(client, integration, django_capture_on_commit_callbacks):
     """A customer writes `text`: the callback is posted and processed; replies stay queued."""
     counter = iter(range(1, 10_000))
 
-    def write(text: str, *, sender: str = "628989229471", timestamp: str | int = "") -> CallbackEvent:
+    def write(
+        text: str, *, sender: str = "628989229471", timestamp: str | int = ""
+    ) -> CallbackEvent:
         body = message_body(f"in{next(counter):05d}", text, sender=sender, timestamp=timestamp)
         with django_capture_on_commit_callbacks(execute=False):
             response = client.post(
-                integration.callback_path, data=body, content_type="application/json",
+                integration.callback_path,
+                data=body,
+                content_type="application/json",
                 HTTP_AUTHORIZATION=f"Bearer {CURRENT_TOKEN}",
             )
         assert response.json() == {"status": "000"}
@@ -44,11 +48,15 @@ def replies() -> list[Message]:
     return list(Message.objects.filter(direction="out").order_by("id"))
 
 
-def test_document_message_sample_stores_the_customer_message(client, integration, django_capture_on_commit_callbacks):
+def test_document_message_sample_stores_the_customer_message(
+    client, integration, django_capture_on_commit_callbacks
+):
     # When Wappin posts the document's message sample, exactly as printed
     with django_capture_on_commit_callbacks(execute=False) as tasks:
         response = client.post(
-            integration.callback_path, data=DOCUMENT_MESSAGE_SAMPLE, content_type="application/json",
+            integration.callback_path,
+            data=DOCUMENT_MESSAGE_SAMPLE,
+            content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {CURRENT_TOKEN}",
         )
     assert response.json() == {"status": "000"}
@@ -58,7 +66,11 @@ def test_document_message_sample_stores_the_customer_message(client, integration
     # Then the history shows the customer's message on their contact
     incoming = Message.objects.get(direction="in")
     assert (incoming.kind, incoming.status, incoming.source) == ("text", "received", "customer")
-    assert (incoming.text, incoming.wappin_message_id, incoming.phone_number) == ("tesss", "5cdbe77d09ee7", "628989229471")
+    assert (incoming.text, incoming.wappin_message_id, incoming.phone_number) == (
+        "tesss",
+        "5cdbe77d09ee7",
+        "628989229471",
+    )
     assert incoming.contact.phone_number == "628989229471"
     assert incoming.contact.last_inbound_at.timestamp() == 1557915516
     assert incoming.status_events.get().status == "received"
@@ -76,14 +88,22 @@ def test_a_new_message_opens_the_24_hour_window(receive, integration):
 
 
 def test_a_keyword_is_answered_with_its_response(receive, integration):
-    factories.ChatbotKeywordFactory(project=integration.project, keyword="promo", normalized_keyword="promo",
-                                    response_text="Today's promo: 20% off.")
+    factories.ChatbotKeywordFactory(
+        project=integration.project,
+        keyword="promo",
+        normalized_keyword="promo",
+        response_text="Today's promo: 20% off.",
+    )
 
     event = receive("  PROMO  please")
 
     [reply] = replies()
     assert (reply.text, reply.source, reply.kind, reply.phone_number) == (
-        "Today's promo: 20% off.", "chatbot", "text", "628989229471")
+        "Today's promo: 20% off.",
+        "chatbot",
+        "text",
+        "628989229471",
+    )
     assert reply.status_events.get().status == "queued"
     assert event.reply == reply
     assert "Keyword 'promo' answered" in event.result
@@ -93,15 +113,24 @@ def test_a_media_keyword_is_answered_with_its_media(receive, integration):
     from django.core.files.base import ContentFile
 
     keyword = factories.ChatbotKeywordFactory(
-        project=integration.project, keyword="katalog", normalized_keyword="katalog",
-        response_type="document", response_text="", caption="Our catalogue",
+        project=integration.project,
+        keyword="katalog",
+        normalized_keyword="katalog",
+        response_type="document",
+        response_text="",
+        caption="Our catalogue",
     )
     keyword.response_media.save("katalog.pdf", ContentFile(b"%PDF-1.4 catalogue"), save=True)
 
     receive("katalog")
 
     [reply] = replies()
-    assert (reply.kind, reply.media_type, reply.caption, reply.source) == ("media", "document", "Our catalogue", "chatbot")
+    assert (reply.kind, reply.media_type, reply.caption, reply.source) == (
+        "media",
+        "document",
+        "Our catalogue",
+        "chatbot",
+    )
     assert reply.media.read() == b"%PDF-1.4 catalogue"
 
 
@@ -158,8 +187,11 @@ def test_start_without_having_stopped_is_just_a_message(receive, integration):
 
 def test_a_chat_panel_keyword_hands_over_and_the_chatbot_then_stays_silent(receive, integration):
     factories.ChatbotKeywordFactory(
-        project=integration.project, keyword="halo wappin", normalized_keyword="halo wappin",
-        scenario="chat_panel", response_text="An agent will answer you shortly.",
+        project=integration.project,
+        keyword="halo wappin",
+        normalized_keyword="halo wappin",
+        scenario="chat_panel",
+        response_text="An agent will answer you shortly.",
     )
 
     # When the customer asks for a person, then writes more
@@ -176,7 +208,9 @@ def test_a_chat_panel_keyword_hands_over_and_the_chatbot_then_stays_silent(recei
 
 
 def test_stop_still_works_while_handed_over(receive, integration):
-    Contact.objects.create(project=integration.project, phone_number="628989229471", handed_over_at=timezone.now())
+    Contact.objects.create(
+        project=integration.project, phone_number="628989229471", handed_over_at=timezone.now()
+    )
 
     receive("stop")
 
@@ -195,12 +229,16 @@ def test_processing_again_neither_duplicates_the_message_nor_answers_twice(recei
     assert again.state == "processed"
 
 
-def test_a_retried_message_callback_is_stored_once(client, integration, django_capture_on_commit_callbacks):
+def test_a_retried_message_callback_is_stored_once(
+    client, integration, django_capture_on_commit_callbacks
+):
     body = message_body("dup00001", "hello", timestamp=str(int(time.time())))
     for _ in range(4):
         with django_capture_on_commit_callbacks(execute=False):
             response = client.post(
-                integration.callback_path, data=body, content_type="application/json",
+                integration.callback_path,
+                data=body,
+                content_type="application/json",
                 HTTP_AUTHORIZATION=f"Bearer {CURRENT_TOKEN}",
             )
         assert response.json() == {"status": "000"}
@@ -209,4 +247,7 @@ def test_a_retried_message_callback_is_stored_once(client, integration, django_c
 
     assert Message.objects.filter(direction="in").count() == 1
     assert len(replies()) == 1
-    assert sorted(CallbackEvent.objects.values_list("verdict", flat=True)) == ["accepted"] + ["duplicate"] * 3
+    assert (
+        sorted(CallbackEvent.objects.values_list("verdict", flat=True))
+        == ["accepted"] + ["duplicate"] * 3
+    )

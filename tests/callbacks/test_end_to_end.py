@@ -33,7 +33,9 @@ def eventually(check, *, timeout: float = 15.0):
 def portal(live_server, wappin_sandbox):
     """A project whose chatbot integration Wappin (the sandbox) calls back on the live server."""
     project = factories.ProjectFactory(
-        client_id="0070", wappin_project_id="476", business_name="Toko Demo",
+        client_id="0070",
+        wappin_project_id="476",
+        business_name="Toko Demo",
         default_chatbot_message="Halo! Ketik PROMO untuk penawaran hari ini.",
     )
     integration = factories.IntegrationFactory(project=project, kind="chatbot")
@@ -48,7 +50,9 @@ def customer_writes(portal, text: str) -> Message:
     project, _integration, sandbox = portal
     before = Message.objects.filter(direction="in").count()
     sandbox.customer_message(project=project, sender_number=CUSTOMER, message_content=text)
-    assert eventually(lambda: Message.objects.filter(direction="in").count() > before), "no incoming message"
+    assert eventually(lambda: Message.objects.filter(direction="in").count() > before), (
+        "no incoming message"
+    )
     return Message.objects.filter(direction="in").latest("id")
 
 
@@ -69,26 +73,40 @@ def token_fetched(integration) -> None:
 def test_a_keyword_is_answered_through_wappin(portal):
     project, integration, sandbox = portal
     token_fetched(integration)
-    factories.ChatbotKeywordFactory(project=project, keyword="promo", normalized_keyword="promo",
-                                    response_text="Promo hari ini: diskon 20%.")
+    factories.ChatbotKeywordFactory(
+        project=project,
+        keyword="promo",
+        normalized_keyword="promo",
+        response_text="Promo hari ini: diskon 20%.",
+    )
 
     # When a customer writes "Promo" to the business on WhatsApp
     incoming = customer_writes(portal, "Promo")
 
     # Then the portal stored it, and its answer reached Wappin as a chatbot message
-    assert (incoming.text, incoming.phone_number, incoming.source) == ("Promo", CUSTOMER, "customer")
-    reply = eventually(lambda: Message.objects.filter(direction="out", wappin_message_id__gt="").first())
+    assert (incoming.text, incoming.phone_number, incoming.source) == (
+        "Promo",
+        CUSTOMER,
+        "customer",
+    )
+    reply = eventually(
+        lambda: Message.objects.filter(direction="out", wappin_message_id__gt="").first()
+    )
     assert (reply.text, reply.source) == ("Promo hari ini: diskon 20%.", "chatbot")
     assert eventually(lambda: "Promo hari ini: diskon 20%." in replies_sent(sandbox))
+
     # And Wappin's status callbacks for the answer move its history (applied as they come,
     # or by the sweep once the send answer is stored: run here as if its grace had passed)
     def read():
         callbacks_sweep(now=timezone.now() + SWEEP_GRACE)
         reply.refresh_from_db()
         return reply.status == "read"
+
     assert eventually(read)
     assert list(reply.status_events.filter(source="callback").values_list("status", flat=True)) == [
-        "sent", "delivered", "read",
+        "sent",
+        "delivered",
+        "read",
     ]
 
 
@@ -98,7 +116,9 @@ def test_an_unknown_word_gets_the_default_message(portal):
 
     customer_writes(portal, "jam buka toko?")
 
-    assert eventually(lambda: "Halo! Ketik PROMO untuk penawaran hari ini." in replies_sent(sandbox))
+    assert eventually(
+        lambda: "Halo! Ketik PROMO untuk penawaran hari ini." in replies_sent(sandbox)
+    )
     assert Message.objects.get(direction="out").source == "chatbot"
 
 
@@ -120,8 +140,13 @@ def test_stop_opts_out_and_is_confirmed_once(portal):
 def test_a_chat_panel_keyword_hands_over_to_a_person(portal):
     project, integration, sandbox = portal
     token_fetched(integration)
-    factories.ChatbotKeywordFactory(project=project, keyword="halo wappin", normalized_keyword="halo wappin",
-                                    scenario="chat_panel", response_text="Agen kami segera membalas.")
+    factories.ChatbotKeywordFactory(
+        project=project,
+        keyword="halo wappin",
+        normalized_keyword="halo wappin",
+        scenario="chat_panel",
+        response_text="Agen kami segera membalas.",
+    )
 
     customer_writes(portal, "halo wappin")
     customer_writes(portal, "pesanan saya belum sampai")
@@ -145,7 +170,9 @@ def test_the_first_callback_before_any_token_gets_in_on_wappins_retry(portal):
     # token, and Wappin's retry was let in
     # (the sandbox logs the accepted retry only once it has read the portal's answer)
     def attempts():
-        found = sorted((a["attempt"], a["accepted"]) for a in sandbox.callbacks(callback_type="message"))
+        found = sorted(
+            (a["attempt"], a["accepted"]) for a in sandbox.callbacks(callback_type="message")
+        )
         return found if found and found[-1][1] is True else None
 
     outcomes = eventually(attempts)

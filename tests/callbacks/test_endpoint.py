@@ -53,7 +53,9 @@ def test_document_status_sample_moves_the_message_to_delivered(integration, post
 
 
 def test_unknown_key_is_404_and_nothing_is_stored(client):
-    response = client.post("/callbacks/wappin/not-a-key/", data=DOCUMENT_STATUS_SAMPLE, content_type="application/json")
+    response = client.post(
+        "/callbacks/wappin/not-a-key/", data=DOCUMENT_STATUS_SAMPLE, content_type="application/json"
+    )
 
     assert response.status_code == 404
     assert response.json()["message"] == "No integration has this callback URL."
@@ -78,7 +80,11 @@ def test_caller_outside_the_allow_list_is_403(integration, post_callback):
     assert response.status_code == 403
     assert "198.51.100.7" in response.json()["message"]
     event = CallbackEvent.objects.get()
-    assert (event.verdict, event.state, event.remote_addr) == ("rejected_ip", "skipped", "198.51.100.7")
+    assert (event.verdict, event.state, event.remote_addr) == (
+        "rejected_ip",
+        "skipped",
+        "198.51.100.7",
+    )
     assert Message.objects.get().status == "sent"
 
 
@@ -91,7 +97,9 @@ def test_caller_inside_the_allow_list_is_accepted(integration, post_callback):
     assert response.json() == {"status": "000"}
 
 
-def test_forged_x_forwarded_for_from_an_untrusted_peer_changes_nothing(integration, post_callback, settings):
+def test_forged_x_forwarded_for_from_an_untrusted_peer_changes_nothing(
+    integration, post_callback, settings
+):
     # Given an allow-list with Wappin's address and a proxy we trust at 10.0.0.1
     settings.IPWARE_TRUSTED_PROXY_LIST = ["10.0.0.1"]
     integration.callback_ip_allowlist = ["203.0.113.9"]
@@ -99,8 +107,10 @@ def test_forged_x_forwarded_for_from_an_untrusted_peer_changes_nothing(integrati
 
     # When someone else connects directly and claims, in the header, to be Wappin behind our proxy
     response = post_callback(
-        integration, DOCUMENT_STATUS_SAMPLE,
-        REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1",
+        integration,
+        DOCUMENT_STATUS_SAMPLE,
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1",
     )
 
     # Then its own address is what counts
@@ -108,14 +118,19 @@ def test_forged_x_forwarded_for_from_an_untrusted_peer_changes_nothing(integrati
     assert CallbackEvent.objects.get().remote_addr == "198.51.100.7"
 
 
-def test_forged_x_forwarded_for_is_ignored_when_no_proxy_is_trusted(integration, post_callback, settings):
+def test_forged_x_forwarded_for_is_ignored_when_no_proxy_is_trusted(
+    integration, post_callback, settings
+):
     settings.IPWARE_TRUSTED_PROXY_LIST = []
     settings.IPWARE_PROXY_COUNT = 0
     integration.callback_ip_allowlist = ["203.0.113.9"]
     integration.save()
 
     response = post_callback(
-        integration, DOCUMENT_STATUS_SAMPLE, REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9"
+        integration,
+        DOCUMENT_STATUS_SAMPLE,
+        REMOTE_ADDR="198.51.100.7",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
     )
 
     assert response.status_code == 403
@@ -129,8 +144,10 @@ def test_the_client_behind_a_trusted_proxy_is_the_caller(integration, post_callb
 
     # When Wappin (203.0.113.9) calls through it, with a forged entry of its own in front
     response = post_callback(
-        integration, DOCUMENT_STATUS_SAMPLE,
-        REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9",
+        integration,
+        DOCUMENT_STATUS_SAMPLE,
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9",
     )
 
     # Then the address our proxy saw is the caller
@@ -144,8 +161,10 @@ def test_an_attacker_behind_a_trusted_proxy_is_still_refused(integration, post_c
     integration.save()
 
     response = post_callback(
-        integration, DOCUMENT_STATUS_SAMPLE,
-        REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7",
+        integration,
+        DOCUMENT_STATUS_SAMPLE,
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7",
     )
 
     assert response.status_code == 403
@@ -175,7 +194,9 @@ def test_wrong_bearer_is_401_and_the_token_is_never_stored(integration, post_cal
 
 def test_basic_auth_instead_of_bearer_is_401(integration, post_callback, client):
     response = client.post(
-        integration.callback_path, data=DOCUMENT_STATUS_SAMPLE, content_type="application/json",
+        integration.callback_path,
+        data=DOCUMENT_STATUS_SAMPLE,
+        content_type="application/json",
         HTTP_AUTHORIZATION="Basic OTo4OWNiNzgyYTBhMmZiNDEyMzgzMzA3MzhjYTgwMDJlZjZhN2YzYjJi",
     )
 
@@ -193,7 +214,9 @@ def test_previous_token_is_accepted(integration, post_callback):
     assert message.status == "delivered"
 
 
-def test_a_callback_before_any_token_was_fetched_is_refused_with_the_reason(wappin_project, post_callback):
+def test_a_callback_before_any_token_was_fetched_is_refused_with_the_reason(
+    wappin_project, post_callback
+):
     integration = factories.IntegrationFactory(project=wappin_project, kind="chatbot")
 
     response = post_callback(integration, DOCUMENT_STATUS_SAMPLE)
@@ -219,8 +242,14 @@ def test_malformed_json_is_400_and_kept_for_inspection(integration, post_callbac
         ("", "empty"),
         ('{"message_id": "x1"}', "no callback_type"),
         ('{"callback_type": "status", "status_messages": "read"}', "no message_id"),
-        ('{"callback_type": "status", "message_id": "x1", "status_messages": "-"}', "without status_messages"),
-        ('{"callback_type": "message", "message_id": "x1", "sender_number": "hello"}', "sender_number"),
+        (
+            '{"callback_type": "status", "message_id": "x1", "status_messages": "-"}',
+            "without status_messages",
+        ),
+        (
+            '{"callback_type": "message", "message_id": "x1", "sender_number": "hello"}',
+            "sender_number",
+        ),
     ],
 )
 def test_bodies_we_cannot_use_are_400_with_a_reason(integration, post_callback, body, reason):
@@ -302,10 +331,17 @@ def test_a_callback_for_another_wappin_project_is_refused(integration, post_call
 def test_every_spelling_of_the_document_is_accepted(integration, post_callback):
     # The table's spellings (status_message, project_id, enviromtent) and a numeric timestamp
     message = sent_message(integration, "abc123")
-    body = json.dumps({
-        "message_id": "abc123", "client_id": "0009", "project_id": "16", "status_message": "read",
-        "enviromtent": "PRODUCTION", "timestamp": 1557915600, "callback_type": "status",
-    })
+    body = json.dumps(
+        {
+            "message_id": "abc123",
+            "client_id": "0009",
+            "project_id": "16",
+            "status_message": "read",
+            "enviromtent": "PRODUCTION",
+            "timestamp": 1557915600,
+            "callback_type": "status",
+        }
+    )
 
     response = post_callback(integration, body)
 
@@ -341,7 +377,9 @@ def test_the_same_status_four_times_shuffled_with_others_counts_once(integration
     assert CallbackEvent.objects.filter(verdict="accepted").count() == 5
     duplicates = CallbackEvent.objects.filter(verdict="duplicate")
     assert duplicates.count() == 3
-    assert {(e.wappin_message_id, e.status_value, e.state) for e in duplicates} == {("aaa111", "delivered", "skipped")}
+    assert {(e.wappin_message_id, e.status_value, e.state) for e in duplicates} == {
+        ("aaa111", "delivered", "skipped")
+    }
 
 
 def test_a_late_delivered_does_not_undo_read(integration, post_callback):

@@ -24,7 +24,9 @@ def _waited(minutes: int = 5) -> None:
     CallbackEvent.objects.update(received_at=timezone.now() - timedelta(minutes=minutes))
 
 
-def test_a_status_before_its_message_is_kept_then_applied_in_order_by_the_sweep(integration, post_callback):
+def test_a_status_before_its_message_is_kept_then_applied_in_order_by_the_sweep(
+    integration, post_callback
+):
     # Given Wappin's callbacks arrive before our send task stored the message id, "read" first
     post_callback(integration, status_body("fff666", "read", timestamp="1557915520"))
     post_callback(integration, status_body("fff666", "delivered", timestamp="1557915510"))
@@ -33,7 +35,10 @@ def test_a_status_before_its_message_is_kept_then_applied_in_order_by_the_sweep(
 
     # When the send answer is stored, and the sweep runs
     message = factories.MessageFactory(
-        project=integration.project, kind=Message.Kind.HSM, status=Message.Status.SENT, wappin_message_id="fff666"
+        project=integration.project,
+        kind=Message.Kind.HSM,
+        status=Message.Status.SENT,
+        wappin_message_id="fff666",
     )
     _waited()
     outcome = callbacks_sweep()
@@ -43,8 +48,11 @@ def test_a_status_before_its_message_is_kept_then_applied_in_order_by_the_sweep(
     message.refresh_from_db()
     assert message.status == "read"
     assert message.delivered_at.timestamp() == 1557915510
-    assert list(message.status_events.filter(source="callback").values_list("status", "applied")) == [
-        ("delivered", True), ("read", True),
+    assert list(
+        message.status_events.filter(source="callback").values_list("status", "applied")
+    ) == [
+        ("delivered", True),
+        ("read", True),
     ]
     assert set(CallbackEvent.objects.values_list("state", flat=True)) == {"processed"}
 
@@ -52,7 +60,9 @@ def test_a_status_before_its_message_is_kept_then_applied_in_order_by_the_sweep(
 def test_a_waiting_status_is_not_applied_to_another_projects_message(integration, post_callback):
     post_callback(integration, status_body("ggg777", "delivered"))
     other = factories.MessageFactory(
-        project=factories.ProjectFactory(), kind=Message.Kind.HSM, status=Message.Status.SENT,
+        project=factories.ProjectFactory(),
+        kind=Message.Kind.HSM,
+        status=Message.Status.SENT,
         wappin_message_id="ggg777",
     )
     _waited()
@@ -68,10 +78,17 @@ def test_the_sweep_applies_what_is_waiting_and_gives_up_on_the_old(integration, 
     # Given one status waiting a few minutes, and one waiting for days
     post_callback(integration, status_body("hhh888", "delivered"))
     post_callback(integration, status_body("never1", "delivered"))
-    CallbackEvent.objects.filter(wappin_message_id="hhh888").update(received_at=timezone.now() - timedelta(minutes=5))
-    CallbackEvent.objects.filter(wappin_message_id="never1").update(received_at=timezone.now() - timedelta(days=3))
+    CallbackEvent.objects.filter(wappin_message_id="hhh888").update(
+        received_at=timezone.now() - timedelta(minutes=5)
+    )
+    CallbackEvent.objects.filter(wappin_message_id="never1").update(
+        received_at=timezone.now() - timedelta(days=3)
+    )
     message = factories.MessageFactory(
-        project=integration.project, kind=Message.Kind.HSM, status=Message.Status.SENT, wappin_message_id="hhh888"
+        project=integration.project,
+        kind=Message.Kind.HSM,
+        status=Message.Status.SENT,
+        wappin_message_id="hhh888",
     )
 
     # When the periodic sweep runs
@@ -90,7 +107,10 @@ def test_admin_lists_callbacks_and_shows_the_raw_body(admin_client, integration,
     post_callback(integration, DOCUMENT_STATUS_SAMPLE)
     event = CallbackEvent.objects.get()
 
-    listing = admin_client.get(reverse("admin:callbacks_callbackevent_changelist") + "?verdict__exact=accepted&q=5cdbe7774a059")
+    listing = admin_client.get(
+        reverse("admin:callbacks_callbackevent_changelist")
+        + "?verdict__exact=accepted&q=5cdbe7774a059"
+    )
     detail = admin_client.get(reverse("admin:callbacks_callbackevent_change", args=[event.pk]))
 
     assert listing.status_code == 200
@@ -105,7 +125,10 @@ def test_admin_process_again_applies_a_waiting_status(admin_client, integration,
     post_callback(integration, status_body("iii999", "delivered"))
     event = CallbackEvent.objects.get()
     message = factories.MessageFactory(
-        project=integration.project, kind=Message.Kind.HSM, status=Message.Status.SENT, wappin_message_id="iii999"
+        project=integration.project,
+        kind=Message.Kind.HSM,
+        status=Message.Status.SENT,
+        wappin_message_id="iii999",
     )
 
     # When an admin runs "process again" on it
@@ -157,5 +180,8 @@ def test_the_sweep_is_scheduled_and_the_tasks_are_registered(settings):
     from wappin_portal.celery import app
 
     app.loader.import_default_modules()
-    assert settings.CELERY_BEAT_SCHEDULE["callbacks-sweep"]["task"] == "callbacks.tasks.callbacks_sweep"
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["callbacks-sweep"]["task"]
+        == "callbacks.tasks.callbacks_sweep"
+    )
     assert {"callbacks.tasks.callbacks_sweep", "callbacks.tasks.callback_process"} <= set(app.tasks)

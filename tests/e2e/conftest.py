@@ -78,10 +78,31 @@ class CeleryWorkers:
             log = open(log_path, "w")  # noqa: SIM115 - closed when the workers stop
             self._logs.append(log)
             worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "wappin_portal", "worker", "--pool", "solo",
-                 "-Q", "celery,sending,blasts,callbacks,housekeeping", "--concurrency", "1", "--loglevel", "INFO", "--without-heartbeat", "--without-gossip",
-                 "--without-mingle", "--hostname", f"e2e{len(self.processes)}@%h"],
-                cwd=ROOT, env={**self._env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "wappin_portal",
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "-Q",
+                    "celery,sending,blasts,callbacks,housekeeping",
+                    "--concurrency",
+                    "1",
+                    "--loglevel",
+                    "INFO",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--hostname",
+                    f"e2e{len(self.processes)}@%h",
+                ],
+                cwd=ROOT,
+                env={**self._env(), **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
             self.processes.append(worker)
             started.append(worker)

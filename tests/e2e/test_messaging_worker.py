@@ -22,31 +22,45 @@ def sending_project(wappin_sandbox):
     notification = factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
     template = factories.TemplateFactory(project=project, name="order_shipped")
     factories.TemplateLanguageFactory(template=template, language_code="id")
-    factories.ContactFactory(project=project, phone_number="6281234567890", last_inbound_at=timezone.now())
+    factories.ContactFactory(
+        project=project, phone_number="6281234567890", last_inbound_at=timezone.now()
+    )
     wappin_sandbox.register(notification)
     return project
 
 
 def _client(project) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='e2e').raw_key}")
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='e2e').raw_key}"
+    )
     return client
 
 
-HSM = {"recipient_number": "081234567890", "type": "order_shipped", "params": {"1": "Budi", "2": "INV-1"}}
+HSM = {
+    "recipient_number": "081234567890",
+    "type": "order_shipped",
+    "params": {"1": "Budi", "2": "INV-1"},
+}
 
 
-def test_an_api_send_is_delivered_by_the_worker(wappin_sandbox, sending_project, celery_worker_process):
+def test_an_api_send_is_delivered_by_the_worker(
+    wappin_sandbox, sending_project, celery_worker_process
+):
     response = _client(sending_project).post("/api/v1/messages/hsm/", HSM, format="json")
     assert response.status_code == 202
     message = wait_for(
-        lambda: Message.objects.filter(pk=response.json()["id"], status=Message.Status.SENT).first(),
+        lambda: Message.objects.filter(
+            pk=response.json()["id"], status=Message.Status.SENT
+        ).first(),
         what="the worker to send the message",
     )
     assert wappin_sandbox.sent(message_id=message.wappin_message_id)
 
 
-def test_the_worker_retries_a_wappin_outage_with_backoff(wappin_sandbox, sending_project, celery_worker_process):
+def test_the_worker_retries_a_wappin_outage_with_backoff(
+    wappin_sandbox, sending_project, celery_worker_process
+):
     # Given Wappin answering 502
     wappin_sandbox.knobs(error_5xx_rate=1.0)
     response = _client(sending_project).post("/api/v1/messages/hsm/", HSM, format="json")
@@ -54,8 +68,10 @@ def test_the_worker_retries_a_wappin_outage_with_backoff(wappin_sandbox, sending
     # The engine counts an attempt when it claims the message, before its call: wait for the
     # failure itself (the 502 logged, or the message put back with a time for its retry).
     wait_for(
-        lambda: WappinCallLog.objects.filter(message_id=message_id, http_status=502).exists()
-        or Message.objects.filter(pk=message_id, next_attempt_at__isnull=False).exists(),
+        lambda: (
+            WappinCallLog.objects.filter(message_id=message_id, http_status=502).exists()
+            or Message.objects.filter(pk=message_id, next_attempt_at__isnull=False).exists()
+        ),
         what="the first attempt to fail",
     )
     # When Wappin comes back before the retry (2-3 s later)

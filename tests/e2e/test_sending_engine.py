@@ -103,7 +103,9 @@ def _dispatch_reports(log: str) -> list[int]:
     """How many messages each dispatcher a worker ran sent (from Celery's 'succeeded' lines)."""
     return [
         int(sent)
-        for sent in re.findall(r"messaging\.messages_dispatch\[[^\]]+\] succeeded in [^:]+: \{'sent': (\d+)", log)
+        for sent in re.findall(
+            r"messaging\.messages_dispatch\[[^\]]+\] succeeded in [^:]+: \{'sent': (\d+)", log
+        )
     ]
 
 
@@ -120,7 +122,10 @@ def test_the_rate_cap_holds_across_three_worker_processes(
     # When three dispatchers serve it at once
     assert engine.send_queue_wake(integration_id=integration.pk, dispatchers=3) == 3
     wait_for(
-        lambda: Message.objects.filter(integration=integration, status=Message.Status.SENT).count() == total,
+        lambda: (
+            Message.objects.filter(integration=integration, status=Message.Status.SENT).count()
+            == total
+        ),
         timeout=60,
         what=f"all {total} messages to be sent",
     )
@@ -162,22 +167,28 @@ def test_a_worker_killed_mid_blast_never_sends_a_message_twice(
     os.kill(worker.pid, signal.SIGKILL)  # the solo pool: no child processes
     worker.wait(timeout=15)
     in_flight = set(
-        Message.objects.filter(blast=blast, status=Message.Status.SENDING).values_list("pk", flat=True)
+        Message.objects.filter(blast=blast, status=Message.Status.SENDING).values_list(
+            "pk", flat=True
+        )
     )
     assert in_flight, "the kill should catch some sends in flight"
     # ... its dispatcher's lease would lapse after DISPATCHER_LEASE_SECONDS; this stands in for the wait
     for slot in range(3):
         cache.delete(engine.dispatcher_lease_key(integration.pk, slot))
     # ... the sweep (run here, as if SENDING_STALE_AFTER had passed) finds the dead worker's sends
-    swept = engine.messages_sending_sweep(now=timezone.now() + engine.SENDING_STALE_AFTER + timedelta(seconds=1))
+    swept = engine.messages_sending_sweep(
+        now=timezone.now() + engine.SENDING_STALE_AFTER + timedelta(seconds=1)
+    )
     assert swept["unknown"] == len(in_flight)
     assert swept["woken"] >= 1
     # ... and a new worker takes over
     celery_workers.start()
     wait_for(
-        lambda: not Message.objects.filter(
-            blast=blast, status__in=[Message.Status.QUEUED, Message.Status.SENDING]
-        ).exists(),
+        lambda: (
+            not Message.objects.filter(
+                blast=blast, status__in=[Message.Status.QUEUED, Message.Status.SENDING]
+            ).exists()
+        ),
         timeout=60,
         what="the new worker to send the rest",
     )
@@ -186,10 +197,15 @@ def test_a_worker_killed_mid_blast_never_sends_a_message_twice(
     received = _received(wappin_sandbox, integration)
     per_number = Counter(record["recipient_number_normalised"] for record in received)
     assert per_number.most_common(1)[0][1] == 1
-    wappin_id_of = {record["recipient_number_normalised"]: record["message_id"] for record in received}
+    wappin_id_of = {
+        record["recipient_number_normalised"]: record["message_id"] for record in received
+    }
     # ... every message is sent with Wappin's id, or unknown (exactly those in flight at the kill)
     messages = list(Message.objects.filter(blast=blast))
-    assert Counter(message.status for message in messages).keys() <= {Message.Status.SENT, Message.Status.UNKNOWN}
+    assert Counter(message.status for message in messages).keys() <= {
+        Message.Status.SENT,
+        Message.Status.UNKNOWN,
+    }
     for message in messages:
         if message.status == Message.Status.SENT:
             assert message.wappin_message_id == wappin_id_of[message.phone_number]
@@ -207,13 +223,20 @@ def test_a_worker_killed_mid_blast_never_sends_a_message_twice(
     # Once adoption lands, turn Wappin's callbacks on here (`callbacks_enabled=True` and a
     # live server) and expect `unknown_received` to end `sent`/`delivered` with Wappin's id.
     delivery.messages_settle_unknown()
-    assert set(
-        Message.objects.filter(blast=blast, status=Message.Status.UNKNOWN).values_list("pk", flat=True)
-    ) == in_flight
+    assert (
+        set(
+            Message.objects.filter(blast=blast, status=Message.Status.UNKNOWN).values_list(
+                "pk", flat=True
+            )
+        )
+        == in_flight
+    )
     assert len(_received(wappin_sandbox, integration)) == len(received)
 
 
-def test_transactional_sends_go_ahead_of_a_running_blast(wappin_sandbox, make_integration, celery_workers):
+def test_transactional_sends_go_ahead_of_a_running_blast(
+    wappin_sandbox, make_integration, celery_workers
+):
     # Given a blast of 1,000 messages being sent at a cap of 50 a second
     integration = make_integration(max_messages_per_second=50)
     blast = _blast_queue(integration, count=1000)
@@ -239,13 +262,16 @@ def test_transactional_sends_go_ahead_of_a_running_blast(wappin_sandbox, make_in
         )
         assert response.status_code == 202, response.content
         api_ids.append(response.json()["id"])
-        time.sleep(0.3)  # the scenario's pacing (sends arriving over time), not a wait for the worker
+        time.sleep(
+            0.3
+        )  # the scenario's pacing (sends arriving over time), not a wait for the worker
 
     # Then each is sent within 2 s of being queued, while the blast still has messages queued
     sent = wait_for(
         lambda: (
             rows
-            if len(rows := list(Message.objects.filter(pk__in=api_ids, status=Message.Status.SENT))) == 5
+            if len(rows := list(Message.objects.filter(pk__in=api_ids, status=Message.Status.SENT)))
+            == 5
             else None
         ),
         timeout=30,

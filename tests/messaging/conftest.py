@@ -21,5 +21,7 @@ def chatbot_integration(project):
 def customer(project):
     """A customer who wrote to us an hour ago: the 24-hour window is open."""
     return factories.ContactFactory(
-        project=project, phone_number="6281234567890", last_inbound_at=timezone.now() - timedelta(hours=1)
+        project=project,
+        phone_number="6281234567890",
+        last_inbound_at=timezone.now() - timedelta(hours=1),
     )

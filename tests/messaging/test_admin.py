@@ -15,7 +15,11 @@ pytestmark = pytest.mark.django_db
 def test_message_admin_shows_the_timeline_and_cannot_edit(admin_client, project):
     message = factories.MessageFactory(project=project, wappin_message_id="5bc83037c79f5")
     MessageStatusEvent.objects.create(
-        message=message, status="sent", source="send_answer", occurred_at=timezone.now(), detail="Accepted by Wappin"
+        message=message,
+        status="sent",
+        source="send_answer",
+        occurred_at=timezone.now(),
+        detail="Accepted by Wappin",
     )
     listing = admin_client.get("/admin/messaging/message/").content.decode()
     assert "5bc83037c79f5" in listing
@@ -40,6 +44,8 @@ def test_wappin_call_log_admin_lists_calls(admin_client, project):
     integration = factories.IntegrationFactory(project=project)
     from messaging.models import WappinCallLog
 
-    WappinCallLog.objects.create(integration=integration, endpoint="/v1/message/do-send-hsm", wappin_status="601")
+    WappinCallLog.objects.create(
+        integration=integration, endpoint="/v1/message/do-send-hsm", wappin_status="601"
+    )
     page = admin_client.get("/admin/messaging/wappincalllog/").content.decode()
     assert "/v1/message/do-send-hsm" in page

@@ -42,14 +42,14 @@ def test_the_throttle_counts_each_key_apart_and_starts_again_next_window(
 ):
     from django.core.cache import cache
 
-
-
     cache.clear()
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
     now = [1_000_020.0]
     monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: now[0])
     other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='other').raw_key}")
+    other.credentials(
+        HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='other').raw_key}"
+    )
     # Given one key that used up its window
     assert [api_client.get("/api/v1/messages/").status_code for _ in range(3)] == [200, 200, 429]
     # Then another key still has its own allowance
@@ -70,8 +70,13 @@ def test_openapi_schema_validates_without_warnings():
     out = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
     schema = out.getvalue()
-    for path in ("/api/v1/messages/hsm/", "/api/v1/messages/hsm-media/", "/api/v1/messages/text/",
-                 "/api/v1/messages/media/", "/api/v1/messages/{message_id}/refresh-status/"):
+    for path in (
+        "/api/v1/messages/hsm/",
+        "/api/v1/messages/hsm-media/",
+        "/api/v1/messages/text/",
+        "/api/v1/messages/media/",
+        "/api/v1/messages/{message_id}/refresh-status/",
+    ):
         assert path in schema
 
 
@@ -83,14 +88,23 @@ def test_api_docs_page_renders_with_no_cdn(admin_client):
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/v1/templates/null,null/", "/api/v1/chatbot-keywords/-46/", "/api/v1/messages/1.5/", "/api/v1/nope"]
+    "url",
+    [
+        "/api/v1/templates/null,null/",
+        "/api/v1/chatbot-keywords/-46/",
+        "/api/v1/messages/1.5/",
+        "/api/v1/nope",
+    ],
 )
 def test_an_api_url_no_endpoint_matches_is_404_in_our_error_shape(api_client, url):
     response = api_client.get(url)
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json()["error"] == {"code": "not_found", "message": f"No API endpoint at {url}."}
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": f"No API endpoint at {url}.",
+    }
 
 
 def test_a_post_without_the_trailing_slash_is_told_the_right_url(api_client):
@@ -101,10 +115,15 @@ def test_a_post_without_the_trailing_slash_is_told_the_right_url(api_client):
     assert response.json()["error"]["message"] == (
         "No API endpoint at /api/v1/messages/text. Did you mean /api/v1/messages/text/ (with the trailing slash)?"
     )
-    assert api_client.get("/api/v1/messages?status=read")["Location"] == "/api/v1/messages/?status=read"
+    assert (
+        api_client.get("/api/v1/messages?status=read")["Location"]
+        == "/api/v1/messages/?status=read"
+    )
 
 
-@pytest.mark.parametrize("url", ["/api/v1/templates/null,null/", "/api/v1/templates/%C3%A2%2B%0A/request-approval/"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/templates/null,null/", "/api/v1/templates/%C3%A2%2B%0A/request-approval/"]
+)
 def test_a_put_to_an_unmatched_api_url_is_json_even_with_csrf_checks(api_client, url):
     api_client.handler.enforce_csrf_checks = True
 
@@ -115,11 +134,19 @@ def test_a_put_to_an_unmatched_api_url_is_json_even_with_csrf_checks(api_client,
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/v1/messages/hsm/", "/api/v1/messages/text/", "/api/v1/contacts/", "/api/v1/chatbot-keywords/"]
+    "url",
+    [
+        "/api/v1/messages/hsm/",
+        "/api/v1/messages/text/",
+        "/api/v1/contacts/",
+        "/api/v1/chatbot-keywords/",
+    ],
 )
 def test_json_nested_thousands_of_levels_deep_is_a_400(api_client, url):
     # json.loads raised RecursionError, which DRF's parser let through as a 500.
     body = "[" * 100_000 + "]" * 100_000
     response = api_client.generic("POST", url, body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["error"]["message"] == "JSON parse error - the body is nested too deeply."
+    assert (
+        response.json()["error"]["message"] == "JSON parse error - the body is nested too deeply."
+    )

@@ -48,19 +48,32 @@ def test_contacts_of_foreign_numbers_are_merged_or_renumbered(old_apps):
 
     singapore = Contact.objects.create(project=project, phone_number="6591234567", name="Tan")
     singapore_wrong = Contact.objects.create(
-        project=project, phone_number="626591234567", opted_out_at=stop, last_inbound_at=wrote,
+        project=project,
+        phone_number="626591234567",
+        opted_out_at=stop,
+        last_inbound_at=wrote,
         attributes={"city": "Singapore"},
     )
     singapore_wrong.groups.add(vip)
-    blast = Blast.objects.create(project=project, name="May", template_name="promo", language_code="en")
+    blast = Blast.objects.create(
+        project=project, name="May", template_name="promo", language_code="en"
+    )
     both_in_blast = [
         Message.objects.create(
-            project=project, contact=contact, phone_number=contact.phone_number, kind="hsm", blast=blast
+            project=project,
+            contact=contact,
+            phone_number=contact.phone_number,
+            kind="hsm",
+            blast=blast,
         )
         for contact in (singapore, singapore_wrong)
     ]
     old_text = Message.objects.create(
-        project=project, contact=singapore_wrong, phone_number="626591234567", kind="text", text="hi"
+        project=project,
+        contact=singapore_wrong,
+        phone_number="626591234567",
+        kind="text",
+        text="hi",
     )
     # a UK number that is no Indonesian number at all, and no right contact beside it
     uk_wrong = Contact.objects.create(project=project, phone_number="62447400123456", name="Ann")

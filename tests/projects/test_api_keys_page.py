@@ -31,7 +31,10 @@ def test_a_developer_creates_a_key_sees_it_once_and_it_works(developer_client, p
     assert raw not in developer_client.get("/api-keys/").content.decode()
     assert AuditEvent.objects.filter(action="api_key.create", project=project).exists()
     # And it works on the API
-    assert developer_client.get("/api/v1/messages/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code == 200
+    assert (
+        developer_client.get("/api/v1/messages/", HTTP_AUTHORIZATION=f"Api-Key {raw}").status_code
+        == 200
+    )
 
 
 def test_revoking_a_key_makes_the_api_refuse_it(developer_client, project):

@@ -17,8 +17,16 @@ TABLE = "test_portal_cache"
 def _before_the_cache_migration() -> str:
     """The projects migration the cache table's migration follows (so renumbering keeps this test)."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
-    name = next(name for app, name in loader.disk_migrations if app == "projects" and name.endswith("_cache_table"))
-    return next(dep for app, dep in loader.disk_migrations[("projects", name)].dependencies if app == "projects")
+    name = next(
+        name
+        for app, name in loader.disk_migrations
+        if app == "projects" and name.endswith("_cache_table")
+    )
+    return next(
+        dep
+        for app, dep in loader.disk_migrations[("projects", name)].dependencies
+        if app == "projects"
+    )
 
 
 @pytest.fixture

@@ -60,7 +60,11 @@ def test_a_foreign_number_without_plus_is_read_in_the_project_region():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("6591234567", "6591234567"), ("6281234567001", "6281234567001"), ("+447400123456", "447400123456")],
+    [
+        ("6591234567", "6591234567"),
+        ("6281234567001", "6281234567001"),
+        ("+447400123456", "447400123456"),
+    ],
 )
 def test_without_a_region_digits_carry_their_country_code(raw, expected):
     # What WhatsApp ids (Wappin's sender_number) are: international digits without '+'.
@@ -68,7 +72,8 @@ def test_without_a_region_digits_carry_their_country_code(raw, expected):
 
 
 @pytest.mark.parametrize(
-    "raw", ["+44 7400 123456", "+60 12-345 6789", "+65 9123 4567", "+1 415 555 2671", "0812-3456-7001"]
+    "raw",
+    ["+44 7400 123456", "+60 12-345 6789", "+65 9123 4567", "+1 415 555 2671", "0812-3456-7001"],
 )
 def test_a_stored_number_read_again_without_a_region_is_unchanged(raw):
     stored = phone_normalize(raw)
@@ -101,7 +106,10 @@ def test_the_refusal_names_the_callers_field():
     with pytest.raises(ValidationFailed) as caught:
         phone_normalize("+999 1234 5678", field="phone", region="SG")
     assert caught.value.field == "phone"
-    assert caught.value.message == "'+999 1234 5678' is not a phone number: its country code is unknown."
+    assert (
+        caught.value.message
+        == "'+999 1234 5678' is not a phone number: its country code is unknown."
+    )
 
 
 def test_a_huge_input_is_quoted_back_shortened():

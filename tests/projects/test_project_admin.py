@@ -77,7 +77,9 @@ def test_an_unknown_country_is_refused(admin_client, project):
 
 
 def _audits(project, action):
-    return list(AuditEvent.objects.filter(project=project, action=action).values_list("target", "data"))
+    return list(
+        AuditEvent.objects.filter(project=project, action=action).values_list("target", "data")
+    )
 
 
 def test_a_role_changed_in_the_membership_admin_is_audited(admin_client, project):
@@ -114,12 +116,17 @@ def test_the_membership_admin_does_not_move_a_membership_to_another_user(admin_c
 def test_a_member_added_and_deleted_in_the_membership_admin_is_audited(admin_client, project):
     user = factories.UserFactory()
 
-    admin_client.post("/admin/projects/membership/add/", {"project": project.pk, "user": user.pk, "role": "marketing"})
+    admin_client.post(
+        "/admin/projects/membership/add/",
+        {"project": project.pk, "user": user.pk, "role": "marketing"},
+    )
     member = project.memberships.get(user=user)
     admin_client.post(f"/admin/projects/membership/{member.pk}/delete/", {"post": "yes"})
 
     assert not project.memberships.filter(user=user).exists()
-    assert _audits(project, "membership.set") == [(str(user), {"role": "marketing", "previous_role": None})]
+    assert _audits(project, "membership.set") == [
+        (str(user), {"role": "marketing", "previous_role": None})
+    ]
     assert _audits(project, "membership.remove") == [(str(user), {"role": "marketing"})]
 
 
@@ -161,8 +168,10 @@ def test_members_changed_in_the_projects_inline_are_audited(admin_client, admin_
         stays.user.username: "admin",
         newcomer.username: "developer",
     }
-    assert sorted(_audits(project, "membership.set")) == sorted([
-        (str(stays.user), {"role": "admin", "previous_role": "marketing"}),
-        (str(newcomer), {"role": "developer", "previous_role": None}),
-    ])
+    assert sorted(_audits(project, "membership.set")) == sorted(
+        [
+            (str(stays.user), {"role": "admin", "previous_role": "marketing"}),
+            (str(newcomer), {"role": "developer", "previous_role": None}),
+        ]
+    )
     assert _audits(project, "membership.remove") == [(str(leaves.user), {"role": "developer"})]

@@ -18,15 +18,25 @@ def _bootstrap(monkeypatch, *args: str) -> dict:
     monkeypatch.setenv("WAPPIN_SECRET_KEY", "secret-key-from-env")
     out = StringIO()
     call_command(
-        "project_bootstrap", "--name", "My Shop", "--client-id", "0070", "--wappin-project-id", "476",
-        "--json", *args, stdout=out,
+        "project_bootstrap",
+        "--name",
+        "My Shop",
+        "--client-id",
+        "0070",
+        "--wappin-project-id",
+        "476",
+        "--json",
+        *args,
+        stdout=out,
     )
     return json.loads(out.getvalue())
 
 
 def test_bootstrap_creates_the_project_its_integrations_and_admin(monkeypatch):
     admin = factories.UserFactory(username="ops")
-    summary = _bootstrap(monkeypatch, "--admin", "ops", "--ip-whitelist", "10.0.0.5, 10.0.0.6", "--api-key", "first")
+    summary = _bootstrap(
+        monkeypatch, "--admin", "ops", "--ip-whitelist", "10.0.0.5, 10.0.0.6", "--api-key", "first"
+    )
     project = Project.objects.get(pk=summary["project"]["id"])
     assert Membership.objects.get(project=project, user=admin).role == Membership.Role.ADMIN
     integrations = {integration.kind: integration for integration in project.integrations.all()}
@@ -38,7 +48,9 @@ def test_bootstrap_creates_the_project_its_integrations_and_admin(monkeypatch):
     assert {entry["callback_url"] for entry in summary["integrations"]} == {
         integration.callback_url for integration in integrations.values()
     }
-    assert summary["api_key"].startswith("wp_") and ApiKey.objects.filter(project=project).count() == 1
+    assert (
+        summary["api_key"].startswith("wp_") and ApiKey.objects.filter(project=project).count() == 1
+    )
     # Secrets are never printed back.
     assert "secret-key-from-env" not in json.dumps(summary)
 

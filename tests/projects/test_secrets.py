@@ -28,7 +28,11 @@ def integration():
 
 def test_secrets_read_back_in_clear_through_the_model(integration):
     stored = Integration.objects.get(pk=integration.pk)
-    assert (stored.client_key, stored.secret_key, stored.access_token) == (CLIENT_KEY, SECRET_KEY, TOKEN)
+    assert (stored.client_key, stored.secret_key, stored.access_token) == (
+        CLIENT_KEY,
+        SECRET_KEY,
+        TOKEN,
+    )
 
 
 def test_database_columns_hold_no_secret_in_clear(integration):
@@ -65,7 +69,9 @@ def test_the_sqlite_file_contains_no_secret_in_clear(integration):
 
 
 def test_admin_form_never_shows_a_secret(admin_client, integration):
-    page = admin_client.get(f"/admin/projects/integration/{integration.pk}/change/").content.decode()
+    page = admin_client.get(
+        f"/admin/projects/integration/{integration.pk}/change/"
+    ).content.decode()
     assert "•••• set" in page
     for clear in (CLIENT_KEY, SECRET_KEY, TOKEN):
         assert clear not in page
@@ -133,4 +139,8 @@ def test_a_dump_loads_back_to_the_same_secrets(integration, tmp_path):
     Integration.objects.filter(pk=integration.pk).update(secret_key="", client_key="")
     call_command("loaddata", str(dump), verbosity=0)
     stored = Integration.objects.get(pk=integration.pk)
-    assert (stored.client_key, stored.secret_key, stored.access_token) == (CLIENT_KEY, SECRET_KEY, TOKEN)
+    assert (stored.client_key, stored.secret_key, stored.access_token) == (
+        CLIENT_KEY,
+        SECRET_KEY,
+        TOKEN,
+    )

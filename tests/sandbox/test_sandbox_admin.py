@@ -96,7 +96,9 @@ def test_reset_forgets_messages_callbacks_and_tokens(sandbox: Sandbox, token: st
     assert sandbox.post_json(TEXT, text_body(), token=token).status == "401"
 
 
-def test_health_counts_the_jobs_still_on_their_way_until_a_reset(sandbox: Sandbox, token: str) -> None:
+def test_health_counts_the_jobs_still_on_their_way_until_a_reset(
+    sandbox: Sandbox, token: str
+) -> None:
     # Given a send whose status callbacks are scheduled a while apart
     sandbox.knobs(callback_delay_ms=5_000)
     sandbox.post_json(TEXT, text_body(), token=token)
@@ -308,7 +310,9 @@ def test_template_request_with_no_review_time_is_decided_in_its_answer(sandbox: 
     sandbox.knobs(approve_delay_ms=0)
     try:
         requested = sandbox.admin(
-            "POST", "template-request", {"project_id": PROJECT_ID, "name": "instant", "param_count": 1}
+            "POST",
+            "template-request",
+            {"project_id": PROJECT_ID, "name": "instant", "param_count": 1},
         )
     finally:
         sandbox.knobs(approve_delay_ms=50)
@@ -317,4 +321,8 @@ def test_template_request_with_no_review_time_is_decided_in_its_answer(sandbox: 
     assert requested["active"] is True
     assert requested["approve_delay_ms"] == 0
     template = sandbox.admin("GET", "world")["projects"][PROJECT_ID]["templates"]["instant"]
-    assert (template["approval"], template["active"], template["param_count"]) == ("approved", True, 1)
+    assert (template["approval"], template["active"], template["param_count"]) == (
+        "approved",
+        True,
+        1,
+    )

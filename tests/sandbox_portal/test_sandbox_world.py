@@ -15,7 +15,9 @@ from tests import factories
 from tests.messaging.wappin.conftest import GOOD_NUMBER
 
 
-def test_sandbox_world_writes_clients_projects_callbacks_and_approved_templates(db, tmp_path, settings):
+def test_sandbox_world_writes_clients_projects_callbacks_and_approved_templates(
+    db, tmp_path, settings
+):
     # Given the demo, a draft template, and an integration without credentials
     settings.PORTAL_BASE_URL = "http://127.0.0.1:8123"
     world = demo_seed()
@@ -26,7 +28,9 @@ def test_sandbox_world_writes_clients_projects_callbacks_and_approved_templates(
     call_command("sandbox_world", output=str(output))
 
     data = json.loads(output.read_text())
-    notification = Integration.objects.get(project=world.project, kind=Integration.Kind.NOTIFICATION)
+    notification = Integration.objects.get(
+        project=world.project, kind=Integration.Kind.NOTIFICATION
+    )
     chatbot = Integration.objects.get(project=world.project, kind=Integration.Kind.CHATBOT)
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
     assert data["timezone"] == settings.WAPPIN_TOKEN_TIMEZONE
@@ -39,7 +43,12 @@ def test_sandbox_world_writes_clients_projects_callbacks_and_approved_templates(
     assert project["chatbot_callback_url"] == chatbot.callback_url
     assert project["callback_url"].startswith("http://127.0.0.1:8123/callbacks/wappin/")
     assert project["templates"] == {
-        DEMO_TEMPLATE: {"active": True, "languages": ["id", "en"], "param_count": 3, "header_param": True}
+        DEMO_TEMPLATE: {
+            "active": True,
+            "languages": ["id", "en"],
+            "param_count": 3,
+            "header_param": True,
+        }
     }
 
 
@@ -53,8 +62,10 @@ def test_the_written_world_is_one_the_sandbox_takes_and_serves(db, tmp_path, wap
     # When the portal sends the demo template through it
     integration = Integration.objects.get(project=world.project, kind=Integration.Kind.NOTIFICATION)
     result = WappinClient(integration).send_hsm(
-        recipient_number=GOOD_NUMBER, template_name=DEMO_TEMPLATE,
-        params={"1": "Budi", "2": "INV-1", "3": "besok"}, header_param="INV-1",
+        recipient_number=GOOD_NUMBER,
+        template_name=DEMO_TEMPLATE,
+        params={"1": "Budi", "2": "INV-1", "3": "besok"},
+        header_param="INV-1",
     )
 
     # Then the sandbox accepted it in the template's first language

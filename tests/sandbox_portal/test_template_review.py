@@ -30,7 +30,9 @@ def integration(wappin_sandbox, project):
 
 
 def _sandbox_entry(wappin_sandbox, template):
-    return wappin_sandbox.world()["projects"][template.project.wappin_project_id]["templates"].get(template.name)
+    return wappin_sandbox.world()["projects"][template.project.wappin_project_id]["templates"].get(
+        template.name
+    )
 
 
 def _template(project, name="sandbox_promo") -> Template:
@@ -38,7 +40,12 @@ def _template(project, name="sandbox_promo") -> Template:
         project=project,
         name=name,
         languages=[
-            {"language_code": "en", "header_type": "text", "header_text": "Hi {{1}}", "body": "Dear {{1}}, code {{2}}."},
+            {
+                "language_code": "en",
+                "header_type": "text",
+                "header_text": "Hi {{1}}",
+                "body": "Dear {{1}}, code {{2}}.",
+            },
             {"language_code": "id", "body": "Halo {{1}}, kode {{2}}."},
         ],
     )
@@ -50,7 +57,10 @@ def test_a_template_made_through_the_api_is_approved_by_the_sandbox_and_can_be_s
     # Given a template created and requested through the API, with a sandbox
     created = api_client.post(
         "/api/v1/templates/",
-        {"name": "api_made", "languages": [{"language_code": "id", "body": "Halo {{1}}, kode {{2}}."}]},
+        {
+            "name": "api_made",
+            "languages": [{"language_code": "id", "body": "Halo {{1}}, kode {{2}}."}],
+        },
         format="json",
     ).json()
     with django_capture_on_commit_callbacks(execute=True):
@@ -61,19 +71,31 @@ def test_a_template_made_through_the_api_is_approved_by_the_sandbox_and_can_be_s
     approval = template.status_changes.last()
     assert approval.actor is None and "sandbox" in approval.reason
     assert _sandbox_entry(wappin_sandbox, template) == {
-        "active": True, "approval": "approved", "languages": ["id"], "param_count": 2, "header_param": False,
+        "active": True,
+        "approval": "approved",
+        "languages": ["id"],
+        "param_count": 2,
+        "header_param": False,
     }
     # When it is sent through the messages API with the right params, Wappin (the sandbox) accepts it
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(
             "/api/v1/messages/hsm/",
-            {"recipient_number": GOOD_NUMBER, "type": "api_made", "params": {"1": "Budi", "2": "1234"}},
+            {
+                "recipient_number": GOOD_NUMBER,
+                "type": "api_made",
+                "params": {"1": "Budi", "2": "1234"},
+            },
             format="json",
         )
     assert response.status_code in (200, 201, 202), response.json()
     message = Message.objects.get(template=template)
     assert message.wappin_message_id
-    assert [sent for sent in wappin_sandbox.sent() if sent.get("message_id") == message.wappin_message_id]
+    assert [
+        sent
+        for sent in wappin_sandbox.sent()
+        if sent.get("message_id") == message.wappin_message_id
+    ]
     # And a wrong param count is refused before any call to Wappin
     sent_before = len(wappin_sandbox.sent())
     response = api_client.post(
@@ -98,12 +120,15 @@ def test_a_deactivated_template_is_inactive_in_the_sandbox(
     assert _sandbox_entry(wappin_sandbox, template)["active"] is False
 
 
-def test_a_rejection_by_the_sandbox_is_recorded_with_its_reason(wappin_sandbox, integration, project):
+def test_a_rejection_by_the_sandbox_is_recorded_with_its_reason(
+    wappin_sandbox, integration, project
+):
     # Given a requested template that the sandbox's review rejects
     template = _template(project, name="sandbox_bad")
     template_request_approval(template=template)
     wappin_sandbox.admin(
-        "POST", "template-request",
+        "POST",
+        "template-request",
         {"project_id": project.wappin_project_id, "name": template.name, "outcome": "rejected"},
     )
     # When the glue collects the review
@@ -120,7 +145,9 @@ def test_the_review_leaves_a_template_a_person_already_decided(
     # Given a template an admin rejected while the sandbox was reviewing it
     template = _template(project, name="sandbox_rejected")
     template_request_approval(template=template)
-    wappin_sandbox.admin("POST", "template-request", {"project_id": project.wappin_project_id, "name": template.name})
+    wappin_sandbox.admin(
+        "POST", "template-request", {"project_id": project.wappin_project_id, "name": template.name}
+    )
     template_reject(template=template, actor=admin_user, reason="No")
     # When the sandbox's approval is collected, or the review asked for again
     assert sandbox_template_review_collect(template.pk) == "already decided"

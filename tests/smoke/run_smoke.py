@@ -54,7 +54,9 @@ def say(text: str) -> None:
     print(f"[smoke] {text}", flush=True)  # noqa: T201 - a script's output
 
 
-def wait_for(what: str, check: Callable[[], Any], *, timeout: float = 60, interval: float = 0.3) -> Any:
+def wait_for(
+    what: str, check: Callable[[], Any], *, timeout: float = 60, interval: float = 0.3
+) -> Any:
     """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
@@ -66,7 +68,10 @@ def wait_for(what: str, check: Callable[[], Any], *, timeout: float = 60, interv
         if result:
             return result
         time.sleep(interval)
-    raise SmokeFailure(f"timed out after {timeout:.0f} s waiting for {what}" + (f" (last error: {last_error})" if last_error else ""))
+    raise SmokeFailure(
+        f"timed out after {timeout:.0f} s waiting for {what}"
+        + (f" (last error: {last_error})" if last_error else "")
+    )
 
 
 def free_port() -> int:
@@ -115,7 +120,12 @@ class Processes:
         self.logs[name] = log_path
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.running[name] = process
         return process
@@ -172,8 +182,11 @@ class Portal:
                 headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             if method != "GET":
                 headers.update(
-                    {"Origin": f"https://{self.host}", "Referer": f"https://{self.host}{path}",
-                     "X-CSRFToken": self.cookies.get("csrftoken", "")}
+                    {
+                        "Origin": f"https://{self.host}",
+                        "Referer": f"https://{self.host}{path}",
+                        "X-CSRFToken": self.cookies.get("csrftoken", ""),
+                    }
                 )
         response = http_request(method, self.base_url + path, headers=headers, **kwargs)
         self.cookies.update(response.cookies)
@@ -181,7 +194,9 @@ class Portal:
 
     def expect(self, response: Response, status: int, what: str) -> Response:
         if response.status_code != status:
-            raise SmokeFailure(f"{what}: HTTP {response.status_code} (expected {status}): {response.text[:500]}")
+            raise SmokeFailure(
+                f"{what}: HTTP {response.status_code} (expected {status}): {response.text[:500]}"
+            )
         return response
 
     def csrf_token(self, path: str) -> str:
@@ -202,10 +217,16 @@ class Sandbox:
 
     def admin(self, method: str, action: str, data: Any = None, **query: Any) -> Any:
         response = http_request(
-            method, f"{self.base_url}/_sandbox/{action}", json_body=data, params=query or None, timeout=10
+            method,
+            f"{self.base_url}/_sandbox/{action}",
+            json_body=data,
+            params=query or None,
+            timeout=10,
         )
         if response.status_code != 200:
-            raise SmokeFailure(f"sandbox {method} {action}: HTTP {response.status_code} {response.text[:300]}")
+            raise SmokeFailure(
+                f"sandbox {method} {action}: HTTP {response.status_code} {response.text[:300]}"
+            )
         return response.json()
 
 
@@ -246,7 +267,9 @@ class Smoke:
         }
         unknown = [name for name in documented if name not in values]
         if unknown:
-            raise SmokeFailure(f"the README exports {unknown}: the smoke test has no value for them")
+            raise SmokeFailure(
+                f"the README exports {unknown}: the smoke test has no value for them"
+            )
         env = {name: values[name] for name in documented}
         missing = sorted(set(values) - set(documented))
         if missing:
@@ -255,7 +278,9 @@ class Smoke:
         env["SECURE_SSL_REDIRECT"] = "false"
         # Its own static files: a collectstatic left by an earlier run must not hide a missing one.
         env["STATIC_ROOT"] = str(self.work / "static")
-        base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+        base = {
+            key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ
+        }
         base["PATH"] = f"{BIN}{os.pathsep}{base.get('PATH', '')}"
         return {**base, **env, "PYTHONUNBUFFERED": "1"}
 
@@ -282,10 +307,16 @@ class Smoke:
         for url in (self.broker_url, self.cache_url):
             redis.Redis.from_url(url, socket_timeout=5).flushdb()
 
-    def run_once(self, argv: list[str], env: dict[str, str], *, what: str, timeout: float = 180) -> str:
-        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    def run_once(
+        self, argv: list[str], env: dict[str, str], *, what: str, timeout: float = 180
+    ) -> str:
+        result = subprocess.run(
+            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
         if result.returncode != 0:
-            raise SmokeFailure(f"{what} failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
+            raise SmokeFailure(
+                f"{what} failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result.stdout
 
     # -- the deployment --------------------------------------------------------------------
@@ -306,7 +337,9 @@ class Smoke:
         ):
             text, count = re.subn(old, new, text)
             if required and not count:
-                raise SmokeFailure(f"the README's deployment block has no {old!r} to point at loopback")
+                raise SmokeFailure(
+                    f"the README's deployment block has no {old!r} to point at loopback"
+                )
         long_running = []
         for line in text.splitlines():
             if line.startswith("pip install"):
@@ -339,17 +372,25 @@ class Smoke:
             say(f"started: {command}  (pid {self.processes.running[name].pid})")
         wait_for("/readyz to answer 200", lambda: self.ready(), timeout=90)
         for name, _ in self.worker_commands:
-            wait_for(f"{name} to be ready", lambda n=name: " ready." in self.processes.log(n), timeout=60)
+            wait_for(
+                f"{name} to be ready", lambda n=name: " ready." in self.processes.log(n), timeout=60
+            )
         say("the portal is ready: /readyz answers 200 and the workers are ready")
 
     def command_secret(self, name: str) -> str:
         values = {"WAPPIN_CLIENT_KEY": self.client_key, "WAPPIN_SECRET_KEY": self.secret_key}
         if name not in values:
-            raise SmokeFailure(f"the README's commands set {name}: the smoke test has no value for it")
+            raise SmokeFailure(
+                f"the README's commands set {name}: the smoke test has no value for it"
+            )
         return values[name]
 
     def process_name(self, argv: list[str]) -> str:
-        base = "gunicorn" if "gunicorn" in argv[0] else "celery-" + ("beat" if "beat" in argv else "worker")
+        base = (
+            "gunicorn"
+            if "gunicorn" in argv[0]
+            else "celery-" + ("beat" if "beat" in argv else "worker")
+        )
         name, n = base, 1
         while name in self.processes.logs:
             n += 1
@@ -363,7 +404,13 @@ class Smoke:
     def sandbox_start(self) -> None:
         world = {
             "timezone": "Asia/Jakarta",
-            "clients": {"0070": {"name": "smoke", "secret_key": self.secret_key, "ip_whitelist": ["127.0.0.1"]}},
+            "clients": {
+                "0070": {
+                    "name": "smoke",
+                    "secret_key": self.secret_key,
+                    "ip_whitelist": ["127.0.0.1"],
+                }
+            },
             "projects": {
                 "476": {
                     "client_id": "0070",
@@ -379,10 +426,29 @@ class Smoke:
         world_path = self.work / "sandbox-world.json"
         world_path.write_text(json.dumps(world), encoding="utf-8")
         process = self.processes.start(
-            "sandbox", [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", "0", "--world", str(world_path)],
-            {key: value for key, value in self.env.items() if key in ("PATH", "HOME", "LANG", "PYTHONUNBUFFERED")},
+            "sandbox",
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--world",
+                str(world_path),
+            ],
+            {
+                key: value
+                for key, value in self.env.items()
+                if key in ("PATH", "HOME", "LANG", "PYTHONUNBUFFERED")
+            },
         )
-        line = wait_for("the sandbox to print its address", lambda: re.search(r"listening on (http://\S+)", self.processes.log("sandbox")), timeout=30)
+        line = wait_for(
+            "the sandbox to print its address",
+            lambda: re.search(r"listening on (http://\S+)", self.processes.log("sandbox")),
+            timeout=30,
+        )
         self.sandbox = Sandbox(line.group(1))
         self.env["WAPPIN_BASE_URL"] = self.sandbox.base_url
         say(f"started: the Wappin sandbox at {self.sandbox.base_url} (pid {process.pid})")
@@ -390,7 +456,9 @@ class Smoke:
     # -- through HTTP ----------------------------------------------------------------------
     def log_in(self) -> None:
         portal = self.portal
-        response = portal.post_form("/accounts/login/", {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD})
+        response = portal.post_form(
+            "/accounts/login/", {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
+        )
         if response.status_code != 302 or "sessionid" not in portal.cookies:
             raise SmokeFailure(f"log in refused: HTTP {response.status_code}")
         page = portal.expect(portal.request("GET", "/dashboard/"), 200, "the dashboard").text
@@ -399,7 +467,9 @@ class Smoke:
         say("logged in as admin (session + CSRF); the dashboard shows the project")
 
     def api_key_create(self) -> None:
-        page = self.portal.expect(self.portal.post_form("/api-keys/", {"name": "smoke"}), 200, "create an API key").text
+        page = self.portal.expect(
+            self.portal.post_form("/api-keys/", {"name": "smoke"}), 200, "create an API key"
+        ).text
         match = re.search(r"\b(wp_[A-Za-z0-9_-]{20,})", page)
         if match is None:
             raise SmokeFailure("the API keys page did not show the new key")
@@ -410,34 +480,68 @@ class Smoke:
         portal = self.portal
         created = portal.expect(
             portal.request(
-                "POST", "/api/v1/templates/", api=True,
-                json_body={"name": TEMPLATE, "message_type": "utility", "languages": [
-                    {"language_code": "id", "body": "Halo {{1}}, pesanan {{2}} sedang dikirim."}]},
+                "POST",
+                "/api/v1/templates/",
+                api=True,
+                json_body={
+                    "name": TEMPLATE,
+                    "message_type": "utility",
+                    "languages": [
+                        {"language_code": "id", "body": "Halo {{1}}, pesanan {{2}} sedang dikirim."}
+                    ],
+                },
             ),
-            201, "create a template",
+            201,
+            "create a template",
         ).json()
         portal.expect(
-            portal.request("POST", f"/api/v1/templates/{created['id']}/request-approval/", api=True),
-            200, "request the template's approval",
+            portal.request(
+                "POST", f"/api/v1/templates/{created['id']}/request-approval/", api=True
+            ),
+            200,
+            "request the template's approval",
         )
         # Wappin's review (outside its API): the sandbox plays it.
-        self.sandbox.admin("POST", "template-request", {"project_id": "476", "name": TEMPLATE, "languages": ["id"], "param_count": 2})
-        wait_for("Wappin to approve the template", lambda: self.sandbox.admin("GET", "world")["projects"]["476"]["templates"][TEMPLATE]["active"], timeout=30)
-        response = portal.post_form(f"/templates/{created['id']}/approve/", {}, form_page=f"/templates/{created['id']}/")
+        self.sandbox.admin(
+            "POST",
+            "template-request",
+            {"project_id": "476", "name": TEMPLATE, "languages": ["id"], "param_count": 2},
+        )
+        wait_for(
+            "Wappin to approve the template",
+            lambda: self.sandbox.admin("GET", "world")["projects"]["476"]["templates"][TEMPLATE][
+                "active"
+            ],
+            timeout=30,
+        )
+        response = portal.post_form(
+            f"/templates/{created['id']}/approve/", {}, form_page=f"/templates/{created['id']}/"
+        )
         if response.status_code not in (200, 302):
             raise SmokeFailure(f"approve the template: HTTP {response.status_code}")
-        status = portal.request("GET", f"/api/v1/templates/{created['id']}/", api=True).json()["status"]
+        status = portal.request("GET", f"/api/v1/templates/{created['id']}/", api=True).json()[
+            "status"
+        ]
         if status != "approved":
             raise SmokeFailure(f"the template is {status} after the admin approved it")
-        say(f"template {TEMPLATE}: created and requested through the API, approved by Wappin and by the admin")
+        say(
+            f"template {TEMPLATE}: created and requested through the API, approved by Wappin and by the admin"
+        )
 
     def keyword_create(self) -> None:
         self.portal.expect(
             self.portal.request(
-                "POST", "/api/v1/chatbot-keywords/", api=True,
-                json_body={"keyword": KEYWORD, "template_name": "promo_reply", "response_text": KEYWORD_REPLY},
+                "POST",
+                "/api/v1/chatbot-keywords/",
+                api=True,
+                json_body={
+                    "keyword": KEYWORD,
+                    "template_name": "promo_reply",
+                    "response_text": KEYWORD_REPLY,
+                },
             ),
-            201, "create a chatbot keyword",
+            201,
+            "create a chatbot keyword",
         )
         say(f"chatbot keyword {KEYWORD} created through the API")
 
@@ -445,46 +549,82 @@ class Smoke:
         headers = {"X-Request-Id": request_id} if request_id else {}
         response = self.portal.expect(
             self.portal.request(
-                "POST", "/api/v1/messages/hsm/", api=True, headers=headers,
-                json_body={"recipient_number": number, "type": TEMPLATE, "language_code": "id",
-                      "params": {"1": "Budi", "2": "INV-1001"}},
+                "POST",
+                "/api/v1/messages/hsm/",
+                api=True,
+                headers=headers,
+                json_body={
+                    "recipient_number": number,
+                    "type": TEMPLATE,
+                    "language_code": "id",
+                    "params": {"1": "Budi", "2": "INV-1001"},
+                },
             ),
-            202, "send a template",
+            202,
+            "send a template",
         )
         return response.json()["id"]
 
     def message(self, message_id: int) -> dict:
-        return self.portal.expect(self.portal.request("GET", f"/api/v1/messages/{message_id}/", api=True), 200, "a message").json()
+        return self.portal.expect(
+            self.portal.request("GET", f"/api/v1/messages/{message_id}/", api=True),
+            200,
+            "a message",
+        ).json()
 
     def send_until_read(self) -> None:
         request_id = "smoke-" + secrets.token_hex(6)
         message_id = self.send("0812-3456-7001", request_id=request_id)
-        wait_for("the message to reach read", lambda: self.message(message_id)["status"] == "read", timeout=60)
+        wait_for(
+            "the message to reach read",
+            lambda: self.message(message_id)["status"] == "read",
+            timeout=60,
+        )
         timeline = [event["status"] for event in self.message(message_id)["timeline"]]
         say(f"template sent through the API reached read (timeline {' -> '.join(timeline)})")
         worker_lines = [
-            json.loads(line) for name, _ in self.worker_commands
-            for line in self.processes.log(name).splitlines() if line.startswith("{")
+            json.loads(line)
+            for name, _ in self.worker_commands
+            for line in self.processes.log(name).splitlines()
+            if line.startswith("{")
         ]
-        if not any(line.get("request_id") == request_id and line.get("task") for line in worker_lines):
-            raise SmokeFailure(f"no JSON task line in the worker's log carries the request id {request_id}")
+        if not any(
+            line.get("request_id") == request_id and line.get("task") for line in worker_lines
+        ):
+            raise SmokeFailure(
+                f"no JSON task line in the worker's log carries the request id {request_id}"
+            )
         say(f"the send task's JSON log line carries the request's X-Request-Id {request_id}")
 
     def customer_writes(self) -> None:
-        self.sandbox.admin("POST", "customer-message", {"project_id": "476", "sender_number": CUSTOMER, "message_content": KEYWORD})
+        self.sandbox.admin(
+            "POST",
+            "customer-message",
+            {"project_id": "476", "sender_number": CUSTOMER, "message_content": KEYWORD},
+        )
 
         def replied() -> bool:
-            history = self.portal.request("GET", f"/api/v1/messages/?number={CUSTOMER}", api=True).json()["results"]
+            history = self.portal.request(
+                "GET", f"/api/v1/messages/?number={CUSTOMER}", api=True
+            ).json()["results"]
             texts = {(message["direction"], message["text"]) for message in history}
-            return any(text == KEYWORD for _, text in texts) and any(text == KEYWORD_REPLY for _, text in texts)
+            return any(text == KEYWORD for _, text in texts) and any(
+                text == KEYWORD_REPLY for _, text in texts
+            )
 
         wait_for("the customer's keyword and its reply in the history", replied, timeout=60)
         say(f"a customer wrote {KEYWORD}; the message and the chatbot's reply are in the history")
 
     def history_export(self) -> None:
-        response = self.portal.expect(self.portal.request("GET", "/history/export.csv"), 200, "export the history")
+        response = self.portal.expect(
+            self.portal.request("GET", "/history/export.csv"), 200, "export the history"
+        )
         body = response.content.decode("utf-8-sig")
-        if "text/csv" not in response.headers.get("Content-Type", "") or CUSTOMER not in body or KEYWORD_REPLY not in body:
+        if (
+            "text/csv" not in response.headers.get("Content-Type", "")
+            or CUSTOMER not in body
+            or KEYWORD_REPLY not in body
+        ):
             raise SmokeFailure("the history CSV lacks the customer's conversation")
         say(f"history exported as CSV ({len(body.splitlines())} lines)")
 
@@ -499,36 +639,63 @@ class Smoke:
             if code != 0:
                 raise SmokeFailure(f"{name} exited with code {code} after SIGTERM")
         ids += [self.send(number) for number in numbers[5:]]
-        waiting = [message_id for message_id in ids if self.message(message_id)["status"] == "queued"]
-        say(f"workers stopped with SIGTERM (exit 0) with {len(ids) - len(waiting)} of {len(ids)} sends done, {len(waiting)} queued")
+        waiting = [
+            message_id for message_id in ids if self.message(message_id)["status"] == "queued"
+        ]
+        say(
+            f"workers stopped with SIGTERM (exit 0) with {len(ids) - len(waiting)} of {len(ids)} sends done, {len(waiting)} queued"
+        )
         if not waiting:
             raise SmokeFailure("nothing was left queued while the workers were stopped")
         self.sandbox.admin("POST", "knobs", {"latency_ms": 0})
         for name, argv in self.worker_commands:
             self.processes.start(name, argv, self.env)
-            wait_for(f"{name} to be ready again", lambda n=name: self.processes.log(n).count(" ready.") >= 2, timeout=60)
+            wait_for(
+                f"{name} to be ready again",
+                lambda n=name: self.processes.log(n).count(" ready.") >= 2,
+                timeout=60,
+            )
         wait_for(
             "every message to be sent after the restart",
-            lambda: all(self.message(message_id)["status"] in ("sent", "delivered", "read") for message_id in ids),
+            lambda: all(
+                self.message(message_id)["status"] in ("sent", "delivered", "read")
+                for message_id in ids
+            ),
             timeout=90,
         )
         received = self.sandbox.admin("GET", "messages", endpoint="do-send-hsm")
         for number in numbers:
-            count = sum(1 for message in received if message["recipient_number_normalised"] == number)
+            count = sum(
+                1 for message in received if message["recipient_number_normalised"] == number
+            )
             if count != 1:
-                raise SmokeFailure(f"Wappin received the message to {number} {count} times (expected once)")
-        say("workers started again: every message, queued ones included, reached Wappin exactly once")
+                raise SmokeFailure(
+                    f"Wappin received the message to {number} {count} times (expected once)"
+                )
+        say(
+            "workers started again: every message, queued ones included, reached Wappin exactly once"
+        )
 
     def logs_hold_no_secret(self) -> None:
         tokens = [entry["access_token"] for entry in self.sandbox.admin("GET", "tokens").values()]
-        secrets_in_play = [self.client_key, self.secret_key, self.portal.api_key, ADMIN_PASSWORD, *filter(None, tokens)]
+        secrets_in_play = [
+            self.client_key,
+            self.secret_key,
+            self.portal.api_key,
+            ADMIN_PASSWORD,
+            *filter(None, tokens),
+        ]
         for name in self.processes.logs:
             if name == "sandbox":
                 continue
             text = self.processes.log(name)
             if any(secret in text for secret in secrets_in_play):
-                raise SmokeFailure(f"{name}'s log holds a secret (client key, secret key, API key, password or token)")
-        say(f"no secret in the portal's logs ({len(secrets_in_play)} secrets looked for, {len(tokens)} Wappin token(s))")
+                raise SmokeFailure(
+                    f"{name}'s log holds a secret (client key, secret key, API key, password or token)"
+                )
+        say(
+            f"no secret in the portal's logs ({len(secrets_in_play)} secrets looked for, {len(tokens)} Wappin token(s))"
+        )
 
     def stop_all(self) -> None:
         for name in [name for name in self.processes.running if name != "sandbox"] + ["sandbox"]:
@@ -542,12 +709,15 @@ class Smoke:
         self.client_key, self.secret_key = secrets.token_hex(20), secrets.token_hex(20)
         self.database_create()
         self.redis_flush()
-        say(f"fresh database {self.database_name}, Redis {self.broker_url} (broker) and {self.cache_url} (cache)")
+        say(
+            f"fresh database {self.database_name}, Redis {self.broker_url} (broker) and {self.cache_url} (cache)"
+        )
         try:
             self.deploy()
             self.run_once(
                 [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
-                self.env, what="makemigrations --check (a model change without its migration)",
+                self.env,
+                what="makemigrations --check (a model change without its migration)",
             )
             say("makemigrations --check: no migration missing")
             self.log_in()

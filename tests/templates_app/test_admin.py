@@ -28,7 +28,9 @@ def _inline(total=1, initial=0, **first) -> dict:
 
 def test_admin_lists_templates_with_filters(admin_client, project):
     factories.TemplateFactory(project=project, name="order_shipped")
-    page = admin_client.get("/admin/templates_app/template/?status__exact=approved").content.decode()
+    page = admin_client.get(
+        "/admin/templates_app/template/?status__exact=approved"
+    ).content.decode()
     assert "order_shipped" in page
 
 
@@ -47,7 +49,12 @@ def test_admin_creates_a_template_through_the_service(admin_client, project, adm
 def test_admin_shows_the_services_errors_on_the_language(admin_client, project):
     response = admin_client.post(
         "/admin/templates_app/template/add/",
-        {"project": project.pk, "name": "gap", "message_type": "utility", **_inline(body="Halo {{2}}")},
+        {
+            "project": project.pk,
+            "name": "gap",
+            "message_type": "utility",
+            **_inline(body="Halo {{2}}"),
+        },
     )
     assert response.status_code == 200
     assert "{{1}} is missing" in response.content.decode()
@@ -74,8 +81,15 @@ def test_admin_actions_approve_and_reject_through_the_services(admin_client, pro
 
 def test_admin_creates_a_keyword_through_the_service(admin_client, project):
     factories.ChatbotKeywordFactory(project=project, keyword="halo", normalized_keyword="halo")
-    data = {"project": project.pk, "keyword": "Halo Wappin", "template_name": "t", "scenario": "normal",
-            "response_type": "text", "response_text": "Hi", "is_active": "on"}
+    data = {
+        "project": project.pk,
+        "keyword": "Halo Wappin",
+        "template_name": "t",
+        "scenario": "normal",
+        "response_type": "text",
+        "response_text": "Hi",
+        "is_active": "on",
+    }
     response = admin_client.post("/admin/templates_app/chatbotkeyword/add/", data)
     assert response.status_code == 200
     assert "would answer the same message" in response.content.decode()

@@ -39,7 +39,11 @@ def test_create_answers_the_draft_with_derived_counts(api_client, api_key, proje
     body = _create(api_client)
     assert body["status"] == "draft"
     first = body["languages"][0]
-    assert (first["language_code"], first["body_param_count"], first["header_has_param"]) == ("id", 2, True)
+    assert (first["language_code"], first["body_param_count"], first["header_has_param"]) == (
+        "id",
+        2,
+        True,
+    )
     template = Template.objects.get(pk=body["id"])
     assert template.project == project
     assert template.created_by is None  # an API key is not a user; the audit names the key
@@ -49,7 +53,18 @@ def test_create_answers_the_draft_with_derived_counts(api_client, api_key, proje
 
 
 def test_create_refuses_bad_input_with_field_errors(api_client):
-    bad = {**TEMPLATE, "name": "Order Shipped", "languages": [{"language_code": "id", "body": "Hi {{2}}", "header_type": "text", "header_text": "{{1}} {{2}}"}]}
+    bad = {
+        **TEMPLATE,
+        "name": "Order Shipped",
+        "languages": [
+            {
+                "language_code": "id",
+                "body": "Hi {{2}}",
+                "header_type": "text",
+                "header_text": "{{1}} {{2}}",
+            }
+        ],
+    }
     response = api_client.post("/api/v1/templates/", bad, format="json")
     assert response.status_code == 400
     error = response.json()["error"]
@@ -63,7 +78,9 @@ def test_list_filters_by_status_and_name_within_the_keys_project(api_client, pro
     factories.TemplateFactory(name="promo_other_project")
     names = [t["name"] for t in api_client.get("/api/v1/templates/?name=promo").json()]
     assert names == ["promo_july", "promo_june"]
-    assert [t["name"] for t in api_client.get("/api/v1/templates/?status=approved").json()] == ["promo_june"]
+    assert [t["name"] for t in api_client.get("/api/v1/templates/?status=approved").json()] == [
+        "promo_june"
+    ]
 
 
 def test_retrieve_and_another_projects_template_is_404(api_client):
@@ -77,7 +94,9 @@ def test_retrieve_and_another_projects_template_is_404(api_client):
 
 def test_patch_a_draft_then_request_approval_locks_it(api_client):
     body = _create(api_client)
-    response = api_client.patch(f"/api/v1/templates/{body['id']}/", {"message_type": "marketing"}, format="json")
+    response = api_client.patch(
+        f"/api/v1/templates/{body['id']}/", {"message_type": "marketing"}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["message_type"] == "marketing"
     assert len(response.json()["languages"]) == 2  # untouched
@@ -104,7 +123,9 @@ def test_delete_only_a_draft(api_client):
     api_client.post(f"/api/v1/templates/{body['id']}/request-approval/")
     response = api_client.delete(f"/api/v1/templates/{body['id']}/")
     assert response.status_code == 409
-    draft = api_client.post("/api/v1/templates/", {**TEMPLATE, "name": "draft_one"}, format="json").json()
+    draft = api_client.post(
+        "/api/v1/templates/", {**TEMPLATE, "name": "draft_one"}, format="json"
+    ).json()
     assert api_client.delete(f"/api/v1/templates/{draft['id']}/").status_code == 204
     assert not Template.objects.filter(pk=draft["id"]).exists()
 
@@ -122,9 +143,13 @@ def test_preview_renders_the_message_with_the_given_params(api_client):
     assert preview["header"] == {"type": "text", "text": "Pesanan INV-7"}
     assert preview["body"] == "Halo Budi, pesanan INV-7 sudah dikirim."
     assert preview["buttons"][0]["url"] == "https://shop.example/track/INV-7"
-    english = api_client.post(f"/api/v1/templates/{body['id']}/preview/", {"language_code": "en"}, format="json").json()
+    english = api_client.post(
+        f"/api/v1/templates/{body['id']}/preview/", {"language_code": "en"}, format="json"
+    ).json()
     assert english["body"] == "Hello [sample 1], order [sample 2] shipped."
-    missing = api_client.post(f"/api/v1/templates/{body['id']}/preview/", {"language_code": "fr"}, format="json")
+    missing = api_client.post(
+        f"/api/v1/templates/{body['id']}/preview/", {"language_code": "fr"}, format="json"
+    )
     assert missing.status_code == 404
 
 
@@ -152,9 +177,14 @@ def test_keyword_crud_with_json(api_client, project):
     assert (body["keyword"], body["normalized_keyword"]) == ("Promo", "promo")
     assert [k["keyword"] for k in api_client.get("/api/v1/chatbot-keywords/").json()] == ["Promo"]
 
-    response = api_client.patch(f"/api/v1/chatbot-keywords/{body['id']}/", {"is_active": False}, format="json")
+    response = api_client.patch(
+        f"/api/v1/chatbot-keywords/{body['id']}/", {"is_active": False}, format="json"
+    )
     assert response.status_code == 200
-    assert (response.json()["is_active"], response.json()["response_text"]) == (False, "Diskon 20%!")
+    assert (response.json()["is_active"], response.json()["response_text"]) == (
+        False,
+        "Diskon 20%!",
+    )
 
     assert api_client.delete(f"/api/v1/chatbot-keywords/{body['id']}/").status_code == 204
     assert not ChatbotKeyword.objects.exists()

@@ -27,7 +27,12 @@ def test_media_check_accepts_the_documents_file_types(media_type, filename):
 
 @pytest.mark.parametrize(
     ("media_type", "filename"),
-    [("image", "anim.gif"), ("document", "notes.txt"), ("audio", "sound.wav"), ("image", "noextension")],
+    [
+        ("image", "anim.gif"),
+        ("document", "notes.txt"),
+        ("audio", "sound.wav"),
+        ("image", "noextension"),
+    ],
 )
 def test_media_check_refuses_other_file_types_on_the_media_field(media_type, filename):
     with pytest.raises(ValidationFailed) as caught:
@@ -60,9 +65,16 @@ def test_media_check_refuses_an_empty_file():
 
 
 def test_media_check_refuses_a_content_type_of_another_family_but_not_a_generic_one():
-    media_check(media_type="image", filename="a.png", size=10, content_type="application/octet-stream")
+    media_check(
+        media_type="image", filename="a.png", size=10, content_type="application/octet-stream"
+    )
     media_check(media_type="audio", filename="a.m4a", size=10, content_type="audio/x-m4a")
-    media_check(media_type="document", filename="a.docx", size=10, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    media_check(
+        media_type="document",
+        filename="a.docx",
+        size=10,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
     with pytest.raises(ValidationFailed):
         media_check(media_type="image", filename="a.png", size=10, content_type="text/html")
 
@@ -79,8 +91,16 @@ def test_media_check_messages_read_as_english():
         media_check(media_type="image", filename="promo.gif", size=10)
     assert wrong_type.value.message == "An image must be one of JPG, JPEG, PNG; 'promo.gif' is not."
     with pytest.raises(ValidationFailed) as wrong_family:
-        media_check(media_type="image", filename="promo.png", size=10, content_type="application/pdf")
-    assert wrong_family.value.message == "'promo.png' says it is application/pdf, which is not an image."
+        media_check(
+            media_type="image", filename="promo.png", size=10, content_type="application/pdf"
+        )
+    assert (
+        wrong_family.value.message
+        == "'promo.png' says it is application/pdf, which is not an image."
+    )
     with pytest.raises(ValidationFailed) as too_big:
         media_check(media_type="audio", filename="voice.mp3", size=17 * 1024 * 1024)
-    assert too_big.value.message == "'voice.mp3' is 17.0 MB; WhatsApp takes an audio file of at most 16 MB."
+    assert (
+        too_big.value.message
+        == "'voice.mp3' is 17.0 MB; WhatsApp takes an audio file of at most 16 MB."
+    )

@@ -42,7 +42,7 @@ def test_template_list_shows_templates_with_status_badges_and_filters(marketer_c
     _approved_template(factories.ProjectFactory(), "not_mine")
     page = marketer_client.get("/templates/").content.decode()
     assert "order_shipped" in page and "draft_one" in page and "not_mine" not in page
-    assert 'badge badge-approved' in page
+    assert "badge badge-approved" in page
     filtered = marketer_client.get("/templates/?status=draft").content.decode()
     assert "draft_one" in filtered and "order_shipped" not in filtered
 
@@ -52,9 +52,13 @@ def test_template_pages_require_login(client):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_creating_a_template_in_the_form_makes_a_draft_with_its_buttons(marketer_client, project, marketer):
+def test_creating_a_template_in_the_form_makes_a_draft_with_its_buttons(
+    marketer_client, project, marketer
+):
     assert marketer_client.get("/templates/new/").status_code == 200
-    response = marketer_client.post("/templates/new/", {"name": "order_shipped", "message_type": "utility", **_language_post()})
+    response = marketer_client.post(
+        "/templates/new/", {"name": "order_shipped", "message_type": "utility", **_language_post()}
+    )
     template = Template.objects.get(project=project, name="order_shipped")
     assert response.status_code == 302 and response["Location"] == f"/templates/{template.pk}/"
     language = template.languages.get()
@@ -68,7 +72,12 @@ def test_creating_a_template_in_the_form_makes_a_draft_with_its_buttons(marketer
 
 def test_a_bad_template_shows_field_errors_on_the_form(marketer_client, project):
     response = marketer_client.post(
-        "/templates/new/", {"name": "Order Shipped", "message_type": "utility", **_language_post(body="Halo {{1}} {{3}}")}
+        "/templates/new/",
+        {
+            "name": "Order Shipped",
+            "message_type": "utility",
+            **_language_post(body="Halo {{1}} {{3}}"),
+        },
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -88,7 +97,9 @@ def test_detail_shows_the_preview_and_history(marketer_client, project):
 
 def test_the_preview_shows_whatsapp_formatting_escaped(marketer_client, project):
     template = factories.TemplateFactory(project=project, status="draft")
-    factories.TemplateLanguageFactory(template=template, body="*Promo* <script>alert(1)</script> {{1}}")
+    factories.TemplateLanguageFactory(
+        template=template, body="*Promo* <script>alert(1)</script> {{1}}"
+    )
     page = marketer_client.get(f"/templates/{template.pk}/").content.decode()
     assert "<strong>Promo</strong>" in page
     assert "<script>alert(1)</script>" not in page
@@ -96,7 +107,9 @@ def test_the_preview_shows_whatsapp_formatting_escaped(marketer_client, project)
 
 def test_request_approval_then_the_edit_page_is_refused(marketer_client, project):
     # Given a draft made in the UI
-    marketer_client.post("/templates/new/", {"name": "order_shipped", "message_type": "utility", **_language_post()})
+    marketer_client.post(
+        "/templates/new/", {"name": "order_shipped", "message_type": "utility", **_language_post()}
+    )
     template = Template.objects.get(name="order_shipped")
     # When the marketer requests approval
     response = marketer_client.post(f"/templates/{template.pk}/request-approval/", follow=True)
@@ -107,7 +120,8 @@ def test_request_approval_then_the_edit_page_is_refused(marketer_client, project
     response = marketer_client.get(f"/templates/{template.pk}/edit/", follow=True)
     assert "once its submission is &#x27;On Process&#x27;" in response.content.decode()
     response = marketer_client.post(
-        f"/templates/{template.pk}/edit/", {"name": "renamed", "message_type": "utility", **_language_post()}
+        f"/templates/{template.pk}/edit/",
+        {"name": "renamed", "message_type": "utility", **_language_post()},
     )
     template.refresh_from_db()
     assert template.name == "order_shipped"
@@ -116,15 +130,24 @@ def test_request_approval_then_the_edit_page_is_refused(marketer_client, project
 def test_editing_a_draft_keeps_untouched_languages(marketer_client, project):
     template = factories.TemplateFactory(project=project, status="draft", name="two_langs")
     factories.TemplateLanguageFactory(template=template, language_code="id", position=0)
-    factories.TemplateLanguageFactory(template=template, language_code="en", position=1, body="Hello {{1}} {{2}}")
+    factories.TemplateLanguageFactory(
+        template=template, language_code="en", position=1, body="Hello {{1}} {{2}}"
+    )
     page = marketer_client.get(f"/templates/{template.pk}/edit/").content.decode()
     assert 'value="en"' in page
     data = {
-        "name": "two_langs", "message_type": "marketing",
-        "languages-TOTAL_FORMS": "3", "languages-INITIAL_FORMS": "2",
-        "languages-MIN_NUM_FORMS": "1", "languages-MAX_NUM_FORMS": "1000",
-        "languages-0-language_code": "id", "languages-0-header_type": "none", "languages-0-body": "Halo {{1}}, pesanan {{2}} sudah dikirim.",
-        "languages-1-language_code": "en", "languages-1-header_type": "none", "languages-1-body": "Hello {{1}} {{2}}",
+        "name": "two_langs",
+        "message_type": "marketing",
+        "languages-TOTAL_FORMS": "3",
+        "languages-INITIAL_FORMS": "2",
+        "languages-MIN_NUM_FORMS": "1",
+        "languages-MAX_NUM_FORMS": "1000",
+        "languages-0-language_code": "id",
+        "languages-0-header_type": "none",
+        "languages-0-body": "Halo {{1}}, pesanan {{2}} sudah dikirim.",
+        "languages-1-language_code": "en",
+        "languages-1-header_type": "none",
+        "languages-1-body": "Hello {{1}} {{2}}",
         "languages-2-header_type": "none",
     }
     response = marketer_client.post(f"/templates/{template.pk}/edit/", data)
@@ -134,7 +157,9 @@ def test_editing_a_draft_keeps_untouched_languages(marketer_client, project):
     assert [lang.language_code for lang in template.languages.all()] == ["id", "en"]
 
 
-def test_only_an_admin_sees_and_uses_approve_and_reject(marketer_client, project, admin_user, client):
+def test_only_an_admin_sees_and_uses_approve_and_reject(
+    marketer_client, project, admin_user, client
+):
     template = _approved_template(project, status="on_process")
     page = marketer_client.get(f"/templates/{template.pk}/").content.decode()
     assert "Record WhatsApp" not in page
@@ -175,8 +200,14 @@ def test_keyword_list_and_create_and_edit(marketer_client, project):
     assert marketer_client.get("/templates/keywords/new/").status_code == 200
     response = marketer_client.post(
         "/templates/keywords/new/",
-        {"keyword": "PROMO", "template_name": "promo_reply", "scenario": "normal", "response_type": "text",
-         "response_text": "Diskon 20%!", "is_active": "on"},
+        {
+            "keyword": "PROMO",
+            "template_name": "promo_reply",
+            "scenario": "normal",
+            "response_type": "text",
+            "response_text": "Diskon 20%!",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     keyword = ChatbotKeyword.objects.get(project=project)
@@ -184,19 +215,33 @@ def test_keyword_list_and_create_and_edit(marketer_client, project):
     assert "PROMO" in page and "Diskon 20%!" in page
     marketer_client.post(
         f"/templates/keywords/{keyword.pk}/edit/",
-        {"keyword": "promo", "template_name": "promo_reply", "scenario": "chat_panel", "response_type": "text",
-         "response_text": "Changed"},
+        {
+            "keyword": "promo",
+            "template_name": "promo_reply",
+            "scenario": "chat_panel",
+            "response_type": "text",
+            "response_text": "Changed",
+        },
     )
     keyword.refresh_from_db()
-    assert (keyword.scenario, keyword.response_text, keyword.is_active) == ("chat_panel", "Changed", False)
+    assert (keyword.scenario, keyword.response_text, keyword.is_active) == (
+        "chat_panel",
+        "Changed",
+        False,
+    )
 
 
 def test_keyword_form_shows_the_overlap_and_media_errors(marketer_client, project):
     factories.ChatbotKeywordFactory(project=project, keyword="halo", normalized_keyword="halo")
     page = marketer_client.post(
         "/templates/keywords/new/",
-        {"keyword": "Halo Wappin", "template_name": "t", "scenario": "normal", "response_type": "image",
-         "response_media": SimpleUploadedFile("promo.gif", b"GIF89a", content_type="image/gif")},
+        {
+            "keyword": "Halo Wappin",
+            "template_name": "t",
+            "scenario": "normal",
+            "response_type": "image",
+            "response_media": SimpleUploadedFile("promo.gif", b"GIF89a", content_type="image/gif"),
+        },
     ).content.decode()
     assert "would answer the same message" in page
     assert "JPG, JPEG, PNG" in page
@@ -205,9 +250,17 @@ def test_keyword_form_shows_the_overlap_and_media_errors(marketer_client, projec
 def test_keyword_with_an_image_is_uploaded(marketer_client, project):
     marketer_client.post(
         "/templates/keywords/new/",
-        {"keyword": "katalog", "template_name": "catalog", "scenario": "normal", "response_type": "document",
-         "response_media": SimpleUploadedFile("katalog.pdf", b"%PDF-1.4", content_type="application/pdf"),
-         "caption": "Katalog", "is_active": "on"},
+        {
+            "keyword": "katalog",
+            "template_name": "catalog",
+            "scenario": "normal",
+            "response_type": "document",
+            "response_media": SimpleUploadedFile(
+                "katalog.pdf", b"%PDF-1.4", content_type="application/pdf"
+            ),
+            "caption": "Katalog",
+            "is_active": "on",
+        },
     )
     keyword = ChatbotKeyword.objects.get()
     assert keyword.response_media.read() == b"%PDF-1.4"
@@ -222,7 +275,10 @@ def test_keyword_delete_page(marketer_client, project):
 def test_default_chatbot_message_is_edited(marketer_client, project):
     page = marketer_client.get("/templates/chatbot-settings/").content.decode()
     assert "Hello! Type PROMO for today" in page
-    marketer_client.post("/templates/chatbot-settings/", {"default_chatbot_message": "Halo selamat datang di wappin!"})
+    marketer_client.post(
+        "/templates/chatbot-settings/",
+        {"default_chatbot_message": "Halo selamat datang di wappin!"},
+    )
     project.refresh_from_db()
     assert project.default_chatbot_message == "Halo selamat datang di wappin!"
 
@@ -251,8 +307,13 @@ def test_keyword_whose_case_folded_form_is_over_100_characters_is_refused(market
     # 100 characters, but "ß" folds to "ss": the stored, matched form (200) overflowed its column (a 500 on PostgreSQL).
     page = marketer_client.post(
         "/templates/keywords/new/",
-        {"keyword": "ß" * 100, "template_name": "t", "scenario": "normal", "response_type": "text",
-         "response_text": "Hi"},
+        {
+            "keyword": "ß" * 100,
+            "template_name": "t",
+            "scenario": "normal",
+            "response_type": "text",
+            "response_text": "Hi",
+        },
     ).content.decode()
     assert "longer than 100 characters once its case is ignored" in page
     assert not ChatbotKeyword.objects.exists()

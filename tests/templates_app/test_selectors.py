@@ -16,8 +16,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def order_template(project):
     template = factories.TemplateFactory(project=project, name="order_shipped")
-    factories.TemplateLanguageFactory(template=template, language_code="id", position=0, body="Halo {{1}}, pesanan {{2}}.")
-    factories.TemplateLanguageFactory(template=template, language_code="en", position=1, body="Hello {{1}}, order {{2}}.")
+    factories.TemplateLanguageFactory(
+        template=template, language_code="id", position=0, body="Halo {{1}}, pesanan {{2}}."
+    )
+    factories.TemplateLanguageFactory(
+        template=template, language_code="en", position=1, body="Hello {{1}}, order {{2}}."
+    )
     return template
 
 
@@ -25,7 +29,9 @@ def order_template(project):
 
 
 def test_empty_language_code_resolves_to_the_templates_first_language(project, order_template):
-    language = template_language_resolve(project=project, template_name="order_shipped", language_code="")
+    language = template_language_resolve(
+        project=project, template_name="order_shipped", language_code=""
+    )
     assert language.language_code == "id"
 
 
@@ -33,11 +39,16 @@ def test_first_language_is_by_position_not_by_creation(project):
     template = factories.TemplateFactory(project=project, name="late_default")
     factories.TemplateLanguageFactory(template=template, language_code="en", position=5)
     factories.TemplateLanguageFactory(template=template, language_code="id", position=0)
-    assert template_language_resolve(project=project, template_name="late_default").language_code == "id"
+    assert (
+        template_language_resolve(project=project, template_name="late_default").language_code
+        == "id"
+    )
 
 
 def test_a_named_language_resolves_to_that_language(project, order_template):
-    language = template_language_resolve(project=project, template_name="order_shipped", language_code="en")
+    language = template_language_resolve(
+        project=project, template_name="order_shipped", language_code="en"
+    )
     assert language.body.startswith("Hello")
 
 
@@ -55,13 +66,17 @@ def test_template_of_another_project_is_not_found(project, order_template):
 
 def test_unknown_language_is_not_found_and_lists_the_available_ones(project, order_template):
     with pytest.raises(NotFound) as caught:
-        template_language_resolve(project=project, template_name="order_shipped", language_code="fr")
+        template_language_resolve(
+            project=project, template_name="order_shipped", language_code="fr"
+        )
     assert caught.value.code == "template_not_found"
     assert "id, en" in caught.value.message
 
 
 @pytest.mark.parametrize("status", ["draft", "on_process", "rejected", "inactive"])
-def test_a_template_that_is_not_approved_cannot_be_resolved_for_sending(project, order_template, status):
+def test_a_template_that_is_not_approved_cannot_be_resolved_for_sending(
+    project, order_template, status
+):
     Template.objects.filter(pk=order_template.pk).update(status=status)
     with pytest.raises(Conflict) as caught:
         template_language_resolve(project=project, template_name="order_shipped")
@@ -78,7 +93,13 @@ def _language(**overrides):
 
 
 def _check(language, **kwargs):
-    arguments = {"params": {}, "header_param": None, "button_url": None, "reply_payloads": None, "has_media": False}
+    arguments = {
+        "params": {},
+        "header_param": None,
+        "button_url": None,
+        "reply_payloads": None,
+        "has_media": False,
+    }
     arguments.update(kwargs)
     template_send_params_check(language=language, **arguments)
 
@@ -99,7 +120,13 @@ def test_integer_param_keys_are_accepted_like_strings():
 
 @pytest.mark.parametrize(
     "params",
-    [{"1": "Budi"}, {"1": "Budi", "2": "x", "3": "y"}, {"1": "Budi", "3": "x"}, {}, {"a": "1", "b": "2"}],
+    [
+        {"1": "Budi"},
+        {"1": "Budi", "2": "x", "3": "y"},
+        {"1": "Budi", "3": "x"},
+        {},
+        {"a": "1", "b": "2"},
+    ],
 )
 def test_wrong_param_count_or_keys_are_refused_on_params(params):
     fields = _fields(_language(), params=params)
@@ -142,7 +169,9 @@ def test_media_is_refused_where_the_header_is_not_media():
 
 
 def test_button_url_is_required_only_where_the_url_button_has_a_variable():
-    with_variable = _language(buttons=[{"type": "url", "text": "Track", "url": "https://shop.example/t/{{1}}"}])
+    with_variable = _language(
+        buttons=[{"type": "url", "text": "Track", "url": "https://shop.example/t/{{1}}"}]
+    )
     assert "button_url" in _fields(with_variable, params={"1": "a", "2": "b"})
     _check(with_variable, params={"1": "a", "2": "b"}, button_url="INV-1")
 
@@ -152,13 +181,20 @@ def test_button_url_is_required_only_where_the_url_button_has_a_variable():
 
 def test_reply_payloads_may_not_outnumber_the_quick_reply_buttons():
     language = _language(
-        buttons=[{"type": "quick_reply", "text": "Yes", "payload": "yes"}, {"type": "quick_reply", "text": "No", "payload": "no"}]
+        buttons=[
+            {"type": "quick_reply", "text": "Yes", "payload": "yes"},
+            {"type": "quick_reply", "text": "No", "payload": "no"},
+        ]
     )
     _check(language, params={"1": "a", "2": "b"}, reply_payloads={"1": "p-yes", "2": "p-no"})
     _check(language, params={"1": "a", "2": "b"}, reply_payloads={"2": "p-no"})
-    fields = _fields(language, params={"1": "a", "2": "b"}, reply_payloads={"1": "a", "2": "b", "3": "c"})
+    fields = _fields(
+        language, params={"1": "a", "2": "b"}, reply_payloads={"1": "a", "2": "b", "3": "c"}
+    )
     assert "2 quick-reply buttons" in fields["reply_payloads"][0]
-    assert "reply_payloads" in _fields(language, params={"1": "a", "2": "b"}, reply_payloads={"5": "x"})
+    assert "reply_payloads" in _fields(
+        language, params={"1": "a", "2": "b"}, reply_payloads={"5": "x"}
+    )
 
 
 def test_every_broken_part_is_reported_on_its_own_field_at_once():
@@ -179,32 +215,46 @@ def test_param_count_mismatch_has_its_own_code():
 
 @pytest.mark.parametrize(
     ("raw", "normalized"),
-    [("PROMO", "promo"), ("  Halo   Wappin ", "halo wappin"), ("*Promo*!", "promo"), ("promo?", "promo"), ("", "")],
+    [
+        ("PROMO", "promo"),
+        ("  Halo   Wappin ", "halo wappin"),
+        ("*Promo*!", "promo"),
+        ("promo?", "promo"),
+        ("", ""),
+    ],
 )
 def test_keyword_normalize_folds_case_spaces_and_surrounding_punctuation(raw, normalized):
     assert keyword_normalize(raw) == normalized
 
 
 def test_keyword_match_is_case_and_space_insensitive(project):
-    keyword = factories.ChatbotKeywordFactory(project=project, keyword="PROMO", normalized_keyword="promo")
+    keyword = factories.ChatbotKeywordFactory(
+        project=project, keyword="PROMO", normalized_keyword="promo"
+    )
     assert keyword_match(project=project, text="promo") == keyword
     assert keyword_match(project=project, text="  PrOmO  ") == keyword
 
 
 def test_keyword_match_on_the_first_word(project):
-    keyword = factories.ChatbotKeywordFactory(project=project, keyword="promo", normalized_keyword="promo")
+    keyword = factories.ChatbotKeywordFactory(
+        project=project, keyword="promo", normalized_keyword="promo"
+    )
     assert keyword_match(project=project, text="Promo hari ini apa?") == keyword
     assert keyword_match(project=project, text="ada promo?") is None
 
 
 def test_a_multi_word_keyword_matches_the_whole_message(project):
-    keyword = factories.ChatbotKeywordFactory(project=project, keyword="Halo Wappin", normalized_keyword="halo wappin")
+    keyword = factories.ChatbotKeywordFactory(
+        project=project, keyword="Halo Wappin", normalized_keyword="halo wappin"
+    )
     assert keyword_match(project=project, text="halo   WAPPIN") == keyword
     assert keyword_match(project=project, text="halo") is None
 
 
 def test_inactive_keywords_and_other_projects_keywords_do_not_match(project):
-    factories.ChatbotKeywordFactory(project=project, keyword="promo", normalized_keyword="promo", is_active=False)
+    factories.ChatbotKeywordFactory(
+        project=project, keyword="promo", normalized_keyword="promo", is_active=False
+    )
     factories.ChatbotKeywordFactory(keyword="agent", normalized_keyword="agent")
     assert keyword_match(project=project, text="promo") is None
     assert keyword_match(project=project, text="agent") is None
@@ -229,7 +279,9 @@ def test_preview_fills_given_params_and_shows_samples_for_the_rest():
             {"type": "quick_reply", "text": "Terima kasih", "payload": "thanks"},
         ],
     )
-    preview = template_preview(language=language, params={"1": "Budi"}, header_param="INV-7", button_url="INV-7")
+    preview = template_preview(
+        language=language, params={"1": "Budi"}, header_param="INV-7", button_url="INV-7"
+    )
     assert preview["header"] == {"type": "text", "text": "Pesanan INV-7"}
     assert preview["body"] == "Halo Budi, pesanan [sample 2]."
     assert preview["footer"] == "Demo Shop"
@@ -251,5 +303,8 @@ def test_preview_without_params_uses_samples_everywhere():
 def test_preview_of_a_media_header_names_the_media():
     from templates_app.selectors import template_preview
 
-    assert template_preview(language=_language(header_type="document"))["header"] == {"type": "document", "text": ""}
+    assert template_preview(language=_language(header_type="document"))["header"] == {
+        "type": "document",
+        "text": "",
+    }
     assert template_preview(language=_language())["header"] is None

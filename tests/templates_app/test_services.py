@@ -55,13 +55,22 @@ def _errors(project, **overrides) -> dict:
 
 def test_create_makes_a_draft_with_its_languages_in_order(project, marketer):
     template = _create(
-        project, actor=marketer, languages=[_content(), _content(language_code="en", body="Hello {{1}}, order {{2}}.")]
+        project,
+        actor=marketer,
+        languages=[_content(), _content(language_code="en", body="Hello {{1}}, order {{2}}.")],
     )
     assert template.status == Template.Status.DRAFT
     assert template.created_by == marketer
-    assert [(lang.language_code, lang.position) for lang in template.languages.all()] == [("id", 0), ("en", 1)]
+    assert [(lang.language_code, lang.position) for lang in template.languages.all()] == [
+        ("id", 0),
+        ("en", 1),
+    ]
     first = template.languages.first()
-    assert (first.body_param_count, first.header_has_param, first.url_button_has_param) == (2, True, True)
+    assert (first.body_param_count, first.header_has_param, first.url_button_has_param) == (
+        2,
+        True,
+        True,
+    )
     assert template.status_changes.get().to_status == "draft"
     assert AuditEvent.objects.filter(action="template.create", target="order_shipped").exists()
 
@@ -86,7 +95,10 @@ def test_at_least_one_language_is_required(project):
 
 
 def test_language_codes_are_unique_and_well_formed(project):
-    fields = _errors(project, languages=[_content(), _content(language_code="id"), _content(language_code="english")])
+    fields = _errors(
+        project,
+        languages=[_content(), _content(language_code="id"), _content(language_code="english")],
+    )
     assert "twice" in fields["languages.1.language_code"][0]
     assert "languages.2.language_code" in fields
 
@@ -114,13 +126,20 @@ def test_a_named_placeholder_is_refused(project):
 
 @pytest.mark.parametrize(
     "body",
-    ["Halo {{\uff11}}.", "Halo {{\u0663}}.", "Halo {{99999999999999999999}}.", "Halo {{" + "9" * 900 + "}}."],
+    [
+        "Halo {{\uff11}}.",
+        "Halo {{\u0663}}.",
+        "Halo {{99999999999999999999}}.",
+        "Halo {{" + "9" * 900 + "}}.",
+    ],
 )
 def test_a_placeholder_of_non_ascii_or_huge_digits_is_refused_with_the_rule(project, body):
     # {{１}} (fullwidth) and {{٣}} (Arabic-Indic) are not variables to WhatsApp; a huge number
     # used to build a range of its size (out of memory) or fail int() (a 500)
     fields = _errors(project, languages=[_content(body=body)])
-    assert fields["languages.0.body"] == ["Write variables as {{1}}, {{2}}, … (numbers in double braces)."]
+    assert fields["languages.0.body"] == [
+        "Write variables as {{1}}, {{2}}, … (numbers in double braces)."
+    ]
 
 
 def test_a_placeholder_may_repeat(project):
@@ -137,7 +156,9 @@ def test_a_header_with_two_variables_is_refused(project):
 
 
 def test_a_header_variable_other_than_one_is_refused(project):
-    assert "languages.0.header_text" in _errors(project, languages=[_content(header_text="Pesanan {{2}}")])
+    assert "languages.0.header_text" in _errors(
+        project, languages=[_content(header_text="Pesanan {{2}}")]
+    )
 
 
 def test_a_header_over_60_characters_is_refused(project):
@@ -148,7 +169,11 @@ def test_a_text_header_needs_text_and_a_media_header_drops_it(project):
     assert "languages.0.header_text" in _errors(project, languages=[_content(header_text="")])
     template = _create(project, languages=[_content(header_type="image", header_text="ignored")])
     language = template.languages.get()
-    assert (language.header_type, language.header_text, language.header_is_media) == ("image", "", True)
+    assert (language.header_type, language.header_text, language.header_is_media) == (
+        "image",
+        "",
+        True,
+    )
 
 
 def test_an_unknown_header_type_is_refused(project):
@@ -179,8 +204,12 @@ def test_at_most_three_quick_replies_and_three_buttons(project):
 
 
 def test_a_url_button_needs_an_http_url_that_may_only_end_in_a_variable(project):
-    assert "not an http(s) URL" in _buttons_error(project, [{"type": "url", "text": "Go", "url": "ftp://a.example/"}])
-    assert "not an http(s) URL" in _buttons_error(project, [{"type": "url", "text": "Go", "url": "bell.com"}])
+    assert "not an http(s) URL" in _buttons_error(
+        project, [{"type": "url", "text": "Go", "url": "ftp://a.example/"}]
+    )
+    assert "not an http(s) URL" in _buttons_error(
+        project, [{"type": "url", "text": "Go", "url": "bell.com"}]
+    )
     assert "end in one variable" in _buttons_error(
         project, [{"type": "url", "text": "Go", "url": "https://a.example/{{1}}/x"}]
     )
@@ -196,8 +225,12 @@ def test_an_unknown_button_type_is_refused(project):
 
 
 def test_a_quick_reply_payload_defaults_to_its_text(project):
-    template = _create(project, languages=[_content(buttons=[{"type": "quick_reply", "text": "Yes"}])])
-    assert template.languages.get().buttons == [{"type": "quick_reply", "text": "Yes", "payload": "Yes"}]
+    template = _create(
+        project, languages=[_content(buttons=[{"type": "quick_reply", "text": "Yes"}])]
+    )
+    assert template.languages.get().buttons == [
+        {"type": "quick_reply", "text": "Yes", "payload": "Yes"}
+    ]
 
 
 def test_every_problem_is_reported_at_once(project):
@@ -216,7 +249,11 @@ def test_the_lifecycle_draft_on_process_approved_inactive_and_back(project, mark
     template_reactivate(template=template, actor=marketer)
     template.refresh_from_db()
     assert template.status == "approved"
-    steps = list(TemplateStatusChange.objects.filter(template=template).values_list("from_status", "to_status", "actor"))
+    steps = list(
+        TemplateStatusChange.objects.filter(template=template).values_list(
+            "from_status", "to_status", "actor"
+        )
+    )
     assert steps == [
         ("", "draft", marketer.pk),
         ("draft", "on_process", marketer.pk),
@@ -225,23 +262,39 @@ def test_the_lifecycle_draft_on_process_approved_inactive_and_back(project, mark
         ("inactive", "approved", marketer.pk),
     ]
     actions = set(AuditEvent.objects.filter(project=project).values_list("action", flat=True))
-    assert {"template.request_approval", "template.approve", "template.deactivate", "template.reactivate"} <= actions
+    assert {
+        "template.request_approval",
+        "template.approve",
+        "template.deactivate",
+        "template.reactivate",
+    } <= actions
 
 
-def test_a_rejection_records_its_reason_and_the_template_can_be_fixed_and_requested_again(project, marketer, admin_user):
+def test_a_rejection_records_its_reason_and_the_template_can_be_fixed_and_requested_again(
+    project, marketer, admin_user
+):
     # Given a template on process
     template = _create(project, actor=marketer)
     template_request_approval(template=template, actor=marketer)
     # When an admin rejects it
-    template_reject(template=template, actor=admin_user, reason="Promotional content in a utility template")
+    template_reject(
+        template=template, actor=admin_user, reason="Promotional content in a utility template"
+    )
     template.refresh_from_db()
     # Then the marketer sees why, may edit it and request it again
-    assert (template.status, template.rejection_reason) == ("rejected", "Promotional content in a utility template")
+    assert (template.status, template.rejection_reason) == (
+        "rejected",
+        "Promotional content in a utility template",
+    )
     assert template.status_changes.last().reason == "Promotional content in a utility template"
     template_update(template=template, message_type="marketing", actor=marketer)
     template_request_approval(template=template, actor=marketer)
     template.refresh_from_db()
-    assert (template.status, template.rejection_reason, template.message_type) == ("on_process", "", "marketing")
+    assert (template.status, template.rejection_reason, template.message_type) == (
+        "on_process",
+        "",
+        "marketing",
+    )
 
 
 def test_a_rejection_needs_a_reason(project, admin_user):
@@ -265,7 +318,10 @@ def test_a_template_on_process_or_decided_cannot_be_edited(project, status):
 
 def test_an_update_replaces_the_languages_and_checks_them(project):
     template = _create(project)
-    template_update(template=template, languages=[_content(language_code="en", body="Hi {{1}}", header_type="none")])
+    template_update(
+        template=template,
+        languages=[_content(language_code="en", body="Hi {{1}}", header_type="none")],
+    )
     assert [lang.language_code for lang in template.languages.all()] == ["en"]
     with pytest.raises(ValidationFailed):
         template_update(template=template, languages=[_content(body="x" * 2000)])
@@ -354,7 +410,10 @@ def test_a_keyword_is_stored_normalized(project):
 
 def test_two_keywords_that_normalize_alike_are_refused(project):
     _keyword(project, keyword="promo")
-    assert "would answer the same message" in _keyword_errors(project, keyword="  PROMO!")["keyword"][0]
+    assert (
+        "would answer the same message"
+        in _keyword_errors(project, keyword="  PROMO!")["keyword"][0]
+    )
 
 
 def test_a_phrase_starting_with_an_existing_word_keyword_is_refused_and_the_other_way(project):
@@ -380,16 +439,24 @@ def test_a_text_response_needs_its_text(project):
 
 @pytest.mark.parametrize("response_type", ["image", "document", "audio"])
 def test_a_media_response_needs_its_file(project, response_type):
-    assert "response_media" in _keyword_errors(project, response_type=response_type, response_text="")
+    assert "response_media" in _keyword_errors(
+        project, response_type=response_type, response_text=""
+    )
 
 
 def test_a_media_response_file_is_checked_against_whatsapps_types(project):
-    fields = _keyword_errors(project, response_type="image", response_media=_upload("promo.gif", content_type="image/gif"))
+    fields = _keyword_errors(
+        project,
+        response_type="image",
+        response_media=_upload("promo.gif", content_type="image/gif"),
+    )
     assert "JPG, JPEG, PNG" in fields["response_media"][0]
 
 
 def test_an_image_response_is_stored_with_its_caption(project):
-    keyword = _keyword(project, response_type="image", response_text="", response_media=_upload(), caption="Promo!")
+    keyword = _keyword(
+        project, response_type="image", response_text="", response_media=_upload(), caption="Promo!"
+    )
     assert keyword.response_media.name.endswith(".png")
     assert keyword.caption == "Promo!"
 
@@ -397,7 +464,9 @@ def test_an_image_response_is_stored_with_its_caption(project):
 @pytest.mark.parametrize("response_type", ["text", "audio"])
 def test_a_caption_goes_only_with_an_image_or_document(project, response_type):
     media = _upload("voice.ogg", b"OggS", "audio/ogg") if response_type == "audio" else None
-    assert "caption" in _keyword_errors(project, response_type=response_type, response_media=media, caption="Hi")
+    assert "caption" in _keyword_errors(
+        project, response_type=response_type, response_media=media, caption="Hi"
+    )
 
 
 def test_keyword_update_keeps_the_stored_file_unless_a_new_one_comes(project):
@@ -440,7 +509,9 @@ def test_keyword_delete(project):
 
 
 def test_the_default_chatbot_message_is_updated(project, marketer):
-    project_chatbot_settings_update(project=project, default_chatbot_message="  Halo! Ketik PROMO. ", actor=marketer)
+    project_chatbot_settings_update(
+        project=project, default_chatbot_message="  Halo! Ketik PROMO. ", actor=marketer
+    )
     project.refresh_from_db()
     assert project.default_chatbot_message == "Halo! Ketik PROMO."
 

@@ -329,5 +329,6 @@ SEND_RETRY_BACKOFF_FACTOR = env.float("SEND_RETRY_BACKOFF_FACTOR", default=1.0)
 # empty: in the database (the embedded default). Defaults to CACHE_URL when that is Redis.
 _cache_url = env("CACHE_URL", default="")
 SEND_RATE_REDIS_URL = env(
-    "SEND_RATE_REDIS_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
+    "SEND_RATE_REDIS_URL",
+    default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else "",
 )

@@ -11,7 +11,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" 
 # Files of this run only (by process id): a `make run` worker, or a second test run in
 # the same checkout, never shares the suite's database or takes its tasks.
 _RUN = os.environ.setdefault("WAPPIN_TEST_RUN_ID", str(os.getpid()))
-os.environ.setdefault("CELERY_BROKER_URL", f"sqla+sqlite:///{_VAR_DIR / f'test-broker-{_RUN}.sqlite3'}")
+os.environ.setdefault(
+    "CELERY_BROKER_URL", f"sqla+sqlite:///{_VAR_DIR / f'test-broker-{_RUN}.sqlite3'}"
+)
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1zdWl0ZS0zMmJ5dGVzISE=")
 
 from .base import *  # noqa: E402, F403

@@ -27,15 +27,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--name", required=True, help="The project's name in the portal.")
         parser.add_argument("--client-id", required=True, help="Wappin's client ID, e.g. 0070.")
-        parser.add_argument("--wappin-project-id", required=True, help="Wappin's project ID, e.g. 476.")
+        parser.add_argument(
+            "--wappin-project-id", required=True, help="Wappin's project ID, e.g. 476."
+        )
         parser.add_argument("--business-number", default="", help="The WhatsApp business number.")
         parser.add_argument("--business-name", default="")
-        parser.add_argument("--admin", help="Username of an existing user to make the project's admin.")
         parser.add_argument(
-            "--ip-whitelist", default="",
+            "--admin", help="Username of an existing user to make the project's admin."
+        )
+        parser.add_argument(
+            "--ip-whitelist",
+            default="",
             help="Comma-separated addresses of this portal's servers, as whitelisted at Wappin.",
         )
-        parser.add_argument("--api-key", metavar="NAME", help="Also create an API key with this name.")
+        parser.add_argument(
+            "--api-key", metavar="NAME", help="Also create an API key with this name."
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, **options):
@@ -47,7 +54,9 @@ class Command(BaseCommand):
         if options["admin"]:
             admin = get_user_model().objects.filter(username=options["admin"]).first()
             if admin is None:
-                raise CommandError(f"No user {options['admin']!r}: create it first (createsuperuser).")
+                raise CommandError(
+                    f"No user {options['admin']!r}: create it first (createsuperuser)."
+                )
         try:
             summary = self._bootstrap(options, admin=admin, secrets_given=secrets_given)
         except ValidationError as exc:
@@ -55,9 +64,15 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(summary, indent=2))
             return
-        self.stdout.write(self.style.SUCCESS(f"Project {summary['project']['name']} (#{summary['project']['id']})."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Project {summary['project']['name']} (#{summary['project']['id']})."
+            )
+        )
         for integration in summary["integrations"]:
-            self.stdout.write(f"  {integration['kind']} callback URL: {integration['callback_url']}")
+            self.stdout.write(
+                f"  {integration['kind']} callback URL: {integration['callback_url']}"
+            )
         if summary["api_key"]:
             self.stdout.write(f"  API key (shown once): {summary['api_key']}")
 
@@ -89,7 +104,9 @@ class Command(BaseCommand):
             integration_save(integration=integration, actor=admin, secrets_given=secrets_given)
         api_key = ""
         if options["api_key"]:
-            api_key = api_key_create(project=project, name=options["api_key"], created_by=admin).raw_key
+            api_key = api_key_create(
+                project=project, name=options["api_key"], created_by=admin
+            ).raw_key
         return {
             "project": {
                 "id": project.pk,
@@ -98,7 +115,11 @@ class Command(BaseCommand):
                 "wappin_project_id": project.wappin_project_id,
             },
             "integrations": [
-                {"id": integration.pk, "kind": integration.kind, "callback_url": integration.callback_url}
+                {
+                    "id": integration.pk,
+                    "kind": integration.kind,
+                    "callback_url": integration.callback_url,
+                }
                 for integration in project.integrations.order_by("kind")
             ],
             "api_key": api_key or None,

@@ -52,15 +52,24 @@ NAME_AND_DISCOUNT = {"1": {"source": "name"}, "2": {"source": "fixed", "value": 
 
 def _blast(project, group, *, params=None, template_name="weekend_promo", **extra) -> Blast:
     return services.blast_create(
-        project=project, name="Weekend promo", template_name=template_name, group=group,
-        params=NAME_AND_DISCOUNT if params is None else params, **extra,
+        project=project,
+        name="Weekend promo",
+        template_name=template_name,
+        group=group,
+        params=NAME_AND_DISCOUNT if params is None else params,
+        **extra,
     )
 
 
 def _form(**overrides) -> dict:
     return {
-        "template": "weekend_promo", "language": "id", "name": "Weekend promo",
-        "param_1_source": "name", "param_1": "", "param_2_source": "fixed", "param_2": "20%",
+        "template": "weekend_promo",
+        "language": "id",
+        "name": "Weekend promo",
+        "param_1_source": "name",
+        "param_1": "",
+        "param_2_source": "fixed",
+        "param_2": "20%",
         **overrides,
     }
 
@@ -69,7 +78,13 @@ def _form(**overrides) -> dict:
 
 
 def test_a_blast_to_a_group_sends_each_member_their_own_message(
-    marketer_client, marketer, project, vip, registered, wappin_sandbox, django_capture_on_commit_callbacks
+    marketer_client,
+    marketer,
+    project,
+    vip,
+    registered,
+    wappin_sandbox,
+    django_capture_on_commit_callbacks,
 ):
     # Given a group of three and a contact outside it
     members = [_member(project, vip, name=name) for name in ("Budi", "Sari", "Joko")]
@@ -102,15 +117,25 @@ def test_a_blast_with_a_document_header_sends_the_file_to_everyone(
     marketer_client, project, vip, registered, wappin_sandbox, django_capture_on_commit_callbacks
 ):
     template = factories.TemplateFactory(project=project, name="catalogue")
-    language = factories.TemplateLanguageFactory(template=template, header_type="document", body="Hi {{1}}!")
+    language = factories.TemplateLanguageFactory(
+        template=template, header_type="document", body="Hi {{1}}!"
+    )
     wappin_sandbox.add_template(language)
     _member(project, vip, name="Budi")
     _member(project, vip, name="Sari")
-    upload = SimpleUploadedFile("catalogue.pdf", b"%PDF-1.4 catalogue", content_type="application/pdf")
+    upload = SimpleUploadedFile(
+        "catalogue.pdf", b"%PDF-1.4 catalogue", content_type="application/pdf"
+    )
     marketer_client.post(
         "/blasts/new/",
-        {"template": "catalogue", "name": "Catalogue", "group": vip.pk, "param_1_source": "name",
-         "param_1": "", "media": upload},
+        {
+            "template": "catalogue",
+            "name": "Catalogue",
+            "group": vip.pk,
+            "param_1_source": "name",
+            "param_1": "",
+            "media": upload,
+        },
     )
     blast = Blast.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
@@ -139,7 +164,9 @@ def test_a_utility_template_still_reaches_opted_out_contacts(
     project, vip, registered, wappin_sandbox, django_capture_on_commit_callbacks
 ):
     template = factories.TemplateFactory(project=project, name="order_news", message_type="utility")
-    wappin_sandbox.add_template(factories.TemplateLanguageFactory(template=template, body="Hi {{1}}"))
+    wappin_sandbox.add_template(
+        factories.TemplateLanguageFactory(template=template, body="Hi {{1}}")
+    )
     stopped = _member(project, vip, name="Sari", opted_out_at=timezone.now())
     blast = _blast(project, vip, template_name="order_news", params={"1": {"source": "name"}})
     with django_capture_on_commit_callbacks(execute=True):
@@ -151,10 +178,18 @@ def test_a_contact_lacking_a_value_is_refused_with_the_reason_and_the_rest_go(
     marketer_client, project, vip, registered, wappin_sandbox, django_capture_on_commit_callbacks
 ):
     # Given {{2}} from the contacts' "city" attribute, which one contact lacks, and a number Wappin refuses
-    ok = [_member(project, vip, name=f"Member {n}", attributes={"city": "Jakarta"}) for n in range(3)]
+    ok = [
+        _member(project, vip, name=f"Member {n}", attributes={"city": "Jakarta"}) for n in range(3)
+    ]
     no_city = _member(project, vip, name="Nocity", attributes={})
-    invalid = _member(project, vip, name="Wrong", phone_number=INVALID_NUMBER, attributes={"city": "Bandung"})
-    blast = _blast(project, vip, params={"1": {"source": "name"}, "2": {"source": "attribute", "value": "city"}})
+    invalid = _member(
+        project, vip, name="Wrong", phone_number=INVALID_NUMBER, attributes={"city": "Bandung"}
+    )
+    blast = _blast(
+        project,
+        vip,
+        params={"1": {"source": "name"}, "2": {"source": "attribute", "value": "city"}},
+    )
     # When it runs, in batches of two
     with django_capture_on_commit_callbacks(execute=True):
         services.blast_start(blast_id=blast.pk)
@@ -179,7 +214,9 @@ def test_the_expansion_runs_in_batches_and_running_it_again_sends_nothing_twice(
     monkeypatch.setattr(services, "BATCH_SIZE", 2)
     batches = []
     expand = services.blast_expand_batch
-    monkeypatch.setattr(services, "blast_expand_batch", lambda **kw: batches.append(kw) or expand(**kw))
+    monkeypatch.setattr(
+        services, "blast_expand_batch", lambda **kw: batches.append(kw) or expand(**kw)
+    )
     # Given the blast expanded in batches of two (each batch enqueues the next)
     with django_capture_on_commit_callbacks(execute=True):
         services.blast_start(blast_id=blast.pk)
@@ -206,7 +243,9 @@ def test_cancel_stops_further_batches_and_the_messages_not_yet_sent(
         _member(project, vip, name=f"Member {n}")
     blast = _blast(project, vip)
     # Given a running blast whose first batch is queued but not yet handed to Wappin
-    services.blast_start(blast_id=blast.pk)  # its on-commit task never runs: the test holds the transaction
+    services.blast_start(
+        blast_id=blast.pk
+    )  # its on-commit task never runs: the test holds the transaction
     services.blast_expand_batch(blast_id=blast.pk, batch_size=2)
     assert Message.objects.filter(blast=blast, status="queued").count() == 2
     # When the marketer cancels it
@@ -223,7 +262,9 @@ def test_cancel_stops_further_batches_and_the_messages_not_yet_sent(
     # And the sending engine, should it run now, sends nothing
     from messaging.sending import engine
 
-    engine.messages_dispatch(integration_id=Message.objects.filter(blast=blast).first().integration_id)
+    engine.messages_dispatch(
+        integration_id=Message.objects.filter(blast=blast).first().integration_id
+    )
     assert wappin_sandbox.sent(project_id=project.wappin_project_id) == []
     page = marketer_client.get(f"/blasts/{blast.pk}/").content.decode()
     assert "Cancelled" in page and "Cancel blast" not in page
@@ -234,7 +275,9 @@ def test_cancel_stops_further_batches_and_the_messages_not_yet_sent(
 # --- Checks before anything is sent -------------------------------------------------------
 
 
-def test_start_refuses_a_blast_whose_template_is_no_longer_approved(project, vip, promo, registered):
+def test_start_refuses_a_blast_whose_template_is_no_longer_approved(
+    project, vip, promo, registered
+):
     _member(project, vip, name="Budi")
     blast = _blast(project, vip)
     Template.objects.filter(pk=promo.pk).update(status=Template.Status.INACTIVE)
@@ -258,7 +301,8 @@ def test_start_refuses_an_empty_audience_and_a_project_without_integration(proje
 
 def test_the_form_refuses_unmapped_params_field_by_field(marketer_client, project, promo):
     response = marketer_client.post(
-        "/blasts/new/", _form(param_1_source="attribute", param_1="", param_2_source="fixed", param_2="")
+        "/blasts/new/",
+        _form(param_1_source="attribute", param_1="", param_2_source="fixed", param_2=""),
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -278,12 +322,21 @@ def test_a_media_header_needs_its_file(project, vip):
 def test_the_form_previews_the_message_of_the_first_contact(marketer_client, project, vip, promo):
     _member(project, vip, name="Budi", attributes={})
     page = marketer_client.get("/blasts/new/", {"template": "weekend_promo"}).content.decode()
-    assert 'name="param_1_source"' in page and 'name="param_2"' in page and 'name="param_3"' not in page
+    assert (
+        'name="param_1_source"' in page
+        and 'name="param_2"' in page
+        and 'name="param_3"' not in page
+    )
     # The fragment the form reloads as the mapping changes
     preview = marketer_client.get(
         "/blasts/preview/",
-        {"template": "weekend_promo", "group": vip.pk, "param_1_source": "name",
-         "param_2_source": "attribute", "param_2": "discount"},
+        {
+            "template": "weekend_promo",
+            "group": vip.pk,
+            "param_1_source": "name",
+            "param_2_source": "attribute",
+            "param_2": "discount",
+        },
     ).content.decode()
     assert "Hi Budi, [sample 2] off this weekend!" in preview
     assert "The contact has no &#x27;discount&#x27; attribute, needed for {{2}}." in preview
@@ -297,20 +350,39 @@ def test_progress_counts_each_contact_once_in_its_current_status(
 ):
     # Given a running blast of 10 contacts: 6 messages in various statuses, 1 refusal, 1 opted out
     blast = Blast.objects.create(
-        project=project, name="June", template_name="weekend_promo", language_code="id",
-        group=vip, status="running", audience_count=10,
+        project=project,
+        name="June",
+        template_name="weekend_promo",
+        language_code="id",
+        group=vip,
+        status="running",
+        audience_count=10,
     )
     statuses = ["queued", "sent", "delivered", "read", "read", "failed"]
     for status in statuses:
         message = factories.MessageFactory(
-            project=project, blast=blast, contact=factories.ContactFactory(project=project), kind="hsm"
+            project=project,
+            blast=blast,
+            contact=factories.ContactFactory(project=project),
+            kind="hsm",
         )
         if status != "queued":
-            message_status_record(message_id=message.pk, status=status, source=MessageStatusEvent.Source.CALLBACK)
-    BlastRefusal.objects.create(blast=blast, phone_number="62811", code="contact_value_missing", reason="x")
-    BlastRefusal.objects.create(blast=blast, phone_number="62812", code="contact_opted_out", reason="y")
+            message_status_record(
+                message_id=message.pk, status=status, source=MessageStatusEvent.Source.CALLBACK
+            )
+    BlastRefusal.objects.create(
+        blast=blast, phone_number="62811", code="contact_value_missing", reason="x"
+    )
+    BlastRefusal.objects.create(
+        blast=blast, phone_number="62812", code="contact_opted_out", reason="y"
+    )
     other = Blast.objects.create(
-        project=project, name="Other", template_name="x", language_code="id", status="done", audience_count=3
+        project=project,
+        name="Other",
+        template_name="x",
+        language_code="id",
+        status="done",
+        audience_count=3,
     )
     # When the progress of both is read: one query on messages, one on refusals
     with django_assert_num_queries(2):
@@ -332,7 +404,9 @@ def test_progress_counts_each_contact_once_in_its_current_status(
 
 
 def test_the_history_link_shows_only_this_blasts_messages(marketer_client, project):
-    blast = Blast.objects.create(project=project, name="June", template_name="t", language_code="id")
+    blast = Blast.objects.create(
+        project=project, name="June", template_name="t", language_code="id"
+    )
     mine = factories.MessageFactory(project=project, blast=blast, phone_number="6281200000001")
     factories.MessageFactory(project=project, phone_number="6281200000002")
     detail = marketer_client.get(f"/blasts/{blast.pk}/").content.decode()
@@ -353,7 +427,9 @@ def test_pages_render_for_a_marketer(marketer_client, project, vip, promo):
     _member(project, vip, name="Budi")
     blast = _blast(project, vip)
     listing = marketer_client.get("/blasts/").content.decode()
-    assert "Weekend promo" in listing and "Draft" in listing and 'href="/blasts/"' in listing  # the nav entry
+    assert (
+        "Weekend promo" in listing and "Draft" in listing and 'href="/blasts/"' in listing
+    )  # the nav entry
     detail = marketer_client.get(f"/blasts/{blast.pk}/").content.decode()
     assert "Start blast (1 contacts)" in detail
     assert "Hi Budi, 20% off this weekend!" in detail
@@ -377,7 +453,9 @@ def test_a_developer_may_not_open_blasts(client, project, vip, promo):
 
 def test_another_projects_blast_is_not_found(marketer_client):
     other = factories.ProjectFactory()
-    blast = Blast.objects.create(project=other, name="Theirs", template_name="t", language_code="id")
+    blast = Blast.objects.create(
+        project=other, name="Theirs", template_name="t", language_code="id"
+    )
     assert marketer_client.get(f"/blasts/{blast.pk}/").status_code == 404
     assert marketer_client.post(f"/blasts/{blast.pk}/cancel/").status_code == 404
     blast.refresh_from_db()
@@ -391,7 +469,9 @@ def test_a_blast_whose_task_was_lost_goes_on_from_where_it_stopped(
     for n in range(3):
         _member(project, vip, name=f"Member {n}")
     blast = _blast(project, vip)
-    services.blast_start(blast_id=blast.pk)  # the on-commit enqueue is lost (the test never commits)
+    services.blast_start(
+        blast_id=blast.pk
+    )  # the on-commit enqueue is lost (the test never commits)
     services.blast_expand_batch(blast_id=blast.pk, batch_size=1)
     later = timezone.now() + services.STALLED_AFTER + timezone.timedelta(seconds=1)
     # When the sweep runs ten minutes later
@@ -404,15 +484,27 @@ def test_a_blast_whose_task_was_lost_goes_on_from_where_it_stopped(
     assert services.blasts_resume_stalled(now=later) == 0
 
 
-def test_the_dashboard_shows_recent_blasts_and_their_rates_to_marketers(marketer_client, client, project):
+def test_the_dashboard_shows_recent_blasts_and_their_rates_to_marketers(
+    marketer_client, client, project
+):
     blast = Blast.objects.create(
-        project=project, name="June promo", template_name="t", language_code="id", status="done", audience_count=2
+        project=project,
+        name="June promo",
+        template_name="t",
+        language_code="id",
+        status="done",
+        audience_count=2,
     )
     for status in ("read", "delivered"):
         message = factories.MessageFactory(
-            project=project, blast=blast, contact=factories.ContactFactory(project=project), kind="hsm"
+            project=project,
+            blast=blast,
+            contact=factories.ContactFactory(project=project),
+            kind="hsm",
         )
-        message_status_record(message_id=message.pk, status=status, source=MessageStatusEvent.Source.CALLBACK)
+        message_status_record(
+            message_id=message.pk, status=status, source=MessageStatusEvent.Source.CALLBACK
+        )
     page = marketer_client.get("/dashboard/").content.decode()
     assert "Recent blasts" in page and "June promo" in page
     assert "<td>100%</td><td>50%</td>" in page  # delivered, read
@@ -427,13 +519,19 @@ def test_header_and_url_button_variables_take_contact_fields_too(
 ):
     template = factories.TemplateFactory(project=project, name="order_update")
     language = factories.TemplateLanguageFactory(
-        template=template, header_type="text", header_text="Order {{1}}", body="Hi {{1}}",
+        template=template,
+        header_type="text",
+        header_text="Order {{1}}",
+        body="Hi {{1}}",
         buttons=[{"type": "url", "text": "Track", "url": "https://shop.example/track/{{1}}"}],
     )
     wappin_sandbox.add_template(language)
     budi = _member(project, vip, name="Budi", attributes={"order": "INV-7"})
     blast = services.blast_create(
-        project=project, name="Orders", template_name="order_update", group=vip,
+        project=project,
+        name="Orders",
+        template_name="order_update",
+        group=vip,
         params={"1": {"source": "name"}},
         header_param={"source": "attribute", "value": "order"},
         button_url={"source": "phone"},
@@ -441,6 +539,10 @@ def test_header_and_url_button_variables_take_contact_fields_too(
     with django_capture_on_commit_callbacks(execute=True):
         services.blast_start(blast_id=blast.pk)
     message = Message.objects.get(blast=blast)
-    assert (message.status, message.header_param, message.button_url) == ("sent", "INV-7", budi.phone_number)
+    assert (message.status, message.header_param, message.button_url) == (
+        "sent",
+        "INV-7",
+        budi.phone_number,
+    )
     [received] = wappin_sandbox.sent(message_id=message.wappin_message_id)
     assert received["fields"]["header"] == {"param": "INV-7"}

@@ -53,8 +53,12 @@ def _member(project, group, **fields) -> Contact:
 
 def _blast(project, group, **extra) -> Blast:
     return services.blast_create(
-        project=project, name="Weekend promo", template_name="weekend_promo", group=group,
-        params={"1": {"source": "name"}, "2": {"source": "fixed", "value": "20%"}}, **extra,
+        project=project,
+        name="Weekend promo",
+        template_name="weekend_promo",
+        group=group,
+        params={"1": {"source": "name"}, "2": {"source": "fixed", "value": "20%"}},
+        **extra,
     )
 
 
@@ -62,25 +66,47 @@ def _at_sandbox(wappin_sandbox, project) -> int:
     return len(wappin_sandbox.sent(project_id=project.wappin_project_id))
 
 
-def test_cancel_counts_cancelled_never_failed(marketer_client, project, vip, integration, wappin_sandbox):
+def test_cancel_counts_cancelled_never_failed(
+    marketer_client, project, vip, integration, wappin_sandbox
+):
     # Given a running blast of four whose messages are queued, none handed to Wappin yet
     for n in range(4):
         _member(project, vip, name=f"Member {n}")
     blast = _blast(project, vip)
-    services.blast_start(blast_id=blast.pk)  # the on-commit expansion never runs: the test holds the transaction
+    services.blast_start(
+        blast_id=blast.pk
+    )  # the on-commit expansion never runs: the test holds the transaction
     services.blast_expand_batch(blast_id=blast.pk)
     # When it is cancelled
     services.blast_cancel(blast_id=blast.pk)
     # Then its messages are cancelled, none failed: in its figures, the dashboard and the history
     counts = selectors.blast_progress(blast=blast).counts()
-    assert counts == {"total": 4, "queued": 0, "sent": 0, "delivered": 0, "read": 0, "failed": 0,
-                      "refused": 0, "cancelled": 4}
+    assert counts == {
+        "total": 4,
+        "queued": 0,
+        "sent": 0,
+        "delivered": 0,
+        "read": 0,
+        "failed": 0,
+        "refused": 0,
+        "cancelled": 4,
+    }
     engine.messages_dispatch(integration_id=integration.pk)
     assert _at_sandbox(wappin_sandbox, project) == 0
     dashboard = marketer_client.get("/dashboard/").content.decode()
     assert "Recent blasts" in dashboard
-    assert marketer_client.get("/history/", {"status": "failed"}).content.decode().count("badge-failed") == 0
-    assert marketer_client.get("/history/", {"status": "cancelled"}).content.decode().count("badge-cancelled") == 4
+    assert (
+        marketer_client.get("/history/", {"status": "failed"})
+        .content.decode()
+        .count("badge-failed")
+        == 0
+    )
+    assert (
+        marketer_client.get("/history/", {"status": "cancelled"})
+        .content.decode()
+        .count("badge-cancelled")
+        == 4
+    )
     page = marketer_client.get(f"/blasts/{blast.pk}/").content.decode()
     assert "Cancelled <strong>4</strong>" in page and "Failed <strong>0</strong>" in page
     assert "4 messages were cancelled with the blast before they were sent." in page
@@ -111,18 +137,24 @@ def test_pause_stops_sending_at_once_and_resume_finishes(project, vip, integrati
     blast.refresh_from_db()
     assert blast.status == "done" and blast.finished_at
     assert selectors.blast_progress(blast=blast).counts()["sent"] == 5
-    assert list(AuditEvent.objects.filter(action__startswith="blast.").order_by("id").values_list("action", flat=True)) == [
-        "blast.create", "blast.start", "blast.pause", "blast.resume"
-    ]
+    assert list(
+        AuditEvent.objects.filter(action__startswith="blast.")
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == ["blast.create", "blast.start", "blast.pause", "blast.resume"]
 
 
-def test_a_running_blast_is_done_only_when_no_message_is_left_to_send(project, vip, integration, wappin_sandbox):
+def test_a_running_blast_is_done_only_when_no_message_is_left_to_send(
+    project, vip, integration, wappin_sandbox
+):
     _member(project, vip, name="Budi")
     blast = _blast(project, vip)
     services.blast_start(blast_id=blast.pk)
     services.blast_expand_batch(blast_id=blast.pk)
     blast.refresh_from_db()
-    assert blast.expanded_at and blast.status == "running"  # everybody had their turn, nothing sent yet
+    assert (
+        blast.expanded_at and blast.status == "running"
+    )  # everybody had their turn, nothing sent yet
     assert services.blasts_tick()["finished"] == 0
     engine.messages_dispatch(integration_id=integration.pk)
     blast.refresh_from_db()
@@ -145,7 +177,9 @@ def test_a_scheduled_blast_starts_on_time(project, vip, integration):
     assert (blast.status, blast.started_at, blast.audience_count) == ("running", at, 1)
 
 
-def test_a_scheduled_blast_that_no_longer_passes_its_checks_goes_back_to_draft_with_why(project, vip, integration):
+def test_a_scheduled_blast_that_no_longer_passes_its_checks_goes_back_to_draft_with_why(
+    project, vip, integration
+):
     _member(project, vip, name="Budi")
     at = timezone.now() + timedelta(hours=1)
     blast = _blast(project, vip, scheduled_at=at)
@@ -196,7 +230,9 @@ def test_a_blast_that_would_reach_nobody_cannot_start(marketer_client, project, 
     assert "Start blast" not in page and "0 of 2 contacts will get it" in page
 
 
-def test_the_start_confirmation_counts_only_the_contacts_it_will_reach(marketer_client, project, vip, integration):
+def test_the_start_confirmation_counts_only_the_contacts_it_will_reach(
+    marketer_client, project, vip, integration
+):
     _member(project, vip, name="Budi")
     _member(project, vip, name="Joko")
     _member(project, vip, name="Sari", opted_out_at=timezone.now())
@@ -211,10 +247,18 @@ def test_a_draft_is_edited_in_the_form(marketer_client, project, vip, promo):
     blast = _blast(project, vip)
     page = marketer_client.get(f"/blasts/{blast.pk}/edit/").content.decode()
     assert 'value="Weekend promo"' in page and 'value="20%"' in page
-    response = marketer_client.post(f"/blasts/{blast.pk}/edit/", {
-        "name": "Weekend promo (2)", "group": vip.pk, "param_1_source": "name", "param_1": "",
-        "param_2_source": "fixed", "param_2": "30%", "scheduled_at": "",
-    })
+    response = marketer_client.post(
+        f"/blasts/{blast.pk}/edit/",
+        {
+            "name": "Weekend promo (2)",
+            "group": vip.pk,
+            "param_1_source": "name",
+            "param_1": "",
+            "param_2_source": "fixed",
+            "param_2": "30%",
+            "scheduled_at": "",
+        },
+    )
     assert response.status_code == 302
     blast.refresh_from_db()
     assert (blast.name, blast.params["2"]["value"]) == ("Weekend promo (2)", "30%")
@@ -222,7 +266,9 @@ def test_a_draft_is_edited_in_the_form(marketer_client, project, vip, promo):
     assert marketer_client.get(f"/blasts/{blast.pk}/edit/").status_code == 302
 
 
-def test_the_recipients_csv_lists_each_contact_with_its_status(marketer_client, project, vip, integration):
+def test_the_recipients_csv_lists_each_contact_with_its_status(
+    marketer_client, project, vip, integration
+):
     _member(project, vip, name="Budi", phone_number="6281200000001")
     _member(project, vip, name="", phone_number="6281200000002")
     blast = _blast(project, vip)
@@ -234,7 +280,9 @@ def test_the_recipients_csv_lists_each_contact_with_its_status(marketer_client, 
     lines = body.strip().splitlines()
     assert lines[0].startswith("phone_number,name,status,reason")
     assert any(line.startswith("6281200000001,Budi,cancelled,") for line in lines)
-    assert any(line.startswith("6281200000002,,refused,\"contact_value_missing") for line in lines), lines
+    assert any(
+        line.startswith('6281200000002,,refused,"contact_value_missing') for line in lines
+    ), lines
 
 
 # --- the REST API --------------------------------------------------------------------------
@@ -247,18 +295,32 @@ def test_the_api_journey_create_start_pause_resume_final_counts(
         _member(project, vip, name=f"Member {n}", attributes={"invoice": f"INV-{n}"})
     _member(project, vip, name="Nobill", attributes={})
     # Create a draft
-    response = api_client.post("/api/v1/blasts/", {
-        "name": "Invoices", "template": "weekend_promo", "language_code": "id", "group": "VIP",
-        "params": {"1": {"contact_field": "name"}, "2": {"contact_field": "invoice"}}, "scheduled_at": None,
-    }, format="json")
+    response = api_client.post(
+        "/api/v1/blasts/",
+        {
+            "name": "Invoices",
+            "template": "weekend_promo",
+            "language_code": "id",
+            "group": "VIP",
+            "params": {"1": {"contact_field": "name"}, "2": {"contact_field": "invoice"}},
+            "scheduled_at": None,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     blast_id = body["id"]
     assert (body["status"], body["template"], body["group"], body["params"]["2"]) == (
-        "draft", "weekend_promo", vip.pk, {"contact_field": "invoice"})
+        "draft",
+        "weekend_promo",
+        vip.pk,
+        {"contact_field": "invoice"},
+    )
     assert body["reach"]["reachable"] == 3 and body["counts"]["total"] == 4
     # Edit it
-    response = api_client.patch(f"/api/v1/blasts/{blast_id}/", {"name": "Invoices June"}, format="json")
+    response = api_client.patch(
+        f"/api/v1/blasts/{blast_id}/", {"name": "Invoices June"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["name"] == "Invoices June"
     # Start it (its expansion held back: this test runs it by hand)
     with django_capture_on_commit_callbacks(execute=False):
@@ -272,12 +334,23 @@ def test_the_api_journey_create_start_pause_resume_final_counts(
     assert api_client.post(f"/api/v1/blasts/{blast_id}/pause/").status_code == 409
     # Resume: everything goes
     with django_capture_on_commit_callbacks(execute=True):
-        assert api_client.post(f"/api/v1/blasts/{blast_id}/resume/").json()["status"] in ("running", "done")
+        assert api_client.post(f"/api/v1/blasts/{blast_id}/resume/").json()["status"] in (
+            "running",
+            "done",
+        )
     assert _at_sandbox(wappin_sandbox, project) == 3
     body = api_client.get(f"/api/v1/blasts/{blast_id}/").json()
     assert body["status"] == "done"
-    assert body["counts"] == {"total": 4, "queued": 0, "sent": 3, "delivered": 0, "read": 0, "failed": 0,
-                              "refused": 1, "cancelled": 0}
+    assert body["counts"] == {
+        "total": 4,
+        "queued": 0,
+        "sent": 3,
+        "delivered": 0,
+        "read": 0,
+        "failed": 0,
+        "refused": 1,
+        "cancelled": 0,
+    }
     assert body["reasons"]["refused"][0]["code"] == "contact_value_missing"
     # The recipients, filtered and paged
     page = api_client.get(f"/api/v1/blasts/{blast_id}/recipients/", {"page_size": 2}).json()
@@ -290,15 +363,28 @@ def test_the_api_journey_create_start_pause_resume_final_counts(
 
 
 def test_the_api_names_the_bad_field_and_deletes_a_draft(api_client, project, vip, promo):
-    response = api_client.post("/api/v1/blasts/", {
-        "name": "Bad", "template": str(promo.pk), "group": vip.pk, "params": {"1": {"contact_field": "name"}},
-    }, format="json")
+    response = api_client.post(
+        "/api/v1/blasts/",
+        {
+            "name": "Bad",
+            "template": str(promo.pk),
+            "group": vip.pk,
+            "params": {"1": {"contact_field": "name"}},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert "params.2" in response.json()["error"]["fields"]
-    response = api_client.post("/api/v1/blasts/", {
-        "name": "Good", "template": str(promo.pk), "group": vip.pk,
-        "params": {"1": {"contact_field": "name"}, "2": {"text": "20%"}},
-    }, format="json")
+    response = api_client.post(
+        "/api/v1/blasts/",
+        {
+            "name": "Good",
+            "template": str(promo.pk),
+            "group": vip.pk,
+            "params": {"1": {"contact_field": "name"}, "2": {"text": "20%"}},
+        },
+        format="json",
+    )
     assert response.status_code == 201
     blast_id = response.json()["id"]
     assert api_client.post(f"/api/v1/blasts/{blast_id}/start/").status_code == 409  # nobody in VIP

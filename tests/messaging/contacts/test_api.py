@@ -44,7 +44,9 @@ def test_contact_opt_out_is_visible_and_filterable(api_client, project):
 
 
 def test_contact_update_and_delete(api_client, customer):
-    response = api_client.patch(f"/api/v1/contacts/{customer.pk}/", {"name": "Sari W."}, format="json")
+    response = api_client.patch(
+        f"/api/v1/contacts/{customer.pk}/", {"name": "Sari W."}, format="json"
+    )
     assert response.json()["name"] == "Sari W."
     assert api_client.delete(f"/api/v1/contacts/{customer.pk}/").status_code == 204
     assert not Contact.objects.exists()

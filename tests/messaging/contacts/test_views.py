@@ -28,7 +28,9 @@ def import_file(marketer_client, django_capture_on_commit_callbacks):
     def upload(name: str, content: bytes):
         with django_capture_on_commit_callbacks(execute=True):
             response = marketer_client.post("/contacts/import/", {"file": _upload(name, content)})
-        return marketer_client.get(response["Location"]) if response.status_code == 302 else response
+        return (
+            marketer_client.get(response["Location"]) if response.status_code == 302 else response
+        )
 
     return upload
 
@@ -36,7 +38,10 @@ def import_file(marketer_client, django_capture_on_commit_callbacks):
 def test_contact_list_shows_contacts_with_opted_out_badge(marketer_client, project):
     factories.ContactFactory(project=project, name="Budi Santoso", phone_number="6281234567001")
     factories.ContactFactory(
-        project=project, name="Siti Rahma", phone_number="6281234567002", opted_out_at=timezone.now()
+        project=project,
+        name="Siti Rahma",
+        phone_number="6281234567002",
+        opted_out_at=timezone.now(),
     )
     page = marketer_client.get("/contacts/").content.decode()
     assert "Budi Santoso" in page and "6281234567001" in page
@@ -80,7 +85,8 @@ def test_contacts_of_another_project_are_never_visible(marketer_client, project)
 
 def test_adding_a_contact_normalises_its_number(marketer_client, project):
     response = marketer_client.post(
-        "/contacts/new/", {"name": "Budi", "phone_number": "0812-3456-7001", "groups": "VIP, Jakarta"}
+        "/contacts/new/",
+        {"name": "Budi", "phone_number": "0812-3456-7001", "groups": "VIP, Jakarta"},
     )
     assert response.status_code == 302
     contact = Contact.objects.get(project=project)
@@ -186,7 +192,9 @@ def test_import_of_another_file_type_is_refused(marketer_client, import_file, pr
 
 def test_export_csv_lists_the_filtered_contacts_in_import_columns(marketer_client, project):
     vip = ContactGroup.objects.create(project=project, name="VIP")
-    factories.ContactFactory(project=project, name="Budi Santoso", phone_number="6281234567001").groups.add(vip)
+    factories.ContactFactory(
+        project=project, name="Budi Santoso", phone_number="6281234567001"
+    ).groups.add(vip)
     factories.ContactFactory(project=project, name="=HYPERLINK(1)", phone_number="6281234567002")
     response = marketer_client.get("/contacts/export.csv")
     assert response["Content-Type"].startswith("text/csv")
@@ -195,14 +203,20 @@ def test_export_csv_lists_the_filtered_contacts_in_import_columns(marketer_clien
     assert ["Budi Santoso", "6281234567001", "VIP", ""] in rows
     # A formula-looking name is defused for spreadsheets.
     assert ["'=HYPERLINK(1)", "6281234567002", "", ""] in rows
-    only_vip = b"".join(marketer_client.get("/contacts/export.csv", {"group": vip.pk}).streaming_content)
+    only_vip = b"".join(
+        marketer_client.get("/contacts/export.csv", {"group": vip.pk}).streaming_content
+    )
     assert b"6281234567002" not in only_vip
 
 
-def test_import_of_a_file_over_the_cap_is_refused_before_it_is_read(marketer_client, project, monkeypatch):
+def test_import_of_a_file_over_the_cap_is_refused_before_it_is_read(
+    marketer_client, project, monkeypatch
+):
     # Given a cap of 1 KB (the real one is 10 MB)
     monkeypatch.setattr("messaging.contacts.forms.IMPORT_MAX_BYTES", 1024)
-    upload = SimpleUploadedFile("big.csv", b"name,phone\n" + b"Budi,081234567890\n" * 100, content_type="text/csv")
+    upload = SimpleUploadedFile(
+        "big.csv", b"name,phone\n" + b"Budi,081234567890\n" * 100, content_type="text/csv"
+    )
     # When a marketer uploads a bigger file
     response = marketer_client.post("/contacts/import/", {"file": upload})
     # Then it is refused on the field, and nothing is imported
@@ -210,7 +224,9 @@ def test_import_of_a_file_over_the_cap_is_refused_before_it_is_read(marketer_cli
     assert not Contact.objects.filter(project=project).exists()
 
 
-def test_import_of_a_csv_with_an_unbalanced_quote_is_refused_whole(marketer_client, import_file, project):
+def test_import_of_a_csv_with_an_unbalanced_quote_is_refused_whole(
+    marketer_client, import_file, project
+):
     # Given a file whose good rows are followed by a quote that never closes (the rest of
     # the file becomes one field, larger than the csv module's field limit)
     content = b'name,phone\nBudi,081234567001\n"Siti,081234567002\n' + b"x" * 200_000 + b"\n"
@@ -228,7 +244,9 @@ def test_import_reads_a_csv_with_old_mac_line_ends(marketer_client, import_file,
     assert "2 imported, 0 updated, 0 refused" in response.content.decode()
 
 
-def test_import_of_a_broken_sheet_inside_a_valid_xlsx_is_refused_whole(marketer_client, import_file, project):
+def test_import_of_a_broken_sheet_inside_a_valid_xlsx_is_refused_whole(
+    marketer_client, import_file, project
+):
     # Given an .xlsx whose workbook opens but whose sheet XML is cut off after a good row
     import zipfile
 
@@ -270,7 +288,9 @@ def test_import_reads_a_utf16_csv(marketer_client, import_file, project, encodin
     assert Contact.objects.get(project=project).phone_number == "6281234567001"
 
 
-def test_import_keeps_only_the_named_columns_of_a_very_wide_sheet(marketer_client, import_file, project):
+def test_import_keeps_only_the_named_columns_of_a_very_wide_sheet(
+    marketer_client, import_file, project
+):
     # The file is read whole before any row is written; only the cells up to the last named
     # column are kept, so a sheet 2000 columns wide is read like one of three.
     workbook = Workbook()

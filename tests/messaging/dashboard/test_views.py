@@ -17,7 +17,9 @@ def test_dashboard_draws_the_last_14_days_per_status(marketer_client, project):
     now = timezone.now()
     factories.MessageFactory(project=project, status="read")
     factories.MessageFactory(project=project, status="failed")
-    factories.MessageFactory(project=project, status="delivered", created_at=now - timedelta(days=3))
+    factories.MessageFactory(
+        project=project, status="delivered", created_at=now - timedelta(days=3)
+    )
     factories.MessageFactory(project=project, status="read", created_at=now - timedelta(days=20))
     page = marketer_client.get("/dashboard/").content.decode()
     assert "<svg" in page

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 def test_message_list_pages_with_a_cursor_newest_first(api_client, project):
     now = timezone.now()
     messages = [
-        factories.MessageFactory(project=project, created_at=now - timedelta(minutes=n)) for n in range(5)
+        factories.MessageFactory(project=project, created_at=now - timedelta(minutes=n))
+        for n in range(5)
     ]
     seen = []
     url = "/api/v1/messages/?page_size=2"
@@ -32,7 +33,9 @@ def test_message_list_filters_by_status_and_number(api_client, project):
     read = factories.MessageFactory(project=project, status="read", phone_number="6281234567890")
     factories.MessageFactory(project=project, status="failed", phone_number="6281234567890")
     factories.MessageFactory(project=project, status="read", phone_number="6281299998888")
-    page = api_client.get("/api/v1/messages/", {"status": "read", "number": "0812 3456 7890"}).json()
+    page = api_client.get(
+        "/api/v1/messages/", {"status": "read", "number": "0812 3456 7890"}
+    ).json()
     assert [item["id"] for item in page["results"]] == [read.pk]
 
 
@@ -43,16 +46,25 @@ def test_message_list_refuses_an_unknown_status(api_client):
 
 
 def test_message_detail_shows_the_timeline(api_client, project):
-    message = factories.MessageFactory(project=project, status="delivered", wappin_message_id="5bc83037c79f5")
+    message = factories.MessageFactory(
+        project=project, status="delivered", wappin_message_id="5bc83037c79f5"
+    )
     now = timezone.now()
-    for offset, (status, source) in enumerate([("queued", "portal"), ("sent", "send_answer"), ("delivered", "callback")]):
+    for offset, (status, source) in enumerate(
+        [("queued", "portal"), ("sent", "send_answer"), ("delivered", "callback")]
+    ):
         MessageStatusEvent.objects.create(
-            message=message, status=status, source=source, occurred_at=now + timedelta(seconds=offset)
+            message=message,
+            status=status,
+            source=source,
+            occurred_at=now + timedelta(seconds=offset),
         )
     body = api_client.get(f"/api/v1/messages/{message.pk}/").json()
     assert body["wappin_message_id"] == "5bc83037c79f5"
     assert [(step["status"], step["source"]) for step in body["timeline"]] == [
-        ("queued", "portal"), ("sent", "send_answer"), ("delivered", "callback"),
+        ("queued", "portal"),
+        ("sent", "send_answer"),
+        ("delivered", "callback"),
     ]
 
 
@@ -81,7 +93,9 @@ def test_refresh_status_of_a_message_wappin_never_accepted_is_a_conflict(api_cli
         ({"date_to": "9999-12-31"}, "date_to"),
     ],
 )
-def test_message_list_refuses_a_date_off_the_calendar_with_400_on_its_field(api_client, params, field):
+def test_message_list_refuses_a_date_off_the_calendar_with_400_on_its_field(
+    api_client, params, field
+):
     response = api_client.get("/api/v1/messages/", params)
 
     assert response.status_code == 400

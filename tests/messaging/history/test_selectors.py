@@ -21,7 +21,9 @@ def _ids(queryset):
 
 
 def test_message_list_is_newest_first_and_only_of_the_project(project):
-    older = factories.MessageFactory(project=project, created_at=timezone.now() - timedelta(hours=2))
+    older = factories.MessageFactory(
+        project=project, created_at=timezone.now() - timedelta(hours=2)
+    )
     newer = factories.MessageFactory(project=project)
     factories.MessageFactory()  # another project
     assert _ids(message_list(project=project, filters={})) == [newer.pk, older.pk]
@@ -31,7 +33,9 @@ def test_message_list_filters_by_status_direction_kind_source_and_template(proje
     hsm = factories.MessageFactory(
         project=project, kind="hsm", template_name="order_shipped", status="read", source="api_key"
     )
-    inbound = factories.MessageFactory(project=project, direction="in", status="received", source="customer")
+    inbound = factories.MessageFactory(
+        project=project, direction="in", status="received", source="customer"
+    )
     assert _ids(message_list(project=project, filters={"status": "read"})) == [hsm.pk]
     assert _ids(message_list(project=project, filters={"direction": "in"})) == [inbound.pk]
     assert _ids(message_list(project=project, filters={"kind": "hsm"})) == [hsm.pk]
@@ -53,7 +57,9 @@ def test_message_list_date_range_includes_the_whole_last_day(project):
     inside = factories.MessageFactory(project=project, created_at=day)
     factories.MessageFactory(project=project, created_at=day + timedelta(hours=1))
     factories.MessageFactory(project=project, created_at=day - timedelta(days=2))
-    found = message_list(project=project, filters={"date_from": "2026-03-09", "date_to": "2026-03-10"})
+    found = message_list(
+        project=project, filters={"date_from": "2026-03-09", "date_to": "2026-03-10"}
+    )
     assert _ids(found) == [inside.pk]
 
 
@@ -66,7 +72,9 @@ def test_message_list_refuses_a_date_that_is_not_one(project):
 def test_message_get_gives_the_timeline_in_order(project):
     message = factories.MessageFactory(project=project)
     now = timezone.now()
-    MessageStatusEvent.objects.create(message=message, status="sent", source="callback", occurred_at=now)
+    MessageStatusEvent.objects.create(
+        message=message, status="sent", source="callback", occurred_at=now
+    )
     MessageStatusEvent.objects.create(
         message=message, status="queued", source="portal", occurred_at=now - timedelta(seconds=5)
     )

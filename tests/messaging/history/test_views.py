@@ -24,7 +24,9 @@ def _rows(page: str) -> list[str]:
 
 
 def test_history_lists_messages_with_status_badges(marketer_client, project):
-    factories.MessageFactory(project=project, kind="hsm", template_name="order_update", status="read")
+    factories.MessageFactory(
+        project=project, kind="hsm", template_name="order_update", status="read"
+    )
     factories.MessageFactory(project=project, status="failed", failure_code="601")
     page = marketer_client.get("/history/").content.decode()
     assert 'class="badge badge-read"' in page
@@ -33,8 +35,12 @@ def test_history_lists_messages_with_status_badges(marketer_client, project):
 
 
 def test_history_filters_by_status_direction_kind_template_and_number(marketer_client, project):
-    read = factories.MessageFactory(project=project, status="read", kind="hsm", template_name="promo")
-    failed = factories.MessageFactory(project=project, status="failed", phone_number="6281234567001")
+    read = factories.MessageFactory(
+        project=project, status="read", kind="hsm", template_name="promo"
+    )
+    failed = factories.MessageFactory(
+        project=project, status="failed", phone_number="6281234567001"
+    )
     incoming = factories.MessageFactory(project=project, direction="in", status="received")
     ids = lambda **params: _rows(marketer_client.get("/history/", params).content.decode())  # noqa: E731
     assert ids(status="read") == [str(read.pk)]
@@ -51,15 +57,23 @@ def test_history_filters_by_date_range(marketer_client, project):
     recent = factories.MessageFactory(project=project, created_at=now)
     since = (timezone.localdate() - timedelta(days=2)).isoformat()
     until = (timezone.localdate() - timedelta(days=5)).isoformat()
-    assert _rows(marketer_client.get("/history/", {"date_from": since}).content.decode()) == [str(recent.pk)]
-    assert _rows(marketer_client.get("/history/", {"date_to": until}).content.decode()) == [str(old.pk)]
+    assert _rows(marketer_client.get("/history/", {"date_from": since}).content.decode()) == [
+        str(recent.pk)
+    ]
+    assert _rows(marketer_client.get("/history/", {"date_to": until}).content.decode()) == [
+        str(old.pk)
+    ]
 
 
 def test_history_finds_a_partial_number_and_explains_a_bad_date_range(marketer_client, project):
     match = factories.MessageFactory(project=project, phone_number="6281234567001")
     factories.MessageFactory(project=project, phone_number="6281299990002")
-    assert _rows(marketer_client.get("/history/", {"number": "0812345"}).content.decode()) == [str(match.pk)]
-    page = marketer_client.get("/history/", {"date_from": "2026-03-10", "date_to": "2026-03-01"}).content.decode()
+    assert _rows(marketer_client.get("/history/", {"number": "0812345"}).content.decode()) == [
+        str(match.pk)
+    ]
+    page = marketer_client.get(
+        "/history/", {"date_from": "2026-03-10", "date_to": "2026-03-01"}
+    ).content.decode()
     assert "The end date is before the start date." in page
 
 
@@ -87,19 +101,32 @@ def test_history_pages_older_and_newer_without_gaps_or_repeats(marketer_client, 
     assert _rows(marketer_client.get("/history/?" + newer).content.decode()) == expected[50:100]
 
 
-def test_history_page_does_not_count_the_table(marketer_client, project, django_assert_max_num_queries):
+def test_history_page_does_not_count_the_table(
+    marketer_client, project, django_assert_max_num_queries
+):
     factories.MessageFactory.create_batch(5, project=project)
     with django_assert_max_num_queries(12) as queries:
         marketer_client.get("/history/")
-    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries if "messaging_message" in q["sql"])
+    assert not any(
+        "COUNT(" in q["sql"].upper()
+        for q in queries.captured_queries
+        if "messaging_message" in q["sql"]
+    )
 
 
 def test_message_detail_shows_timeline_payload_and_sender(marketer_client, marketer, project):
     integration = factories.IntegrationFactory(project=project)
     message = factories.MessageFactory(
-        project=project, integration=integration, kind="hsm", template_name="order_update",
-        language_code="id", params={"1": "Budi", "2": "INV-42"}, header_param="Promo",
-        button_url="track/42", sent_by=marketer, wappin_message_id="wamid-123",
+        project=project,
+        integration=integration,
+        kind="hsm",
+        template_name="order_update",
+        language_code="id",
+        params={"1": "Budi", "2": "INV-42"},
+        header_param="Promo",
+        button_url="track/42",
+        sent_by=marketer,
+        wappin_message_id="wamid-123",
     )
     message_status_record(message_id=message.pk, status="sent", source="send_answer")
     message_status_record(message_id=message.pk, status="read", source="callback")
@@ -119,8 +146,11 @@ def test_message_detail_shows_timeline_payload_and_sender(marketer_client, marke
 def test_message_detail_shows_failure_reason_with_wappin_code(marketer_client, project):
     message = factories.MessageFactory(project=project)
     message_status_record(
-        message_id=message.pk, status="failed", source="send_answer",
-        detail="The number is not on WhatsApp.", failure_code="601",
+        message_id=message.pk,
+        status="failed",
+        source="send_answer",
+        detail="The number is not on WhatsApp.",
+        failure_code="601",
     )
     page = marketer_client.get(f"/history/{message.pk}/").content.decode()
     assert "Wappin code 601" in page and "The number is not on WhatsApp." in page
@@ -137,11 +167,20 @@ def test_messages_of_another_project_are_never_visible(marketer_client, project)
 
 def test_history_export_streams_the_filtered_list(marketer_client, marketer, project):
     factories.MessageFactory(
-        project=project, status="read", kind="hsm", template_name="promo",
-        params={"1": "Budi"}, sent_by=marketer, phone_number="6281234567001",
+        project=project,
+        status="read",
+        kind="hsm",
+        template_name="promo",
+        params={"1": "Budi"},
+        sent_by=marketer,
+        phone_number="6281234567001",
     )
-    factories.MessageFactory(project=project, status="failed", phone_number="6281234567002",
-                             failure_reason="=cmd|' /C calc'!A0")
+    factories.MessageFactory(
+        project=project,
+        status="failed",
+        phone_number="6281234567002",
+        failure_reason="=cmd|' /C calc'!A0",
+    )
     response = marketer_client.get("/history/export.csv", {"status": "read"})
     assert response.streaming
     assert response["Content-Type"].startswith("text/csv")
@@ -169,18 +208,27 @@ def test_statuses_recorded_show_in_timeline_in_order(marketer_client, project):
     start = timezone.now()
     for offset, status in enumerate(("sent", "delivered", "read")):
         MessageStatusEvent.objects.create(
-            message=message, status=status, source="callback", occurred_at=start + timedelta(seconds=offset)
+            message=message,
+            status=status,
+            source="callback",
+            occurred_at=start + timedelta(seconds=offset),
         )
     Message.objects.filter(pk=message.pk).update(status="read")
     page = marketer_client.get(f"/history/{message.pk}/").content.decode()
-    timeline = page[page.index('class="timeline"'):]
-    assert timeline.index("Sent</span>") < timeline.index("Delivered</span>") < timeline.index("Read</span>")
+    timeline = page[page.index('class="timeline"') :]
+    assert (
+        timeline.index("Sent</span>")
+        < timeline.index("Delivered</span>")
+        < timeline.index("Read</span>")
+    )
 
 
 def test_history_explains_a_date_off_the_calendar_and_still_lists(marketer_client, project):
     message = factories.MessageFactory(project=project)
 
-    response = marketer_client.get("/history/", {"date_from": "2024-13-45", "date_to": "9999-12-31"})
+    response = marketer_client.get(
+        "/history/", {"date_from": "2024-13-45", "date_to": "9999-12-31"}
+    )
 
     assert response.status_code == 200
     page = response.content.decode()

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 TEXT = {"recipient_number": "0812-3456-7890", "message_content": "Your order shipped."}
 
 
-def test_text_send_answers_202_with_the_queued_message(api_client, chatbot_integration, customer, api_key):
+def test_text_send_answers_202_with_the_queued_message(
+    api_client, chatbot_integration, customer, api_key
+):
     response = api_client.post("/api/v1/messages/text/", TEXT, format="json")
     assert response.status_code == 202
     body = response.json()
@@ -52,9 +54,13 @@ def test_same_idempotency_key_and_body_replays_the_first_answer_and_sends_once(
     api_client, chatbot_integration, customer
 ):
     # Given a first send with a key
-    first = api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="order-2041")
+    first = api_client.post(
+        "/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="order-2041"
+    )
     # When the client retries it
-    again = api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="order-2041")
+    again = api_client.post(
+        "/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="order-2041"
+    )
     # Then it gets the first answer again and one message exists
     assert first.status_code == again.status_code == 202
     assert again.json() == first.json()
@@ -63,29 +69,45 @@ def test_same_idempotency_key_and_body_replays_the_first_answer_and_sends_once(
     assert IdempotencyRecord.objects.get().message_id == first.json()["id"]
 
 
-def test_same_idempotency_key_with_another_body_is_refused_with_422(api_client, chatbot_integration, customer):
+def test_same_idempotency_key_with_another_body_is_refused_with_422(
+    api_client, chatbot_integration, customer
+):
     api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="k1")
     response = api_client.post(
-        "/api/v1/messages/text/", {**TEXT, "message_content": "Other"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+        "/api/v1/messages/text/",
+        {**TEXT, "message_content": "Other"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "idempotency_key_reused"
     assert Message.objects.count() == 1
 
 
-def test_a_refused_send_does_not_use_up_its_idempotency_key(api_client, chatbot_integration, customer):
+def test_a_refused_send_does_not_use_up_its_idempotency_key(
+    api_client, chatbot_integration, customer
+):
     refused = api_client.post(
-        "/api/v1/messages/text/", {**TEXT, "recipient_number": "0812"}, format="json", HTTP_IDEMPOTENCY_KEY="k2"
+        "/api/v1/messages/text/",
+        {**TEXT, "recipient_number": "0812"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k2",
     )
     assert refused.status_code == 400
     assert not IdempotencyRecord.objects.exists()
 
 
-def test_idempotency_keys_of_two_api_keys_do_not_collide(api_client, project, chatbot_integration, customer):
+def test_idempotency_keys_of_two_api_keys_do_not_collide(
+    api_client, project, chatbot_integration, customer
+):
     other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='other').raw_key}")
+    other.credentials(
+        HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='other').raw_key}"
+    )
     api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same")
-    response = other.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same")
+    response = other.post(
+        "/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same"
+    )
     assert response.status_code == 202
     assert Message.objects.count() == 2
 
@@ -99,7 +121,9 @@ def test_concurrent_duplicates_with_one_idempotency_key_send_once(project, monke
     # The sending itself is not what this test is about.
     monkeypatch.setattr(messages_dispatch_task, "delay", lambda *args, **kwargs: None)
     factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
-    factories.ContactFactory(project=project, phone_number="6281234567890", last_inbound_at=timezone.now())
+    factories.ContactFactory(
+        project=project, phone_number="6281234567890", last_inbound_at=timezone.now()
+    )
     raw_key = api_key_create(project=project, name="race").raw_key
     barrier = threading.Barrier(4)
     answers = []
@@ -109,7 +133,9 @@ def test_concurrent_duplicates_with_one_idempotency_key_send_once(project, monke
         client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
         barrier.wait()
         try:
-            response = client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="race-1")
+            response = client.post(
+                "/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="race-1"
+            )
             answers.append((response.status_code, response.json()["id"]))
         finally:
             connection.close()
@@ -148,11 +174,20 @@ def _media_form(content=PNG):
     }
 
 
-def test_idempotency_on_a_multipart_send_compares_the_file_too(api_client, chatbot_integration, customer):
-    first = api_client.post("/api/v1/messages/media/", _media_form(), format="multipart", HTTP_IDEMPOTENCY_KEY="m1")
-    again = api_client.post("/api/v1/messages/media/", _media_form(), format="multipart", HTTP_IDEMPOTENCY_KEY="m1")
+def test_idempotency_on_a_multipart_send_compares_the_file_too(
+    api_client, chatbot_integration, customer
+):
+    first = api_client.post(
+        "/api/v1/messages/media/", _media_form(), format="multipart", HTTP_IDEMPOTENCY_KEY="m1"
+    )
+    again = api_client.post(
+        "/api/v1/messages/media/", _media_form(), format="multipart", HTTP_IDEMPOTENCY_KEY="m1"
+    )
     other_file = api_client.post(
-        "/api/v1/messages/media/", _media_form(PNG + b"x"), format="multipart", HTTP_IDEMPOTENCY_KEY="m1"
+        "/api/v1/messages/media/",
+        _media_form(PNG + b"x"),
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="m1",
     )
     assert (first.status_code, again.status_code, other_file.status_code) == (202, 202, 422)
     assert again.json()["id"] == first.json()["id"]
@@ -166,13 +201,19 @@ def test_hsm_params_that_are_not_a_json_object_are_refused_on_their_field(api_cl
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["error"]["fields"]["params"] == ['Give a JSON object, such as {"1": "Budi"}.']
+    assert response.json()["error"]["fields"]["params"] == [
+        'Give a JSON object, such as {"1": "Budi"}.'
+    ]
 
 
-def test_hsm_accepts_header_param_as_wappins_header_object_or_flat(api_client, project, django_capture_on_commit_callbacks):
+def test_hsm_accepts_header_param_as_wappins_header_object_or_flat(
+    api_client, project, django_capture_on_commit_callbacks
+):
     factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
     template = factories.TemplateFactory(project=project, name="greeting")
-    factories.TemplateLanguageFactory(template=template, header_type="text", header_text="Hi {{1}}", body="Welcome.")
+    factories.TemplateLanguageFactory(
+        template=template, header_type="text", header_text="Hi {{1}}", body="Welcome."
+    )
     with django_capture_on_commit_callbacks():
         nested = api_client.post(
             "/api/v1/messages/hsm/",
@@ -191,7 +232,9 @@ def test_hsm_accepts_header_param_as_wappins_header_object_or_flat(api_client, p
 def test_hsm_of_an_unknown_template_answers_404_on_the_type_field(api_client, project):
     factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
     response = api_client.post(
-        "/api/v1/messages/hsm/", {"recipient_number": "081234567890", "type": "nope", "params": {}}, format="json"
+        "/api/v1/messages/hsm/",
+        {"recipient_number": "081234567890", "type": "nope", "params": {}},
+        format="json",
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "template_not_found"
@@ -213,7 +256,11 @@ def test_send_errors_name_the_fields_the_developer_posted(api_client, project, w
     # When the developer leaves out header.param and button.url
     response = api_client.post(
         "/api/v1/messages/hsm/",
-        {"recipient_number": "081234567890", "type": language.template.name, "params": {"1": "Budi"}},
+        {
+            "recipient_number": "081234567890",
+            "type": language.template.name,
+            "params": {"1": "Budi"},
+        },
         format="json",
     )
     # Then the error names those fields as they are posted, not as the services call them
@@ -258,12 +305,24 @@ def _hsm_media_form(**fields):
     ("fields", "field", "message"),
     [
         ({"params": '{"1": ["Budi"]}'}, "params", 'Param 1 must be text, not ["Budi"].'),
-        ({"params": '{"1": {"name": "Budi"}}'}, "params", 'Param 1 must be text, not {"name": "Budi"}.'),
+        (
+            {"params": '{"1": {"name": "Budi"}}'},
+            "params",
+            'Param 1 must be text, not {"name": "Budi"}.',
+        ),
         ({"params": '{"1": true}'}, "params", "Param 1 must be text, not true."),
         ({"params": '{"1": NaN}'}, "params", "Param 1 must be text, not NaN."),
         ({"params": '{"1": "a\\u0000b"}'}, "params", "Param 1 contains a NUL character."),
-        ({"button": '{"url": ["a"]}'}, "button.url", 'The URL button\'s param must be text, not ["a"].'),
-        ({"header": '{"param": {"a": 1}}'}, "header.param", 'The header param must be text, not {"a": 1}.'),
+        (
+            {"button": '{"url": ["a"]}'},
+            "button.url",
+            'The URL button\'s param must be text, not ["a"].',
+        ),
+        (
+            {"header": '{"param": {"a": 1}}'},
+            "header.param",
+            'The header param must be text, not {"a": 1}.',
+        ),
         (
             {"button": '{"url": "a", "reply_payload": {"1": {"a": 1}}}'},
             "button.reply_payload",
@@ -275,7 +334,9 @@ def test_hsm_media_values_that_are_not_text_are_refused_not_sent_as_python_reprs
     api_client, media_template, fields, field, message
 ):
     # A list or object used to be sent as "['Budi']" / "{'name': 'Budi'}".
-    response = api_client.post("/api/v1/messages/hsm-media/", _hsm_media_form(**fields), format="multipart")
+    response = api_client.post(
+        "/api/v1/messages/hsm-media/", _hsm_media_form(**fields), format="multipart"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["fields"][field] == [message]
     assert not Message.objects.exists()
@@ -284,7 +345,11 @@ def test_hsm_media_values_that_are_not_text_are_refused_not_sent_as_python_reprs
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"params": '{"1": "%s"}' % ("x" * 1025)}, "params", "Param 1 is 1025 characters long; at most 1024 fit."),
+        (
+            {"params": '{"1": "%s"}' % ("x" * 1025)},
+            "params",
+            "Param 1 is 1025 characters long; at most 1024 fit.",
+        ),
         (
             {"button": '{"url": "%s"}' % ("x" * 2001)},
             "button.url",
@@ -297,9 +362,13 @@ def test_hsm_media_values_that_are_not_text_are_refused_not_sent_as_python_reprs
         ),
     ],
 )
-def test_hsm_media_values_longer_than_their_column_are_refused(api_client, media_template, fields, field, message):
+def test_hsm_media_values_longer_than_their_column_are_refused(
+    api_client, media_template, fields, field, message
+):
     # On PostgreSQL these overflowed the column: a 500 after validation had passed.
-    response = api_client.post("/api/v1/messages/hsm-media/", _hsm_media_form(**fields), format="multipart")
+    response = api_client.post(
+        "/api/v1/messages/hsm-media/", _hsm_media_form(**fields), format="multipart"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["fields"][field] == [message]
     assert not Message.objects.exists()
@@ -307,14 +376,18 @@ def test_hsm_media_values_longer_than_their_column_are_refused(api_client, media
 
 def test_hsm_media_number_values_are_sent_as_text(api_client, media_template):
     response = api_client.post(
-        "/api/v1/messages/hsm-media/", _hsm_media_form(params='{"1": 42}', button='{"url": 7}'), format="multipart"
+        "/api/v1/messages/hsm-media/",
+        _hsm_media_form(params='{"1": 42}', button='{"url": 7}'),
+        format="multipart",
     )
     assert response.status_code == 202
     assert (response.json()["params"], response.json()["button_url"]) == ({"1": "42"}, "7")
 
 
 def test_media_caption_longer_than_1024_is_refused(api_client, chatbot_integration, customer):
-    response = api_client.post("/api/v1/messages/media/", _media_form() | {"caption": "c" * 1025}, format="multipart")
+    response = api_client.post(
+        "/api/v1/messages/media/", _media_form() | {"caption": "c" * 1025}, format="multipart"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["caption"] == [
         "A caption is at most 1024 characters; this one has 1025."
@@ -322,25 +395,36 @@ def test_media_caption_longer_than_1024_is_refused(api_client, chatbot_integrati
     assert not Message.objects.exists()
 
 
-def test_hsm_media_params_nested_thousands_of_levels_deep_are_refused_on_their_field(api_client, media_template):
+def test_hsm_media_params_nested_thousands_of_levels_deep_are_refused_on_their_field(
+    api_client, media_template
+):
     response = api_client.post(
-        "/api/v1/messages/hsm-media/", _hsm_media_form(params="[" * 100_000 + "]" * 100_000), format="multipart"
+        "/api/v1/messages/hsm-media/",
+        _hsm_media_form(params="[" * 100_000 + "]" * 100_000),
+        format="multipart",
     )
     assert response.status_code == 400
-    assert response.json()["error"]["fields"]["params"] == ['Give a JSON object, such as {"1": "Budi"}.']
+    assert response.json()["error"]["fields"]["params"] == [
+        'Give a JSON object, such as {"1": "Budi"}.'
+    ]
 
 
-def test_a_multipart_send_with_too_many_fields_answers_in_the_api_error_shape(api_client, chatbot_integration):
+def test_a_multipart_send_with_too_many_fields_answers_in_the_api_error_shape(
+    api_client, chatbot_integration
+):
     # Django's TooManyFieldsSent used to give its bare HTML "Bad Request (400)" page.
     fields = {f"field_{n}": "x" for n in range(1001)}
     response = api_client.post("/api/v1/messages/media/", fields, format="multipart")
     assert response.status_code == 400
     assert response.json()["error"] == {
-        "code": "too_many_fields", "message": "The request has more than 1000 fields.",
+        "code": "too_many_fields",
+        "message": "The request has more than 1000 fields.",
     }
 
 
-def test_a_multipart_send_with_oversized_form_fields_is_a_413(api_client, chatbot_integration, settings):
+def test_a_multipart_send_with_oversized_form_fields_is_a_413(
+    api_client, chatbot_integration, settings
+):
     # Given a 1 MB cap on form fields (the real one is 10 MB; files do not count)
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
     form = _hsm_media_form(params='{"1": "%s"}' % ("x" * (1024 * 1024 + 1)))

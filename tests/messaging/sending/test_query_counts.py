@@ -16,7 +16,9 @@ from tests import factories
 def test_text_send_is_accepted_in_six_queries(project, django_assert_max_num_queries):
     # Given a project with only a notification integration (the text send falls back to it)
     factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
-    factories.ContactFactory(project=project, phone_number="6281234567890", last_inbound_at=timezone.now())
+    factories.ContactFactory(
+        project=project, phone_number="6281234567890", last_inbound_at=timezone.now()
+    )
     # When a text is accepted: the integration (both kinds at once), then in one transaction
     # the contact (read once, for the row and the 24-hour window) and the two inserts
     with django_assert_max_num_queries(6):

@@ -81,7 +81,9 @@ def test_hsm_of_an_unknown_template_is_refused(project, notification_integration
     assert not Message.objects.exists()
 
 
-def test_hsm_of_a_template_not_approved_is_refused(project, notification_integration, order_shipped):
+def test_hsm_of_a_template_not_approved_is_refused(
+    project, notification_integration, order_shipped
+):
     order_shipped.status = Template.Status.ON_PROCESS
     order_shipped.save()
     with pytest.raises(Conflict) as error:
@@ -99,7 +101,9 @@ def test_hsm_with_the_wrong_param_count_is_refused_on_the_params_field(
     assert not Message.objects.exists()
 
 
-def test_hsm_with_a_header_param_the_template_lacks_is_refused(project, notification_integration, order_shipped):
+def test_hsm_with_a_header_param_the_template_lacks_is_refused(
+    project, notification_integration, order_shipped
+):
     with pytest.raises(ValidationFailed) as error:
         _send(project, header_param="Budi")
     assert "header_param" in error.value.fields
@@ -111,8 +115,12 @@ def test_hsm_with_an_invalid_number_is_refused(project, notification_integration
     assert error.value.field == "recipient_number"
 
 
-def test_marketing_template_to_an_opted_out_contact_is_refused(project, notification_integration, promo):
-    factories.ContactFactory(project=project, phone_number="6281234567890", opted_out_at=timezone.now())
+def test_marketing_template_to_an_opted_out_contact_is_refused(
+    project, notification_integration, promo
+):
+    factories.ContactFactory(
+        project=project, phone_number="6281234567890", opted_out_at=timezone.now()
+    )
     with pytest.raises(Conflict) as error:
         _send(project, template_name="weekend_promo", params={"1": "Budi"})
     assert error.value.code == "contact_opted_out"
@@ -122,7 +130,9 @@ def test_marketing_template_to_an_opted_out_contact_is_refused(project, notifica
 def test_utility_template_still_reaches_an_opted_out_contact(
     project, notification_integration, order_shipped, django_capture_on_commit_callbacks
 ):
-    factories.ContactFactory(project=project, phone_number="6281234567890", opted_out_at=timezone.now())
+    factories.ContactFactory(
+        project=project, phone_number="6281234567890", opted_out_at=timezone.now()
+    )
     with django_capture_on_commit_callbacks():
         message = _send(project)
     assert message.status == Message.Status.QUEUED
@@ -146,7 +156,9 @@ def test_hsm_falls_back_to_the_chatbot_integration(
 @pytest.fixture
 def invoice_ready(project):
     template = factories.TemplateFactory(project=project, name="invoice_ready")
-    factories.TemplateLanguageFactory(template=template, header_type="document", body="Invoice {{1}} attached.")
+    factories.TemplateLanguageFactory(
+        template=template, header_type="document", body="Invoice {{1}} attached."
+    )
     return template
 
 
@@ -171,7 +183,9 @@ def test_hsm_with_a_media_header_needs_the_file(project, notification_integratio
     assert "media" in error.value.fields
 
 
-def test_hsm_with_media_of_the_wrong_file_type_is_refused(project, notification_integration, invoice_ready):
+def test_hsm_with_media_of_the_wrong_file_type_is_refused(
+    project, notification_integration, invoice_ready
+):
     with pytest.raises(ValidationFailed) as error:
         _send(
             project,
@@ -190,11 +204,15 @@ def test_hsm_with_media_of_the_wrong_file_type_is_refused(project, notification_
 def window_open(project):
     factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
     return factories.ContactFactory(
-        project=project, phone_number="6281234567890", last_inbound_at=timezone.now() - timedelta(minutes=5)
+        project=project,
+        phone_number="6281234567890",
+        last_inbound_at=timezone.now() - timedelta(minutes=5),
     )
 
 
-def test_media_inside_the_window_is_queued(project, window_open, django_capture_on_commit_callbacks):
+def test_media_inside_the_window_is_queued(
+    project, window_open, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks():
         message = message_send_media(
             project=project,
@@ -211,9 +229,15 @@ def test_media_inside_the_window_is_queued(project, window_open, django_capture_
 
 @pytest.mark.parametrize(
     ("media_type", "filename", "field"),
-    [("video", "clip.mp4", "media_type"), ("image", "promo.gif", "media"), ("audio", "note.png", "media")],
+    [
+        ("video", "clip.mp4", "media_type"),
+        ("image", "promo.gif", "media"),
+        ("audio", "note.png", "media"),
+    ],
 )
-def test_media_of_a_type_whatsapp_refuses_is_refused(project, window_open, media_type, filename, field):
+def test_media_of_a_type_whatsapp_refuses_is_refused(
+    project, window_open, media_type, filename, field
+):
     with pytest.raises(ValidationFailed) as error:
         message_send_media(
             project=project,
@@ -229,7 +253,13 @@ def test_media_of_a_type_whatsapp_refuses_is_refused(project, window_open, media
 def test_media_too_large_for_whatsapp_is_refused(project, window_open):
     big = SimpleUploadedFile("big.png", b"\x00" * (5 * 1024 * 1024 + 1), content_type="image/png")
     with pytest.raises(ValidationFailed) as error:
-        message_send_media(project=project, phone_number="081234567890", media_type="image", media=big, source="user")
+        message_send_media(
+            project=project,
+            phone_number="081234567890",
+            media_type="image",
+            media=big,
+            source="user",
+        )
     assert error.value.code == "media_too_large"
 
 
@@ -262,7 +292,11 @@ def test_media_outside_the_window_is_refused(project, window_open):
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("+44 7400 123456", "447400123456"), ("+60 12-345 6789", "60123456789"), ("+1 415 555 2671", "14155552671")],
+    [
+        ("+44 7400 123456", "447400123456"),
+        ("+60 12-345 6789", "60123456789"),
+        ("+1 415 555 2671", "14155552671"),
+    ],
 )
 def test_a_foreign_number_is_sent_as_its_own_countrys(
     typed, stored, api_client, project, wappin_sandbox, django_capture_on_commit_callbacks
@@ -271,10 +305,20 @@ def test_a_foreign_number_is_sent_as_its_own_countrys(
     template = factories.TemplateFactory(project=project, name="order_shipped")
     factories.TemplateLanguageFactory(template=template, language_code="id")
     wappin_sandbox.register(notification)
-    body = {"recipient_number": typed, "type": "order_shipped", "params": {"1": "Budi", "2": "INV-1"}}
+    body = {
+        "recipient_number": typed,
+        "type": "order_shipped",
+        "params": {"1": "Budi", "2": "INV-1"},
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post("/api/v1/messages/hsm/", body, format="json")
     assert response.status_code == 202, response.json()
     message = Message.objects.get(pk=response.json()["id"])
-    assert (message.phone_number, message.contact.phone_number, message.status) == (stored, stored, "sent")
-    assert wappin_sandbox.sent(message_id=message.wappin_message_id)[0]["recipient_number"] == stored
+    assert (message.phone_number, message.contact.phone_number, message.status) == (
+        stored,
+        stored,
+        "sent",
+    )
+    assert (
+        wappin_sandbox.sent(message_id=message.wappin_message_id)[0]["recipient_number"] == stored
+    )

@@ -33,14 +33,21 @@ def wappin(wappin_sandbox, project):
     order_shipped = factories.TemplateFactory(project=project, name="order_shipped")
     factories.TemplateLanguageFactory(template=order_shipped, language_code="id")
     invoice = factories.TemplateFactory(project=project, name="invoice_ready")
-    factories.TemplateLanguageFactory(template=invoice, header_type="document", body="Invoice {{1}} attached.")
-    factories.ContactFactory(project=project, phone_number="6281234567890", last_inbound_at=timezone.now())
+    factories.TemplateLanguageFactory(
+        template=invoice, header_type="document", body="Invoice {{1}} attached."
+    )
+    factories.ContactFactory(
+        project=project, phone_number="6281234567890", last_inbound_at=timezone.now()
+    )
     wappin_sandbox.register(notification, chatbot)
     return wappin_sandbox
 
 
 def _timeline(message):
-    return [(event.status, event.source) for event in message.status_events.order_by("occurred_at", "id")]
+    return [
+        (event.status, event.source)
+        for event in message.status_events.order_by("occurred_at", "id")
+    ]
 
 
 def _send_hsm(project, **overrides):
@@ -55,7 +62,9 @@ def _send_hsm(project, **overrides):
     return services.message_send_hsm(**arguments)
 
 
-def test_hsm_is_sent_end_to_end_and_keeps_wappins_message_id(wappin, project, django_capture_on_commit_callbacks):
+def test_hsm_is_sent_end_to_end_and_keeps_wappins_message_id(
+    wappin, project, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         message = _send_hsm(project)
     message.refresh_from_db()
@@ -86,7 +95,10 @@ def test_hsm_with_media_is_sent_end_to_end(wappin, project, django_capture_on_co
 def test_text_is_sent_end_to_end(wappin, project, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         message = services.message_send_text(
-            project=project, phone_number="081234567890", text="Your order shipped.", source="chatbot"
+            project=project,
+            phone_number="081234567890",
+            text="Your order shipped.",
+            source="chatbot",
         )
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
@@ -121,8 +133,12 @@ def test_a_number_wappin_says_is_not_on_whatsapp_fails_with_wappins_code(
     assert _timeline(message) == [("queued", "portal"), ("failed", "send_answer")]
 
 
-def test_a_template_wappin_does_not_have_fails_with_404(wappin, project, django_capture_on_commit_callbacks):
-    wappin.patch_world({"projects": {project.wappin_project_id: {"templates": {"order_shipped": None}}}})
+def test_a_template_wappin_does_not_have_fails_with_404(
+    wappin, project, django_capture_on_commit_callbacks
+):
+    wappin.patch_world(
+        {"projects": {project.wappin_project_id: {"templates": {"order_shipped": None}}}}
+    )
     with django_capture_on_commit_callbacks(execute=True):
         message = _send_hsm(project)
     message.refresh_from_db()
@@ -173,7 +189,9 @@ def test_retry_backoff_grows_exponentially_with_jitter(settings):
         assert 2**attempt <= engine.retry_delay(attempt) <= 2**attempt + 1
 
 
-def test_a_second_dispatcher_does_not_send_twice(wappin, project, django_capture_on_commit_callbacks):
+def test_a_second_dispatcher_does_not_send_twice(
+    wappin, project, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         message = _send_hsm(project)
     _dispatch(project)
@@ -237,7 +255,11 @@ def test_refresh_status_through_the_api_records_the_inquiry_timeline(
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(
             "/api/v1/messages/hsm/",
-            {"recipient_number": "081234567890", "type": "order_shipped", "params": {"1": "Budi", "2": "X"}},
+            {
+                "recipient_number": "081234567890",
+                "type": "order_shipped",
+                "params": {"1": "Budi", "2": "X"},
+            },
             format="json",
         )
     assert response.status_code == 202
@@ -246,28 +268,48 @@ def test_refresh_status_through_the_api_records_the_inquiry_timeline(
     assert body["status"] == "read"
     steps = {(step["status"], step["source"]) for step in body["timeline"]}
     # Wappin's timestamps have whole seconds, so the inquiry's steps may sort before ours.
-    assert {("queued", "portal"), ("sent", "send_answer"), ("delivered", "inquiry"), ("read", "inquiry")} <= steps
+    assert {
+        ("queued", "portal"),
+        ("sent", "send_answer"),
+        ("delivered", "inquiry"),
+        ("read", "inquiry"),
+    } <= steps
     # The inquiry's `sent` repeats what the send answer said: kept, not applied again.
-    assert MessageStatusEvent.objects.get(message_id=body["id"], status="sent", source="inquiry").applied is False
+    assert (
+        MessageStatusEvent.objects.get(
+            message_id=body["id"], status="sent", source="inquiry"
+        ).applied
+        is False
+    )
 
 
 def test_statuses_only_move_forward(project):
     message = factories.MessageFactory(project=project, status=Message.Status.SENT)
     services.message_status_record(message_id=message.pk, status="read", source="callback")
-    late, moved = services.message_status_record(message_id=message.pk, status="delivered", source="callback")
+    late, moved = services.message_status_record(
+        message_id=message.pk, status="delivered", source="callback"
+    )
     assert not moved
     assert late.status == Message.Status.READ
     assert late.delivered_at is not None  # a read message was delivered
-    failed_late, moved = services.message_status_record(message_id=message.pk, status="failed", source="inquiry")
+    failed_late, moved = services.message_status_record(
+        message_id=message.pk, status="failed", source="inquiry"
+    )
     assert not moved and failed_late.status == Message.Status.READ
 
 
-def test_api_sends_each_kind_through_the_sandbox(wappin, project, api_client, django_capture_on_commit_callbacks):
+def test_api_sends_each_kind_through_the_sandbox(
+    wappin, project, api_client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         answers = [
             api_client.post(
                 "/api/v1/messages/hsm/",
-                {"recipient_number": "081234567890", "type": "order_shipped", "params": {"1": "A", "2": "B"}},
+                {
+                    "recipient_number": "081234567890",
+                    "type": "order_shipped",
+                    "params": {"1": "A", "2": "B"},
+                },
                 format="json",
             ),
             api_client.post(

@@ -20,22 +20,31 @@ def order_update(project):
     """An approved template with a header variable, two body params and a URL button param."""
     template = factories.TemplateFactory(project=project, name="order_update")
     factories.TemplateLanguageFactory(
-        template=template, language_code="id", header_type="text", header_text="Pesanan {{1}}",
+        template=template,
+        language_code="id",
+        header_type="text",
+        header_text="Pesanan {{1}}",
         body="Halo {{1}}, pesanan {{2}} sudah dikirim.",
         buttons=[{"type": "url", "text": "Lacak", "url": "https://shop.example/track/{{1}}"}],
     )
-    factories.TemplateLanguageFactory(template=template, language_code="en", position=1, body="Hi {{1}}")
+    factories.TemplateLanguageFactory(
+        template=template, language_code="en", position=1, body="Hi {{1}}"
+    )
     return template
 
 
-def test_form_has_a_field_for_each_placeholder_of_the_chosen_language(marketer_client, order_update):
+def test_form_has_a_field_for_each_placeholder_of_the_chosen_language(
+    marketer_client, order_update
+):
     page = marketer_client.get("/history/test-send/", {"template": "order_update"}).content.decode()
     for name in ("recipient_number", "header_param", "param_1", "param_2", "button_url"):
         assert f'name="{name}"' in page
     assert 'name="param_3"' not in page
     assert "Halo {{1}}, pesanan {{2}} sudah dikirim." in page  # the preview
     # Another language has its own fields.
-    english = marketer_client.get("/history/test-send/", {"template": "order_update", "language": "en"})
+    english = marketer_client.get(
+        "/history/test-send/", {"template": "order_update", "language": "en"}
+    )
     english_page = english.content.decode()
     assert 'name="param_1"' in english_page and 'name="param_2"' not in english_page
     assert 'name="header_param"' not in english_page
@@ -44,7 +53,9 @@ def test_form_has_a_field_for_each_placeholder_of_the_chosen_language(marketer_c
 def test_quick_reply_buttons_get_optional_payload_fields(marketer_client, project):
     template = factories.TemplateFactory(project=project, name="survey")
     factories.TemplateLanguageFactory(
-        template=template, body="Happy?", buttons=[
+        template=template,
+        body="Happy?",
+        buttons=[
             {"type": "quick_reply", "text": "Yes", "payload": "yes"},
             {"type": "quick_reply", "text": "No", "payload": "no"},
         ],
@@ -56,7 +67,9 @@ def test_quick_reply_buttons_get_optional_payload_fields(marketer_client, projec
 
 def test_a_media_header_asks_for_a_file(marketer_client, project):
     template = factories.TemplateFactory(project=project, name="brochure")
-    factories.TemplateLanguageFactory(template=template, header_type="document", body="Our brochure")
+    factories.TemplateLanguageFactory(
+        template=template, header_type="document", body="Our brochure"
+    )
     page = marketer_client.get("/history/test-send/", {"template": "brochure"}).content.decode()
     assert 'type="file"' in page and 'name="media"' in page
     assert 'enctype="multipart/form-data"' in page
@@ -79,7 +92,12 @@ def test_only_approved_templates_of_the_project_are_offered(marketer_client, pro
 def test_missing_params_are_refused_field_by_field(marketer_client, order_update):
     response = marketer_client.post(
         "/history/test-send/",
-        {"template": "order_update", "language": "id", "recipient_number": "081234567001", "param_1": "Budi"},
+        {
+            "template": "order_update",
+            "language": "id",
+            "recipient_number": "081234567001",
+            "param_1": "Budi",
+        },
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -93,7 +111,12 @@ def test_a_developer_may_not_send(client, project, order_update):
     client.force_login(developer)
     response = client.post(
         "/history/test-send/",
-        {"template": "order_update", "language": "en", "recipient_number": "081234567001", "param_1": "x"},
+        {
+            "template": "order_update",
+            "language": "en",
+            "recipient_number": "081234567001",
+            "param_1": "x",
+        },
     )
     assert response.status_code == 403
     assert "you may look at the project's pages" in response.content.decode()
@@ -127,8 +150,13 @@ def test_a_marketer_sends_a_test_message_and_follows_it(
 ):
     # Given the form of order_update filled in
     form = {
-        "template": "order_update", "language": "id", "recipient_number": "0813-2766-6166",
-        "header_param": "INV-42", "param_1": "Budi", "param_2": "INV-42", "button_url": "INV-42",
+        "template": "order_update",
+        "language": "id",
+        "recipient_number": "0813-2766-6166",
+        "header_param": "INV-42",
+        "param_1": "Budi",
+        "param_2": "INV-42",
+        "button_url": "INV-42",
     }
     # When it is posted (the send task runs when the transaction commits)
     with django_capture_on_commit_callbacks(execute=True):
@@ -137,7 +165,11 @@ def test_a_marketer_sends_a_test_message_and_follows_it(
     message = Message.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/history/{message.pk}/"
-    assert (message.source, message.sent_by, message.phone_number) == ("user", marketer, CUSTOMER_NUMBER)
+    assert (message.source, message.sent_by, message.phone_number) == (
+        "user",
+        marketer,
+        CUSTOMER_NUMBER,
+    )
     assert message.wappin_message_id
     [received] = wappin_sandbox.sent(message_id=message.wappin_message_id)
     assert received["fields"]["params"] == {"1": "Budi", "2": "INV-42"}
@@ -158,12 +190,19 @@ def test_a_test_message_with_a_document_header(
         template=template, header_type="document", body="Halo {{1}}, tagihan Anda terlampir."
     )
     wappin_sandbox.add_template(language)
-    upload = SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 test invoice", content_type="application/pdf")
+    upload = SimpleUploadedFile(
+        "invoice.pdf", b"%PDF-1.4 test invoice", content_type="application/pdf"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = marketer_client.post(
             "/history/test-send/",
-            {"template": "invoice_ready", "language": "id", "recipient_number": CUSTOMER_NUMBER,
-             "param_1": "Budi", "media": upload},
+            {
+                "template": "invoice_ready",
+                "language": "id",
+                "recipient_number": CUSTOMER_NUMBER,
+                "param_1": "Budi",
+                "media": upload,
+            },
         )
     message = Message.objects.get()
     assert response.status_code == 302
@@ -172,13 +211,22 @@ def test_a_test_message_with_a_document_header(
     assert "invoice" in page and ".pdf" in page  # the media link
 
 
-def test_a_wrong_file_type_for_the_header_is_refused_on_its_field(marketer_client, project, registered):
+def test_a_wrong_file_type_for_the_header_is_refused_on_its_field(
+    marketer_client, project, registered
+):
     template = factories.TemplateFactory(project=project, name="invoice_ready")
-    factories.TemplateLanguageFactory(template=template, header_type="document", body="Tagihan {{1}}")
+    factories.TemplateLanguageFactory(
+        template=template, header_type="document", body="Tagihan {{1}}"
+    )
     upload = SimpleUploadedFile("photo.exe", b"MZ", content_type="application/octet-stream")
     response = marketer_client.post(
         "/history/test-send/",
-        {"template": "invoice_ready", "recipient_number": CUSTOMER_NUMBER, "param_1": "Budi", "media": upload},
+        {
+            "template": "invoice_ready",
+            "recipient_number": CUSTOMER_NUMBER,
+            "param_1": "Budi",
+            "media": upload,
+        },
     )
     assert response.status_code == 200
     assert 'class="field has-error"' in response.content.decode()
@@ -188,7 +236,12 @@ def test_a_wrong_file_type_for_the_header_is_refused_on_its_field(marketer_clien
 def test_an_invalid_recipient_is_refused_with_the_reason(marketer_client, registered):
     response = marketer_client.post(
         "/history/test-send/",
-        {"template": "order_update", "language": "en", "recipient_number": "0812", "param_1": "Budi"},
+        {
+            "template": "order_update",
+            "language": "en",
+            "recipient_number": "0812",
+            "param_1": "Budi",
+        },
     )
     page = response.content.decode()
     assert "0812" in page and ("too short" in page or "not a valid phone number" in page)
@@ -196,8 +249,12 @@ def test_an_invalid_recipient_is_refused_with_the_reason(marketer_client, regist
 
 
 def test_an_opted_out_contact_gets_no_marketing_test(marketer_client, project, registered):
-    factories.ContactFactory(project=project, phone_number=CUSTOMER_NUMBER, opted_out_at=timezone.now())
-    template = factories.TemplateFactory(project=project, name="promo_week", message_type="marketing")
+    factories.ContactFactory(
+        project=project, phone_number=CUSTOMER_NUMBER, opted_out_at=timezone.now()
+    )
+    template = factories.TemplateFactory(
+        project=project, name="promo_week", message_type="marketing"
+    )
     factories.TemplateLanguageFactory(template=template, body="Diskon {{1}}!")
     response = marketer_client.post(
         "/history/test-send/",
@@ -210,7 +267,12 @@ def test_an_opted_out_contact_gets_no_marketing_test(marketer_client, project, r
 def test_a_project_without_integration_is_told_so(marketer_client, order_update):
     response = marketer_client.post(
         "/history/test-send/",
-        {"template": "order_update", "language": "en", "recipient_number": CUSTOMER_NUMBER, "param_1": "Budi"},
+        {
+            "template": "order_update",
+            "language": "en",
+            "recipient_number": CUSTOMER_NUMBER,
+            "param_1": "Budi",
+        },
     )
     assert "integration" in response.content.decode()
     assert not Message.objects.exists()
@@ -223,8 +285,15 @@ def test_refresh_status_asks_wappins_inquiry(
     with django_capture_on_commit_callbacks(execute=True):
         marketer_client.post(
             "/history/test-send/",
-            {"template": "order_update", "language": "id", "recipient_number": CUSTOMER_NUMBER,
-             "header_param": "INV-1", "param_1": "Budi", "param_2": "INV-1", "button_url": "INV-1"},
+            {
+                "template": "order_update",
+                "language": "id",
+                "recipient_number": CUSTOMER_NUMBER,
+                "header_param": "INV-1",
+                "param_1": "Budi",
+                "param_2": "INV-1",
+                "button_url": "INV-1",
+            },
         )
     message = Message.objects.get()
     # ... and whose status Wappin (the sandbox) has since moved on

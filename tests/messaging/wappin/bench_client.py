@@ -29,8 +29,20 @@ ROOT = Path(__file__).resolve().parents[3]
 def _sandbox_start(world_path: Path) -> tuple[subprocess.Popen, str]:
     world_path.write_text(json.dumps({"clients": {}, "projects": {}}))
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", "0", "--world", str(world_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--world",
+            str(world_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = process.stdout.readline().strip()
     if not line.startswith("sandbox listening on "):
@@ -41,7 +53,9 @@ def _sandbox_start(world_path: Path) -> tuple[subprocess.Popen, str]:
 
 def _admin(url: str, method: str, action: str, data) -> None:
     request = urllib.request.Request(
-        f"{url}/_sandbox/{action}", data=json.dumps(data).encode(), method=method,
+        f"{url}/_sandbox/{action}",
+        data=json.dumps(data).encode(),
+        method=method,
         headers={"Content-Type": "application/json"},
     )
     urllib.request.urlopen(request, timeout=10).read()
@@ -82,9 +96,14 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     project = Project.objects.create(name="Bench", client_id="0070", wappin_project_id="476")
     integration = Integration.objects.create(
-        project=project, kind=Integration.Kind.NOTIFICATION, secret_key="bench-secret", ip_whitelist=[]
+        project=project,
+        kind=Integration.Kind.NOTIFICATION,
+        secret_key="bench-secret",
+        ip_whitelist=[],
     )
-    template = Template.objects.create(project=project, name="bench", status=Template.Status.APPROVED)
+    template = Template.objects.create(
+        project=project, name="bench", status=Template.Status.APPROVED
+    )
     TemplateLanguage.objects.create(template=template, language_code="id", body="Halo {{1}}")
     world = sandbox_world_build(integrations=[integration], with_demo_numbers=False)
     world["knobs"] = {"callbacks_enabled": False}
@@ -96,7 +115,9 @@ def main() -> None:
         if args.endpoint == "text":
             client.send_text(recipient_number="6281327666166", text=f"bench {n}")
         elif args.endpoint == "hsm":
-            client.send_hsm(recipient_number="6281327666166", template_name="bench", params={"1": str(n)})
+            client.send_hsm(
+                recipient_number="6281327666166", template_name="bench", params={"1": str(n)}
+            )
         else:
             client.inquiry(wappin_message_id=probe)
 
@@ -107,7 +128,9 @@ def main() -> None:
             deadline = time.perf_counter() + args.seconds
 
             def worker(deadline=deadline, lock=lock, latencies=latencies) -> None:
-                client = WappinClient(Integration.objects.select_related("project").get(pk=integration.pk))
+                client = WappinClient(
+                    Integration.objects.select_related("project").get(pk=integration.pk)
+                )
                 mine: list[float] = []
                 n = 0
                 while time.perf_counter() < deadline:

@@ -34,14 +34,20 @@ class CountingProxy:
                 with lock:
                     proxy.counts[self.path] += 1
                     proxy.authorizations.append(self.headers.get("Authorization", ""))
-                upstream_connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                upstream_connection = http.client.HTTPConnection(
+                    target.hostname, target.port, timeout=30
+                )
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")
+                }
                 upstream_connection.request("POST", self.path, body=body, headers=headers)
                 answer = upstream_connection.getresponse()
                 data = answer.read()
                 upstream_connection.close()
                 self.send_response(proxy.http_status_override or answer.status)
-                self.send_header("Content-Type", answer.getheader("Content-Type", "application/json"))
+                self.send_header(
+                    "Content-Type", answer.getheader("Content-Type", "application/json")
+                )
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -6,7 +6,15 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-PROJECT_DIRS = ["wappin_portal", "projects", "templates_app", "messaging", "callbacks", "sandbox", "tests"]
+PROJECT_DIRS = [
+    "wappin_portal",
+    "projects",
+    "templates_app",
+    "messaging",
+    "callbacks",
+    "sandbox",
+    "tests",
+]
 IMPORTS_REQUESTS = re.compile(r"^\s*(import requests\b|from requests\b)", re.MULTILINE)
 
 

@@ -21,7 +21,9 @@ from tests.wappin_sandbox import INVALID_NUMBER
 
 
 @pytest.mark.parametrize("http_status", [500, 502, 503])
-def test_a_gateway_error_is_retryable_and_logged_with_its_http_status(wappin, wappin_sandbox, http_status):
+def test_a_gateway_error_is_retryable_and_logged_with_its_http_status(
+    wappin, wappin_sandbox, http_status
+):
     wappin.token_get()
     wappin_sandbox.knobs(error_5xx_rate=1.0, error_5xx_status=http_status)
 
@@ -35,15 +37,19 @@ def test_a_gateway_error_is_retryable_and_logged_with_its_http_status(wappin, wa
     assert "tried again" in row.error
 
 
-def test_a_read_timeout_is_a_retryable_timeout_whose_send_outcome_is_unknown(wappin, wappin_sandbox, settings):
+def test_a_read_timeout_is_a_retryable_timeout_whose_send_outcome_is_unknown(
+    wappin, wappin_sandbox, settings
+):
     wappin.token_get()
     settings.WAPPIN_TIMEOUT_SECONDS = 0.3
     wappin_sandbox.knobs(timeout_rate=1.0, timeout_sleep_s=1)
 
     with pytest.raises(WappinTimeout) as caught:
         wappin.send_hsm(
-            recipient_number=GOOD_NUMBER, template_name="order_update",
-            params={"1": "A", "2": "B"}, header_param="B",
+            recipient_number=GOOD_NUMBER,
+            template_name="order_update",
+            params={"1": "A", "2": "B"},
+            header_param="B",
         )
 
     assert caught.value.retryable
@@ -89,20 +95,25 @@ def test_a_call_log_row_links_the_message_it_was_made_for(wappin, project):
     assert WappinCallLog.objects.get(endpoint="/v1/token/get").message is None
 
 
-def test_no_token_or_secret_reaches_the_call_log_or_the_logs(wappin, wappin_sandbox, registered, caplog):
+def test_no_token_or_secret_reaches_the_call_log_or_the_logs(
+    wappin, wappin_sandbox, registered, caplog
+):
     caplog.set_level(logging.DEBUG)
     # Given a run with successes, a revoked token, refusals and a Wappin outage
     wappin.send_text(recipient_number=GOOD_NUMBER, text="Halo")
     first_token = wappin.integration.access_token
     wappin_sandbox.revoke_token(registered.project.client_id)
     wappin.send_media(
-        recipient_number=GOOD_NUMBER, media_type="image",
+        recipient_number=GOOD_NUMBER,
+        media_type="image",
         media=MediaUpload("a.png", b"\x89PNG0000", "image/png"),
     )
     for failing in (
         lambda: wappin.send_text(recipient_number=INVALID_NUMBER, text="Halo"),
         lambda: wappin.inquiry(wappin_message_id="nope"),
-        lambda: wappin._request(SEND_TEXT_PATH, auth=f"Bearer{first_token}", json_body={}, about={}),
+        lambda: wappin._request(
+            SEND_TEXT_PATH, auth=f"Bearer{first_token}", json_body={}, about={}
+        ),
     ):
         with pytest.raises(WappinError):
             failing()
@@ -121,8 +132,13 @@ def test_no_token_or_secret_reaches_the_call_log_or_the_logs(wappin, wappin_sand
     secret_key = registered.secret_key[::-1]
     basic = base64.b64encode(f"{registered.project.client_id}:{secret_key}".encode()).decode()
     secrets = {
-        first_token, registered.access_token, registered.previous_access_token,
-        secret_key, registered.secret_key, registered.client_key, basic,
+        first_token,
+        registered.access_token,
+        registered.previous_access_token,
+        secret_key,
+        registered.secret_key,
+        registered.client_key,
+        basic,
     } - {""}
     assert WappinCallLog.objects.count() >= 10
     for row in WappinCallLog.objects.all():
@@ -134,7 +150,9 @@ def test_no_token_or_secret_reaches_the_call_log_or_the_logs(wappin, wappin_sand
 
 
 @pytest.mark.parametrize("http_status", [400, 401, 500])
-def test_the_body_status_is_the_truth_whatever_the_http_code(wappin, wappin_sandbox, settings, http_status):
+def test_the_body_status_is_the_truth_whatever_the_http_code(
+    wappin, wappin_sandbox, settings, http_status
+):
     # Given Wappin's answers arrive with an unrelated HTTP code
     proxy = CountingProxy(wappin_sandbox.url)
     proxy.http_status_override = http_status
@@ -151,7 +169,10 @@ def test_the_body_status_is_the_truth_whatever_the_http_code(wappin, wappin_sand
     assert caught.value.wappin_status == "601"
     assert not caught.value.retryable
     rows = WappinCallLog.objects.filter(endpoint=SEND_TEXT_PATH).order_by("id")
-    assert [(row.http_status, row.wappin_status) for row in rows] == [(http_status, "200"), (http_status, "601")]
+    assert [(row.http_status, row.wappin_status) for row in rows] == [
+        (http_status, "200"),
+        (http_status, "601"),
+    ]
 
 
 def test_the_pooled_session_is_kept_per_process_and_remade_after_a_fork(monkeypatch):

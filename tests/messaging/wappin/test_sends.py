@@ -152,7 +152,9 @@ def test_send_hsm_with_an_unrecognised_authorization_is_406(wappin):
     assert caught.value.code == "wappin_auth_not_recognized"
 
 
-def test_send_hsm_with_tokens_wappin_always_refuses_is_401_after_one_refresh(wappin, wappin_sandbox):
+def test_send_hsm_with_tokens_wappin_always_refuses_is_401_after_one_refresh(
+    wappin, wappin_sandbox
+):
     # Given a Wappin whose tokens are dead on arrival
     wappin_sandbox.knobs(token_ttl_s=0)
 
@@ -189,7 +191,10 @@ def test_send_hsm_with_media_posts_multipart_with_params_and_button_as_json_stri
     [received] = wappin_sandbox.sent(message_id=result.message_id)
     assert received["endpoint"] == "do-send-hsm-with-media"
     assert json.loads(received["fields"]["params"]) == {"1": "Budi"}
-    assert json.loads(received["fields"]["button"]) == {"url": "inv/42", "reply_payload": {"1": "paid"}}
+    assert json.loads(received["fields"]["button"]) == {
+        "url": "inv/42",
+        "reply_payload": {"1": "paid"},
+    }
     assert received["media"]["filename"] == "invoice.pdf"
     assert received["media"]["size"] == len(PDF.content)
 
@@ -200,8 +205,11 @@ def test_send_hsm_with_media_carries_a_header_param_where_the_template_has_one(
     wappin_sandbox.add_template(media_template, header_param=True)
 
     result = wappin.send_hsm_with_media(
-        recipient_number=GOOD_NUMBER, template_name="invoice_ready", params={"1": "Budi"},
-        header_param="Maret", media=PDF,
+        recipient_number=GOOD_NUMBER,
+        template_name="invoice_ready",
+        params={"1": "Budi"},
+        header_param="Maret",
+        media=PDF,
     )
 
     [received] = wappin_sandbox.sent(message_id=result.message_id)
@@ -214,14 +222,21 @@ def test_send_hsm_with_media_carries_a_header_param_where_the_template_has_one(
         ({"params": {}}, WappinParamCountMismatch, "400"),
         ({"template_name": "gone"}, WappinTemplateNotFound, "404"),
         ({"recipient_number": INVALID_NUMBER}, WappinContactInvalid, "601"),
-        ({"media": MediaUpload("virus.exe", b"MZ", "application/octet-stream")}, WappinMediaUploadFailed, "605"),
+        (
+            {"media": MediaUpload("virus.exe", b"MZ", "application/octet-stream")},
+            WappinMediaUploadFailed,
+            "605",
+        ),
         ({"recipient_number": " "}, WappinBadRequest, "400"),
     ],
 )
 def test_send_hsm_with_media_refusals_are_typed(wappin, media_template, change, error, status):
     arguments = {
-        "recipient_number": GOOD_NUMBER, "template_name": "invoice_ready",
-        "params": {"1": "Budi"}, "media": PDF, **change,
+        "recipient_number": GOOD_NUMBER,
+        "template_name": "invoice_ready",
+        "params": {"1": "Budi"},
+        "media": PDF,
+        **change,
     }
 
     with pytest.raises(error) as caught:
@@ -293,15 +308,20 @@ def test_send_media_posts_the_file_type_and_caption(wappin, wappin_sandbox):
     assert received["fields"]["media_type"] == "image"
     assert received["caption"] == "Promo hari ini"
     assert received["media"] == {
-        "filename": "promo.png", "content_type": "image/png", "media_type": "image",
-        "size": len(PNG.content), "sha256": received["media"]["sha256"],
+        "filename": "promo.png",
+        "content_type": "image/png",
+        "media_type": "image",
+        "size": len(PNG.content),
+        "sha256": received["media"]["sha256"],
     }
 
 
 def test_send_media_leaves_out_a_caption_for_audio(wappin, wappin_sandbox):
     voice = MediaUpload("note.ogg", b"OggS" + b"0" * 32, "audio/ogg")
 
-    result = wappin.send_media(recipient_number=GOOD_NUMBER, media_type="audio", media=voice, caption="x")
+    result = wappin.send_media(
+        recipient_number=GOOD_NUMBER, media_type="audio", media=voice, caption="x"
+    )
 
     [received] = wappin_sandbox.sent(message_id=result.message_id)
     assert "caption" not in received["fields"]
@@ -377,7 +397,9 @@ def test_inquiry_refusals_are_typed(wappin, wappin_sandbox, registered):
         wappin._request(INQUIRY_PATH, auth="Bearer", json_body={"message_id": "x"}, about={})
     assert caught.value.wappin_status == "406"
     wappin.token_get()
-    wappin_sandbox.patch_world({"clients": {registered.project.client_id: {"ip_whitelist": ["10.0.0.0/8"]}}})
+    wappin_sandbox.patch_world(
+        {"clients": {registered.project.client_id: {"ip_whitelist": ["10.0.0.0/8"]}}}
+    )
     with pytest.raises(WappinIPNotAllowed):
         wappin.inquiry(wappin_message_id="5c33139c82f94")
     wappin_sandbox.knobs(token_ttl_s=0)
@@ -398,5 +420,9 @@ def test_every_send_endpoint_is_logged_once_per_call(wappin):
 
     endpoints = list(WappinCallLog.objects.order_by("id").values_list("endpoint", flat=True))
     assert endpoints == [
-        "/v1/token/get", SEND_HSM_PATH, SEND_HSM_MEDIA_PATH, SEND_TEXT_PATH, SEND_MEDIA_PATH
+        "/v1/token/get",
+        SEND_HSM_PATH,
+        SEND_HSM_MEDIA_PATH,
+        SEND_TEXT_PATH,
+        SEND_MEDIA_PATH,
     ]

@@ -37,7 +37,9 @@ def _token_calls() -> int:
 def test_expired_datetime_is_read_in_the_configured_timezone(settings):
     settings.WAPPIN_TOKEN_TIMEZONE = "Asia/Jakarta"
 
-    assert token_expiry_parse("2019-07-20 16:21:51") == datetime(2019, 7, 20, 9, 21, 51, tzinfo=ZoneInfo("UTC"))
+    assert token_expiry_parse("2019-07-20 16:21:51") == datetime(
+        2019, 7, 20, 9, 21, 51, tzinfo=ZoneInfo("UTC")
+    )
     assert token_expiry_parse("20 July 2019") is None
 
 
@@ -48,7 +50,11 @@ def test_token_get_stores_the_token_and_its_expiry(wappin, wappin_sandbox, regis
     sandbox_token = wappin_sandbox.tokens()[registered.project.client_id]
     assert token == registered.access_token == sandbox_token["access_token"]
     assert registered.token_expires_at == token_expiry_parse(sandbox_token["expired_datetime"])
-    assert timedelta(days=6, hours=23) < registered.token_expires_at - timezone.now() <= timedelta(days=7)
+    assert (
+        timedelta(days=6, hours=23)
+        < registered.token_expires_at - timezone.now()
+        <= timedelta(days=7)
+    )
 
 
 def test_a_fresh_token_is_used_without_asking_wappin_again(wappin):
@@ -63,7 +69,9 @@ def test_a_fresh_token_is_used_without_asking_wappin_again(wappin):
 def test_token_not_expired_is_a_success_and_is_trusted_for_a_while(wappin, registered):
     # Given a token that is inside our refresh margin but still valid at Wappin
     first = wappin.token_get()
-    Integration.objects.filter(pk=registered.pk).update(token_expires_at=timezone.now() + timedelta(minutes=5))
+    Integration.objects.filter(pk=registered.pk).update(
+        token_expires_at=timezone.now() + timedelta(minutes=5)
+    )
     due = WappinClient(Integration.objects.get(pk=registered.pk))
 
     # When we ask, Wappin answers "Token not expired" with the same token
@@ -78,7 +86,9 @@ def test_token_not_expired_is_a_success_and_is_trusted_for_a_while(wappin, regis
     assert registered.token_expires_at > timezone.now() + timedelta(days=6)
 
 
-def test_token_not_expired_inside_the_margin_is_not_asked_for_on_every_call(wappin, wappin_sandbox, registered, settings):
+def test_token_not_expired_inside_the_margin_is_not_asked_for_on_every_call(
+    wappin, wappin_sandbox, registered, settings
+):
     # Given Wappin's token expires in 30 minutes and our margin is an hour
     settings.WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS = 3600
     wappin_sandbox.knobs(token_ttl_s=1800)
@@ -94,10 +104,14 @@ def test_token_not_expired_inside_the_margin_is_not_asked_for_on_every_call(wapp
     assert _token_calls() == 2
 
 
-def test_an_expired_token_is_replaced_and_the_previous_one_kept_for_callbacks(wappin, wappin_sandbox, registered):
+def test_an_expired_token_is_replaced_and_the_previous_one_kept_for_callbacks(
+    wappin, wappin_sandbox, registered
+):
     old = wappin.token_get()
     wappin_sandbox.expire_token(registered.project.client_id)
-    Integration.objects.filter(pk=registered.pk).update(token_expires_at=timezone.now() - timedelta(seconds=1))
+    Integration.objects.filter(pk=registered.pk).update(
+        token_expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
     new = WappinClient(Integration.objects.get(pk=registered.pk)).token_get()
 
@@ -171,13 +185,17 @@ def test_a_token_revoked_in_the_middle_of_a_run_is_refreshed_and_the_send_resent
 
 
 @pytest.mark.django_db(transaction=True)
-def test_eight_concurrent_callers_with_an_expired_token_make_one_token_request(wappin_sandbox, settings):
+def test_eight_concurrent_callers_with_an_expired_token_make_one_token_request(
+    wappin_sandbox, settings
+):
     # Given an integration whose token has expired, at Wappin and in the portal
     integration = factories.IntegrationFactory(project=factories.ProjectFactory())
     wappin_sandbox.register(integration)
     WappinClient(integration).token_get()
     wappin_sandbox.expire_token(integration.project.client_id)
-    Integration.objects.filter(pk=integration.pk).update(token_expires_at=timezone.now() - timedelta(minutes=1))
+    Integration.objects.filter(pk=integration.pk).update(
+        token_expires_at=timezone.now() - timedelta(minutes=1)
+    )
     # ...and an observer on the wire between the portal and the sandbox
     proxy = CountingProxy(wappin_sandbox.url)
     settings.WAPPIN_BASE_URL = proxy.url
@@ -188,9 +206,13 @@ def test_eight_concurrent_callers_with_an_expired_token_make_one_token_request(w
 
     def caller(n: int) -> None:
         try:
-            client = WappinClient(Integration.objects.select_related("project").get(pk=integration.pk))
+            client = WappinClient(
+                Integration.objects.select_related("project").get(pk=integration.pk)
+            )
             barrier.wait(timeout=10)
-            results.append(client.send_text(recipient_number=GOOD_NUMBER, text=f"race {n}").message_id)
+            results.append(
+                client.send_text(recipient_number=GOOD_NUMBER, text=f"race {n}").message_id
+            )
         except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
@@ -213,4 +235,6 @@ def test_eight_concurrent_callers_with_an_expired_token_make_one_token_request(w
     assert {auth for auth in proxy.authorizations if auth.startswith("Bearer")} == {
         f"Bearer {integration.access_token}"
     }
-    assert WappinCallLog.objects.filter(endpoint=TOKEN_PATH).count() == 2  # the first fetch, then one
+    assert (
+        WappinCallLog.objects.filter(endpoint=TOKEN_PATH).count() == 2
+    )  # the first fetch, then one
