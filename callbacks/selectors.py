@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from django.db.models import Count, F, Max, Q, QuerySet
 
 from messaging.models import Contact, Message
 from projects.models import Integration, Project
+from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from templates_app.selectors import template_preview
 from wappin_portal.client_ip import address_in
+
+
+def callback_integration_get(*, key: str) -> Integration | None:
+    """The integration whose callback URL carries `key`, with its project, in one query.
+
+    Its secrets stay encrypted in the row (deferred): the token is checked against
+    its digest, so a callback decrypts nothing.
+    """
+    return (
+        Integration.objects.select_related("project")
+        .defer(*ENCRYPTED_INTEGRATION_FIELDS)
+        .filter(callback_key=key)
+        .first()
+    )
 
 
 def callback_address_allowed(*, integration: Integration, address: str) -> bool:
@@ -23,21 +39,29 @@ def callback_token_check(*, integration: Integration, authorization: str) -> str
     """Check `Authorization: Bearer <token>`; returns "" when it matches, else the reason.
 
     The current and the previous token both count: Wappin may still sign with the
-    old one for a moment after we refresh it. Constant-time comparisons, and the
-    reason never contains a token.
+    old one for a moment after we refresh it. Compared by their SHA-256 digests
+    (`Integration.access_token_digest`), in constant time; the reason never
+    contains a token.
     """
     scheme, _, token = (authorization or "").strip().partition(" ")
     if not authorization:
         return "No Authorization header: Wappin sends 'Authorization: Bearer <token>'."
     if scheme.lower() != "bearer" or not token.strip():
         return "The Authorization header is not 'Bearer <token>'."
-    known = [t for t in (integration.access_token, integration.previous_access_token) if t]
+    known = [
+        digest
+        for digest in (
+            integration.access_token_digest,
+            integration.previous_access_token_digest,
+        )
+        if digest
+    ]
     if not known:
         return (
             "This integration has no Wappin token yet, so no callback can be checked: "
             "the portal fetches one on its first call to Wappin (a send, or the token refresh)."
         )
-    given = token.strip().encode()
+    given = hashlib.sha256(token.strip().encode()).hexdigest().encode()
     matched = False
     for candidate in known:
         # Compare against every candidate (no early exit) so timing says nothing about which.

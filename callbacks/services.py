@@ -1,33 +1,44 @@
 """What a Wappin callback does: received and stored first, then processed from the stored row.
 
 `callback_receive` is the endpoint's whole decision (who is calling, may they,
-is it readable, have we seen it), `callback_event_process` applies one stored
-callback through `CALLBACK_HANDLERS`, and `callbacks_sweep` (every minute) applies
-what is still pending: a lost task, or a status that came before our send answer
-stored its message's Wappin id (it stays pending until then, applied in the order
-the statuses happened).
+is it readable, have we seen it). It publishes no task per callback (a blast
+brings back up to three callbacks a message): `callbacks_wake` starts at most one
+`callbacks_process` task a second, and `callbacks_process_fresh` applies the stored
+rows in batches (`FOR UPDATE SKIP LOCKED`, so several workers share them) until
+none is left. `callback_event_process` applies one stored callback through
+`CALLBACK_HANDLERS` (the admin's "process again"); `callbacks_sweep` (every
+minute) applies what is still pending: a failed try, or a status that came before
+our send answer stored its message's Wappin id (it stays pending until then,
+applied in the order the statuses happened).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, CallbackEvent
 from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse, storable_text
-from callbacks.selectors import callback_address_allowed, callback_token_check
+from callbacks.selectors import (
+    callback_address_allowed,
+    callback_integration_get,
+    callback_token_check,
+)
 from messaging.contacts.services import contact_get_or_create
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
 from messaging.sending import services as messaging_services
 from messaging.wappin import WappinClient
 from projects.models import Integration, Project
+from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from templates_app.selectors import keyword_match
 from wappin_portal.errors import ApplicationError
 
@@ -46,8 +57,16 @@ KEPT_HEADERS = (
 # A status that waits for its message longer than this is about a message this
 # portal did not send (e.g. from Wappin's own dashboard): the sweep gives up on it.
 PENDING_MAX_AGE = timedelta(days=2)
-# The sweep leaves fresh rows to their task.
+# The sweep leaves fresh rows to the processor.
 SWEEP_GRACE = timedelta(minutes=1)
+# The processor: rows per transaction, and how long one task goes on before handing over.
+PROCESS_BATCH = 200
+PROCESS_BUDGET_SECONDS = 50
+# A row whose processing raised is tried again by the sweep, this many times in all.
+PROCESS_MAX_ATTEMPTS = 5
+# While this cache key lives, a processor is on its way or running: no task is published.
+WAKE_KEY = "callbacks:processor-woken"
+WAKE_SECONDS = 1
 
 OPT_OUT_WORDS = {"stop": "en", "berhenti": "id"}
 OPT_IN_WORDS = {"start": "en", "mulai": "id"}
@@ -105,7 +124,7 @@ def callback_receive(
     same way and not applied again.
     """
     body_size = len(body) if body_size is None else body_size
-    integration = Integration.objects.select_related("project").filter(callback_key=key).first()
+    integration = callback_integration_get(key=key)
     if integration is None:
         logger.warning("callback refused: unknown callback key from %s", client_address)
         return _refusal(404, "No integration has this callback URL.")
@@ -174,7 +193,7 @@ def _caller_check(arrival: _Arrival) -> CallbackAnswer | None:
     )
     if token_problem:
         if (
-            not (integration.access_token or integration.previous_access_token)
+            not (integration.access_token_digest or integration.previous_access_token_digest)
             and integration.has_credentials
         ):
             # The first callback can come before the portal ever called Wappin. Fetch the
@@ -211,7 +230,7 @@ def _accepted_store(arrival: _Arrival, parsed: ParsedCallback) -> CallbackAnswer
                 state=CallbackEvent.State.PENDING,
                 **fields,
             )
-            transaction.on_commit(partial(_enqueue_processing, event.pk))
+            transaction.on_commit(callbacks_wake)
     except IntegrityError:
         first = CallbackEvent.objects.filter(dedupe_key=dedupe_key).only("pk").first()
         reason = f"A retry of callback #{first.pk if first else '?'}: not applied again."
@@ -256,14 +275,22 @@ def integration_token_fetch_for_callbacks(*, integration_id: int) -> bool:
     return bool(integration.access_token)
 
 
-def _enqueue_processing(event_id: int) -> None:
-    from callbacks.tasks import callback_process
+def callbacks_wake() -> None:
+    """A callback was stored: see that a processor runs soon; at most one task is published a second.
+
+    The processor deletes the key before its last look for work, so a row stored
+    after that look publishes a task of its own: none waits for the sweep.
+    """
+    if not cache.add(WAKE_KEY, "1", timeout=WAKE_SECONDS):
+        return
+    from callbacks.tasks import callbacks_process
 
     try:
-        callback_process.delay(event_id)
+        callbacks_process.delay()
     except Exception:
-        # The row is stored and stays pending: the sweep processes it later.
-        logger.exception("could not enqueue callback #%s; the sweep will process it", event_id)
+        # The rows are stored and stay pending: the sweep processes them later.
+        cache.delete(WAKE_KEY)
+        logger.exception("could not start the callback processor; the sweep will process them")
 
 
 # --- processing -------------------------------------------------------------------------
@@ -277,34 +304,109 @@ class Outcome:
     reply: Message | None = None
 
 
+def _events_for_processing():
+    """Stored callbacks with what applying them reads; the integration's secrets stay encrypted."""
+    return CallbackEvent.objects.select_related("integration__project", "reply").defer(
+        *(f"integration__{name}" for name in ENCRYPTED_INTEGRATION_FIELDS)
+    )
+
+
 def callback_event_process(*, event_id: int) -> CallbackEvent:
     """Apply one stored, accepted callback (again, if asked: every step is idempotent)."""
     with transaction.atomic():
-        event = (
-            CallbackEvent.objects.select_for_update(of=("self",))
-            .select_related("integration__project", "reply")
-            .get(pk=event_id)
-        )
-        if event.verdict != CallbackEvent.Verdict.ACCEPTED:
-            return event
-        event.attempts += 1
-        try:
-            parsed = callback_parse(event.body)
-            outcome = CALLBACK_HANDLERS[parsed.callback_type](event=event, parsed=parsed)
-        except ApplicationError as exc:
-            outcome = Outcome(CallbackEvent.State.FAILED, exc.message)
-        event.state = outcome.state
-        event.result = outcome.result
-        event.message = outcome.message or event.message
-        event.reply = outcome.reply or event.reply
-        if outcome.state != CallbackEvent.State.PENDING:
-            event.processed_at = timezone.now()
-        event.save(
-            update_fields=["state", "result", "message", "reply", "attempts", "processed_at"]
-        )
+        event = _events_for_processing().select_for_update(of=("self",)).get(pk=event_id)
+        _event_apply(event)
+    return event
+
+
+def _event_apply(event: CallbackEvent) -> None:
+    """Apply `event` (locked by the caller) and write what came of it on the row."""
+    if event.verdict != CallbackEvent.Verdict.ACCEPTED:
+        return
+    event.attempts += 1
+    try:
+        parsed = callback_parse(event.body)
+        outcome = CALLBACK_HANDLERS[parsed.callback_type](event=event, parsed=parsed)
+    except ApplicationError as exc:
+        outcome = Outcome(CallbackEvent.State.FAILED, exc.message)
+    event.state = outcome.state
+    event.result = outcome.result
+    event.message = outcome.message or event.message
+    event.reply = outcome.reply or event.reply
+    if outcome.state != CallbackEvent.State.PENDING:
+        event.processed_at = timezone.now()
+    event.save(update_fields=["state", "result", "message", "reply", "attempts", "processed_at"])
     log = logger.warning if event.state == CallbackEvent.State.FAILED else logger.info
     log("callback #%s %s: %s", event.pk, event.state, event.result)
-    return event
+
+
+def _event_apply_guarded(event: CallbackEvent) -> None:
+    """`_event_apply` in a savepoint: an unexpected error (a bug, a lost row) costs this row a
+    try, written on it, and never the rest of the batch; the last try leaves it failed."""
+    try:
+        with transaction.atomic():
+            _event_apply(event)
+    except Exception as exc:
+        logger.exception("callback #%s could not be processed", event.pk)
+        attempts = event.attempts  # this try counted by `_event_apply` before it raised
+        last = attempts >= PROCESS_MAX_ATTEMPTS
+        CallbackEvent.objects.filter(pk=event.pk).update(
+            attempts=attempts,
+            state=CallbackEvent.State.FAILED if last else CallbackEvent.State.PENDING,
+            result=(
+                f"Processing failed ({attempts} of {PROCESS_MAX_ATTEMPTS} tries"
+                f"{'' if last else '; the sweep tries again'}): {exc!r}"
+            )[:2000],
+            processed_at=timezone.now() if last else None,
+        )
+
+
+def _fresh_batch_apply(*, limit: int) -> int:
+    """Apply up to `limit` callbacks never tried yet, oldest first; how many were taken."""
+    with transaction.atomic():
+        events = list(
+            _events_for_processing()
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                verdict=CallbackEvent.Verdict.ACCEPTED,
+                state=CallbackEvent.State.PENDING,
+                attempts=0,
+            )
+            .order_by("received_at", "id")[:limit]
+        )
+        for event in _in_the_order_they_happened(events):
+            _event_apply_guarded(event)
+    return len(events)
+
+
+def callbacks_process_fresh(
+    *, batch: int = PROCESS_BATCH, budget_seconds: float = PROCESS_BUDGET_SECONDS
+) -> int:
+    """Apply the stored callbacks not tried yet, a batch per transaction, until none is left.
+
+    Several processors (workers, machines) share the rows: each takes a batch the
+    others have not locked. A status whose message is not known yet stays pending
+    with its first try counted, for `messages_accepted` or the sweep.
+    """
+    deadline = time.monotonic() + budget_seconds
+    applied = 0
+    released = False
+    while True:
+        taken = _fresh_batch_apply(limit=batch)
+        applied += taken
+        if taken:
+            released = False
+        elif released:
+            return applied
+        else:
+            # Let the next stored row wake another processor, then look once more.
+            cache.delete(WAKE_KEY)
+            released = True
+            continue
+        if time.monotonic() >= deadline:
+            cache.delete(WAKE_KEY)
+            callbacks_wake()  # hand the rest to a fresh task
+            return applied
 
 
 def callback_event_fail(*, event_id: int, reason: str) -> None:
@@ -550,5 +652,13 @@ def callbacks_sweep(*, now: datetime | None = None) -> dict[str, int]:
         .only("pk", "received_at", "occurred_at", "status_value")[:500]
     )
     for event in _in_the_order_they_happened(pending):
-        callback_event_process(event_id=event.pk)
+        with transaction.atomic():
+            locked = (
+                _events_for_processing()
+                .select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=event.pk, state=CallbackEvent.State.PENDING)
+                .first()
+            )
+            if locked is not None:
+                _event_apply_guarded(locked)
     return {"retried": len(pending), "given_up": stale}

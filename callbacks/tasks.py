@@ -13,9 +13,16 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 4
 
 
+@shared_task(acks_late=True)
+def callbacks_process() -> int:
+    """Apply the stored callbacks not tried yet, in batches (started by `callbacks_wake`)."""
+    return services.callbacks_process_fresh()
+
+
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def callback_process(self, event_id: int) -> None:
-    """Apply a stored callback. Expected failures are recorded by the service on the row;
+    """Apply one stored callback: what portals before the batch processor published per
+    callback, kept so the tasks a running broker still holds at an upgrade are done. Expected failures are recorded by the service on the row;
     anything else (a busy database, a lost connection) is retried with backoff, and the
     last failure is written on the row for a person to see and "process again"."""
     try:

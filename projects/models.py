@@ -127,6 +127,11 @@ def validate_callback_url(value: str) -> None:
         raise ValidationError("Wappin sends tokens to the callback URL: use https://.")
 
 
+def token_digest(token: str) -> str:
+    """What is stored to recognise a Wappin token without keeping it readable: its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest() if token else ""
+
+
 class Integration(TimeStampedModel):
     """The credentials and callback set-up of one Wappin integration of a project."""
 
@@ -170,6 +175,10 @@ class Integration(TimeStampedModel):
     access_token = EncryptedTextField(blank=True, editable=False)
     previous_access_token = EncryptedTextField(blank=True, editable=False)
     token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # SHA-256 of the two tokens, kept by `save()`: a callback's bearer token is checked
+    # against these, so receiving a callback decrypts nothing.
+    access_token_digest = models.CharField(max_length=64, blank=True, editable=False)
+    previous_access_token_digest = models.CharField(max_length=64, blank=True, editable=False)
     callback_key = models.CharField(
         max_length=64, unique=True, default=_callback_key, editable=False
     )
@@ -196,6 +205,18 @@ class Integration(TimeStampedModel):
     def save(self, *args, **kwargs):
         if not self.callback_url:
             self.callback_url = self.default_callback_url
+        update_fields = kwargs.get("update_fields")
+        deferred = self.get_deferred_fields()
+        for token_field in ("access_token", "previous_access_token"):
+            if token_field in deferred:
+                continue  # not loaded, so not changed here
+            if update_fields is None or token_field in update_fields:
+                setattr(self, f"{token_field}_digest", token_digest(getattr(self, token_field)))
+                if update_fields is not None:
+                    kwargs["update_fields"] = update_fields = [
+                        *update_fields,
+                        f"{token_field}_digest",
+                    ]
         super().save(*args, **kwargs)
 
     @property

@@ -427,3 +427,26 @@ def test_failed_status_marks_the_message_failed_with_a_reason(integration, post_
     message.refresh_from_db()
     assert message.status == "failed"
     assert "failed" in message.failure_reason
+
+
+def test_a_callback_skips_the_browser_middlewares_but_not_the_host_check(
+    integration, post_callback, client, settings
+):
+    # When Wappin posts a status
+    response = post_callback(integration, DOCUMENT_STATUS_SAMPLE)
+
+    # Then no session, user or lock-out handler touched it (nothing to set or vary on)
+    assert response.status_code == 200
+    request = response.wsgi_request
+    assert not hasattr(request, "session")
+    assert not hasattr(request, "user")
+    assert "Cookie" not in response.get("Vary", "")
+    assert response.get("X-Request-ID")  # the request log still saw it
+    # ... while the chat panel beside it still goes through them (a login is asked for)
+    assert client.get("/callbacks/chat/").status_code == 302
+    # ... and a host the portal does not serve is refused as on every other page
+    settings.ALLOWED_HOSTS = ["portal.example.com"]
+    refused = client.post(
+        integration.callback_path, data=DOCUMENT_STATUS_SAMPLE, content_type="application/json"
+    )
+    assert refused.status_code == 400

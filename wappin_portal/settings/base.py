@@ -55,6 +55,8 @@ MIDDLEWARE = [
     # First: a request id for every answer, and the request's log line (JSON in production).
     "wappin_portal.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Wappin's callbacks go straight to their view from here (none of the ones below).
+    "callbacks.middleware.CallbackFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -223,6 +225,7 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.idempotency_records_prune": {"queue": "housekeeping"},
     "callbacks.tasks.callbacks_sweep": {"queue": "housekeeping"},
     "callbacks.tasks.callback_process": {"queue": "callbacks"},
+    "callbacks.tasks.callbacks_process": {"queue": "callbacks"},
 }
 # Task modules outside an app's tasks.py (which autodiscover_tasks finds by itself).
 CELERY_IMPORTS = ["messaging.contacts.import_tasks"]

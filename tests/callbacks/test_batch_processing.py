@@ -1,0 +1,225 @@
+"""Callbacks at blast speed: no task per callback, rows applied in batches, no secret decrypted."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from django.core.cache import cache
+from django.db import connection, connections
+
+import pytest
+
+from callbacks import services
+from callbacks.models import CallbackEvent
+from messaging.models import Message
+from projects.models import Integration
+from tests import factories
+from tests.callbacks.conftest import CURRENT_TOKEN, status_body
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_processor_woken():
+    cache.delete(services.WAKE_KEY)
+    yield
+    cache.delete(services.WAKE_KEY)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """The `callbacks_process` tasks the endpoint publishes, recorded instead of run."""
+    from callbacks.tasks import callbacks_process
+
+    calls = []
+    monkeypatch.setattr(callbacks_process, "delay", lambda *a, **kw: calls.append((a, kw)))
+    return calls
+
+
+def _sent(integration, wappin_message_id: str) -> Message:
+    return factories.MessageFactory(
+        project=integration.project,
+        integration=integration,
+        kind=Message.Kind.HSM,
+        status=Message.Status.SENT,
+        wappin_message_id=wappin_message_id,
+    )
+
+
+def test_a_burst_of_callbacks_publishes_one_task_and_one_processor_applies_them_all(
+    integration, post_callback, published
+):
+    # Given 30 sent messages
+    messages = [_sent(integration, f"burst{index}") for index in range(30)]
+
+    # When Wappin posts a "delivered" for each, one after the other
+    for index in range(30):
+        response = post_callback(integration, status_body(f"burst{index}", "delivered"))
+        assert response.json() == {"status": "000"}
+
+    # Then one processor task was published, not thirty, and the rows wait for it
+    assert len(published) == 1
+    assert CallbackEvent.objects.filter(state="pending").count() == 30
+
+    # When it runs, in batches of 7
+    applied = services.callbacks_process_fresh(batch=7)
+
+    # Then every status is applied once, and the next callback wakes a processor again
+    assert applied == 30
+    assert set(CallbackEvent.objects.values_list("state", "attempts")) == {("processed", 1)}
+    assert {m.status for m in Message.objects.filter(pk__in=[m.pk for m in messages])} == {
+        "delivered"
+    }
+    _sent(integration, "after")
+    post_callback(integration, status_body("after", "read"))
+    assert len(published) == 2
+
+
+def test_a_callback_stored_while_the_processor_is_woken_is_still_applied(
+    integration, post_callback, published
+):
+    # Given a processor already woken (its task on the way) when a callback is stored
+    message = _sent(integration, "late1")
+    cache.add(services.WAKE_KEY, "1", timeout=60)
+    post_callback(integration, status_body("late1", "delivered"))
+    assert published == []
+
+    # When that processor runs
+    assert services.callbacks_process_fresh() == 1
+
+    # Then it applied the row, and released the key for the next one
+    message.refresh_from_db()
+    assert message.status == "delivered"
+    assert cache.get(services.WAKE_KEY) is None
+
+
+def test_one_callback_that_breaks_costs_its_own_try_not_the_batch(
+    integration, post_callback, published, monkeypatch
+):
+    # Given three stored statuses, the second of which makes processing raise (a bug)
+    for index in range(3):
+        _sent(integration, f"oops{index}")
+        post_callback(integration, status_body(f"oops{index}", "delivered"))
+    real = services.CALLBACK_HANDLERS["status"]
+
+    def handler(*, event, parsed):
+        if parsed.message_id == "oops1":
+            raise RuntimeError("a bug")
+        return real(event=event, parsed=parsed)
+
+    monkeypatch.setitem(services.CALLBACK_HANDLERS, "status", handler)
+
+    # When the processor runs
+    services.callbacks_process_fresh()
+
+    # Then the others are applied; the broken one waits for the sweep with the error written on it
+    states = dict(CallbackEvent.objects.values_list("wappin_message_id", "state"))
+    assert states == {"oops0": "processed", "oops1": "pending", "oops2": "processed"}
+    broken = CallbackEvent.objects.get(wappin_message_id="oops1")
+    assert broken.attempts == 1
+    assert "RuntimeError('a bug')" in broken.result
+    assert "the sweep tries again" in broken.result
+
+    # ... and after its last try the sweep leaves it failed, for a person to look at
+    for _ in range(services.PROCESS_MAX_ATTEMPTS - 1):
+        CallbackEvent.objects.filter(pk=broken.pk).update(
+            received_at=broken.received_at - services.SWEEP_GRACE * 2
+        )
+        services.callbacks_sweep()
+    broken.refresh_from_db()
+    assert (broken.state, broken.attempts) == ("failed", services.PROCESS_MAX_ATTEMPTS)
+    assert broken.processed_at is not None
+
+
+def test_receiving_and_processing_a_callback_decrypts_no_secret(
+    integration, post_callback, published, monkeypatch
+):
+    # Given a sent message, and every decryption of a stored secret counted
+    _sent(integration, "nodecrypt")
+    from wappin_portal import fields
+
+    decrypted = []
+    real = fields.EncryptedTextField.from_db_value
+
+    def counting(self, value, expression, conn):
+        decrypted.append(self.name)
+        return real(self, value, expression, conn)
+
+    monkeypatch.setattr(fields.EncryptedTextField, "from_db_value", counting)
+
+    # When Wappin posts a status and the processor applies it
+    assert post_callback(integration, status_body("nodecrypt", "delivered")).status_code == 200
+    services.callbacks_process_fresh()
+
+    # Then it went through without reading a client key, secret key or token
+    assert CallbackEvent.objects.get().state == "processed"
+    assert [name for name in decrypted if name] == []
+
+
+def test_the_token_digests_follow_every_token_change(integration):
+    # Given the integration's current token checked by digest
+    assert integration.access_token_digest == hashlib.sha256(CURRENT_TOKEN.encode()).hexdigest()
+
+    # When the token is refreshed the way the client stores it (update_fields)
+    integration.previous_access_token = integration.access_token
+    integration.access_token = "a-new-token"
+    integration.save(update_fields=["access_token", "previous_access_token", "updated_at"])
+
+    # Then both digests follow, in the database too, and a cleared token clears its digest
+    stored = Integration.objects.get(pk=integration.pk)
+    assert stored.access_token_digest == hashlib.sha256(b"a-new-token").hexdigest()
+    assert stored.previous_access_token_digest == hashlib.sha256(CURRENT_TOKEN.encode()).hexdigest()
+    stored.access_token = ""
+    stored.save(update_fields=["access_token"])
+    assert Integration.objects.get(pk=integration.pk).access_token_digest == ""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SKIP LOCKED: PostgreSQL's (SQLite has one writer)"
+)
+def test_two_processors_at_once_apply_each_callback_exactly_once(monkeypatch):
+    # Given 400 stored statuses of sent messages
+    project = factories.ProjectFactory(wappin_project_id="16", client_id="0009")
+    integration = factories.IntegrationFactory(project=project, kind="chatbot")
+    for index in range(400):
+        _sent(integration, f"pair{index}")
+    CallbackEvent.objects.bulk_create(
+        [
+            CallbackEvent(
+                integration=integration,
+                body=status_body(f"pair{index}", "delivered"),
+                verdict=CallbackEvent.Verdict.ACCEPTED,
+                state=CallbackEvent.State.PENDING,
+                callback_type="status",
+                wappin_message_id=f"pair{index}",
+                status_value="delivered",
+                dedupe_key=f"{integration.pk}:pair{index}",
+            )
+            for index in range(400)
+        ]
+    )
+
+    # When two processors run at the same time, in small batches
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(services.callbacks_process_fresh(batch=20))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    # Then they shared the rows: together exactly 400, each applied once
+    assert errors == []
+    assert sum(results) == 400
+    assert set(CallbackEvent.objects.values_list("state", "attempts")) == {("processed", 1)}
+    assert Message.objects.filter(status="delivered").count() == 400
