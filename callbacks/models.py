@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from messaging.models import Message
@@ -48,32 +49,41 @@ class CallbackEvent(models.Model):
     headers = models.JSONField(default=dict, blank=True)
     # Free text: an unknown type is stored as Wappin sent it.
     callback_type = models.CharField(max_length=50, blank=True)
-    wappin_message_id = models.CharField(max_length=64, blank=True, db_index=True)
+    wappin_message_id = models.CharField(max_length=64, blank=True)
     status_value = models.CharField("status (Wappin's word)", max_length=50, blank=True)
     occurred_at = models.DateTimeField(null=True, blank=True)
     # type + message id (+ status): a retry of the same callback has the same key.
-    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no key, never equal
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     reason = models.CharField(max_length=500, blank=True)
-    state = models.CharField(
-        max_length=20, choices=State.choices, default=State.PENDING, db_index=True
-    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     result = models.TextField(blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # The message the callback is about (ours for a status; the customer's for a message).
     message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # The chatbot's answer to a customer's message, so a second processing never answers twice.
     reply = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        # Each index is paid by every callback's INSERT (a blast brings three a message):
+        # only the ones a query needs, none of the LIKE twins Django adds to CharFields, and
+        # the message links (NULL when stored) indexed only once set.
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="callback_dedupe_key_unique"),
+        ]
         indexes = [
             models.Index(fields=["state", "received_at"], name="callback_state_received"),
+            models.Index(fields=["wappin_message_id"], name="callback_wappin_message_id"),
+            models.Index(
+                fields=["message"], name="callback_message", condition=Q(message__isnull=False)
+            ),
+            models.Index(fields=["reply"], name="callback_reply", condition=Q(reply__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from callbacks.models import CallbackEvent
+from callbacks.selectors import callback_integration_forget
 from callbacks.services import callback_event_process
 from messaging.signals import messages_accepted
+from projects.models import Integration, Project
+
+
+@receiver([post_save, post_delete], sender=Integration)
+def forget_the_cached_integration(sender, instance: Integration, **kwargs) -> None:
+    """A saved integration (token, allow-list, project) is read afresh by the next callback."""
+    callback_integration_forget(keys=[instance.callback_key])
+
+
+@receiver([post_save, post_delete], sender=Project)
+def forget_the_projects_cached_integrations(sender, instance: Project, **kwargs) -> None:
+    """The project is part of what a callback checks (its Wappin project id)."""
+    callback_integration_forget(
+        keys=list(
+            Integration.objects.filter(project=instance).values_list("callback_key", flat=True)
+        )
+    )
 
 
 @receiver(messages_accepted)

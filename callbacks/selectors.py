@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, QuerySet
 
 from messaging.models import Contact, Message
@@ -13,19 +15,54 @@ from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from templates_app.selectors import template_preview
 from wappin_portal.client_ip import address_in
 
+# The integration behind a callback URL, kept in the shared cache (Redis in production)
+# for this long; `callback_integration_forget` drops it as soon as it or its project is saved.
+CALLBACK_INTEGRATION_CACHE_SECONDS = 60
 
-def callback_integration_get(*, key: str) -> Integration | None:
-    """The integration whose callback URL carries `key`, with its project, in one query.
 
-    Its secrets stay encrypted in the row (deferred): the token is checked against
-    its digest, so a callback decrypts nothing.
+def _callback_integration_cache_key(key: str) -> str:
+    return f"callbacks:integration:{key}"
+
+
+# While this key lives, a callback processor is woken or running (`services.callbacks_wake`).
+PROCESSOR_WAKE_KEY = "callbacks:processor-woken"
+
+
+@dataclass(frozen=True)
+class CallbackTarget:
+    """Who a callback URL belongs to, and whether a processor is already on its way."""
+
+    integration: Integration | None
+    processor_awake: bool
+
+
+def callback_target_get(*, key: str) -> CallbackTarget:
+    """The integration whose callback URL carries `key` (with its project), and the processor's state.
+
+    Both in one round trip to the shared cache (Redis in production): a blast brings
+    three callbacks a message, all to the same URL. The integration comes from the
+    database when it is not cached (one query; unknown keys are not cached). Its
+    secrets stay encrypted in the row (deferred, so neither read nor cached): the token
+    is checked against its digest, so a callback decrypts nothing.
     """
-    return (
-        Integration.objects.select_related("project")
-        .defer(*ENCRYPTED_INTEGRATION_FIELDS)
-        .filter(callback_key=key)
-        .first()
-    )
+    cache_key = _callback_integration_cache_key(key)
+    found = cache.get_many([cache_key, PROCESSOR_WAKE_KEY])
+    integration = found.get(cache_key)
+    if integration is None:
+        integration = (
+            Integration.objects.select_related("project")
+            .defer(*ENCRYPTED_INTEGRATION_FIELDS)
+            .filter(callback_key=key)
+            .first()
+        )
+        if integration is not None:
+            cache.set(cache_key, integration, CALLBACK_INTEGRATION_CACHE_SECONDS)
+    return CallbackTarget(integration, processor_awake=PROCESSOR_WAKE_KEY in found)
+
+
+def callback_integration_forget(*, keys) -> None:
+    """Drop these callback URLs' integrations from the cache (they, or their project, changed)."""
+    cache.delete_many([_callback_integration_cache_key(key) for key in keys])
 
 
 def callback_address_allowed(*, integration: Integration, address: str) -> bool:

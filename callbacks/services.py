@@ -29,8 +29,9 @@ from django.utils import timezone
 from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, CallbackEvent
 from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse, storable_text
 from callbacks.selectors import (
+    PROCESSOR_WAKE_KEY,
     callback_address_allowed,
-    callback_integration_get,
+    callback_target_get,
     callback_token_check,
 )
 from messaging.contacts.services import contact_get_or_create
@@ -65,8 +66,11 @@ PROCESS_BUDGET_SECONDS = 50
 # A row whose processing raised is tried again by the sweep, this many times in all.
 PROCESS_MAX_ATTEMPTS = 5
 # While this cache key lives, a processor is on its way or running: no task is published.
-WAKE_KEY = "callbacks:processor-woken"
+WAKE_KEY = PROCESSOR_WAKE_KEY
 WAKE_SECONDS = 1
+# A callback that saw the key is stored within this long, or wakes a processor itself;
+# a processor that releases the key looks for work once more twice this long after.
+WAKE_TRUST_SECONDS = 0.1
 
 OPT_OUT_WORDS = {"stop": "en", "berhenti": "id"}
 OPT_IN_WORDS = {"start": "en", "mulai": "id"}
@@ -124,7 +128,9 @@ def callback_receive(
     same way and not applied again.
     """
     body_size = len(body) if body_size is None else body_size
-    integration = callback_integration_get(key=key)
+    arrived = time.monotonic()
+    target = callback_target_get(key=key)
+    integration = target.integration
     if integration is None:
         logger.warning("callback refused: unknown callback key from %s", client_address)
         return _refusal(404, "No integration has this callback URL.")
@@ -137,7 +143,9 @@ def callback_receive(
         _check_project(integration=integration, parsed=parsed)
     except CallbackMalformed as exc:
         return arrival.refuse(400, exc.code, exc.message, CALLBACK_BODY_MAX_BYTES)
-    return _accepted_store(arrival, parsed)
+    return _accepted_store(
+        arrival, parsed, processor_seen_awake_at=arrived if target.processor_awake else None
+    )
 
 
 @dataclass
@@ -212,8 +220,10 @@ def _caller_check(arrival: _Arrival) -> CallbackAnswer | None:
     return None
 
 
-def _accepted_store(arrival: _Arrival, parsed: ParsedCallback) -> CallbackAnswer:
-    """Store an accepted callback and enqueue its processing; a retry of a stored one is kept apart."""
+def _accepted_store(
+    arrival: _Arrival, parsed: ParsedCallback, *, processor_seen_awake_at: float | None
+) -> CallbackAnswer:
+    """Store an accepted callback and see it processed; a retry of a stored one is kept apart."""
     integration = arrival.integration
     fields = {
         "callback_type": parsed.callback_type,
@@ -222,21 +232,32 @@ def _accepted_store(arrival: _Arrival, parsed: ParsedCallback) -> CallbackAnswer
         "occurred_at": parsed.occurred_at,
     }
     dedupe_key = f"{integration.pk}:{parsed.dedupe_key_part}"
+
+    def store() -> CallbackEvent:
+        return arrival.store(
+            CallbackEvent.Verdict.ACCEPTED,
+            dedupe_key=dedupe_key,
+            state=CallbackEvent.State.PENDING,
+            **fields,
+        )
+
     try:
-        with transaction.atomic():
-            event = arrival.store(
-                CallbackEvent.Verdict.ACCEPTED,
-                dedupe_key=dedupe_key,
-                state=CallbackEvent.State.PENDING,
-                **fields,
-            )
-            transaction.on_commit(callbacks_wake)
+        if transaction.get_connection().in_atomic_block:
+            with (
+                transaction.atomic()
+            ):  # a savepoint: a duplicate leaves the caller's transaction usable
+                event = store()
+        else:
+            # The endpoint: one INSERT, committed when it returns (a transaction around a
+            # single statement would only add round trips to the database).
+            event = store()
     except IntegrityError:
         first = CallbackEvent.objects.filter(dedupe_key=dedupe_key).only("pk").first()
         reason = f"A retry of callback #{first.pk if first else '?'}: not applied again."
         event = arrival.store(CallbackEvent.Verdict.DUPLICATE, reason, result=reason, **fields)
         logger.info("callback #%s is a duplicate for integration %s", event.pk, integration.pk)
         return CallbackAnswer(200, {"status": "000"}, event)
+    transaction.on_commit(partial(_wake_unless_awake, processor_seen_awake_at))  # now, or later
     logger.info(
         "callback #%s accepted: %s %s for integration %s",
         event.pk,
@@ -273,6 +294,16 @@ def integration_token_fetch_for_callbacks(*, integration_id: int) -> bool:
     WappinClient(integration).token_get()
     integration.refresh_from_db(fields=["access_token"])
     return bool(integration.access_token)
+
+
+def _wake_unless_awake(processor_seen_awake_at: float | None) -> None:
+    """After the row is committed: a processor seen awake just before will find it (it looks
+    once more `2 * WAKE_TRUST_SECONDS` after letting go); otherwise wake one."""
+    if (
+        processor_seen_awake_at is None
+        or time.monotonic() - processor_seen_awake_at >= WAKE_TRUST_SECONDS
+    ):
+        callbacks_wake()
 
 
 def callbacks_wake() -> None:
@@ -399,9 +430,11 @@ def callbacks_process_fresh(
         elif released:
             return applied
         else:
-            # Let the next stored row wake another processor, then look once more.
+            # Let the next stored row wake another processor, then look once more, after
+            # the rows of callbacks that saw this one awake are surely committed.
             cache.delete(WAKE_KEY)
             released = True
+            time.sleep(2 * WAKE_TRUST_SECONDS)
             continue
         if time.monotonic() >= deadline:
             cache.delete(WAKE_KEY)

@@ -107,8 +107,16 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+def cache_config(url: str) -> dict:
+    """A cache URL's settings, with Django's Redis backend swapped for ours (`wappin_portal.cache`)."""
+    config = env.cache_url_config(url)
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        config["BACKEND"] = "wappin_portal.cache.RedisCache"
+    return config
+
+
 # A cache every process shares: the database by default, Redis when set.
-CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+CACHES = {"default": cache_config(env("CACHE_URL", default="dbcache://django_cache"))}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

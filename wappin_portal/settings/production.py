@@ -4,7 +4,7 @@
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import cache_config, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -15,7 +15,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A server that does not answer is an error in seconds, not a request hung for minutes.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
-CACHES = {"default": env.cache("CACHE_URL", default=CELERY_BROKER_URL)}
+CACHES = {"default": cache_config(env("CACHE_URL", default=CELERY_BROKER_URL))}
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 WAPPIN_BASE_URL = env("WAPPIN_BASE_URL", default="https://api.wappin.id").rstrip("/")
 

@@ -17,11 +17,11 @@ os.environ.setdefault(
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "dGVzdC1rZXktZm9yLXRoZS1zdWl0ZS0zMmJ5dGVzISE=")
 
 from .base import *  # noqa: E402, F403
-from .base import BASE_DIR, DATABASES, INSTALLED_APPS, env  # noqa: E402
+from .base import BASE_DIR, DATABASES, INSTALLED_APPS, cache_config, env  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+CACHES = {"default": cache_config(env("CACHE_URL", default="locmemcache://"))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a real worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{_RUN}.sqlite3")}
