@@ -69,7 +69,9 @@ def _environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def _post_all(*, port: int, path: str, bodies: list[bytes], headers: dict) -> tuple[float, list[float]]:
+def _post_all(
+    *, port: int, path: str, bodies: list[bytes], headers: dict
+) -> tuple[float, list[float]]:
     """(seconds, latencies) of SENDERS threads posting `bodies`, each on one keep-alive connection."""
     queue = list(reversed(bodies))
     lock = threading.Lock()
@@ -114,9 +116,15 @@ def _percentile(values: list[float], share: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=3000, help="sent messages (2 callbacks each)")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread)")
-    parser.add_argument("--no-worker", action="store_true", help="intake only: nothing applies them")
+    parser.add_argument(
+        "--messages", type=int, default=3000, help="sent messages (2 callbacks each)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker (gthread)"
+    )
+    parser.add_argument(
+        "--no-worker", action="store_true", help="intake only: nothing applies them"
+    )
     args = parser.parse_args(argv)
     VAR.mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="wappin-callbacks-"))
@@ -188,9 +196,22 @@ def main(argv: list[str] | None = None) -> int:
 
         web_log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115 - closed at the end
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "wappin_portal.wsgi", "--workers", str(WEB_WORKERS),
-             "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=env, stdout=web_log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "wappin_portal.wsgi",
+                "--workers",
+                str(WEB_WORKERS),
+                "--threads",
+                str(args.threads),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=web_log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while True:
@@ -215,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         say(f"callbacks: {len(bodies) / seconds:,.0f}/s")
         deadline = time.monotonic() + 600
-        while not args.no_worker and CallbackEvent.objects.filter(state=CallbackEvent.State.PENDING).exists():
+        while (
+            not args.no_worker
+            and CallbackEvent.objects.filter(state=CallbackEvent.State.PENDING).exists()
+        ):
             if time.monotonic() > deadline:
                 raise RuntimeError("the callbacks were not all applied in 10 minutes")
             time.sleep(0.2)

@@ -107,6 +107,7 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
 def cache_config(url: str) -> dict:
     """A cache URL's settings, with Django's Redis backend swapped for ours (`wappin_portal.cache`)."""
     config = env.cache_url_config(url)
