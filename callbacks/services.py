@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -41,6 +42,7 @@ from messaging.wappin import WappinClient
 from projects.models import Integration, Project
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from templates_app.selectors import keyword_match
+from wappin_portal.db import rows_update
 from wappin_portal.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,9 @@ PROCESS_MAX_ATTEMPTS = 5
 # While this cache key lives, a processor is on its way or running: no task is published.
 WAKE_KEY = PROCESSOR_WAKE_KEY
 WAKE_SECONDS = 1
+# A processor that finds a full batch starts a helper, at most one this often.
+HELPER_KEY = "callbacks:processor-helper"
+HELPER_EVERY_SECONDS = 5
 # A callback that saw the key is stored within this long, or wakes a processor itself;
 # a processor that releases the key looks for work once more twice this long after.
 WAKE_TRUST_SECONDS = 0.1
@@ -395,19 +400,51 @@ def _event_apply_guarded(event: CallbackEvent) -> None:
 def _fresh_batch_apply(*, limit: int) -> int:
     """Apply up to `limit` callbacks never tried yet, oldest first; how many were taken."""
     with transaction.atomic():
-        events = list(
-            _events_for_processing()
-            .select_for_update(skip_locked=True, of=("self",))
-            .filter(
-                verdict=CallbackEvent.Verdict.ACCEPTED,
-                state=CallbackEvent.State.PENDING,
-                attempts=0,
+        events = _in_the_order_they_happened(
+            list(
+                _events_for_processing()
+                .select_for_update(skip_locked=True, of=("self",))
+                .filter(
+                    verdict=CallbackEvent.Verdict.ACCEPTED,
+                    state=CallbackEvent.State.PENDING,
+                    attempts=0,
+                )
+                .order_by("received_at", "id")[:limit]
             )
-            .order_by("received_at", "id")[:limit]
         )
-        for event in _in_the_order_they_happened(events):
+        statuses = [e for e in events if e.callback_type == CallbackEvent.CallbackType.STATUS]
+        others = [e for e in events if e.callback_type != CallbackEvent.CallbackType.STATUS]
+        if statuses and not _statuses_apply_together(statuses):
+            others = events  # one of them broke the batch: each on its own, in order
+        for event in others:
             _event_apply_guarded(event)
     return len(events)
+
+
+def _statuses_apply_together(events: list[CallbackEvent]) -> bool:
+    """Status callbacks as one batch: their steps in one go, their rows in one UPDATE each kind.
+    False (nothing written) when any of them raises, for the caller to apply them one by one."""
+    try:
+        with transaction.atomic():
+            outcomes = _status_outcomes(events)
+            now = timezone.now()
+            for event, outcome in zip(events, outcomes, strict=True):
+                event.attempts += 1
+                event.state = outcome.state
+                event.result = outcome.result
+                event.message = outcome.message or event.message
+                if outcome.state != CallbackEvent.State.PENDING:
+                    event.processed_at = now
+            rows_update(events, ["state", "result", "message", "attempts", "processed_at"])
+    except Exception:
+        logger.exception(
+            "a batch of %s status callbacks failed; applying them one by one", len(events)
+        )
+        for event in events:
+            event.refresh_from_db(fields=["state", "result", "message", "attempts", "processed_at"])
+        return False
+    logger.info("%s status callbacks applied", len(events))
+    return True
 
 
 def callbacks_process_fresh(
@@ -425,21 +462,39 @@ def callbacks_process_fresh(
     while True:
         taken = _fresh_batch_apply(limit=batch)
         applied += taken
-        if taken:
-            released = False
-        elif released:
-            return applied
-        else:
+        if not taken:
+            if released:
+                return applied
             # Let the next stored row wake another processor, then look once more, after
             # the rows of callbacks that saw this one awake are surely committed.
             cache.delete(WAKE_KEY)
             released = True
             time.sleep(2 * WAKE_TRUST_SECONDS)
             continue
+        released = False
         if time.monotonic() >= deadline:
             cache.delete(WAKE_KEY)
             callbacks_wake()  # hand the rest to a fresh task
             return applied
+        # Still at work: hold the key, so callbacks stored meanwhile publish no more tasks.
+        cache.set(WAKE_KEY, "1", timeout=WAKE_SECONDS)
+        if taken == batch:
+            _helper_wake()  # a backlog: one more processor (on another worker, if any)
+        else:
+            # Callbacks come in streams: let the next ones gather into a fuller batch
+            # (a batch costs the same queries for 1 row as for 200).
+            time.sleep(settings.CALLBACKS_GATHER_SECONDS)
+
+
+def _helper_wake() -> None:
+    """Start one more processor for a backlog, at most one every `HELPER_EVERY_SECONDS`."""
+    if cache.add(HELPER_KEY, "1", timeout=HELPER_EVERY_SECONDS):
+        from callbacks.tasks import callbacks_process
+
+        try:
+            callbacks_process.delay()
+        except Exception:
+            logger.exception("could not start a second callback processor")
 
 
 def callback_event_fail(*, event_id: int, reason: str) -> None:
@@ -450,47 +505,76 @@ def callback_event_fail(*, event_id: int, reason: str) -> None:
 
 
 def _status_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
-    project = event.integration.project
-    message = (
-        Message.objects.filter(
-            project=project,
-            direction=Message.Direction.OUTGOING,
-            wappin_message_id=parsed.message_id,
+    return _status_outcomes([event])[0]
+
+
+def _status_outcomes(events: list[CallbackEvent]) -> list[Outcome]:
+    """Apply status callbacks (accepted, stored), in the order given: one query finds their
+    messages, one `message_statuses_record` writes every step. What came of each, in order."""
+    wanted: dict[int, set[str]] = {}
+    for event in events:
+        wanted.setdefault(event.integration.project_id, set()).add(event.wappin_message_id)
+    message_ids: dict[tuple[int, str], int] = {}
+    for project_id, wappin_ids in wanted.items():
+        found = (
+            Message.objects.filter(
+                project_id=project_id,
+                direction=Message.Direction.OUTGOING,
+                wappin_message_id__in=wappin_ids,
+            )
+            .order_by("-id")  # the first one sent wins, as `.first()` would
+            .values_list("wappin_message_id", "pk")
         )
-        .order_by("id")
-        .first()
-    )
-    if message is None:
-        return Outcome(
-            CallbackEvent.State.PENDING,
-            f"Waiting for message {parsed.message_id}: kept until its send answer is stored.",
+        for wappin_id, pk in found:
+            message_ids[(project_id, wappin_id)] = pk
+    steps, words = [], []
+    for event in events:
+        message_id = message_ids.get((event.integration.project_id, event.wappin_message_id))
+        if message_id is None:
+            continue
+        word = event.status_value
+        ours = messaging_services.WAPPIN_STATUS_MAP.get(word)
+        if ours is None:
+            # Recorded on the timeline as Wappin's word, never one that could pass for one of ours.
+            status = (word if word not in Message.Status.values else f"wappin:{word}")[:20]
+            detail = f"Wappin status '{word}' is unknown to the portal: kept, not applied."
+        elif ours == Message.Status.FAILED:
+            status, detail = ours, f"WhatsApp reported the message {word} (status callback)."
+        else:
+            status, detail = ours, ""
+        steps.append(
+            messaging_services.StatusStep(
+                message_id=message_id,
+                status=status,
+                source=MessageStatusEvent.Source.CALLBACK,
+                occurred_at=event.occurred_at or event.received_at,
+                detail=detail,
+            )
         )
-    word = parsed.status_value
-    ours = messaging_services.WAPPIN_STATUS_MAP.get(word)
-    if ours is None:
-        # Recorded on the timeline as Wappin's word, never one that could pass for one of ours.
-        status = (word if word not in Message.Status.values else f"wappin:{word}")[:20]
-        detail = f"Wappin status '{word}' is unknown to the portal: kept, not applied."
-    else:
-        status, detail = ours, ""
-    if ours == Message.Status.FAILED:
-        detail = f"WhatsApp reported the message {word} (status callback)."
-    message, moved = messaging_services.message_status_record(
-        message_id=message.pk,
-        status=status,
-        source=MessageStatusEvent.Source.CALLBACK,
-        occurred_at=parsed.occurred_at or event.received_at,
-        detail=detail,
-    )
-    if ours is None:
-        result = (
-            f"Unknown status '{word}' recorded on message #{message.pk}'s timeline, not applied."
-        )
-    elif moved:
-        result = f"Message #{message.pk} is now {message.status}."
-    else:
-        result = f"'{word}' recorded on message #{message.pk}; its status stays {message.status}."
-    return Outcome(CallbackEvent.State.PROCESSED, result, message=message)
+        words.append((event.pk, word, ours))
+    recorded = iter(zip(words, messaging_services.message_statuses_record(steps), strict=True))
+    outcomes = []
+    for event in events:
+        if (event.integration.project_id, event.wappin_message_id) not in message_ids:
+            outcomes.append(
+                Outcome(
+                    CallbackEvent.State.PENDING,
+                    f"Waiting for message {event.wappin_message_id}: "
+                    "kept until its send answer is stored.",
+                )
+            )
+            continue
+        (_, word, ours), (message, moved) = next(recorded)
+        if ours is None:
+            result = f"Unknown status '{word}' recorded on message #{message.pk}'s timeline, not applied."
+        elif moved:
+            result = f"Message #{message.pk} is now {message.status}."
+        else:
+            result = (
+                f"'{word}' recorded on message #{message.pk}; its status stays {message.status}."
+            )
+        outcomes.append(Outcome(CallbackEvent.State.PROCESSED, result, message=message))
+    return outcomes
 
 
 def _message_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:

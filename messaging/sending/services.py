@@ -29,6 +29,7 @@ from projects.selectors import integration_first_active
 from templates_app.media import media_check
 from templates_app.models import Template
 from templates_app.selectors import template_language_resolve, template_send_params_check
+from wappin_portal.db import rows_update
 from wappin_portal.errors import ApplicationError, Conflict, ValidationFailed
 from wappin_portal.logs import request_id_var
 from wappin_portal.phone import phone_normalize
@@ -59,6 +60,18 @@ _STATUS_TIMESTAMP_FIELD = {
 }
 
 
+@dataclass(frozen=True)
+class StatusStep:
+    """One step for a message's timeline (see `message_statuses_record`)."""
+
+    message_id: int
+    status: str
+    source: str
+    occurred_at: datetime | None = None
+    detail: str = ""
+    failure_code: str = ""
+
+
 @transaction.atomic
 def message_status_record(
     *,
@@ -75,44 +88,93 @@ def message_status_record(
     status from the same source) is not recorded twice. `status` is one of ours
     (see WAPPIN_STATUS_MAP for Wappin's words); an unknown one is recorded, not applied.
     """
-    message = Message.objects.select_for_update().get(pk=message_id)
-    occurred_at = occurred_at or timezone.now()
-    if MessageStatusEvent.objects.filter(message=message, status=status, source=source).exists():
-        return message, False
-    moved = status in Message.Status.values and message.can_move_to(status)
-    MessageStatusEvent.objects.create(
-        message=message,
-        status=status,
-        source=source,
-        occurred_at=occurred_at,
-        applied=moved,
-        detail=detail[:500],
+    step = StatusStep(message_id, status, source, occurred_at, detail, failure_code)
+    return message_statuses_record([step])[0]
+
+
+@transaction.atomic
+def message_statuses_record(steps: list[StatusStep]) -> list[tuple[Message, bool]]:
+    """`message_status_record` for many steps at once, in the order given (a batch of callbacks).
+
+    One query locks the messages (in id order, so two batches never wait on each
+    other in a circle), one reads the steps already recorded, one inserts the new
+    steps and one UPDATE moves the messages. Returns
+    (message, moved) for each step. A missing message raises `Message.DoesNotExist`.
+    """
+    if not steps:
+        return []
+    ids = sorted({step.message_id for step in steps})
+    messages = {
+        message.pk: message
+        for message in Message.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    seen = set(
+        MessageStatusEvent.objects.filter(
+            message_id__in=ids, source__in={step.source for step in steps}
+        ).values_list("message_id", "status", "source")
     )
-    if moved:
-        message.status = status
-        fields = ["status", "updated_at"]
-        stamp_field = _STATUS_TIMESTAMP_FIELD.get(status)
-        if stamp_field and getattr(message, stamp_field) is None:
-            setattr(message, stamp_field, occurred_at)
-            fields.append(stamp_field)
-        # A read message was also delivered and sent, even if those callbacks never came.
-        for earlier in (Message.Status.SENT, Message.Status.DELIVERED):
-            earlier_field = _STATUS_TIMESTAMP_FIELD[earlier]
-            if (
-                status != Message.Status.FAILED
-                and Message.STATUS_RANK[earlier] < Message.STATUS_RANK[status]
-                and getattr(message, earlier_field) is None
-            ):
-                setattr(message, earlier_field, occurred_at)
-                fields.append(earlier_field)
-        if status == Message.Status.FAILED:
-            message.failure_code = failure_code or message.failure_code
-            message.failure_reason = (
-                detail or message.failure_reason or "WhatsApp could not deliver it."
+    now = timezone.now()
+    results, new_steps, changed = [], [], {}
+    for step in steps:
+        message = messages.get(step.message_id)
+        if message is None:
+            raise Message.DoesNotExist(f"No message #{step.message_id}.")
+        if (message.pk, step.status, step.source) in seen:
+            results.append((message, False))
+            continue
+        seen.add((message.pk, step.status, step.source))
+        occurred_at = step.occurred_at or now
+        moved = step.status in Message.Status.values and message.can_move_to(step.status)
+        new_steps.append(
+            MessageStatusEvent(
+                message=message,
+                status=step.status,
+                source=step.source,
+                occurred_at=occurred_at,
+                applied=moved,
+                detail=step.detail[:500],
             )
-            fields += ["failure_code", "failure_reason"]
-        message.save(update_fields=fields)
-    return message, moved
+        )
+        if moved:
+            changed.setdefault(message.pk, {"updated_at"}).update(
+                _status_move(message, step, occurred_at=occurred_at)
+            )
+            message.updated_at = now
+        results.append((message, moved))
+    MessageStatusEvent.objects.bulk_create(new_steps)
+    if changed:
+        # The union of the changed columns: every loaded value is current (the rows are locked).
+        columns = sorted(set().union(*changed.values()))
+        rows_update([messages[message_id] for message_id in changed], columns)
+    return results
+
+
+def _status_move(message: Message, step: StatusStep, *, occurred_at: datetime) -> list[str]:
+    """Move `message` (in memory) to the step's status; the columns that changed."""
+    status = step.status
+    message.status = status
+    fields = ["status"]
+    stamp_field = _STATUS_TIMESTAMP_FIELD.get(status)
+    if stamp_field and getattr(message, stamp_field) is None:
+        setattr(message, stamp_field, occurred_at)
+        fields.append(stamp_field)
+    # A read message was also delivered and sent, even if those callbacks never came.
+    for earlier in (Message.Status.SENT, Message.Status.DELIVERED):
+        earlier_field = _STATUS_TIMESTAMP_FIELD[earlier]
+        if (
+            status != Message.Status.FAILED
+            and Message.STATUS_RANK[earlier] < Message.STATUS_RANK[status]
+            and getattr(message, earlier_field) is None
+        ):
+            setattr(message, earlier_field, occurred_at)
+            fields.append(earlier_field)
+    if status == Message.Status.FAILED:
+        message.failure_code = step.failure_code or message.failure_code
+        message.failure_reason = (
+            step.detail or message.failure_reason or "WhatsApp could not deliver it."
+        )
+        fields += ["failure_code", "failure_reason"]
+    return fields
 
 
 # --- idempotency ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.bench.campaign import ROOT, VAR, Workers, say
+from tests.bench.campaign import ROOT, VAR, Workers, _cpu_seconds, say
 
 DATABASE = "wappin_bench_callbacks"
 TOKEN = "bench-callback-token-0123456789abcdef"
@@ -226,10 +226,13 @@ def main(argv: list[str] | None = None) -> int:
             workers.start(1, concurrency=2)
         warm = bodies[:200]
         _post_all(port=port, path="/bench/bare-insert/", bodies=warm, headers=headers)
+        bare_cpu = _cpu_seconds(web.pid)
         bare_seconds, bare_latencies = _post_all(
             port=port, path="/bench/bare-insert/", bodies=bodies, headers=headers
         )
         say(f"bare view: {len(bodies) / bare_seconds:,.0f}/s")
+        bare_cpu = _cpu_seconds(web.pid) - bare_cpu
+        web_cpu, worker_cpu = _cpu_seconds(web.pid), workers.cpu()
         started = time.monotonic()
         seconds, latencies = _post_all(
             port=port, path=integration.callback_path, bodies=bodies, headers=headers
@@ -244,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError("the callbacks were not all applied in 10 minutes")
             time.sleep(0.2)
         applied_seconds = time.monotonic() - started
+        web_cpu, worker_cpu = _cpu_seconds(web.pid) - web_cpu, workers.cpu() - worker_cpu
         read = Message.objects.filter(wappin_message_id__in=ids, status=Message.Status.READ).count()
         if read != len(ids) and not args.no_worker:
             raise RuntimeError(f"{read} of {len(ids)} messages read after their callbacks")
@@ -259,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
                 "ratio_to_bare": round(bare_seconds / seconds, 2),
                 "all_applied_seconds_from_first_post": round(applied_seconds, 1),
                 "applied_per_second": round(len(bodies) / applied_seconds, 1),
+                "web_cpu_ms_per_callback": round(web_cpu / len(bodies) * 1000, 2),
+                "web_cpu_ms_per_bare_insert": round(bare_cpu / len(bodies) * 1000, 2),
+                "worker_cpu_ms_per_callback": round(worker_cpu / len(bodies) * 1000, 2),
             }
         )
     finally:

@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _no_processor_woken():
-    cache.delete(services.WAKE_KEY)
+    cache.delete_many([services.WAKE_KEY, services.HELPER_KEY])
     yield
-    cache.delete(services.WAKE_KEY)
+    cache.delete_many([services.WAKE_KEY, services.HELPER_KEY])
 
 
 @pytest.fixture
@@ -62,8 +62,8 @@ def test_a_burst_of_callbacks_publishes_one_task_and_one_processor_applies_them_
     assert len(published) == 1
     assert CallbackEvent.objects.filter(state="pending").count() == 30
 
-    # When it runs, in batches of 7
-    applied = services.callbacks_process_fresh(batch=7)
+    # When it runs
+    applied = services.callbacks_process_fresh()
 
     # Then every status is applied once, and the next callback wakes a processor again
     assert applied == 30
@@ -74,6 +74,21 @@ def test_a_burst_of_callbacks_publishes_one_task_and_one_processor_applies_them_
     _sent(integration, "after")
     post_callback(integration, status_body("after", "read"))
     assert len(published) == 2
+
+
+def test_a_processor_that_finds_a_backlog_starts_one_helper(integration, post_callback, published):
+    # Given 30 stored callbacks, one processor task published for them
+    for index in range(30):
+        _sent(integration, f"backlog{index}")
+        post_callback(integration, status_body(f"backlog{index}", "delivered"))
+    assert len(published) == 1
+
+    # When the processor takes them in batches of 7 (full batches: a backlog)
+    assert services.callbacks_process_fresh(batch=7) == 30
+
+    # Then it asked for one helper processor, not one per full batch
+    assert len(published) == 2
+    assert set(CallbackEvent.objects.values_list("state", "attempts")) == {("processed", 1)}
 
 
 def test_a_callback_stored_while_the_processor_is_woken_is_still_applied(
@@ -101,16 +116,16 @@ def test_one_callback_that_breaks_costs_its_own_try_not_the_batch(
     for index in range(3):
         _sent(integration, f"oops{index}")
         post_callback(integration, status_body(f"oops{index}", "delivered"))
-    real = services.CALLBACK_HANDLERS["status"]
+    real = services._status_outcomes
 
-    def handler(*, event, parsed):
-        if parsed.message_id == "oops1":
+    def outcomes(events):
+        if any(event.wappin_message_id == "oops1" for event in events):
             raise RuntimeError("a bug")
-        return real(event=event, parsed=parsed)
+        return real(events)
 
-    monkeypatch.setitem(services.CALLBACK_HANDLERS, "status", handler)
+    monkeypatch.setattr(services, "_status_outcomes", outcomes)
 
-    # When the processor runs
+    # When the processor runs (the batch fails as a whole, then each is tried on its own)
     services.callbacks_process_fresh()
 
     # Then the others are applied; the broken one waits for the sweep with the error written on it
@@ -179,7 +194,7 @@ def test_the_token_digests_follow_every_token_change(integration):
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SKIP LOCKED: PostgreSQL's (SQLite has one writer)"
 )
-def test_two_processors_at_once_apply_each_callback_exactly_once(monkeypatch):
+def test_two_processors_at_once_apply_each_callback_exactly_once(published):
     # Given 400 stored statuses of sent messages
     project = factories.ProjectFactory(wappin_project_id="16", client_id="0009")
     integration = factories.IntegrationFactory(project=project, kind="chatbot")
@@ -223,3 +238,49 @@ def test_two_processors_at_once_apply_each_callback_exactly_once(monkeypatch):
     assert sum(results) == 400
     assert set(CallbackEvent.objects.values_list("state", "attempts")) == {("processed", 1)}
     assert Message.objects.filter(status="delivered").count() == 400
+
+
+def test_a_batch_applies_statuses_in_the_order_they_happened_in_a_few_queries(
+    integration, post_callback, published, django_assert_max_num_queries
+):
+    # Given, stored in one go: "read" before "delivered" for one message, an unknown word for
+    # another, a status of a message not stored yet, and 30 "delivered" of other messages
+    first = _sent(integration, "order1")
+    odd = _sent(integration, "odd1")
+    post_callback(integration, status_body("order1", "read", timestamp="1557915520"))
+    post_callback(integration, status_body("order1", "delivered", timestamp="1557915510"))
+    post_callback(integration, status_body("odd1", "queued_at_whatsapp"))
+    post_callback(integration, status_body("notyet1", "delivered"))
+    for index in range(30):
+        _sent(integration, f"many{index}")
+        post_callback(integration, status_body(f"many{index}", "delivered"))
+
+    # When one processor batch applies them (the queries do not grow with the batch)
+    with django_assert_max_num_queries(14):
+        assert services._fresh_batch_apply(limit=100) == 34
+
+    # Then the first message's timeline is in the order Wappin saw it
+    first.refresh_from_db()
+    assert first.status == "read"
+    assert first.delivered_at.timestamp() == 1557915510
+    assert first.read_at.timestamp() == 1557915520
+    assert list(first.status_events.filter(source="callback").values_list("status", "applied")) == [
+        ("delivered", True),
+        ("read", True),
+    ]
+    # ... the unknown word is on the timeline, not applied; the early status waits
+    odd.refresh_from_db()
+    assert odd.status == "sent"
+    assert odd.status_events.get(source="callback").status == "queued_at_whatsapp"
+    unknown = CallbackEvent.objects.get(wappin_message_id="odd1")
+    assert (unknown.state, unknown.message) == ("processed", odd)
+    assert "Unknown status 'queued_at_whatsapp'" in unknown.result
+    waiting = CallbackEvent.objects.get(wappin_message_id="notyet1")
+    assert (waiting.state, waiting.attempts) == ("pending", 1)
+    assert "Waiting for message notyet1" in waiting.result
+    # ... and the 30 others are delivered, each callback linked to its message
+    assert (
+        Message.objects.filter(wappin_message_id__startswith="many", status="delivered").count()
+        == 30
+    )
+    assert CallbackEvent.objects.filter(state="processed", message__isnull=False).count() == 33

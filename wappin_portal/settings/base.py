@@ -327,6 +327,9 @@ LOGGING = {
 
 # The sending engine (messaging/sending/engine.py).
 # Calls to Wappin in flight at once per dispatcher (threads of one worker process).
+# The callback processor waits this long after a batch that was not full, for the stream
+# of callbacks to gather into fuller batches.
+CALLBACKS_GATHER_SECONDS = env.float("CALLBACKS_GATHER_SECONDS", default=0.1)
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=128)
 # Dispatchers that serve one integration at once during a blast (one per worker process
 # that consumes the `sending` queue is a good value); transactional sends need one.

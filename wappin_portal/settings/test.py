@@ -45,3 +45,5 @@ LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # 
 SEND_DISPATCH_IDLE_SECONDS = env.float("SEND_DISPATCH_IDLE_SECONDS", default=0.0)
 SEND_RETRY_BACKOFF_FACTOR = env.float("SEND_RETRY_BACKOFF_FACTOR", default=0.0)
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=16)
+# Callbacks are applied as soon as they are stored (a test posts one at a time).
+CALLBACKS_GATHER_SECONDS = env.float("CALLBACKS_GATHER_SECONDS", default=0.0)
