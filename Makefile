@@ -68,9 +68,11 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench.campaign --skip-cap
 
-# The campaign benchmarks on PostgreSQL + Redis with real workers (issue 14's figures).
+# The campaign benchmarks on PostgreSQL + Redis with real workers, and status callbacks on
+# gunicorn against a bare INSERT view (issue 14's figures).
 bench-services: $(BIN)/.installed
 	$(BIN)/python -m tests.bench.campaign --services
+	$(BIN)/python -m tests.bench.callbacks_http
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 chromium:
