@@ -42,7 +42,7 @@ from messaging.wappin import WappinClient
 from projects.models import Integration, Project
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from templates_app.selectors import keyword_match
-from wappin_portal.db import rows_update
+from wappin_portal.db import rows_delete, rows_update
 from wappin_portal.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -179,6 +179,18 @@ class _Arrival:
         )
 
     def refuse(self, http_status: int, verdict: str, reason: str, keep: int) -> CallbackAnswer:
+        if not _refusal_storable(self.integration.pk):
+            # A flood of refused POSTs answers the same, but fills no table (issue 10, finding 9).
+            logger.warning(
+                "callback refused (%s, not stored: over %s refusals a minute) for integration %s "
+                "from %s: %s",
+                verdict,
+                settings.CALLBACK_REFUSED_STORED_PER_MINUTE,
+                self.integration.pk,
+                self.client_address,
+                reason,
+            )
+            return _refusal(http_status, reason)
         event = self.store(verdict, reason, keep=keep)
         logger.warning(
             "callback #%s refused (%s) for integration %s from %s: %s",
@@ -189,6 +201,16 @@ class _Arrival:
             reason,
         )
         return _refusal(http_status, reason, event)
+
+
+def _refusal_storable(integration_id: int) -> bool:
+    """Whether one more refused callback of this integration is stored this minute."""
+    key = f"callbacks:refused:{integration_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        return cache.incr(key) <= settings.CALLBACK_REFUSED_STORED_PER_MINUTE
+    except ValueError:  # the key expired between add and incr: a new minute
+        return True
 
 
 def _caller_check(arrival: _Arrival) -> CallbackAnswer | None:
@@ -236,7 +258,9 @@ def _accepted_store(
         "status_value": parsed.status_value,
         "occurred_at": parsed.occurred_at,
     }
-    dedupe_key = f"{integration.pk}:{parsed.dedupe_key_part}"
+    # Per project, not per URL: one message posted to the chatbot and the notification URL
+    # is applied (and answered) once (issue 10, finding 10).
+    dedupe_key = f"p{integration.project_id}:{parsed.dedupe_key_part}"
 
     def store() -> CallbackEvent:
         return arrival.store(
@@ -730,6 +754,26 @@ def chat_hand_back(*, contact: Contact) -> Contact:
     Contact.objects.filter(pk=contact.pk).update(handed_over_at=None)
     contact.refresh_from_db()
     return contact
+
+
+# --- the callback log's retention -------------------------------------------------------
+
+
+def callbacks_prune(*, now: datetime | None = None) -> dict[str, int]:
+    """Nightly: forget refused callbacks after `CALLBACK_REFUSED_RETENTION_DAYS` and every
+    other settled one after `CALLBACK_LOG_RETENTION_DAYS` (pending ones wait for the sweep)."""
+    now = now or timezone.now()
+    refused = rows_delete(
+        CallbackEvent.objects.exclude(
+            verdict__in=[CallbackEvent.Verdict.ACCEPTED, CallbackEvent.Verdict.DUPLICATE]
+        ).filter(received_at__lt=now - timedelta(days=settings.CALLBACK_REFUSED_RETENTION_DAYS))
+    )
+    settled = rows_delete(
+        CallbackEvent.objects.exclude(state=CallbackEvent.State.PENDING).filter(
+            received_at__lt=now - timedelta(days=settings.CALLBACK_LOG_RETENTION_DAYS)
+        )
+    )
+    return {"refused": refused, "settled": settled}
 
 
 # --- statuses that came before their message, and lost tasks --------------------------

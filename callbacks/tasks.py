@@ -43,6 +43,11 @@ def callbacks_sweep() -> dict[str, int]:
 
 
 @shared_task(acks_late=True)
+def callbacks_prune() -> dict[str, int]:
+    return services.callbacks_prune()
+
+
+@shared_task(acks_late=True)
 def integration_token_fetch(integration_id: int) -> None:
     """A callback came before we had a token: fetch one so Wappin's retry is let in."""
     try:

@@ -350,8 +350,9 @@ def _require_role(actor: AbstractBaseUser | None, project: Project, roles: tuple
         project_require_role(user=actor, project=project, roles=roles)
 
 
-# Recording WhatsApp's decision is an admin's job; every other action is open
-# to any member (the views and the API check membership).
+# Recording WhatsApp's decision and bringing back a deactivated template are an
+# admin's jobs; every other action is open to any member (the views and the API
+# check membership).
 ADMIN_ONLY = (Membership.Role.ADMIN,)
 
 
@@ -604,8 +605,13 @@ def template_reactivate(
     api_key: ApiKey | None = None,
     reason: str = "",
 ) -> Template:
-    """Bring a deactivated template back: it was approved, and its content has not changed since."""
+    """Bring a deactivated template back: it was approved, and its content has not changed since.
+
+    Admins only: a deactivation is how a project stops a template, and a member must not
+    be able to undo it (issue 10, finding 8).
+    """
     template = _locked_for_update(template)
+    _require_role(actor, template.project, ADMIN_ONLY)
     _require_status(
         template, (Template.Status.INACTIVE,), "only an inactive template can be reactivated"
     )

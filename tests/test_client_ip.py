@@ -38,3 +38,35 @@ def test_with_no_proxy_configured_the_header_is_ignored(settings):
     settings.IPWARE_PROXY_COUNT = 0
     request = _request("198.51.100.7", "203.0.113.9")
     assert client_ip(request) == get_client_ip_address(request) == "198.51.100.7"
+
+
+def test_a_proxy_count_without_the_proxies_addresses_believes_no_forwarded_header(settings):
+    # Issue 10, finding 7: a direct caller's forged address passed the allow-list and lock-out
+    settings.IPWARE_TRUSTED_PROXY_LIST = []
+    settings.IPWARE_PROXY_COUNT = 1
+    request = _request("198.51.100.7", "203.0.113.9")
+    assert client_ip(request) == get_client_ip_address(request) == "198.51.100.7"
+
+
+def test_a_proxy_count_without_the_proxies_stops_start_up_with_a_clear_message():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "wappin_portal.settings.test",
+        "TRUSTED_PROXY_COUNT": "1",
+        "TRUSTED_PROXIES": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "TRUSTED_PROXY_COUNT is set but TRUSTED_PROXIES is empty" in done.stderr

@@ -44,9 +44,8 @@ def client_ip(request: HttpRequest) -> str:
     trusted = list(settings.IPWARE_TRUSTED_PROXY_LIST or [])
     count = settings.IPWARE_PROXY_COUNT or 0
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").strip()
-    if not forwarded or (not trusted and not count):
-        return peer
-    if trusted and not address_in(peer, trusted):
+    # Only a peer that is one of our proxies is believed (a count alone is refused at start-up).
+    if not forwarded or not trusted or not address_in(peer, trusted):
         return peer
     meta = {"HTTP_X_FORWARDED_FOR": f"{forwarded}, {peer}", "REMOTE_ADDR": peer}
     address, _routable = get_client_ip(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connections, router
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 
 def rows_update(objs: Sequence[Model], fields: Sequence[str], *, batch_size: int = 500) -> None:
@@ -50,3 +50,13 @@ def rows_update(objs: Sequence[Model], fields: Sequence[str], *, batch_size: int
                 f"WHERE {table}.{quote(meta.pk.column)} = {pk_column}",
                 params,
             )
+
+
+def rows_delete(queryset: QuerySet, *, chunk: int = 5000) -> int:
+    """Delete what `queryset` selects, `chunk` rows per statement (short locks, small
+    transactions, whatever the backlog); how many were deleted."""
+    deleted = 0
+    while ids := list(queryset.order_by().values_list("pk", flat=True)[:chunk]):
+        count, _ = queryset.model._base_manager.filter(pk__in=ids).delete()
+        deleted += count
+    return deleted

@@ -9,10 +9,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from wappin_portal import views
 from wappin_portal.api import api_not_found
 
-admin.site.site_header = "Wappin Portal administration"
-admin.site.site_title = "Wappin Portal admin"
-admin.site.index_title = "Projects, accounts and integrations"
-
 api_v1 = [
     path("", include("templates_app.api_urls")),
     path("", include("messaging.api_urls")),

@@ -14,8 +14,9 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -23,13 +24,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from messaging.contacts.services import contact_get_or_create
-from messaging.models import Blast, Contact, IdempotencyRecord, Message, MessageStatusEvent
+from messaging.models import (
+    Blast,
+    Contact,
+    IdempotencyRecord,
+    Message,
+    MessageStatusEvent,
+    WappinCallLog,
+)
 from projects.models import ApiKey, Integration, Project
 from projects.selectors import integration_first_active
 from templates_app.media import media_check
 from templates_app.models import Template
 from templates_app.selectors import template_language_resolve, template_send_params_check
-from wappin_portal.db import rows_update
+from wappin_portal.db import rows_delete, rows_update
 from wappin_portal.errors import ApplicationError, Conflict, ValidationFailed
 from wappin_portal.logs import request_id_var
 from wappin_portal.phone import phone_normalize
@@ -226,6 +234,12 @@ def idempotency_claim(
 
 
 IDEMPOTENCY_KEEP_FOR = timezone.timedelta(hours=24)
+
+
+def wappin_call_logs_prune(*, now: datetime | None = None) -> int:
+    """Nightly: forget calls to Wappin older than `WAPPIN_CALL_LOG_RETENTION_DAYS`."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.WAPPIN_CALL_LOG_RETENTION_DAYS)
+    return rows_delete(WappinCallLog.objects.filter(created_at__lt=cutoff))
 
 
 def idempotency_records_prune(*, now: datetime | None = None) -> int:

@@ -45,3 +45,9 @@ def messages_settle_unknown() -> int:
 def idempotency_records_prune() -> int:
     """Daily: forget Idempotency-Keys older than a day (a client retries within minutes, not days)."""
     return services.idempotency_records_prune()
+
+
+@shared_task(name="messaging.tasks.wappin_call_logs_prune")
+def wappin_call_logs_prune() -> int:
+    """Nightly: forget old calls to Wappin (`WAPPIN_CALL_LOG_RETENTION_DAYS`)."""
+    return services.wappin_call_logs_prune()

@@ -251,3 +251,30 @@ def test_a_retried_message_callback_is_stored_once(
         sorted(CallbackEvent.objects.values_list("verdict", flat=True))
         == ["accepted"] + ["duplicate"] * 3
     )
+
+
+def test_one_message_posted_to_both_urls_of_a_project_is_answered_once(
+    integration, wappin_project, post_callback
+):
+    # Issue 10, finding 10: a message on the chatbot URL and the notification URL got two replies
+    from tests.callbacks.conftest import PREVIOUS_TOKEN
+
+    notification = factories.IntegrationFactory(
+        project=wappin_project,
+        kind="notification",
+        access_token=CURRENT_TOKEN,
+        previous_access_token=PREVIOUS_TOKEN,
+    )
+    body = message_body("twice001", "hello there")
+
+    # When Wappin posts the same customer message to both of the project's URLs
+    assert post_callback(integration, body).json() == {"status": "000"}
+    assert post_callback(notification, body).json() == {"status": "000"}
+
+    # Then it is stored once as a message and answered once; the second is a known duplicate
+    assert Message.objects.filter(direction="in", wappin_message_id="twice001").count() == 1
+    assert len(replies()) == 1
+    assert list(CallbackEvent.objects.order_by("id").values_list("verdict", flat=True)) == [
+        "accepted",
+        "duplicate",
+    ]

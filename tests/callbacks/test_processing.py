@@ -185,3 +185,55 @@ def test_the_sweep_is_scheduled_and_the_tasks_are_registered(settings):
         == "callbacks.tasks.callbacks_sweep"
     )
     assert {"callbacks.tasks.callbacks_sweep", "callbacks.tasks.callback_process"} <= set(app.tasks)
+
+
+def test_a_flood_of_refused_callbacks_stores_only_the_first_ones(
+    integration, post_callback, settings
+):
+    # Issue 10, finding 9: 100 POSTs without a token stored 100 rows
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CALLBACK_REFUSED_STORED_PER_MINUTE = 5
+    answers = {
+        post_callback(integration, DOCUMENT_STATUS_SAMPLE, token=None).status_code
+        for _ in range(30)
+    }
+    assert answers == {401}
+    assert CallbackEvent.objects.filter(verdict="rejected_auth").count() == 5
+
+
+def test_the_nightly_prune_forgets_old_callbacks_and_calls_but_not_what_waits(
+    integration, post_callback
+):
+    from callbacks.services import callbacks_prune
+    from messaging.models import WappinCallLog
+    from messaging.sending.services import wappin_call_logs_prune
+
+    # Given callbacks refused and applied, old and recent, and one still waiting for its message
+    post_callback(integration, DOCUMENT_STATUS_SAMPLE, token=None)  # refused
+    factories.MessageFactory(
+        project=integration.project, kind="hsm", status="sent", wappin_message_id="old1"
+    )
+    post_callback(integration, status_body("old1", "delivered"))  # applied
+    post_callback(integration, status_body("waits1", "delivered"))  # pending
+    now = timezone.now()
+    CallbackEvent.objects.update(received_at=now - timedelta(days=100))
+    post_callback(integration, DOCUMENT_STATUS_SAMPLE, token=None)  # a recent refusal
+    WappinCallLog.objects.create(
+        integration=integration,
+        endpoint="/v1/message/do-send-hsm",
+        created_at=now - timedelta(days=100),
+    )
+    WappinCallLog.objects.create(integration=integration, endpoint="/v1/message/do-send-hsm")
+
+    # When the nightly prunes run
+    assert callbacks_prune() == {"refused": 1, "settled": 1}
+    assert wappin_call_logs_prune() == 1
+
+    # Then what is left: the recent refusal, the waiting status, the recent call
+    assert sorted(CallbackEvent.objects.values_list("verdict", "state")) == [
+        ("accepted", "pending"),
+        ("rejected_auth", "skipped"),
+    ]
+    assert WappinCallLog.objects.count() == 1

@@ -246,7 +246,7 @@ def test_the_lifecycle_draft_on_process_approved_inactive_and_back(project, mark
     template_request_approval(template=template, actor=marketer)
     template_approve(template=template, actor=admin_user)
     template_deactivate(template=template, actor=marketer)
-    template_reactivate(template=template, actor=marketer)
+    template_reactivate(template=template, actor=admin_user)
     template.refresh_from_db()
     assert template.status == "approved"
     steps = list(
@@ -259,7 +259,7 @@ def test_the_lifecycle_draft_on_process_approved_inactive_and_back(project, mark
         ("draft", "on_process", marketer.pk),
         ("on_process", "approved", admin_user.pk),
         ("approved", "inactive", marketer.pk),
-        ("inactive", "approved", marketer.pk),
+        ("inactive", "approved", admin_user.pk),
     ]
     actions = set(AuditEvent.objects.filter(project=project).values_list("action", flat=True))
     assert {
@@ -268,6 +268,26 @@ def test_the_lifecycle_draft_on_process_approved_inactive_and_back(project, mark
         "template.deactivate",
         "template.reactivate",
     } <= actions
+
+
+def test_a_member_cannot_undo_an_admins_deactivation(project, marketer, admin_user, client):
+    # Issue 10, finding 8: any member could reactivate what an admin deactivated
+    template = _create(project, actor=marketer)
+    template_request_approval(template=template, actor=marketer)
+    template_approve(template=template, actor=admin_user)
+    template_deactivate(template=template, actor=admin_user)
+
+    # In the service
+    with pytest.raises(PermissionDenied):
+        template_reactivate(template=template, actor=marketer)
+    # ... and through the page, which does not offer it either
+    client.force_login(marketer)
+    page = client.get(f"/templates/{template.pk}/").content.decode()
+    assert "a project admin can reactivate it" in page
+    assert f"/templates/{template.pk}/reactivate/" not in page
+    client.post(f"/templates/{template.pk}/reactivate/")
+    template.refresh_from_db()
+    assert template.status == "inactive"
 
 
 def test_a_rejection_records_its_reason_and_the_template_can_be_fixed_and_requested_again(

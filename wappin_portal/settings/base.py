@@ -7,6 +7,8 @@ on when their variable is set (PostgreSQL, Redis, trusted proxies).
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 import environ
 from celery.schedules import crontab
 
@@ -31,7 +33,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default=f"http://127.0.0.1:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "wappin_portal.apps.PortalAdminConfig",  # django.contrib.admin, superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -182,6 +184,13 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY")
 # peer address is the client, and X-Forwarded-For is ignored.
 IPWARE_TRUSTED_PROXY_LIST = env.list("TRUSTED_PROXIES", default=[])
 IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if IPWARE_PROXY_COUNT and not IPWARE_TRUSTED_PROXY_LIST:
+    # A count alone would believe X-Forwarded-For from anyone who connects directly.
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT is set but TRUSTED_PROXIES is empty: name the proxies' addresses "
+        "in TRUSTED_PROXIES too, or X-Forwarded-For would be believed from any caller "
+        "(the callback allow-list and the login lock-out rely on the client's address)."
+    )
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
@@ -233,6 +242,8 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.messages_settle_unknown": {"queue": "housekeeping"},
     "messaging.tasks.idempotency_records_prune": {"queue": "housekeeping"},
     "callbacks.tasks.callbacks_sweep": {"queue": "housekeeping"},
+    "callbacks.tasks.callbacks_prune": {"queue": "housekeeping"},
+    "messaging.tasks.wappin_call_logs_prune": {"queue": "housekeeping"},
     "callbacks.tasks.callback_process": {"queue": "callbacks"},
     "callbacks.tasks.callbacks_process": {"queue": "callbacks"},
 }
@@ -260,6 +271,15 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-blasts": {
         "task": "messaging.tasks.blasts_resume_stalled",
         "schedule": crontab(minute="*/5"),
+    },
+    # Retention of the callback log and the Wappin call log.
+    "prune-callback-log": {
+        "task": "callbacks.tasks.callbacks_prune",
+        "schedule": crontab(minute=27, hour=3),
+    },
+    "prune-wappin-call-log": {
+        "task": "messaging.tasks.wappin_call_logs_prune",
+        "schedule": crontab(minute=37, hour=3),
     },
     # Callbacks whose task was lost, and statuses that came before their message.
     "callbacks-sweep": {
@@ -327,6 +347,12 @@ LOGGING = {
 
 # The sending engine (messaging/sending/engine.py).
 # Calls to Wappin in flight at once per dispatcher (threads of one worker process).
+# Retention (days) of the callback log (refused ones shorter) and of the Wappin call log;
+# at most this many refused callbacks of one integration are stored a minute.
+CALLBACK_LOG_RETENTION_DAYS = env.int("CALLBACK_LOG_RETENTION_DAYS", default=90)
+CALLBACK_REFUSED_RETENTION_DAYS = env.int("CALLBACK_REFUSED_RETENTION_DAYS", default=7)
+CALLBACK_REFUSED_STORED_PER_MINUTE = env.int("CALLBACK_REFUSED_STORED_PER_MINUTE", default=20)
+WAPPIN_CALL_LOG_RETENTION_DAYS = env.int("WAPPIN_CALL_LOG_RETENTION_DAYS", default=90)
 # The callback processor waits this long after a batch that was not full, for the stream
 # of callbacks to gather into fuller batches.
 CALLBACKS_GATHER_SECONDS = env.float("CALLBACKS_GATHER_SECONDS", default=0.1)
