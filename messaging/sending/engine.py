@@ -57,13 +57,11 @@ FLUSH_SECONDS = 0.1
 FLUSH_SIZE = 500
 # A wave's messages are claimed this long (at most) before its send slot, so the claim's own
 # time does not make them late; a wave still later than the tolerance takes fresh slots.
+# Sends later than their slot by less than the schedule's slack in all
+# (`ratelimit.CAP_MARGIN`: 3% of a second, ~31 ms) cannot put more than the cap into any
+# second at Wappin's end; a claim may take this much of it, the thread pool the rest.
 CLAIM_LEAD_MAX_SECONDS = 0.05
-SLOT_LATE_TOLERANCE_SECONDS = 0.005
-# A send whose thread starts this late after its slot (a starved process, a busy machine) is
-# not sent: it goes back to the queue for a fresh slot. Sent late, it would land beside the
-# next on-time sends and put more than the cap into one second at Wappin's end. Below the
-# schedule's slack (`ratelimit.CAP_MARGIN`: 3% of a second), lateness cannot do that.
-SEND_LATE_TOLERANCE_SECONDS = 0.02
+SLOT_LATE_TOLERANCE_SECONDS = 0.01
 # A message is tried this many times when Wappin is down or answers 5xx.
 SEND_MAX_ATTEMPTS = 6
 # A `sending` row older than this belongs to a dispatcher that died during the call.
@@ -84,7 +82,6 @@ class DispatchReport:
     failed: int = 0
     retried: int = 0
     unknown: int = 0
-    late: int = 0
     seconds: float = 0.0
 
 
@@ -93,7 +90,6 @@ class _Outcome:
     message: Message
     result: SendResult | None = None
     error: WappinError | None = None
-    late: bool = False
     finished_at: float = field(default_factory=time.time)
 
 
@@ -180,11 +176,9 @@ def _claim(*, integration_id: int, count: int) -> list[Message]:
     )
 
 
-def _send_one(client: WappinClient, message: Message, *, not_after: float) -> _Outcome:
+def _send_one(client: WappinClient, message: Message) -> _Outcome:
     from messaging.sending.delivery import _wappin_call
 
-    if time.monotonic() > not_after:
-        return _Outcome(message, late=True)
     try:
         return _Outcome(message, result=_wappin_call(client=client, message=message))
     except WappinError as exc:
@@ -257,17 +251,13 @@ class _Dispatcher:
                         wanted = min(room, wave_size)
                         batch = self._claim_for_slot(limiter, key, in_flight, count=wanted)
                         may_have_work = len(batch) == wanted
-                        not_after = time.monotonic() + SEND_LATE_TOLERANCE_SECONDS
                         for message in batch:
-                            in_flight.add(
-                                pool.submit(_send_one, self.client, message, not_after=not_after)
-                            )
+                            in_flight.add(pool.submit(_send_one, self.client, message))
                         if batch:
                             idle_since = None
                 if not in_flight and not may_have_work:
-                    if self.done and self._flush():
-                        may_have_work = True
-                        continue
+                    if self.done:
+                        self._flush()
                     idle_since = idle_since or now
                     if now >= deadline or self.stop_reason or now - idle_since >= idle:
                         break
@@ -279,7 +269,7 @@ class _Dispatcher:
                 if self.done and (
                     len(self.done) >= FLUSH_SIZE or now - last_flush >= FLUSH_SECONDS
                 ):
-                    may_have_work = self._flush() > 0 or may_have_work
+                    self._flush()
                     last_flush = now
                 if now - last_lease >= 5:
                     cache.set(lease_key, "1", timeout=DISPATCHER_LEASE_SECONDS)
@@ -344,26 +334,19 @@ class _Dispatcher:
 
     # -- writing outcomes ----------------------------------------------------------------
 
-    def _flush(self) -> int:
-        """Write the finished sends' outcomes; the number of late ones put back in the queue."""
+    def _flush(self) -> None:
+        """Write the finished sends' outcomes."""
         outcomes, self.done = self.done, []
         logs = []
         while self.call_log:
             logs.append(self.call_log.popleft())
         sent = [o for o in outcomes if o.result is not None]
         refused = [o for o in outcomes if o.error is not None]
-        late = [o.message.pk for o in outcomes if o.late]
         with transaction.atomic():
             if sent:
                 self._sent_write(sent)
             if logs:
                 WappinCallLog.objects.bulk_create(logs, batch_size=500)
-            if late:
-                # Never sent: back in the queue as they were, for a fresh slot.
-                Message.objects.filter(pk__in=late, status=Message.Status.SENDING).update(
-                    status=Message.Status.QUEUED, send_attempts=F("send_attempts") - 1
-                )
-                self.report.late += len(late)
         for outcome in refused:
             self._refusal_write(outcome)
         if sent:
@@ -371,7 +354,6 @@ class _Dispatcher:
         blast_ids = {outcome.message.blast_id for outcome in outcomes if outcome.message.blast_id}
         if blast_ids:
             _blasts_settled(blast_ids)
-        return len(late)
 
     def _sent_write(self, sent: list[_Outcome]) -> None:
         now = timezone.now()

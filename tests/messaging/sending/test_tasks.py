@@ -366,29 +366,3 @@ def test_a_message_whose_integration_was_removed_fails_with_the_reason(project):
     assert message.status == Message.Status.FAILED
     assert message.failure_code == "integration_missing"
     assert "no active Wappin integration" in message.failure_reason
-
-
-def test_a_send_whose_thread_starts_late_goes_back_for_a_fresh_slot_and_is_sent_once(
-    wappin, project, monkeypatch
-):
-    # Given a machine so busy that the first send's thread starts long after its slot
-    message = _send_hsm(project)
-    real_send_one = engine._send_one
-    starts = []
-
-    def starved_once(client, queued, *, not_after):
-        starts.append(queued.pk)
-        if len(starts) == 1:
-            return real_send_one(client, queued, not_after=time.monotonic() - 1)
-        return real_send_one(client, queued, not_after=not_after)
-
-    monkeypatch.setattr(engine, "_send_one", starved_once)
-    # When the dispatcher runs
-    report = _dispatch(project)
-    # Then the late try was never sent: the message went back to the queue and out once, on a slot of its own
-    message.refresh_from_db()
-    assert starts == [message.pk, message.pk]
-    assert report.late == 1
-    assert message.status == Message.Status.SENT
-    assert message.send_attempts == 1
-    assert len(wappin.sent(project_id=project.wappin_project_id)) == 1
