@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project, api_key_hash
-from wappin_portal.errors import Conflict
+from projects.selectors import project_require_role
+from wappin_portal.errors import Conflict, PermissionDenied
 
 API_KEY_BYTES = 32
 
@@ -57,12 +58,47 @@ def api_key_create(
 
 
 def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None = None) -> ApiKey:
+    """Revoke a key: a project admin any of the project's keys, a developer the ones they made."""
+    if actor is not None and actor.is_authenticated and not actor.is_superuser:
+        role = project_require_role(
+            user=actor,
+            project=api_key.project,
+            roles=(Membership.Role.ADMIN, Membership.Role.DEVELOPER),
+        )
+        if role != Membership.Role.ADMIN and api_key.created_by_id != actor.pk:
+            raise PermissionDenied(
+                "A developer revokes only the API keys they created; ask a project admin.",
+                code="api_key_not_yours",
+            )
     if api_key.revoked_at is not None:
         raise Conflict("This API key is already revoked.", code="api_key_revoked")
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at", "updated_at"])
     audit_record(action="api_key.revoke", project=api_key.project, actor=actor, target=str(api_key))
     return api_key
+
+
+def api_keys_of_creator_revoke(
+    *, user: AbstractBaseUser, project: Project | None = None, actor: AbstractBaseUser | None = None
+) -> int:
+    """Revoke the live keys `user` created (on `project`, or on every project): a member who
+    leaves a project, or whose account is deactivated, leaves no key working behind them."""
+    keys = ApiKey.objects.filter(created_by=user, revoked_at__isnull=True).select_related("project")
+    if project is not None:
+        keys = keys.filter(project=project)
+    revoked = 0
+    for api_key in keys:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            action="api_key.revoke",
+            project=api_key.project,
+            actor=actor,
+            target=str(api_key),
+            data={"reason": f"its creator {user} left the project or was deactivated"},
+        )
+        revoked += 1
+    return revoked
 
 
 SECRET_FIELDS = ("client_key", "secret_key")
@@ -150,7 +186,8 @@ def membership_set(
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None = None) -> None:
-    """Take a user off a project, audited."""
+    """Take a user off a project, audited; the API keys they created there are revoked."""
+    api_keys_of_creator_revoke(user=membership.user, project=membership.project, actor=actor)
     audit_record(
         action="membership.remove",
         project=membership.project,

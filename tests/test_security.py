@@ -283,6 +283,29 @@ def test_login_is_locked_out_after_repeated_failures(client, axes_on):
     assert "_auth_user_id" not in client.session
 
 
+def test_one_persons_failures_lock_out_nobody_else_at_that_address(client, axes_on):
+    # Issue 10, finding 6: 10 bad passwords for one user locked every user of the address out
+    colleague = factories.UserFactory(username="colleague")
+    for _ in range(3):
+        _login(client, "admin", "guess", REMOTE_ADDR="203.0.113.5")
+    assert _login(client, "admin", "guess", REMOTE_ADDR="203.0.113.5").status_code == 429
+    response = _login(
+        client, colleague.username, "correct horse battery", REMOTE_ADDR="203.0.113.5"
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(colleague.pk)
+
+
+def test_guessing_one_account_from_many_addresses_is_locked_out_too(client, axes_on):
+    # Issue 10, finding 6: nothing limited guessing one account from many addresses
+    user = factories.UserFactory(username="victim")
+    for n in range(3):
+        _login(client, user.username, "wrong", REMOTE_ADDR=f"198.51.100.{n}")
+    response = _login(client, user.username, "correct horse battery", REMOTE_ADDR="192.0.2.44")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
 def test_a_forged_forwarded_for_does_not_escape_the_lock_out(client, axes_on):
     user = factories.UserFactory(username="victim")
     for n in range(3):

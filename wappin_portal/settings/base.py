@@ -192,6 +192,10 @@ if IPWARE_PROXY_COUNT and not IPWARE_TRUSTED_PROXY_LIST:
         "(the callback allow-list and the login lock-out rely on the client's address)."
     )
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+# Failures count per account at one address (one person mistyping locks out nobody else
+# behind that address), and per account from everywhere (guessing one password from many
+# addresses stops too).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
 # The lock-out counts failures per real client address, found the same way as everywhere.
