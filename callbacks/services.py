@@ -35,7 +35,7 @@ from callbacks.selectors import (
     callback_target_get,
     callback_token_check,
 )
-from messaging.contacts.services import contact_get_or_create
+from messaging.contacts.services import contact_get_or_create, opt_out_record, opt_out_remove
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
 from messaging.sending import services as messaging_services
 from messaging.wappin import WappinClient
@@ -689,7 +689,7 @@ def chatbot_answer(
     if word in OPT_OUT_WORDS:
         if contact.is_opted_out:
             return ChatbotDecision("Opt-out word again: already opted out, not confirmed twice.")
-        Contact.objects.filter(pk=contact.pk).update(opted_out_at=timezone.now())
+        opt_out_record(project=project, phone_number=contact.phone_number)
         reply = _send_text(
             project=project,
             contact=contact,
@@ -698,7 +698,7 @@ def chatbot_answer(
         return ChatbotDecision("Opted the contact out of marketing; confirmation sent.", reply)
     # START from a contact who never stopped is an ordinary message (a keyword, or the default).
     if word in OPT_IN_WORDS and contact.is_opted_out:
-        Contact.objects.filter(pk=contact.pk).update(opted_out_at=None)
+        opt_out_remove(project=project, phone_number=contact.phone_number)
         reply = _send_text(
             project=project,
             contact=contact,

@@ -65,6 +65,35 @@ class Contact(TimeStampedModel):
         )
 
 
+class OptOut(models.Model):
+    """A number that asked for no more marketing (STOP/BERHENTI), per project.
+
+    The suppression list: kept by number, apart from the contact row, so it survives
+    the contact being renumbered, deleted or imported again. `Contact.opted_out_at`
+    mirrors it for the pages (`contacts.services.contacts_opt_out_mirror`).
+    """
+
+    class Source(models.TextChoices):
+        CUSTOMER = "customer", "The customer (STOP)"
+        PERSON = "person", "A member of the project"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="opt_outs")
+    phone_number = models.CharField(max_length=20)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.CUSTOMER)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "phone_number"], name="opt_out_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_number} opted out of {self.project}"
+
+
 class Message(models.Model):
     """One WhatsApp message, written before any call to Wappin (an outbox row)."""
 

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 
 import factory
 
-from messaging.models import Contact, Message
+from messaging.models import Contact, Message, OptOut
 from projects.models import Integration, Membership, Project
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
 
@@ -85,10 +85,21 @@ class ChatbotKeywordFactory(factory.django.DjangoModelFactory):
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contact
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     phone_number = factory.Sequence(lambda n: f"62812{n:08d}")
     name = factory.Faker("name")
+
+    @factory.post_generation
+    def _on_the_suppression_list(contact, create, extracted, **kwargs):
+        """A contact made opted out is on its project's suppression list, as STOP leaves it."""
+        if create and contact.opted_out_at is not None:
+            OptOut.objects.get_or_create(
+                project=contact.project,
+                phone_number=contact.phone_number,
+                defaults={"created_at": contact.opted_out_at},
+            )
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

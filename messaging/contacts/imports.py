@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging.contacts.importing import IMPORT_MAX_BYTES, ImportRow, import_file_kind, import_rows
-from messaging.contacts.services import _groups_parse
+from messaging.contacts.services import _groups_parse, contacts_opt_out_mirror
 from messaging.models import Contact, ContactGroup, ContactImport, ContactImportRefusal
 from projects.models import ApiKey, Project
 from wappin_portal.errors import NotFound, ValidationFailed
@@ -144,6 +144,8 @@ def _chunk_write(
             )
         )
         contact_ids = _contacts_upsert(project_id=project.pk, entries=entries)
+        # A number on the suppression list stays opted out, whatever the file says.
+        contacts_opt_out_mirror(project=project, numbers=list(entries))
         _memberships_insert(
             pairs=[
                 (contact_ids[number], group_id)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
-from messaging.models import Contact, ContactGroup
+from messaging.models import Contact, ContactGroup, OptOut
 from projects.models import Project
 from wappin_portal.errors import Conflict, NotFound
 from wappin_portal.phone import phone_normalize
@@ -32,6 +33,10 @@ def contact_get_or_create(
     contact, created = Contact.objects.get_or_create(
         project=project, phone_number=number, defaults={"name": name.strip()[:120]}
     )
+    if created:
+        contact.opted_out_at = contacts_opt_out_mirror(project=project, numbers=[number]).get(
+            number
+        )
     if not created and name.strip() and not contact.name:
         contact.name = name.strip()[:120]
         contact.save(update_fields=["name", "updated_at"])
@@ -48,7 +53,7 @@ def contact_create(
         raise _contact_exists(existing)
     try:
         with transaction.atomic():
-            return Contact.objects.create(
+            contact = Contact.objects.create(
                 project=project,
                 phone_number=number,
                 name=name.strip()[:120],
@@ -56,6 +61,8 @@ def contact_create(
             )
     except IntegrityError as exc:  # created by a concurrent request in between
         raise _contact_exists(Contact.objects.get(project=project, phone_number=number)) from exc
+    contact.opted_out_at = contacts_opt_out_mirror(project=project, numbers=[number]).get(number)
+    return contact
 
 
 def contact_update(
@@ -86,12 +93,60 @@ def contact_update(
         contact.attributes = attributes
         fields.append("attributes")
     contact.save(update_fields=fields)
+    if "phone_number" in fields:
+        # The suppression list goes by number: the new number's opt-out, or none.
+        contact.opted_out_at = contacts_opt_out_mirror(
+            project=contact.project, numbers=[contact.phone_number]
+        ).get(contact.phone_number)
     return contact
 
 
 def contact_delete(*, contact: Contact) -> None:
     """Forget a contact; its messages stay in the history, by number."""
     contact.delete()
+
+
+# --- the suppression list ---------------------------------------------------------------
+
+
+def opt_out_record(
+    *, project: Project, phone_number: str, source: str = OptOut.Source.CUSTOMER
+) -> OptOut:
+    """Put a number (stored form) on the project's suppression list; its contact shows it."""
+    opt_out, _ = OptOut.objects.get_or_create(
+        project=project, phone_number=phone_number, defaults={"source": source}
+    )
+    contacts_opt_out_mirror(project=project, numbers=[phone_number])
+    return opt_out
+
+
+def opt_out_remove(*, project: Project, phone_number: str) -> bool:
+    """Take a number off the suppression list (START); whether it was on it."""
+    deleted, _ = OptOut.objects.filter(project=project, phone_number=phone_number).delete()
+    contacts_opt_out_mirror(project=project, numbers=[phone_number])
+    return bool(deleted)
+
+
+def number_opted_out(*, project: Project, phone_number: str) -> bool:
+    """Whether the number is on the project's suppression list (with or without a contact)."""
+    return OptOut.objects.filter(project=project, phone_number=phone_number).exists()
+
+
+def contacts_opt_out_mirror(*, project: Project, numbers: Iterable[str]) -> dict:
+    """Make these numbers' contacts show the suppression list (`opted_out_at`, or None), in
+    one UPDATE; {number: when it opted out} for the numbers on the list."""
+    numbers = list(numbers)
+    if not numbers:
+        return {}
+    on_list = OptOut.objects.filter(project=project, phone_number=OuterRef("phone_number"))
+    Contact.objects.filter(project=project, phone_number__in=numbers).update(
+        opted_out_at=Subquery(on_list.values("created_at")[:1])
+    )
+    return dict(
+        OptOut.objects.filter(project=project, phone_number__in=numbers).values_list(
+            "phone_number", "created_at"
+        )
+    )
 
 
 def _contact_exists(existing: Contact) -> Conflict:

@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from messaging.contacts.services import contact_get_or_create
+from messaging.contacts.services import contact_get_or_create, number_opted_out
 from messaging.models import (
     Blast,
     Contact,
@@ -337,10 +337,6 @@ def integration_pick(*, project: Project, kind: str) -> Integration:
     return integration
 
 
-def _contact_existing(*, project: Project, phone_number: str) -> Contact | None:
-    return Contact.objects.filter(project=project, phone_number=phone_number).first()
-
-
 def _window_check(*, contact: Contact, source: str) -> None:
     """WhatsApp's rule: free-form text and media only within 24 hours of the customer's last message.
 
@@ -573,15 +569,16 @@ def message_send_hsm(
         _media_check(media=media, media_type=language.header_type)
     integration = integration_pick(project=project, kind=Integration.Kind.NOTIFICATION)
     template = language.template
-    if template.message_type == Template.MessageType.MARKETING:
-        contact = _contact_existing(project=project, phone_number=number)
-        if contact is not None and contact.is_opted_out:
-            raise Conflict(
-                f"{number} opted out of marketing messages (they sent STOP); "
-                "this marketing template is not sent to them.",
-                code="contact_opted_out",
-                field="recipient_number",
-            )
+    # By number, on the suppression list: a renumbered or deleted contact changes nothing.
+    if template.message_type == Template.MessageType.MARKETING and number_opted_out(
+        project=project, phone_number=number
+    ):
+        raise Conflict(
+            f"{number} opted out of marketing messages (they sent STOP); "
+            "this marketing template is not sent to them.",
+            code="contact_opted_out",
+            field="recipient_number",
+        )
     with transaction.atomic():
         contact = contact_get_or_create(project=project, phone_number=number, stored_form=True)
         message = Message(

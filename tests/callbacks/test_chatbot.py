@@ -278,3 +278,61 @@ def test_one_message_posted_to_both_urls_of_a_project_is_answered_once(
         "accepted",
         "duplicate",
     ]
+
+
+def test_a_stop_survives_the_contact_being_renumbered_deleted_or_imported_again(
+    receive, integration, wappin_project, django_capture_on_commit_callbacks
+):
+    # Issue 10, finding 3: after a renumber (or a delete) a marketing send to the number went out
+    from rest_framework.test import APIClient
+
+    from messaging.contacts.services import contact_delete, contact_update
+    from projects.services import api_key_create
+    from templates_app.models import Template
+
+    template = factories.TemplateFactory(
+        project=wappin_project, name="promo", message_type=Template.MessageType.MARKETING
+    )
+    factories.TemplateLanguageFactory(template=template, language_code="id")
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=wappin_project, name='k').raw_key}"
+    )
+
+    def marketing_send(number: str):
+        with django_capture_on_commit_callbacks(execute=False):
+            return api.post(
+                "/api/v1/messages/hsm/",
+                {
+                    "recipient_number": number,
+                    "type": "promo",
+                    "language_code": "id",
+                    "params": {"1": "Budi", "2": "INV-1"},
+                },
+                format="json",
+            )
+
+    first = marketing_send("6281234567099")
+    assert first.status_code == 202, first.content
+
+    # Given a customer who sent STOP
+    receive("STOP", sender="6281234567020")
+    contact = Contact.objects.get(phone_number="6281234567020")
+    assert contact.is_opted_out and marketing_send("6281234567020").status_code == 409
+
+    # When a marketer gives the contact another number, the STOP stays with the number
+    contact_update(contact=contact, phone_number="6281234567021")
+    assert not Contact.objects.get(pk=contact.pk).is_opted_out
+    assert marketing_send("6281234567020").status_code == 409
+    # ... and when the contact is deleted
+    contact_delete(contact=Contact.objects.get(pk=contact.pk))
+    assert marketing_send("6281234567020").status_code == 409
+    # ... and when the number comes back as a new contact, it shows opted out
+    from messaging.contacts.services import contact_create
+
+    again = contact_create(project=wappin_project, phone_number="6281234567020", name="Again")
+    assert again.is_opted_out and Contact.objects.get(pk=again.pk).is_opted_out
+
+    # Then START takes it off the list
+    receive("START", sender="6281234567020")
+    assert marketing_send("6281234567020").status_code == 202
