@@ -21,6 +21,11 @@ from wappin_portal.errors import ValidationFailed
 # A million rows of name, phone and two groups is about 60 MB of CSV.
 IMPORT_MAX_BYTES = 200 * 1024 * 1024
 CSV_SNIFF_CHARS = 4096
+# An XLSX is a zip: a part that unpacks past this size, or this many times its packed size,
+# is refused before openpyxl reads it (one 150 MB cell packs into 158 KB, and openpyxl holds
+# a cell and the shared strings whole). A real million-row contact sheet packs 5-15 times.
+XLSX_PART_MAX_BYTES = 512 * 1024 * 1024
+XLSX_PART_MAX_RATIO = 100
 ENCODING_PROBE_BYTES = 1024 * 1024
 # The header names a file may use for each column (lowercase, spaces and '-' read as '_').
 IMPORT_COLUMNS = {
@@ -127,6 +132,7 @@ def _rows_from_xlsx(binary: IO[bytes]) -> Iterator[tuple]:
     unreadable = ValidationFailed(
         _("This is not a readable Excel (.xlsx) file."), field="file", code="import_unreadable"
     )
+    _xlsx_parts_check(binary, unreadable)
     try:
         # read_only: the sheet's XML is parsed as it is iterated, never loaded whole.
         workbook = load_workbook(binary, read_only=True, data_only=True)
@@ -138,6 +144,32 @@ def _rows_from_xlsx(binary: IO[bytes]) -> Iterator[tuple]:
         raise unreadable from exc
     finally:
         workbook.close()
+
+
+def _xlsx_parts_check(binary: IO[bytes], unreadable: ValidationFailed) -> None:
+    """Refuse a workbook with a part that would unpack into far more than a sheet of contacts."""
+    import zipfile
+
+    try:
+        parts = zipfile.ZipFile(binary).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise unreadable from exc
+    finally:
+        binary.seek(0)
+    for part in parts:
+        unpacked, packed = part.file_size, max(part.compress_size, 1)
+        if unpacked > XLSX_PART_MAX_BYTES or (
+            unpacked > 10 * 1024 * 1024 and unpacked / packed > XLSX_PART_MAX_RATIO
+        ):
+            raise ValidationFailed(
+                _(
+                    "This workbook's %(part)s unpacks to %(size)d MB from %(packed)d KB: "
+                    "far more than a sheet of contacts. Save it again, or as CSV."
+                )
+                % {"part": part.filename, "size": unpacked // 2**20, "packed": packed // 1024},
+                field="file",
+                code="import_unreadable",
+            )
 
 
 def import_rows(binary: IO[bytes], *, kind: str) -> Iterator[ImportRow | None]:

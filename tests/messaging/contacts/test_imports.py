@@ -246,3 +246,33 @@ def test_a_million_row_file_is_read_as_a_stream(tmp_path):
     assert (last.number, last.phone) == (1_000_001, "abc")
     assert position < size / 5, f"read {position:,} of {size:,} bytes for the first tenth"
     assert peak < size / 5, f"peak {peak:,} bytes for a {size:,}-byte file"
+
+
+def test_an_xlsx_with_a_huge_cell_is_refused_before_it_is_unpacked(run_import, project):
+    # Issue 10, finding 4: a 158 KB .xlsx with one 150 MB cell took the process from 133 to 430 MB
+    import tracemalloc
+    import zipfile
+
+    # (openpyxl cuts a cell at Excel's 32,767 characters when writing: the sheet is rewritten)
+    small = zipfile.ZipFile(io.BytesIO(_xlsx([["Name", "Phone"], ["BIG", "081234567001"]])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for part in small.infolist():
+            data = small.read(part.filename)
+            if part.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"BIG", b"x" * 40_000_000)
+            bomb.writestr(part.filename, data)
+    content = buffer.getvalue()
+    assert len(content) < 1_000_000
+
+    tracemalloc.start()
+    try:
+        done = run_import("bomb.xlsx", content)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert done.status == "failed"
+    assert "far more than a sheet of contacts" in done.failure_reason
+    assert not Contact.objects.filter(project=project).exists()
+    assert peak < 20_000_000, f"peak {peak:,} bytes"
