@@ -560,3 +560,26 @@ def test_a_new_api_key_is_shown_once_on_the_page_and_never_put_in_a_cookie(admin
         "/admin/projects/auditevent/",
     ):
         assert raw_key not in admin_client.get(url).content.decode(), url
+
+
+def test_a_member_changes_their_password_and_sessions_end_when_idle(client, settings):
+    # Issue 10 (log-in): a password change page, and an idle timeout
+    user = factories.UserFactory(username="member")
+    user.set_password("old password 123!")
+    user.save()
+    client.force_login(user)
+    page = client.get("/accounts/password/")
+    assert page.status_code == 200 and "Change your password" in page.content.decode()
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "old password 123!",
+            "new_password1": "a much better one 456?",
+            "new_password2": "a much better one 456?",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/done/"
+    user.refresh_from_db()
+    assert user.check_password("a much better one 456?")
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE == 8 * 3600

@@ -132,6 +132,9 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
+# A session ends after this long without a request (each request moves the end).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
 LOGIN_REDIRECT_URL = "messaging:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
