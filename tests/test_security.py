@@ -583,3 +583,35 @@ def test_a_member_changes_their_password_and_sessions_end_when_idle(client, sett
     assert user.check_password("a much better one 456?")
     assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE == 8 * 3600
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/templates/",
+        "/contacts/",
+        "/history/",
+        "/blasts/",
+        "/blasts/new/",
+        "/api-keys/",
+        "/callbacks/chat/",
+        "/history/test-send/",
+        "/api/docs/",
+        "/accounts/password/",
+    ],
+)
+def test_every_page_has_a_strict_script_policy_and_no_inline_script(admin_client, project, path):
+    # Issue 10 (headers): a CSP with no unsafe-inline scripts, and a Permissions-Policy
+    import re
+
+    response = admin_client.get(path, follow=True)
+    assert response.status_code == 200
+    policy = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]*)", policy).group(1)
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert "frame-ancestors 'none'" in policy
+    assert "camera=()" in response["Permissions-Policy"]
+    page = response.content.decode()
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
+    assert re.findall(r"\son[a-z]+\s*=", page) == []
