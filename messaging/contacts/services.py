@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 
 from messaging.models import Contact, ContactGroup, OptOut
 from projects.models import Project
+from projects.services import audit_record
 from wappin_portal.errors import Conflict, NotFound
 from wappin_portal.phone import phone_normalize
 
@@ -109,21 +111,47 @@ def contact_delete(*, contact: Contact) -> None:
 # --- the suppression list ---------------------------------------------------------------
 
 
+@transaction.atomic
 def opt_out_record(
-    *, project: Project, phone_number: str, source: str = OptOut.Source.CUSTOMER
+    *,
+    project: Project,
+    phone_number: str,
+    source: str = OptOut.Source.CUSTOMER,
+    actor: AbstractBaseUser | None = None,
 ) -> OptOut:
-    """Put a number (stored form) on the project's suppression list; its contact shows it."""
-    opt_out, _ = OptOut.objects.get_or_create(
+    """Put a number (stored form) on the project's suppression list (the customer's STOP, or
+    a member by hand); its contact shows it; audited."""
+    opt_out, created = OptOut.objects.get_or_create(
         project=project, phone_number=phone_number, defaults={"source": source}
     )
     contacts_opt_out_mirror(project=project, numbers=[phone_number])
+    if created:
+        audit_record(
+            action="contact.opt_out",
+            project=project,
+            actor=actor,
+            target=phone_number,
+            data={"source": source},
+        )
     return opt_out
 
 
-def opt_out_remove(*, project: Project, phone_number: str) -> bool:
-    """Take a number off the suppression list (START); whether it was on it."""
+@transaction.atomic
+def opt_out_remove(
+    *, project: Project, phone_number: str, actor: AbstractBaseUser | None = None
+) -> bool:
+    """Take a number off the suppression list (the customer's START, or a member by hand);
+    whether it was on it; audited."""
     deleted, _ = OptOut.objects.filter(project=project, phone_number=phone_number).delete()
     contacts_opt_out_mirror(project=project, numbers=[phone_number])
+    if deleted:
+        audit_record(
+            action="contact.opt_in",
+            project=project,
+            actor=actor,
+            target=phone_number,
+            data={"source": "person" if actor is not None else "customer"},
+        )
     return bool(deleted)
 
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("contacts/", views.contact_list, name="contact_list"),
     path("contacts/new/", views.contact_create, name="contact_create"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/opt-out/", views.contact_opt_out, name="contact_opt_out"),
     path("contacts/import/", views.contact_import_view, name="contact_import"),
     path(
         "contacts/imports/<int:pk>/",

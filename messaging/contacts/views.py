@@ -11,14 +11,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from messaging.contacts.forms import ContactFilterForm, ContactForm, ContactImportForm
 from messaging.contacts.imports import contact_import_list, contact_import_start
 from messaging.contacts.selectors import contact_export_rows, contact_get, contact_list_ordered
-from messaging.contacts.services import contact_save
+from messaging.contacts.services import contact_save, opt_out_record, opt_out_remove
 from messaging.csv_export import csv_response
-from messaging.models import Contact
+from messaging.models import Contact, OptOut
 from projects.ui import EDITOR_ROLES, project_page
 from wappin_portal.errors import ApplicationError, NotFound
 from wappin_portal.ui import show_error
@@ -108,6 +108,30 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound as error:
         raise Http404(error.message) from error
     return _contact_form_page(request, contact=contact)
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member puts the contact's number on the suppression list, or takes it off (audited)."""
+    try:
+        contact = contact_get(project=request.project, contact_id=pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    if request.POST.get("subscribe") == "1":
+        opt_out_remove(
+            project=request.project, phone_number=contact.phone_number, actor=request.user
+        )
+        messages.success(request, f"{contact} receives marketing messages again.")
+    else:
+        opt_out_record(
+            project=request.project,
+            phone_number=contact.phone_number,
+            source=OptOut.Source.PERSON,
+            actor=request.user,
+        )
+        messages.success(request, f"{contact} receives no more marketing messages.")
+    return redirect("messaging:contact_edit", pk=contact.pk)
 
 
 @require_http_methods(["GET", "POST"])
