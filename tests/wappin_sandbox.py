@@ -42,10 +42,11 @@ UNDELIVERABLE_NUMBER = "6281199999999"
 
 
 class SandboxProcess:
-    """`python -m sandbox --port 0 --world <file>` as a child process."""
+    """`python -m sandbox --port 0 --world <file>` as a child process (the world: BASE_WORLD,
+    or the one given)."""
 
-    def __init__(self, world_path: Path) -> None:
-        world_path.write_text(json.dumps(BASE_WORLD))
+    def __init__(self, world_path: Path, world: dict[str, Any] | None = None) -> None:
+        world_path.write_text(json.dumps(BASE_WORLD if world is None else world))
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -15,40 +15,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _sandbox_start(world_path: Path) -> tuple[subprocess.Popen, str]:
-    world_path.write_text(json.dumps({"clients": {}, "projects": {}}))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--world",
-            str(world_path),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline().strip()
-    if not line.startswith("sandbox listening on "):
-        process.kill()
-        raise SystemExit(f"the sandbox did not start: {line!r}")
-    return process, line.removeprefix("sandbox listening on ")
+from tests.wappin_sandbox import SandboxProcess
 
 
 def _admin(url: str, method: str, action: str, data) -> None:
@@ -76,7 +49,8 @@ def main() -> None:
     process = None
     url = args.url
     if not url:
-        process, url = _sandbox_start(workdir / "world.json")
+        process = SandboxProcess(workdir / "world.json", world={"clients": {}, "projects": {}})
+        url = process.url
     os.environ["WAPPIN_BASE_URL"] = url
 
     import django
@@ -158,8 +132,7 @@ def main() -> None:
             )
     finally:
         if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
+            process.stop()
 
 
 if __name__ == "__main__":
