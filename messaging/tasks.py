@@ -7,6 +7,7 @@ had when all of them lived in this module), so the broker, the beat schedule
 """
 
 from messaging.blasts.tasks import blast_expand, blasts_resume_stalled, blasts_tick
+from messaging.dashboard.tasks import message_counts_squash_task
 from messaging.sending.tasks import (
     idempotency_records_prune,
     message_settle,
@@ -20,6 +21,7 @@ __all__ = [
     "blasts_resume_stalled",
     "blasts_tick",
     "idempotency_records_prune",
+    "message_counts_squash_task",
     "message_settle",
     "messages_dispatch_task",
     "messages_sending_sweep",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from messaging.dashboard.selectors import CHART_STATUSES, message_daily_counts
+from messaging.dashboard.selectors import CHART_STATUSES, Period, message_daily_counts
 from projects.models import Project
 
 register = template.Library()
@@ -16,8 +16,9 @@ STATUS_COLOURS = {"sent": "#1d5fa8", "delivered": "#d39b00", "read": "#0b6e4f", 
 
 
 @register.inclusion_tag("messaging/_daily_chart.html")
-def daily_status_chart(project: Project, days: int = 14) -> dict:
-    chart_days = message_daily_counts(project=project, days=days)
+def daily_status_chart(project: Project, period: Period | None = None, days: int = 14) -> dict:
+    chart_days = message_daily_counts(project=project, days=days, period=period)
+    days = len(chart_days)
     peak = max((day.total for day in chart_days), default=0) or 1
     bars = []
     for index, day in enumerate(chart_days):
@@ -56,6 +57,8 @@ def daily_status_chart(project: Project, days: int = 14) -> dict:
     return {
         "bars": bars,
         "days": days,
+        "first": chart_days[0].day if chart_days else None,
+        "last": chart_days[-1].day if chart_days else None,
         "width": len(chart_days) * (BAR_WIDTH + BAR_GAP) - BAR_GAP,
         "height": CHART_HEIGHT,
         "bar_width": BAR_WIDTH,

@@ -274,6 +274,7 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.idempotency_records_prune": {"queue": "housekeeping"},
     "callbacks.tasks.callbacks_sweep": {"queue": "housekeeping"},
     "callbacks.tasks.callbacks_prune": {"queue": "housekeeping"},
+    "messaging.tasks.message_counts_squash": {"queue": "housekeeping"},
     "messaging.tasks.wappin_call_logs_prune": {"queue": "housekeeping"},
     "callbacks.tasks.callback_process": {"queue": "callbacks"},
     "callbacks.tasks.callbacks_process": {"queue": "callbacks"},
@@ -302,6 +303,11 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-blasts": {
         "task": "messaging.tasks.blasts_resume_stalled",
         "schedule": crontab(minute="*/5"),
+    },
+    # The dashboard's counts: each minute's delta rows folded into one row per key.
+    "squash-message-counts": {
+        "task": "messaging.tasks.message_counts_squash",
+        "schedule": crontab(minute="*"),
     },
     # Retention of the callback log and the Wappin call log.
     "prune-callback-log": {

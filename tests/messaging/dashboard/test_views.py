@@ -13,17 +13,75 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def test_dashboard_draws_the_last_14_days_per_status(marketer_client, project):
+def test_dashboard_draws_the_periods_days_per_status(marketer_client, project):
     now = timezone.now()
     factories.MessageFactory(project=project, status="read")
     factories.MessageFactory(project=project, status="failed")
     factories.MessageFactory(
         project=project, status="delivered", created_at=now - timedelta(days=3)
     )
-    factories.MessageFactory(project=project, status="read", created_at=now - timedelta(days=20))
+    factories.MessageFactory(project=project, status="read", created_at=now - timedelta(days=40))
     page = marketer_client.get("/dashboard/").content.decode()
     assert "<svg" in page
-    assert page.count('class="seg-read"') == 1  # the 20-day-old one is outside the chart
+    assert page.count('class="seg-read"') == 1  # the 40-day-old one is outside the 30 days
     assert page.count('class="seg-failed"') == 1
     assert page.count('class="seg-delivered"') == 1
     assert "3 outgoing" in page
+
+
+def test_a_custom_range_shows_that_periods_figures_per_template(marketer_client, project):
+    # Given a template sent 40 days ago (delivered) and today (read), and a cancelled message
+    template = factories.TemplateFactory(project=project, name="promo_december")
+    old = timezone.now() - timedelta(days=40)
+    factories.MessageFactory(
+        project=project, template=template, kind="hsm", status="delivered", created_at=old
+    )
+    factories.MessageFactory(project=project, template=template, kind="hsm", status="read")
+    factories.MessageFactory(project=project, status="cancelled")
+    first = timezone.localdate(old).isoformat()
+
+    # When the marketer picks the day 40 days ago only
+    page = marketer_client.get(
+        "/dashboard/", {"range": "custom", "first": first, "last": first}
+    ).content.decode()
+
+    # Then the figures are that day's: one sent, delivered, under its template's name
+    assert "promo_december" in page
+    assert '<span class="label">Sent</span><span class="value">1</span>' in page
+    assert '<span class="label">Cancelled</span><span class="value">0</span>' in page
+
+    # And the last 30 days count the cancelled message apart, out of the rates
+    page = marketer_client.get("/dashboard/", {"range": "30"}).content.decode()
+    assert '<span class="label">Sent</span><span class="value">1</span>' in page
+    assert '<span class="label">Cancelled</span><span class="value">1</span>' in page
+    assert '<span class="label">Failed</span><span class="value">0</span>' in page
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"range": "custom", "first": "2026-05-02"},
+            "A custom range needs a first and a last day.",
+        ),
+        (
+            {"range": "custom", "first": "2026-05-02", "last": "2026-05-01"},
+            "The first day comes after the last one.",
+        ),
+        (
+            {"range": "custom", "first": "2024-01-01", "last": "2026-01-01"},
+            "A range covers at most 366 days.",
+        ),
+    ],
+)
+def test_a_bad_range_is_explained_and_the_last_30_days_shown(marketer_client, params, message):
+    page = marketer_client.get("/dashboard/", params).content.decode()
+    assert message in page
+    thirty_days = timezone.localdate() - timedelta(days=29)
+    assert f'<small class="muted">{thirty_days:%-d %b %Y} –' in page
+
+
+def test_a_new_project_is_told_what_to_do_first(marketer_client, project):
+    page = marketer_client.get("/dashboard/").content.decode()
+    assert "Nothing sent yet" in page
+    assert "Create a message template" in page
