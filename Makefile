@@ -69,10 +69,11 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m tests.bench.campaign --skip-cap
 
 # The campaign benchmarks on PostgreSQL + Redis with real workers, and status callbacks on
-# gunicorn against a bare INSERT view (issue 14's figures).
+# gunicorn against a bare INSERT view (issue 14), and the dashboard on 5 million messages (issue 12).
 bench-services: $(BIN)/.installed
 	$(BIN)/python -m tests.bench.campaign --services
 	$(BIN)/python -m tests.bench.callbacks_http
+	$(BIN)/python -m tests.bench.dashboard
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 chromium:

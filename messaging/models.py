@@ -532,20 +532,21 @@ class ContactImportRefusal(models.Model):
         return f"row {self.row}: {self.reason}"
 
 
-class MessageHourlyCount(models.Model):
-    """Messages per project, hour (UTC), template, direction and status: the dashboard's figures.
+class MessageDailyCount(models.Model):
+    """Messages per project, day (the portal's zone), template, direction and status.
 
-    Written by database triggers on `messaging_message` (migration 0010), so every path that
-    creates, re-statuses or deletes messages, bulk updates included, keeps it exact: each
-    statement adds delta rows (+1 for the new status, -1 for the old), and
-    `message_counts_squash` folds them into one row per key every minute. A figure is the SUM
-    of a key's rows, squashed or not, so it is right at any moment (rapidpro's squashable
-    counts). Ids are plain integers, not foreign keys: the deltas of a project being deleted
-    must not stop its deletion; the squash removes keys whose sum is 0.
+    The dashboard's figures. Written by database triggers on `messaging_message`
+    (`messaging.dashboard.triggers`), so every path that creates, re-statuses or deletes
+    messages, bulk updates included, keeps it exact: each statement adds delta rows (+1 for
+    the new status, -1 for the old), and `message_counts_squash` folds them into one row per
+    key every minute. A figure is the SUM of a key's rows, squashed or not, so it is right at
+    any moment (rapidpro's squashable counts). Ids are plain integers, not foreign keys: the
+    deltas of a project being deleted must not stop its deletion; the squash drops keys whose
+    sum is 0.
     """
 
     project_id = models.BigIntegerField()
-    hour = models.DateTimeField()
+    day = models.DateField()
     template_id = models.BigIntegerField(null=True, blank=True)
     direction = models.CharField(max_length=3, choices=Message.Direction.choices)
     status = models.CharField(max_length=10, choices=Message.Status.choices)
@@ -554,11 +555,11 @@ class MessageHourlyCount(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["project_id", "hour"], name="message_count_project_hour"),
+            models.Index(fields=["project_id", "day"], name="message_count_project_day"),
             models.Index(
                 fields=["id"], condition=models.Q(squashed=False), name="message_count_unsquashed"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"project {self.project_id} {self.hour:%Y-%m-%d %H}h {self.status}: {self.count}"
+        return f"project {self.project_id} {self.day} {self.status}: {self.count}"

@@ -1,8 +1,9 @@
 """Reads behind the dashboard: the period's figures, per template, and the daily chart.
 
-Every figure comes from `MessageHourlyCount` (kept by database triggers, see
+Every figure comes from `MessageDailyCount` (kept by database triggers, see
 `messaging.dashboard.triggers`), never from scanning the messages: a project's 30 days are a
-few thousand count rows whatever its millions of messages.
+few hundred count rows (days x templates x statuses) whatever its millions of messages.
+Days are the portal's `TIME_ZONE` days.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
-from messaging.models import Contact, Message, MessageHourlyCount
+from messaging.models import Contact, Message, MessageDailyCount
 from projects.models import Project
 from templates_app.models import Template
 
@@ -110,8 +111,8 @@ class TemplateStats(StatusCounts):
 
 
 def _counts(*, project: Project, period: Period):
-    return MessageHourlyCount.objects.filter(
-        project_id=project.pk, hour__gte=period.since, hour__lt=period.until
+    return MessageDailyCount.objects.filter(
+        project_id=project.pk, day__gte=period.first, day__lte=period.last
     )
 
 
@@ -196,7 +197,7 @@ def message_daily_counts(
         _counts(project=project, period=period)
         .filter(direction=OUT)
         .exclude(status=S.CANCELLED)
-        .values("hour", "status")
+        .values("day", "status")
         .annotate(total=Sum("count"))
         .order_by()
     )
@@ -206,7 +207,6 @@ def message_daily_counts(
     }
     for row in rows:
         status = row["status"] if row["status"] in CHART_STATUSES else "sent"
-        day = timezone.localtime(row["hour"]).date()
-        if day in by_day:
-            by_day[day][status] += row["total"]
+        if row["day"] in by_day:
+            by_day[row["day"]][status] += row["total"]
     return [ChartDay(day=day, counts=counts) for day, counts in by_day.items()]

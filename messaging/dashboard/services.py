@@ -10,15 +10,15 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
-from messaging.models import MessageHourlyCount
+from messaging.models import MessageDailyCount
 
 SQUASH_LOCK_KEY = "message-counts-squash"
-# (project, hour) pairs folded per transaction: each holds a few dozen rows.
+# (project, day) pairs folded per transaction: each holds a few dozen rows.
 SQUASH_BATCH = 200
 
 
 def message_counts_squash(*, max_batches: int = 100) -> int:
-    """Fold each (project, hour)'s delta rows into one row per key; returns the rows removed.
+    """Fold each (project, day)'s delta rows into one row per key; returns the rows removed.
 
     A key's figure is the sum of its rows, so folding never changes a figure: the rows read
     here are locked, deleted and replaced by their sums in one transaction, and the deltas
@@ -42,33 +42,33 @@ def message_counts_squash(*, max_batches: int = 100) -> int:
 def _squash_batch() -> int | None:
     with transaction.atomic():
         pairs = list(
-            MessageHourlyCount.objects.filter(squashed=False)
-            .values_list("project_id", "hour")
+            MessageDailyCount.objects.filter(squashed=False)
+            .values_list("project_id", "day")
             .distinct()
             .order_by()[:SQUASH_BATCH]
         )
         if not pairs:
             return None
         rows = list(
-            MessageHourlyCount.objects.select_for_update()
-            .filter(reduce(or_, (Q(project_id=project, hour=hour) for project, hour in pairs)))
-            .values_list("id", "project_id", "hour", "template_id", "direction", "status", "count")
+            MessageDailyCount.objects.select_for_update()
+            .filter(reduce(or_, (Q(project_id=project, day=day) for project, day in pairs)))
+            .values_list("id", "project_id", "day", "template_id", "direction", "status", "count")
         )
         sums: dict[tuple, int] = defaultdict(int)
         for _id, *key, count in rows:
             sums[tuple(key)] += count
-        MessageHourlyCount.objects.filter(id__in=[row[0] for row in rows]).delete()
-        MessageHourlyCount.objects.bulk_create(
-            MessageHourlyCount(
+        MessageDailyCount.objects.filter(id__in=[row[0] for row in rows]).delete()
+        MessageDailyCount.objects.bulk_create(
+            MessageDailyCount(
                 project_id=project,
-                hour=hour,
+                day=day,
                 template_id=template,
                 direction=direction,
                 status=status,
                 count=total,
                 squashed=True,
             )
-            for (project, hour, template, direction, status), total in sums.items()
+            for (project, day, template, direction, status), total in sums.items()
             if total
         )
         return len(rows) - sum(1 for total in sums.values() if total)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Sum
@@ -12,8 +12,8 @@ from django.utils import timezone
 import pytest
 
 from messaging.dashboard.services import message_counts_squash
-from messaging.dashboard.triggers import TRIGGERS, counts_triggers_present
-from messaging.models import Message, MessageHourlyCount
+from messaging.dashboard.triggers import TRIGGERS, counts_triggers_install, counts_triggers_present
+from messaging.models import Message, MessageDailyCount
 from tests import factories
 from wappin_portal.db import rows_update
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def counted(project) -> Counter:
     """What the counts table says, per (template, direction, status), zeros left out."""
     rows = (
-        MessageHourlyCount.objects.filter(project_id=project.pk)
+        MessageDailyCount.objects.filter(project_id=project.pk)
         .values("template_id", "direction", "status")
         .annotate(total=Sum("count"))
     )
@@ -70,9 +70,9 @@ def test_every_way_of_writing_messages_keeps_the_counts_exact(project):
         message.status = Message.Status.READ
     rows_update(batch, ["status"])
     # ...an update that changes no status adds no delta
-    rows_before = MessageHourlyCount.objects.count()
+    rows_before = MessageDailyCount.objects.count()
     Message.objects.filter(project=project).update(send_attempts=1)
-    assert MessageHourlyCount.objects.count() == rows_before
+    assert MessageDailyCount.objects.count() == rows_before
     # ...their template is deleted (SET NULL) and some are deleted
     template.delete()
     Message.objects.filter(project=project, status=Message.Status.DELIVERED)[:1].get().delete()
@@ -89,14 +89,14 @@ def test_the_squash_folds_deltas_into_one_row_per_key_without_changing_a_figure(
         Message.objects.filter(pk__in=[m.pk for m in messages[:4]]).update(status=status)
     Message.objects.filter(pk=messages[5].pk).delete()
     before = counted(project), counted(other)
-    assert MessageHourlyCount.objects.filter(squashed=False).count() > 5
+    assert MessageDailyCount.objects.filter(squashed=False).count() > 5
 
     removed = message_counts_squash()
 
     assert removed > 0
     assert (counted(project), counted(other)) == before
     # one row per key left, and the keys that sum to 0 (queued, sent, delivered) are gone
-    rows = list(MessageHourlyCount.objects.filter(project_id=project.pk))
+    rows = list(MessageDailyCount.objects.filter(project_id=project.pk))
     assert all(row.squashed and row.count for row in rows)
     assert sorted(row.status for row in rows) == ["queued", "read"]
     assert message_counts_squash() == 0
@@ -106,5 +106,23 @@ def test_the_squash_leaves_deltas_written_after_it_for_the_next_run(project):
     factories.MessageFactory(project=project)
     message_counts_squash()
     factories.MessageFactory(project=project, status=Message.Status.FAILED)
-    assert MessageHourlyCount.objects.filter(squashed=False).count() == 1
+    assert MessageDailyCount.objects.filter(squashed=False).count() == 1
     assert counted(project) == truth(project)
+
+
+def test_a_new_time_zone_remakes_the_triggers_and_recounts_in_its_days(project, settings):
+    # Given a message at 02:00 UTC on 2 May: 09:00 in Jakarta, still 1 May in New York
+    at = datetime(2026, 5, 2, 2, 0, tzinfo=UTC)
+    factories.MessageFactory(project=project, created_at=at)
+    assert list(MessageDailyCount.objects.values_list("day", flat=True)) == [date(2026, 5, 2)]
+
+    # When the portal moves to New York's zone and migrate runs its post_migrate step
+    settings.TIME_ZONE = "America/New_York"
+    assert counts_triggers_present(connection) == set()
+    assert sorted(counts_triggers_install(connection)) == sorted(TRIGGERS)
+
+    # Then the message is counted on New York's day, once, and new ones follow the new zone
+    assert list(MessageDailyCount.objects.values_list("day", "count")) == [(date(2026, 5, 1), 1)]
+    factories.MessageFactory(project=project, created_at=at)
+    assert counted(project) == truth(project)
+    assert set(MessageDailyCount.objects.values_list("day", flat=True)) == {date(2026, 5, 1)}
