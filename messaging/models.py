@@ -80,6 +80,11 @@ class OptOut(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="opt_outs")
     phone_number = models.CharField(max_length=20)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.CUSTOMER)
+    # The template of the last marketing message the customer got in the days before their
+    # STOP (OPT_OUT_ATTRIBUTION_DAYS): the dashboard's "opt-outs after it" per template.
+    after_template = models.ForeignKey(
+        "templates_app.Template", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

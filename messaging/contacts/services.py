@@ -8,12 +8,14 @@ go through `contact_create` / `contact_update` / `contact_get_or_create`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
-from messaging.models import Contact, ContactGroup, OptOut
+from messaging.models import Contact, ContactGroup, Message, OptOut
 from projects.models import Project
 from projects.services import audit_record
 from wappin_portal.errors import Conflict, NotFound
@@ -121,8 +123,13 @@ def opt_out_record(
 ) -> OptOut:
     """Put a number (stored form) on the project's suppression list (the customer's STOP, or
     a member by hand); its contact shows it; audited."""
+    after_template_id = None
+    if source == OptOut.Source.CUSTOMER:
+        after_template_id = _last_template_sent(project=project, phone_number=phone_number)
     opt_out, created = OptOut.objects.get_or_create(
-        project=project, phone_number=phone_number, defaults={"source": source}
+        project=project,
+        phone_number=phone_number,
+        defaults={"source": source, "after_template_id": after_template_id},
     )
     contacts_opt_out_mirror(project=project, numbers=[phone_number])
     if created:
@@ -134,6 +141,27 @@ def opt_out_record(
             data={"source": source},
         )
     return opt_out
+
+
+# A STOP within these days of a template message is counted as an opt-out after that template.
+OPT_OUT_ATTRIBUTION_DAYS = 7
+
+
+def _last_template_sent(*, project: Project, phone_number: str) -> int | None:
+    """The template of the newest template message sent to the number in the attribution days."""
+    since = timezone.now() - timedelta(days=OPT_OUT_ATTRIBUTION_DAYS)
+    return (
+        Message.objects.filter(
+            project=project,
+            phone_number=phone_number,
+            direction=Message.Direction.OUTGOING,
+            created_at__gte=since,
+            template__isnull=False,
+        )
+        .order_by("-created_at", "-id")
+        .values_list("template_id", flat=True)
+        .first()
+    )
 
 
 @transaction.atomic

@@ -12,10 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
-from messaging.models import Contact, Message, MessageDailyCount
+from messaging.models import Contact, Message, MessageDailyCount, OptOut
 from projects.models import Project
 from templates_app.models import Template
 
@@ -108,6 +108,8 @@ class DashboardStats(StatusCounts):
 class TemplateStats(StatusCounts):
     template_id: int | None = None
     name: str = ""
+    # Customers who sent STOP within days of receiving it (`OptOut.after_template`).
+    opt_outs: int = 0
 
 
 def _counts(*, project: Project, period: Period):
@@ -158,13 +160,32 @@ def template_stats(*, project: Project, period: Period) -> list[TemplateStats]:
     for row in rows:
         if row["total"]:
             by_template[row["template_id"]][row["status"]] += row["total"]
+    opt_outs = dict(
+        OptOut.objects.filter(
+            project=project,
+            created_at__gte=period.since,
+            created_at__lt=period.until,
+            after_template__isnull=False,
+        )
+        .values("after_template")
+        .annotate(total=Count("id"))
+        .values_list("after_template", "total")
+        .order_by()
+    )
+    for pk in opt_outs:
+        by_template.setdefault(pk, defaultdict(int))
     names = dict(
         Template.objects.filter(
             project=project, pk__in=[pk for pk in by_template if pk is not None]
         ).values_list("pk", "name")
     )
     stats = [
-        TemplateStats(by_status=dict(counts), template_id=pk, name=names.get(pk, ""))
+        TemplateStats(
+            by_status=dict(counts),
+            template_id=pk,
+            name=names.get(pk, ""),
+            opt_outs=opt_outs.get(pk, 0),
+        )
         for pk, counts in by_template.items()
     ]
     return sorted(stats, key=lambda row: (-row.outgoing, row.name))

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 import pytest
 
+from messaging.contacts.services import opt_out_record
+from messaging.dashboard.selectors import Period, template_stats
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +87,32 @@ def test_a_new_project_is_told_what_to_do_first(marketer_client, project):
     page = marketer_client.get("/dashboard/").content.decode()
     assert "Nothing sent yet" in page
     assert "Create a message template" in page
+
+
+def test_a_stop_after_a_template_counts_as_an_opt_out_after_it(marketer_client, project):
+    # Given two templates sent to a customer, the newer one yesterday, and a template 9 days ago
+    # to another customer
+    older = factories.TemplateFactory(project=project, name="welcome_series")
+    newer = factories.TemplateFactory(project=project, name="flash_sale")
+    now = timezone.now()
+    for template, when, number in (
+        (older, now - timedelta(days=3), "6281234567001"),
+        (newer, now - timedelta(days=1), "6281234567001"),
+        (older, now - timedelta(days=9), "6281234567002"),
+    ):
+        factories.MessageFactory(
+            project=project, template=template, kind="hsm", phone_number=number, created_at=when
+        )
+
+    # When both customers send STOP
+    opt_out_record(project=project, phone_number="6281234567001")
+    opt_out_record(project=project, phone_number="6281234567002")
+
+    # Then only the newest template within 7 days gets the opt-out
+    rows = {
+        row.name: row.opt_outs
+        for row in template_stats(project=project, period=Period.last_days(30))
+    }
+    assert rows == {"flash_sale": 1, "welcome_series": 0}
+    page = marketer_client.get("/dashboard/").content.decode()
+    assert "Opt-outs after it" in page
