@@ -10,14 +10,25 @@ SANDBOX_PORT ?= 9100
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wappin_portal
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-services test-all smoke lint format bench bench-services clean chromium
+.PHONY: run test test-services test-all smoke lint format bench bench-services clean chromium lock
 
-$(BIN)/.installed: pyproject.toml
+# Every dependency comes pinned, with its hashes, from requirements.lock (`make lock` writes
+# it from pyproject.toml); the project itself is installed on top, without dependencies.
+$(BIN)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
+
+# After editing the dependencies in pyproject.toml: `make lock` pins what changed and keeps
+# the rest; `make lock UPGRADE=1` moves every pin to its newest allowed release.
+lock:
+	@test -x $(BIN)/pip-compile || { test -d $(VENV) || $(PYTHON) -m venv $(VENV); $(BIN)/pip install --quiet pip-tools; }
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+		--output-file requirements.lock pyproject.toml
 
 # A developer's .env with fresh keys, written once and kept.
 .env: | $(BIN)/.installed
