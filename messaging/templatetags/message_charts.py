@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from messaging.dashboard.selectors import CHART_STATUSES, Period, message_daily_counts
 from projects.models import Project
@@ -50,12 +54,14 @@ def daily_status_chart(project: Project, period: Period | None = None, days: int
                 "top_y": round(y, 1),
                 "counts": day.counts,
                 "label_x": x + BAR_WIDTH / 2,
+                "first": index == 0,
             }
         )
     totals = {status: sum(day.counts[status] for day in chart_days) for status in CHART_STATUSES}
+    bars_svg = _bars_svg(bars, height=CHART_HEIGHT)
     outgoing = sum(totals.values())
     return {
-        "bars": bars,
+        "bars_svg": bars_svg,
         "days": days,
         "first": chart_days[0].day if chart_days else None,
         "last": chart_days[-1].day if chart_days else None,
@@ -73,3 +79,45 @@ def daily_status_chart(project: Project, period: Period | None = None, days: int
         "read_rate": round(100 * totals["read"] / outgoing) if outgoing else 0,
         "peak": peak,
     }
+
+
+def _bars_svg(bars: list[dict], *, height: int) -> SafeString:
+    """The chart's bars as SVG, built here with plain string formatting: a template loop over
+    every bar's dozen values cost most of the dashboard's rendering time. Only numbers and
+    the escaped title go in."""
+    label = 'text-anchor="middle" fill="#66756f"'
+    out = []
+    for bar in bars:
+        counts = bar["counts"]
+        title = _(
+            "%(day)s: %(total)s outgoing — %(read)s read, %(delivered)s delivered, "
+            "%(sent)s sent, %(failed)s failed"
+        ) % {"day": date_format(bar["day"], "D j M"), "total": bar["total"], **counts}
+        x = bar["x"]
+        parts = [f"<g><title>{escape(title)}</title>"]
+        if not bar["segments"]:
+            parts.append(
+                f'<rect x="{x}" y="{height - 2}" width="{BAR_WIDTH}" height="2" fill="#dfe6e3"/>'
+            )
+        for seg in bar["segments"]:
+            parts.append(
+                f'<rect class="seg-{seg["status"]}" x="{x}" y="{seg["y"]}" width="{BAR_WIDTH}" '
+                f'height="{seg["height"]}" fill="{seg["colour"]}"/>'
+            )
+        if bar["total"]:
+            parts.append(
+                f'<text x="{bar["label_x"]}" y="{bar["top_y"]}" dy="-3" {label} font-size="12">'
+                f"{bar['total']}</text>"
+            )
+        parts.append(
+            f'<text x="{bar["label_x"]}" y="{height + 16}" {label} font-size="12">'
+            f"{bar['day'].day}</text>"
+        )
+        if bar["first"] or bar["day"].day == 1:
+            month = escape(date_format(bar["day"], "M"))
+            parts.append(
+                f'<text x="{bar["label_x"]}" y="{height + 30}" {label} font-size="11">{month}</text>'
+            )
+        parts.append("</g>")
+        out.append("".join(parts))
+    return SafeString("\n".join(out))  # noqa: S704 - numbers, fixed colours and escaped text
