@@ -218,11 +218,14 @@ if IPWARE_PROXY_COUNT and not IPWARE_TRUSTED_PROXY_LIST:
         "in TRUSTED_PROXIES too, or X-Forwarded-For would be believed from any caller "
         "(the callback allow-list and the login lock-out rely on the client's address)."
     )
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 # Failures count per account at one address (one person mistyping locks out nobody else
-# behind that address), and per account from everywhere (guessing one password from many
-# addresses stops too).
+# behind that address: AXES_FAILURE_LIMIT), and per account from everywhere, with a higher
+# limit of its own (guessing one password from many addresses stops too:
+# AXES_USERNAME_FAILURE_LIMIT). wappin_portal/login_limits.py keeps the two limits apart.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=50)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "wappin_portal.login_limits.PortalAxesHandler"
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
 # The lock-out counts failures per real client address, found the same way as everywhere.
