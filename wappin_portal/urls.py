@@ -42,10 +42,7 @@ urlpatterns = [
     # Password reset by e-mail: the same answer whether or not the address has an account.
     path(
         "accounts/password/reset/",
-        # The link is built on PORTAL_BASE_URL, never on the request's Host header.
-        auth_views.PasswordResetView.as_view(
-            extra_email_context={"portal_base_url": settings.PORTAL_BASE_URL}
-        ),
+        views.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
