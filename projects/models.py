@@ -29,6 +29,27 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+# What a customer is answered after STOP/BERHENTI (opt-out) or START/MULAI (back in), in the
+# language of the word they sent; `{business}` becomes the project's business name.
+BUSINESS_PLACEHOLDER = "{business}"
+OPT_OUT_CONFIRMATION_EN = (
+    "You will no longer receive promotional messages from {business}. "
+    "Reply START to subscribe again."
+)
+OPT_OUT_CONFIRMATION_ID = (
+    "Anda tidak akan menerima pesan promosi lagi dari {business}. "
+    "Balas MULAI untuk berlangganan kembali."
+)
+OPT_IN_CONFIRMATION_EN = (
+    "Welcome back! You will receive messages from {business} again. Reply STOP to unsubscribe."
+)
+OPT_IN_CONFIRMATION_ID = (
+    "Selamat datang kembali! Anda akan menerima pesan dari {business} lagi. "
+    "Balas BERHENTI untuk berhenti."
+)
+OPT_OUT_TEXT_HELP = _("Sent as it is; {business} is replaced by the business name.")
+
+
 class Project(TimeStampedModel):
     """A Wappin project: one WhatsApp business number of one Wappin client."""
 
@@ -67,8 +88,40 @@ class Project(TimeStampedModel):
         max_length=4096,
         help_text="Sent when a customer writes something that matches no keyword.",
     )
+    opt_out_confirmation_en = models.TextField(
+        _("STOP confirmation (English)"),
+        max_length=1024,
+        default=OPT_OUT_CONFIRMATION_EN,
+        help_text=OPT_OUT_TEXT_HELP,
+    )
+    opt_out_confirmation_id = models.TextField(
+        _("BERHENTI confirmation (Indonesian)"),
+        max_length=1024,
+        default=OPT_OUT_CONFIRMATION_ID,
+        help_text=OPT_OUT_TEXT_HELP,
+    )
+    opt_in_confirmation_en = models.TextField(
+        _("START confirmation (English)"),
+        max_length=1024,
+        default=OPT_IN_CONFIRMATION_EN,
+        help_text=OPT_OUT_TEXT_HELP,
+    )
+    opt_in_confirmation_id = models.TextField(
+        _("MULAI confirmation (Indonesian)"),
+        max_length=1024,
+        default=OPT_IN_CONFIRMATION_ID,
+        help_text=OPT_OUT_TEXT_HELP,
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
+    )
+
+    # The editable confirmation texts, for the settings page and its audit row.
+    OPT_OUT_TEXT_FIELDS = (
+        "opt_out_confirmation_en",
+        "opt_out_confirmation_id",
+        "opt_in_confirmation_en",
+        "opt_in_confirmation_id",
     )
 
     class Meta:
@@ -81,6 +134,16 @@ class Project(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def opt_out_confirmation(self, *, opting_out: bool, language: str) -> str:
+        """The answer to STOP/BERHENTI (`opting_out`) or START/MULAI, in `language` (en, id).
+
+        `{business}` is replaced as plain text (never `str.format`: the text is typed
+        by a person, and format fields could reach into Python objects).
+        """
+        kind = "opt_out" if opting_out else "opt_in"
+        text = getattr(self, f"{kind}_confirmation_{language}")
+        return text.replace(BUSINESS_PLACEHOLDER, self.business_name or self.name)
 
     def clean(self) -> None:
         from wappin_portal.errors import ValidationFailed
