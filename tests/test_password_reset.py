@@ -61,10 +61,10 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(client):
 
 
 def test_a_reset_password_still_asks_the_two_factor_code(client):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from projects.models import AuthenticatorDevice
 
     user = factories.UserFactory()
-    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    AuthenticatorDevice.objects.create(user=user, name="app", confirmed=True)
     user.set_password("a-new-long-passphrase-9")
     user.save()
     response = client.post(

@@ -10,15 +10,13 @@ from django.contrib.auth.models import AbstractBaseUser
 
 import qrcode
 import qrcode.image.svg
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from projects.models import Membership
+from projects.models import AuthenticatorDevice, BackupCodeDevice, Membership
 
 
 def two_factor_is_enrolled(*, user: AbstractBaseUser) -> bool:
     """Has the user a confirmed authenticator (then the log-in asks a code after the password)."""
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
+    return AuthenticatorDevice.objects.devices_for_user(user, confirmed=True).exists()
 
 
 def two_factor_is_required(*, user: AbstractBaseUser) -> bool:
@@ -31,17 +29,17 @@ def two_factor_is_required(*, user: AbstractBaseUser) -> bool:
     )
 
 
-def two_factor_pending_device(*, user: AbstractBaseUser) -> TOTPDevice | None:
+def two_factor_pending_device(*, user: AbstractBaseUser) -> AuthenticatorDevice | None:
     """The authenticator being set up (scanned, not yet confirmed with a code), if any."""
-    return TOTPDevice.objects.devices_for_user(user, confirmed=False).first()
+    return AuthenticatorDevice.objects.devices_for_user(user, confirmed=False).first()
 
 
 def two_factor_backup_codes_left(*, user: AbstractBaseUser) -> int:
-    device = StaticDevice.objects.devices_for_user(user, confirmed=True).first()
-    return device.token_set.count() if device is not None else 0
+    device = BackupCodeDevice.objects.devices_for_user(user, confirmed=True).first()
+    return device.codes.count() if device is not None else 0
 
 
-def two_factor_qr_data_uri(*, device: TOTPDevice) -> str:
+def two_factor_qr_data_uri(*, device: AuthenticatorDevice) -> str:
     """The device's otpauth:// address as an SVG QR code in a data: URI.
 
     Drawn here, never by an outside service (the address holds the secret); the
@@ -53,7 +51,7 @@ def two_factor_qr_data_uri(*, device: TOTPDevice) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def two_factor_key_text(*, device: TOTPDevice) -> str:
+def two_factor_key_text(*, device: AuthenticatorDevice) -> str:
     """The secret in base32, in groups of four, for typing into an app that cannot scan."""
     key = base64.b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))

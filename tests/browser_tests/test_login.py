@@ -22,7 +22,8 @@ def test_a_user_sets_up_two_factor_then_logs_in_with_the_apps_code(
     page, live_server, admin_user, project
 ):
     from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from projects.models import AuthenticatorDevice
 
     def code(device, steps_ahead=0):
         device.refresh_from_db()
@@ -39,7 +40,7 @@ def test_a_user_sets_up_two_factor_then_logs_in_with_the_apps_code(
     page.goto(f"{live_server.url}/accounts/two-factor/")
     qr = page.locator("img.qr-code")
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
-    device = TOTPDevice.objects.get(user=admin_user, confirmed=False)
+    device = AuthenticatorDevice.objects.get(user=admin_user, confirmed=False)
     page.fill("#id_token", code(device))
     page.click("button[type=submit].primary")
     assert page.locator(".backup-codes li").count() == 10

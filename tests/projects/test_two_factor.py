@@ -10,11 +10,15 @@ import re
 
 import pytest
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from projects.models import AuditEvent, Membership
-from projects.two_factor.services import two_factor_backup_codes_replace
+from projects.models import (
+    AuditEvent,
+    AuthenticatorDevice,
+    BackupCodeDevice,
+    Membership,
+    backup_code_digest,
+)
+from projects.two_factor.services import two_factor_backup_codes_replace, two_factor_verify
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -30,15 +34,32 @@ def _no_throttle_delay(settings):
     settings.OTP_STATIC_THROTTLE_FACTOR = 0
 
 
-def _code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+def _code(device: AuthenticatorDevice, *, steps_ahead: int = 0) -> str:
     """The app's code now (or `steps_ahead` 30-second steps later: a code is accepted once)."""
     device.refresh_from_db()
     return f"{totp(device.bin_key, device.step, device.t0 - steps_ahead * device.step, device.digits):0{device.digits}d}"
 
 
-def _enrolled(user) -> tuple[TOTPDevice, list[str]]:
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+def _enrolled(user) -> tuple[AuthenticatorDevice, list[str]]:
+    device = AuthenticatorDevice.objects.create(user=user, name="app", confirmed=True)
     return device, two_factor_backup_codes_replace(user=user)
+
+
+def _shown_codes(response) -> list[str]:
+    return re.findall(r"<li><code>([a-z0-9]+)</code></li>", response.content.decode())
+
+
+def _stored_text(secrets: list[str]) -> list[str]:
+    """Which of `secrets` the two-factor tables hold in clear (read with raw SQL)."""
+    from django.db import connection
+
+    found = []
+    with connection.cursor() as cursor:
+        for table in (AuthenticatorDevice._meta.db_table, "projects_backupcode"):
+            cursor.execute(f"SELECT * FROM {table}")
+            rows = " ".join(str(value) for row in cursor.fetchall() for value in row)
+            found += [secret for secret in secrets if secret in rows]
+    return found
 
 
 def _password_step(client, user, **meta):
@@ -61,21 +82,25 @@ def test_a_user_sets_up_an_authenticator_by_scanning_and_confirming_a_code(clien
     assert 'src="data:image/svg+xml;base64,' in body
     assert "data:" in re.search(r"img-src ([^;]*)", page["Content-Security-Policy"]).group(1)
     assert page["Cache-Control"] == "no-store"
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = AuthenticatorDevice.objects.get(user=user, confirmed=False)
     # When a wrong code is typed, nothing changes
     wrong = client.post("/accounts/two-factor/", {"token": "000000"})
     assert "That code is not right" in wrong.content.decode()
-    assert not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
     # When the app's code is typed
     done = client.post("/accounts/two-factor/", {"token": _code(device)})
     # Then two-factor is on, ten single-use backup codes are shown once, and it is audited
     assert done.status_code == 200
     assert done["Cache-Control"] == "no-store"
-    codes = StaticDevice.objects.get(user=user).token_set.values_list("token", flat=True)
-    assert len(codes) == 10
-    for code in codes:
-        assert code in done.content.decode()
-    assert TOTPDevice.objects.get(user=user).confirmed
+    codes = _shown_codes(done)
+    assert len(set(codes)) == 10
+    # Stored as digests only: no code, and no authenticator secret, in clear in the database
+    device = AuthenticatorDevice.objects.get(user=user)
+    assert sorted(
+        BackupCodeDevice.objects.get(user=user).codes.values_list("digest", flat=True)
+    ) == sorted(backup_code_digest(code) for code in codes)
+    assert _stored_text(codes + [device.key]) == []
+    assert AuthenticatorDevice.objects.get(user=user).confirmed
     assert AuditEvent.objects.filter(action="two_factor.enable", actor=user).exists()
     assert "is on" in client.get("/accounts/two-factor/").content.decode()
 
@@ -131,7 +156,7 @@ def test_a_backup_code_logs_in_once(client):
     response = client.post("/accounts/login/code/", {"token": codes[0]})
     assert response.status_code == 200
     assert _logged_in_as(client) is None
-    assert StaticDevice.objects.get(user=user).token_set.count() == 9
+    assert BackupCodeDevice.objects.get(user=user).codes.count() == 9
 
 
 def test_a_code_is_accepted_only_once(client):
@@ -166,15 +191,15 @@ def test_turning_two_factor_off_needs_the_password_and_a_code(client):
     assert "password is not right" in response.content.decode()
     response = client.post("/accounts/two-factor/disable/", {"password": PASSWORD, "token": "1"})
     assert response.status_code == 400
-    assert TOTPDevice.objects.filter(user=user).exists()
+    assert AuthenticatorDevice.objects.filter(user=user).exists()
     # Both right: off, audited, and the next log-in asks the password only
     response = client.post(
         "/accounts/two-factor/disable/",
         {"password": PASSWORD, "token": _code(device, steps_ahead=1)},
     )
     assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=user).exists()
-    assert not StaticDevice.objects.filter(user=user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
+    assert not BackupCodeDevice.objects.filter(user=user).exists()
     assert AuditEvent.objects.filter(action="two_factor.disable", actor=user).exists()
     client.logout()
     _password_step(client, user)
@@ -189,10 +214,11 @@ def test_new_backup_codes_replace_the_old_ones(client):
         "/accounts/two-factor/backup-codes/", {"token": _code(device, steps_ahead=1)}
     )
     assert response.status_code == 200
-    new_codes = list(StaticDevice.objects.get(user=user).token_set.values_list("token", flat=True))
-    assert len(new_codes) == 10
+    new_codes = _shown_codes(response)
+    assert len(set(new_codes)) == 10
     assert not set(old_codes) & set(new_codes)
-    assert all(code in response.content.decode() for code in new_codes)
+    assert two_factor_verify(user=user, token=old_codes[1]) is None
+    assert two_factor_verify(user=user, token=new_codes[1]) is not None
 
 
 def test_a_session_from_before_the_set_up_must_log_in_again_with_a_code(client):
@@ -227,7 +253,7 @@ def test_when_required_an_admin_without_an_authenticator_is_sent_to_set_one_up(
     assert client.get("/api/v1/contacts/").status_code == 403
     # Once set up, the admin goes anywhere
     assert client.get("/accounts/two-factor/").status_code == 200
-    device = TOTPDevice.objects.get(user=admin, confirmed=False)
+    device = AuthenticatorDevice.objects.get(user=admin, confirmed=False)
     client.post("/accounts/two-factor/", {"token": _code(device)})
     assert client.get("/dashboard/").status_code == 200
 
@@ -263,4 +289,14 @@ def test_wrong_codes_lock_the_account_out_like_wrong_passwords(client, settings)
     assert _password_step(client, user, **meta).status_code == 429
     response = client.post("/accounts/login/code/", {"token": _code(device)}, **meta)
     assert response.status_code in (302, 429)
+    assert _logged_in_as(client) is None
+
+
+def test_the_admins_own_log_in_form_does_not_skip_the_code(client):
+    superuser = factories.UserFactory(is_staff=True, is_superuser=True)
+    _enrolled(superuser)
+    client.post("/admin/login/", {"username": superuser.username, "password": PASSWORD})
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
     assert _logged_in_as(client) is None

@@ -48,9 +48,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    # Two-factor log-in; the devices are the projects app's own (secrets never in clear).
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "projects",
     "templates_app",
     "messaging",
