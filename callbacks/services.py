@@ -79,14 +79,6 @@ WAKE_TRUST_SECONDS = 0.1
 
 OPT_OUT_WORDS = {"stop": "en", "berhenti": "id"}
 OPT_IN_WORDS = {"start": "en", "mulai": "id"}
-OPT_OUT_CONFIRMATION = {
-    "en": "You will no longer receive promotional messages from {business}. Reply START to subscribe again.",
-    "id": "Anda tidak akan menerima pesan promosi lagi dari {business}. Balas MULAI untuk berlangganan kembali.",
-}
-OPT_IN_CONFIRMATION = {
-    "en": "Welcome back! You will receive messages from {business} again. Reply STOP to unsubscribe.",
-    "id": "Selamat datang kembali! Anda akan menerima pesan dari {business} lagi. Balas BERHENTI untuk berhenti.",
-}
 
 
 @dataclass(frozen=True)
@@ -684,7 +676,6 @@ def chatbot_answer(
 
     Each reply goes through the messaging services as a normal outgoing message.
     """
-    business = project.business_name or project.name
     word = _fold(text)
     if word in OPT_OUT_WORDS:
         if contact.is_opted_out:
@@ -693,7 +684,7 @@ def chatbot_answer(
         reply = _send_text(
             project=project,
             contact=contact,
-            text=OPT_OUT_CONFIRMATION[OPT_OUT_WORDS[word]].format(business=business),
+            text=project.opt_out_confirmation(opting_out=True, language=OPT_OUT_WORDS[word]),
         )
         return ChatbotDecision("Opted the contact out of marketing; confirmation sent.", reply)
     # START from a contact who never stopped is an ordinary message (a keyword, or the default).
@@ -702,7 +693,7 @@ def chatbot_answer(
         reply = _send_text(
             project=project,
             contact=contact,
-            text=OPT_IN_CONFIRMATION[OPT_IN_WORDS[word]].format(business=business),
+            text=project.opt_out_confirmation(opting_out=False, language=OPT_IN_WORDS[word]),
         )
         return ChatbotDecision("Opted the contact back in; confirmation sent.", reply)
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import secrets
-from urllib.parse import urlsplit
+import time
+from urllib.parse import quote, urlencode, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +14,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
 
 from wappin_portal.fields import EncryptedTextField
 from wappin_portal.phone import DEFAULT_REGION, phone_region_choices, phone_region_validate
@@ -27,6 +32,27 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+# What a customer is answered after STOP/BERHENTI (opt-out) or START/MULAI (back in), in the
+# language of the word they sent; `{business}` becomes the project's business name.
+BUSINESS_PLACEHOLDER = "{business}"
+OPT_OUT_CONFIRMATION_EN = (
+    "You will no longer receive promotional messages from {business}. "
+    "Reply START to subscribe again."
+)
+OPT_OUT_CONFIRMATION_ID = (
+    "Anda tidak akan menerima pesan promosi lagi dari {business}. "
+    "Balas MULAI untuk berlangganan kembali."
+)
+OPT_IN_CONFIRMATION_EN = (
+    "Welcome back! You will receive messages from {business} again. Reply STOP to unsubscribe."
+)
+OPT_IN_CONFIRMATION_ID = (
+    "Selamat datang kembali! Anda akan menerima pesan dari {business} lagi. "
+    "Balas BERHENTI untuk berhenti."
+)
+OPT_OUT_TEXT_HELP = _("Sent as it is; {business} is replaced by the business name.")
 
 
 class Project(TimeStampedModel):
@@ -67,8 +93,40 @@ class Project(TimeStampedModel):
         max_length=4096,
         help_text="Sent when a customer writes something that matches no keyword.",
     )
+    opt_out_confirmation_en = models.TextField(
+        _("STOP confirmation (English)"),
+        max_length=1024,
+        default=OPT_OUT_CONFIRMATION_EN,
+        help_text=OPT_OUT_TEXT_HELP,
+    )
+    opt_out_confirmation_id = models.TextField(
+        _("BERHENTI confirmation (Indonesian)"),
+        max_length=1024,
+        default=OPT_OUT_CONFIRMATION_ID,
+        help_text=OPT_OUT_TEXT_HELP,
+    )
+    opt_in_confirmation_en = models.TextField(
+        _("START confirmation (English)"),
+        max_length=1024,
+        default=OPT_IN_CONFIRMATION_EN,
+        help_text=OPT_OUT_TEXT_HELP,
+    )
+    opt_in_confirmation_id = models.TextField(
+        _("MULAI confirmation (Indonesian)"),
+        max_length=1024,
+        default=OPT_IN_CONFIRMATION_ID,
+        help_text=OPT_OUT_TEXT_HELP,
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects"
+    )
+
+    # The editable confirmation texts, for the settings page and its audit row.
+    OPT_OUT_TEXT_FIELDS = (
+        "opt_out_confirmation_en",
+        "opt_out_confirmation_id",
+        "opt_in_confirmation_en",
+        "opt_in_confirmation_id",
     )
 
     class Meta:
@@ -81,6 +139,16 @@ class Project(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def opt_out_confirmation(self, *, opting_out: bool, language: str) -> str:
+        """The answer to STOP/BERHENTI (`opting_out`) or START/MULAI, in `language` (en, id).
+
+        `{business}` is replaced as plain text (never `str.format`: the text is typed
+        by a person, and format fields could reach into Python objects).
+        """
+        kind = "opt_out" if opting_out else "opt_in"
+        text = getattr(self, f"{kind}_confirmation_{language}")
+        return text.replace(BUSINESS_PLACEHOLDER, self.business_name or self.name)
 
     def clean(self) -> None:
         from wappin_portal.errors import ValidationFailed
@@ -325,3 +393,118 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+
+# --- Two-factor log-in (django-otp devices of our own: their secrets never in clear) -------
+
+
+def _authenticator_key() -> str:
+    return secrets.token_hex(20)
+
+
+class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP, RFC 6238: 6 digits every 30 s) of one user.
+
+    django-otp's own `TOTPDevice` keeps the secret in clear; this one keeps it
+    encrypted like every other stored secret (and `rotate_field_key` re-encrypts it).
+    The rest follows `TOTPDevice`: a code is accepted once (`last_t`), one step of
+    clock drift either way, and a wait after each wrong code (ThrottlingMixin).
+    """
+
+    STEP_SECONDS = 30
+    DIGITS = 6
+    TOLERANCE_STEPS = 1
+    t0 = 0  # counting steps from the Unix epoch, as every app does
+
+    key = EncryptedTextField(default=_authenticator_key, editable=False)
+    drift = models.SmallIntegerField(default=0, editable=False)
+    last_t = models.BigIntegerField(default=-1, editable=False)
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+
+    @property
+    def step(self) -> int:
+        return self.STEP_SECONDS
+
+    @property
+    def digits(self) -> int:
+        return self.DIGITS
+
+    @property
+    def bin_key(self) -> bytes:
+        return bytes.fromhex(self.key)
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            number = int(token)
+        except (TypeError, ValueError):
+            verified = False
+        else:
+            totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+            totp.time = time.time()
+            verified = totp.verify(number, self.TOLERANCE_STEPS, self.last_t + 1)
+            if verified:
+                self.last_t = totp.t()
+                self.drift = totp.drift
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save()
+        if not verified:
+            self.throttle_increment(commit=True)
+        return verified
+
+    @property
+    def config_url(self) -> str:
+        """The otpauth:// address an app scans (the secret is in it: never log or store it)."""
+        issuer = str(settings.OTP_TOTP_ISSUER).replace(":", "")
+        label = f"{issuer}:{self.user.get_username()}"
+        params = urlencode(
+            {
+                "secret": base64.b32encode(self.bin_key).decode().rstrip("="),
+                "algorithm": "SHA1",
+                "digits": self.digits,
+                "period": self.step,
+            }
+        )
+        return f"otpauth://totp/{quote(label)}?{params}&issuer={quote(issuer)}"
+
+
+def backup_code_digest(code: str) -> str:
+    """What is stored of a backup code: its SHA-256 (the code is shown once, never kept)."""
+    return hashlib.sha256(code.strip().lower().encode()).hexdigest()
+
+
+class BackupCodeDevice(ThrottlingMixin, Device):
+    """A user's single-use backup codes, for a lost phone; a used code is deleted."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("backup codes")
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        used, _rows = self.codes.filter(digest=backup_code_digest(str(token))).delete()
+        if used:
+            self.throttle_reset(commit=True)
+        else:
+            self.throttle_increment(commit=True)
+        return bool(used)
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"backup code {self.pk} of {self.device}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project, api_key_hash
 from projects.selectors import project_require_role
-from wappin_portal.errors import Conflict, PermissionDenied
+from wappin_portal.errors import Conflict, PermissionDenied, ValidationFailed
 
 API_KEY_BYTES = 32
 
@@ -196,3 +196,45 @@ def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None 
         data={"role": membership.role},
     )
     membership.delete()
+
+
+OPT_OUT_TEXT_MAX_LENGTH = 1024
+
+
+@transaction.atomic
+def project_opt_out_texts_update(
+    *, project: Project, actor: AbstractBaseUser, texts: dict[str, str]
+) -> Project:
+    """Change the answers to STOP/BERHENTI and START/MULAI (project admins only), audited
+    with each changed text before and after. A text left out keeps its value."""
+    project_require_role(user=actor, project=project, roles=(Membership.Role.ADMIN,))
+    errors: dict[str, list[str]] = {}
+    changed: dict[str, str] = {}
+    for field in Project.OPT_OUT_TEXT_FIELDS:
+        if field not in texts:
+            continue
+        value = (texts[field] or "").strip()
+        if not value:
+            errors[field] = ["Write the text the customer receives."]
+        elif len(value) > OPT_OUT_TEXT_MAX_LENGTH:
+            errors[field] = [f"At most {OPT_OUT_TEXT_MAX_LENGTH} characters."]
+        elif value != getattr(project, field):
+            changed[field] = value
+    if errors:
+        raise ValidationFailed(
+            next(iter(errors.values()))[0], fields=errors, code="opt_out_texts_invalid"
+        )
+    if not changed:
+        return project
+    before = {field: getattr(project, field) for field in changed}
+    for field, value in changed.items():
+        setattr(project, field, value)
+    project.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        action="project.opt_out_texts",
+        project=project,
+        actor=actor,
+        target=project.name,
+        data={"before": before, "after": changed},
+    )
+    return project

@@ -1,4 +1,4 @@
-"""The project switcher in every page's header (a URL of its own: `project_switch`, no namespace)."""
+"""Pages under /projects/ (no namespace): the switcher in every page's header, the project's settings."""
 
 from django.urls import path
 
@@ -6,4 +6,5 @@ from projects import views
 
 urlpatterns = [
     path("switch/", views.project_switch, name="project_switch"),
+    path("settings/", views.project_settings, name="project_settings"),
 ]

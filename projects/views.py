@@ -8,14 +8,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from projects import selectors
-from projects.models import Membership
+from projects.models import Membership, Project
 from projects.selectors import SESSION_PROJECT_KEY, project_list_for_user
-from projects.services import api_key_create, api_key_revoke
+from projects.services import api_key_create, api_key_revoke, project_opt_out_texts_update
 from projects.ui import project_page
 from wappin_portal.errors import ApplicationError
+from wappin_portal.ui import show_error
 
 API_KEY_ROLES = (Membership.Role.ADMIN, Membership.Role.DEVELOPER)
 
@@ -75,3 +77,48 @@ def project_switch(request: HttpRequest) -> HttpResponseRedirect:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return HttpResponseRedirect(target)
+
+
+class OptOutTextsForm(forms.Form):
+    """The four confirmation texts, labelled and explained as the model says."""
+
+    def __init__(self, *args, project: Project, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in Project.OPT_OUT_TEXT_FIELDS:
+            model_field = Project._meta.get_field(name)
+            self.fields[name] = forms.CharField(
+                label=model_field.verbose_name,
+                help_text=model_field.help_text,
+                max_length=model_field.max_length,
+                initial=getattr(project, name),
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+
+@project_page(roles=(Membership.Role.ADMIN,))
+def project_settings(request: HttpRequest) -> HttpResponse:
+    """The project's own settings a project admin may change: the STOP/START confirmations."""
+    project = request.project
+    if request.method == "POST" and "restore_defaults" in request.POST:
+        data = {
+            name: Project._meta.get_field(name).get_default()
+            for name in Project.OPT_OUT_TEXT_FIELDS
+        }
+        form = OptOutTextsForm(data, project=project)
+    else:
+        form = OptOutTextsForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project_opt_out_texts_update(
+                project=project, actor=request.user, texts=form.cleaned_data
+            )
+        except ApplicationError as error:
+            show_error(request, error, form)
+        else:
+            messages.success(request, _("The confirmation texts are saved."))
+            return redirect("project_settings")
+    return render(
+        request,
+        "projects/project_settings.html",
+        {"project": project, "form": form},
+    )

@@ -18,7 +18,7 @@ from django.db import transaction
 from projects.models import ApiKey, Membership, Project
 from projects.selectors import project_require_role
 from projects.services import audit_record
-from templates_app.media import media_check
+from templates_app.media import media_check, media_head
 from templates_app.models import (
     BODY_MAX_LENGTH,
     PLACEHOLDER_RE,
@@ -775,6 +775,7 @@ def _keyword_upload_check(
             size=response_media.size,
             content_type=getattr(response_media, "content_type", None),
             field="response_media",
+            head=media_head(response_media),
         )
     except ValidationFailed as exc:
         for field, messages in exc.fields.items():

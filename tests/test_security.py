@@ -266,6 +266,19 @@ PROXY = "10.0.0.2"
 def axes_on(settings):
     settings.AXES_ENABLED = True
     settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_USERNAME_FAILURE_LIMIT = 6
+    return settings
+
+
+@pytest.fixture
+def axes_defaults(settings):
+    """The lock-out with the limits production starts with (10 per address, 50 per account)."""
+    from wappin_portal.settings import base
+
+    settings.AXES_ENABLED = True
+    assert (base.AXES_FAILURE_LIMIT, base.AXES_USERNAME_FAILURE_LIMIT) == (10, 50)
+    settings.AXES_FAILURE_LIMIT = base.AXES_FAILURE_LIMIT
+    settings.AXES_USERNAME_FAILURE_LIMIT = base.AXES_USERNAME_FAILURE_LIMIT
     return settings
 
 
@@ -299,11 +312,56 @@ def test_one_persons_failures_lock_out_nobody_else_at_that_address(client, axes_
 def test_guessing_one_account_from_many_addresses_is_locked_out_too(client, axes_on):
     # Issue 10, finding 6: nothing limited guessing one account from many addresses
     user = factories.UserFactory(username="victim")
-    for n in range(3):
+    for n in range(6):
         _login(client, user.username, "wrong", REMOTE_ADDR=f"198.51.100.{n}")
     response = _login(client, user.username, "correct horse battery", REMOTE_ADDR="192.0.2.44")
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_ten_bad_passwords_lock_only_that_account_at_that_address(client, axes_defaults):
+    victim = factories.UserFactory(username="victim")
+    colleague = factories.UserFactory(username="colleague")
+    # Given 9 bad passwords for one account from one address, it still gets in
+    for _ in range(9):
+        assert _login(client, "victim", "wrong", REMOTE_ADDR="203.0.113.5").status_code == 200
+    assert (
+        _login(client, "victim", "correct horse battery", REMOTE_ADDR="203.0.113.5").status_code
+        == 302
+    )
+    client.logout()
+    # When 10 in a row fail (a success wiped the count)
+    for _ in range(10):
+        _login(client, "victim", "wrong", REMOTE_ADDR="203.0.113.5")
+    # Then that account is locked out at that address...
+    response = _login(client, "victim", "correct horse battery", REMOTE_ADDR="203.0.113.5")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # ...but not from another address, and nobody else is at that one
+    response = _login(client, "victim", "correct horse battery", REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(victim.pk)
+    client.logout()
+    response = _login(client, "colleague", "correct horse battery", REMOTE_ADDR="203.0.113.5")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(colleague.pk)
+
+
+def test_one_account_guessed_from_many_addresses_stops_at_the_per_account_limit(
+    client, axes_defaults
+):
+    factories.UserFactory(username="victim")
+    # Given 49 bad passwords from 49 addresses (each under the per-address limit)
+    for n in range(49):
+        response = _login(client, "victim", "wrong", REMOTE_ADDR=f"198.51.{n // 200}.{n % 200 + 1}")
+        assert response.status_code == 200, n
+    # When the 50th comes from yet another address
+    _login(client, "victim", "wrong", REMOTE_ADDR="192.0.2.50")
+    # Then the account is locked out from every address, the right password too
+    for address in ("192.0.2.51", "203.0.113.77"):
+        response = _login(client, "victim", "correct horse battery", REMOTE_ADDR=address)
+        assert response.status_code == 429, address
+        assert "_auth_user_id" not in client.session
 
 
 def test_a_forged_forwarded_for_does_not_escape_the_lock_out(client, axes_on):

@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -64,3 +66,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return api_error_response(code="server_error", message=SERVER_ERROR_MESSAGE, status=500)
     return defaults.server_error(request)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, its link built on PORTAL_BASE_URL, never on the Host header."""
+
+    def form_valid(self, form):
+        self.extra_email_context = {"portal_base_url": settings.PORTAL_BASE_URL}
+        return super().form_valid(form)

@@ -14,7 +14,7 @@ from django.core.files import File
 
 from messaging.models import Blast, Contact, ContactGroup
 from projects.models import Project
-from templates_app.media import media_check
+from templates_app.media import media_check, media_head
 from templates_app.models import TemplateLanguage
 from templates_app.selectors import template_language_resolve, template_send_params_check
 from wappin_portal.errors import ApplicationError, ValidationFailed
@@ -164,6 +164,7 @@ def blast_plan_check(
                 filename=(media.name or "").rsplit("/", 1)[-1],
                 size=media.size,
                 content_type=getattr(media, "content_type", None),
+                head=media_head(media),
             )
         except ValidationFailed as error:
             errors.setdefault("media", []).append(error.message)

@@ -34,7 +34,7 @@ from messaging.models import (
 )
 from projects.models import ApiKey, Integration, Project
 from projects.selectors import integration_first_active
-from templates_app.media import media_check
+from templates_app.media import media_check, media_head
 from templates_app.models import Template
 from templates_app.selectors import template_language_resolve, template_send_params_check
 from wappin_portal.db import rows_delete, rows_update
@@ -373,6 +373,7 @@ def _media_check(*, media: File | None, media_type: str, field: str = "media") -
         filename=os.path.basename(media.name or ""),
         size=_media_size(media),
         content_type=getattr(media, "content_type", None),
+        head=media_head(media),
     )
 
 

@@ -177,6 +177,24 @@ def test_berhenti_opts_out_in_indonesian_and_mulai_opts_back_in(receive):
     assert texts[1].startswith("Selamat datang kembali")
 
 
+def test_stop_and_start_are_answered_with_the_projects_own_texts(receive, integration):
+    project = integration.project
+    project.business_name = "Toko Budi"
+    project.opt_out_confirmation_id = "Baik, {business} tidak akan mengirim promo lagi."
+    project.opt_in_confirmation_en = "{business}: welcome back. {business.__class__}"
+    project.save()
+
+    receive("BERHENTI")
+    receive("start")
+
+    texts = [m.text for m in replies()]
+    assert texts == [
+        "Baik, Toko Budi tidak akan mengirim promo lagi.",
+        # Only {business} is replaced: no other format field is read
+        "Toko Budi: welcome back. {business.__class__}",
+    ]
+
+
 def test_start_without_having_stopped_is_just_a_message(receive, integration):
     receive("start")
 

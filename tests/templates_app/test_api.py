@@ -228,6 +228,23 @@ def test_keyword_with_media_by_multipart(api_client, project):
     assert "response_media" in refused.json()["error"]["fields"]
 
 
+def test_a_keyword_image_that_is_text_inside_is_refused(api_client, project):
+    response = api_client.post(
+        "/api/v1/chatbot-keywords/",
+        {
+            "keyword": "promo",
+            "template_name": "promo",
+            "response_type": "image",
+            "response_media": SimpleUploadedFile("promo.png", b"<html>", content_type="image/png"),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["response_media"] == [
+        "'promo.png' is not a real PNG file: its content is something else."
+    ]
+
+
 def test_schema_documents_the_template_endpoints(admin_client):
     schema = admin_client.get("/api/schema/?format=json").json()
     paths = schema["paths"]

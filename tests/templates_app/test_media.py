@@ -104,3 +104,41 @@ def test_media_check_messages_read_as_english():
         too_big.value.message
         == "'voice.mp3' is 17.0 MB; WhatsApp takes an audio file of at most 16 MB."
     )
+
+
+@pytest.mark.parametrize(
+    ("media_type", "filename", "head"),
+    [
+        ("image", "a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16),
+        ("image", "a.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF"),
+        ("document", "a.pdf", b"%PDF-1.7\n"),
+        ("document", "a.docx", b"PK\x03\x04" + b"\x00" * 40),
+        ("document", "a.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
+        ("audio", "a.mp3", b"ID3\x04\x00"),
+        ("audio", "a.ogg", b"OggS\x00\x02"),
+        ("audio", "a.opus", b"OggS\x00\x02"),
+        ("audio", "a.m4a", b"\x00\x00\x00\x20ftypM4A \x00\x00"),
+        ("audio", "a.aac", b"\xff\xf1\x50\x80"),
+    ],
+)
+def test_media_check_accepts_content_that_is_what_its_extension_says(media_type, filename, head):
+    media_check(media_type=media_type, filename=filename, size=1000, head=head)
+
+
+@pytest.mark.parametrize(
+    ("media_type", "filename", "head"),
+    [
+        ("image", "promo.png", b"just text"),
+        ("image", "promo.jpg", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16),  # a PNG named .jpg
+        ("document", "invoice.pdf", b"<html><body>"),
+        ("document", "sheet.xlsx", b"%PDF-1.7\n"),
+        ("audio", "voice.mp3", b"MZ\x90\x00"),  # a program
+    ],
+)
+def test_media_check_refuses_content_that_is_not_what_its_extension_says(
+    media_type, filename, head
+):
+    with pytest.raises(ValidationFailed) as caught:
+        media_check(media_type=media_type, filename=filename, size=1000, head=head)
+    assert caught.value.code == "media_content_mismatch"
+    assert caught.value.fields == {"media": [caught.value.message]}

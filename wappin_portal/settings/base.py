@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    # Two-factor log-in; the devices are the projects app's own (secrets never in clear).
+    "django_otp",
     "projects",
     "templates_app",
     "messaging",
@@ -65,7 +67,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): this session gave a two-factor code.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session that owes a two-factor code (or, for admins, an authenticator) goes no further.
+    "projects.two_factor.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Content-Security-Policy (no inline script anywhere: static/js/portal.js) and
@@ -156,6 +162,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
+# Two-factor log-in (django-otp): optional for everyone; when true, project admins and
+# superusers must set up an authenticator app before anything else.
+REQUIRE_2FA_FOR_ADMINS = env.bool("REQUIRE_2FA_FOR_ADMINS", default=False)
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Wappin Portal")
+# E-mail (password reset links): printed on the console unless EMAIL_URL names an SMTP
+# server, e.g. smtp+tls://user:password@smtp.example.com:587.
+vars().update(env.email_url_config(env("EMAIL_URL", default="") or "consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Wappin Portal <noreply@localhost>")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
 # A session ends after this long without a request (each request moves the end).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
@@ -218,11 +234,14 @@ if IPWARE_PROXY_COUNT and not IPWARE_TRUSTED_PROXY_LIST:
         "in TRUSTED_PROXIES too, or X-Forwarded-For would be believed from any caller "
         "(the callback allow-list and the login lock-out rely on the client's address)."
     )
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 # Failures count per account at one address (one person mistyping locks out nobody else
-# behind that address), and per account from everywhere (guessing one password from many
-# addresses stops too).
+# behind that address: AXES_FAILURE_LIMIT), and per account from everywhere, with a higher
+# limit of its own (guessing one password from many addresses stops too:
+# AXES_USERNAME_FAILURE_LIMIT). wappin_portal/login_limits.py keeps the two limits apart.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=50)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "wappin_portal.login_limits.PortalAxesHandler"
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
 # The lock-out counts failures per real client address, found the same way as everywhere.

@@ -451,3 +451,21 @@ def test_a_broker_down_after_commit_still_answers_202_and_leaves_the_message_que
     # Then the message is accepted (a retry would send it twice) and waits for the sweep
     assert response.status_code == 202
     assert Message.objects.get().status == "queued"
+
+
+def test_a_text_file_named_png_is_refused_before_anything_reaches_wappin(
+    api_client, chatbot_integration, customer
+):
+    # Issue 10, finding 11: uploads were checked by extension only
+    response = api_client.post(
+        "/api/v1/messages/media/",
+        _media_form(b"just some text, not a picture\n"),
+        format="multipart",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "media_content_mismatch"
+    assert error["fields"]["media"] == [
+        "'promo.png' is not a real PNG file: its content is something else."
+    ]
+    assert not Message.objects.exists()

@@ -313,3 +313,28 @@ def test_refresh_of_a_message_wappin_never_accepted_explains_why(marketer_client
     message = factories.MessageFactory(project=project, status="queued")
     page = marketer_client.post(f"/history/{message.pk}/refresh/", follow=True).content.decode()
     assert "has not given this message an id yet" in page
+
+
+def test_a_text_file_named_pdf_is_refused_on_the_header_field(marketer_client, project, registered):
+    # Issue 10, finding 11: uploads were checked by extension only
+    template = factories.TemplateFactory(project=project, name="invoice_ready")
+    factories.TemplateLanguageFactory(
+        template=template, header_type="document", body="Tagihan {{1}}"
+    )
+    upload = SimpleUploadedFile(
+        "invoice.pdf", b"Dear customer, here is your invoice", content_type="application/pdf"
+    )
+    response = marketer_client.post(
+        "/history/test-send/",
+        {
+            "template": "invoice_ready",
+            "recipient_number": CUSTOMER_NUMBER,
+            "param_1": "Budi",
+            "media": upload,
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="field has-error"' in page
+    assert "is not a real PDF file: its content is something else." in page
+    assert not Message.objects.exists()
