@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -112,6 +114,10 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.webhook_id} → {self.endpoint_id}"
+
+    @property
+    def payload_json(self) -> str:
+        return json.dumps(self.payload, indent=2, ensure_ascii=False)
 
 
 class WebhookAttempt(models.Model):

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from standardwebhooks.webhooks import Webhook
 
-from projects.models import Project
+from projects.models import ApiKey, Project
 from projects.services import audit_record
 from projects.webhooks.models import (
     WEBHOOK_TEST_EVENT,
@@ -325,7 +325,10 @@ def webhook_deliveries_prune(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def webhook_delivery_resend(
-    *, delivery: WebhookDelivery, actor: AbstractBaseUser | None = None
+    *,
+    delivery: WebhookDelivery,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> WebhookDelivery:
     """Send a delivery again (same `webhook-id`: a receiver that has it already drops it)."""
     if not delivery.endpoint.is_active:
@@ -342,6 +345,7 @@ def webhook_delivery_resend(
         action="webhook.resend",
         project=delivery.endpoint.project,
         actor=actor,
+        api_key=api_key,
         target=delivery.webhook_id,
     )
     _deliver_on_commit([delivery.pk], claimed=False)
@@ -417,6 +421,7 @@ def webhook_endpoint_create(
     event_types: list[str],
     description: str = "",
     actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> EndpointWithSecret:
     url = webhook_url_check(url)
     event_types = webhook_event_types_check(event_types)
@@ -439,6 +444,7 @@ def webhook_endpoint_create(
         action="webhook_endpoint.create",
         project=project,
         actor=actor,
+        api_key=api_key,
         target=url,
         data={"event_types": event_types},
     )
@@ -450,6 +456,7 @@ def webhook_endpoint_update(
     *,
     endpoint: WebhookEndpoint,
     actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
     url: str | None = None,
     event_types: list[str] | None = None,
     description: str | None = None,
@@ -474,6 +481,7 @@ def webhook_endpoint_update(
         action="webhook_endpoint.update",
         project=endpoint.project,
         actor=actor,
+        api_key=api_key,
         target=endpoint.url,
         data={"event_types": endpoint.event_types, "is_active": endpoint.is_active},
     )
@@ -482,11 +490,18 @@ def webhook_endpoint_update(
 
 @transaction.atomic
 def webhook_endpoint_delete(
-    *, endpoint: WebhookEndpoint, actor: AbstractBaseUser | None = None
+    *,
+    endpoint: WebhookEndpoint,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> None:
     project = endpoint.project
     audit_record(
-        action="webhook_endpoint.delete", project=project, actor=actor, target=endpoint.url
+        action="webhook_endpoint.delete",
+        project=project,
+        actor=actor,
+        api_key=api_key,
+        target=endpoint.url,
     )
     endpoint.delete()
     _subscriptions_forget(project.pk)
@@ -494,7 +509,10 @@ def webhook_endpoint_delete(
 
 @transaction.atomic
 def webhook_endpoint_secret_rotate(
-    *, endpoint: WebhookEndpoint, actor: AbstractBaseUser | None = None
+    *,
+    endpoint: WebhookEndpoint,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> EndpointWithSecret:
     """A new secret; the old one goes on signing too for the overlap (24 hours)."""
     secret = webhook_secret_new()
@@ -510,6 +528,7 @@ def webhook_endpoint_secret_rotate(
         action="webhook_endpoint.rotate_secret",
         project=endpoint.project,
         actor=actor,
+        api_key=api_key,
         target=endpoint.url,
         data={"previous_secret_expires_at": endpoint.previous_secret_expires_at.isoformat()},
     )
@@ -542,7 +561,10 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> Webho
 
 @transaction.atomic
 def webhook_endpoint_test_send(
-    *, endpoint: WebhookEndpoint, actor: AbstractBaseUser | None = None
+    *,
+    endpoint: WebhookEndpoint,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> WebhookDelivery:
     """Queue a `webhook.test` event for this endpoint alone (it shows in its log)."""
     if not endpoint.is_active:
@@ -565,7 +587,11 @@ def webhook_endpoint_test_send(
         created_at=now,
     )
     audit_record(
-        action="webhook_endpoint.test", project=endpoint.project, actor=actor, target=endpoint.url
+        action="webhook_endpoint.test",
+        project=endpoint.project,
+        actor=actor,
+        api_key=api_key,
+        target=endpoint.url,
     )
     _deliver_on_commit([delivery.pk], claimed=False)
     return delivery
