@@ -175,15 +175,16 @@ def webhook_retry_delay(attempts: int) -> float:
     return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not a secret
 
 
-def _claim(queryset, *, now: datetime) -> list[WebhookDelivery]:
+def _claim(queryset, *, now: datetime, limit: int | None = None) -> list[WebhookDelivery]:
     """Lock the due rows of `queryset` no one else holds, count the attempt, push them out of
     sight for the lease. Several workers or sweeps never take the same row."""
     with transaction.atomic():
-        rows = list(
-            queryset.select_for_update(skip_locked=True, of=("self",)).filter(
-                status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
-            )
+        due = queryset.select_for_update(skip_locked=True, of=("self",)).filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
         )
+        if limit is not None:
+            due = due.order_by("next_attempt_at")[:limit]
+        rows = list(due)
         for row in rows:
             row.attempts += 1
             row.next_attempt_at = now + CLAIM_LEASE
@@ -301,12 +302,7 @@ def _finish(
 def webhook_deliveries_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     """Claim the deliveries whose retry is due and hand them to `webhooks.deliver`; how many."""
     now = now or timezone.now()
-    rows = _claim(
-        WebhookDelivery.objects.filter(next_attempt_at__isnull=False).order_by("next_attempt_at")[
-            :limit
-        ],
-        now=now,
-    )
+    rows = _claim(WebhookDelivery.objects.all(), now=now, limit=limit)
     _deliver_on_commit([row.pk for row in rows], claimed=True)
     return len(rows)
 
