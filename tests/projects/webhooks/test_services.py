@@ -83,9 +83,8 @@ def test_a_batch_of_statuses_writes_its_deliveries_in_one_insert(
     services.webhook_subscriptions_get(project_ids=[project.pk])  # as after the first event
     # When the batch is recorded (tasks not run): a savepoint and its release, the lock, the
     # steps seen, the steps' insert, the messages' update and ONE insert of the deliveries
-    with django_capture_on_commit_callbacks(execute=False):
-        with django_assert_max_num_queries(7):
-            message_statuses_record(steps)
+    with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(7):
+        message_statuses_record(steps)
     # Then one delivery per status, carrying the ids, the times and the sequence
     deliveries = list(WebhookDelivery.objects.filter(endpoint=endpoint).order_by("id"))
     assert [d.event_type for d in deliveries] == ["message.delivered", "message.read"] * 3
@@ -287,7 +286,7 @@ def test_a_test_event_reaches_the_endpoint(
 def test_resend_sends_the_same_webhook_id_again(
     project, webhook_receiver, django_capture_on_commit_callbacks
 ):
-    endpoint = _endpoint(project, webhook_receiver)
+    _endpoint(project, webhook_receiver)
     with django_capture_on_commit_callbacks(execute=True):
         services.webhook_event_emit(project_id=project.pk, event_type="message.sent", data={})
     delivery = WebhookDelivery.objects.get()
