@@ -1,7 +1,7 @@
 """A webhook receiver for tests: a small `http.server` on a free port of 127.0.0.1, in a thread.
 
-It records every request (headers, raw body) and answers with the statuses queued by
-`answer(...)`, then 200.
+It records every request (headers, raw body, its answer) and answers with the statuses
+queued by `answer(...)` (for any event, or for one event type), then 200.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class ReceivedRequest:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int  # what the receiver answered
 
     @property
     def json(self) -> dict:
@@ -28,20 +29,25 @@ class ReceivedRequest:
 class WebhookReceiver:
     def __init__(self) -> None:
         self.requests: list[ReceivedRequest] = []
-        self._answers: deque[int] = deque()
+        self._answers: dict[str | None, deque[int]] = {}
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    event_type = json.loads(body).get("type")
+                except ValueError:
+                    event_type = None
                 with receiver._lock:
+                    queue = receiver._answers.get(event_type) or receiver._answers.get(None)
+                    status = queue.popleft() if queue else 200
                     receiver.requests.append(
                         ReceivedRequest(
-                            self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                            self.path, {k.lower(): v for k, v in self.headers.items()}, body, status
                         )
                     )
-                    status = receiver._answers.popleft() if receiver._answers else 200
                 answer = b'{"ok": true}' if status < 300 else b"receiver says no"
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -60,10 +66,10 @@ class WebhookReceiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
 
-    def answer(self, *statuses: int) -> None:
-        """The next requests are answered with these statuses, in order (then 200)."""
+    def answer(self, *statuses: int, event_type: str | None = None) -> None:
+        """The next requests (of `event_type`, or any) get these statuses, in order (then 200)."""
         with self._lock:
-            self._answers.extend(statuses)
+            self._answers.setdefault(event_type, deque()).extend(statuses)
 
     def of_type(self, event_type: str) -> list[ReceivedRequest]:
         with self._lock:
