@@ -157,6 +157,7 @@ def _claim(*, integration_id: int, count: int) -> list[Message]:
             "id",
             "project_id",
             "integration_id",
+            "direction",  # read by the message.sent webhook event
             "kind",
             "phone_number",
             "template_name",
