@@ -374,3 +374,25 @@ def test_unknown_events_are_refused():
 @pytest.fixture(autouse=True)
 def _cache():
     cache.clear()
+
+
+def test_a_task_out_of_time_leaves_the_rest_due_for_the_sweep(
+    project, webhook_receiver, monkeypatch
+):
+    endpoint = _endpoint(project, webhook_receiver)
+    ids = [
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            webhook_id=f"msg_{n}",
+            event_type="message.sent",
+            payload={},
+            next_attempt_at=timezone.now(),
+            retry_until=timezone.now() + timedelta(days=1),
+        ).pk
+        for n in range(3)
+    ]
+    monkeypatch.setattr(services, "DELIVER_BUDGET_SECONDS", -1.0)  # spent before the first
+    assert services.webhook_deliveries_send(delivery_ids=ids) == 0
+    assert webhook_receiver.requests == []
+    rows = WebhookDelivery.objects.filter(pk__in=ids)
+    assert all(row.attempts == 0 and row.next_attempt_at <= timezone.now() for row in rows)
