@@ -213,6 +213,8 @@ def webhook_deliveries_send(*, delivery_ids: list[int], claimed: bool = False) -
                 pk__in=[r.pk for r in rows[index:]], status=WebhookDelivery.Status.PENDING
             ).update(next_attempt_at=timezone.now(), attempts=F("attempts") - 1)
             break
+        if row.endpoint_id not in endpoints:
+            continue  # deleted meanwhile, with its deliveries
         row.endpoint = endpoints[row.endpoint_id]
         delivered += _attempt(row)
     return delivered
