@@ -108,3 +108,36 @@ def test_a_customers_message_is_emitted(client, django_capture_on_commit_callbac
     assert data["message"]["text"] == "Halo" and data["message"]["direction"] == "in"
     assert data["message"]["wappin_message_id"] == "wamid-1"
     assert data["wappin_timestamp"].startswith("2025-03-10T02:15:44")
+
+
+def test_a_send_emits_queued_and_a_failure_emits_failed_with_its_reason(project):
+    from django.utils import timezone
+
+    from messaging.models import MessageStatusEvent
+    from messaging.sending import services as sending
+    from projects.models import Integration
+
+    factories.IntegrationFactory(project=project, kind=Integration.Kind.CHATBOT)
+    factories.ContactFactory(
+        project=project, phone_number="6281234567890", last_inbound_at=timezone.now()
+    )
+    endpoint = factories.WebhookEndpointFactory(
+        project=project, event_types=["message.queued", "message.failed"]
+    )
+    message = sending.message_send_text(
+        project=project, phone_number="081234567890", text="Halo", source=Message.Source.USER
+    )
+    sending.message_status_record(
+        message_id=message.pk,
+        status=Message.Status.FAILED,
+        source=MessageStatusEvent.Source.SEND_ANSWER,
+        detail="Number is not on WhatsApp.",
+        failure_code="601",
+    )
+    queued, failed = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("id")
+    assert (queued.event_type, queued.payload["data"]["sequence"]) == ("message.queued", 1)
+    assert failed.payload["data"]["failure"] == {
+        "code": "601",
+        "reason": "Number is not on WhatsApp.",
+    }
+    assert failed.payload["data"]["sequence"] > queued.payload["data"]["sequence"]
