@@ -89,3 +89,11 @@ def test_editing_and_deleting(developer_client, project):
 def test_another_projects_endpoint_is_a_404(developer_client):
     other = factories.WebhookEndpointFactory()
     assert developer_client.get(f"/webhooks/{other.pk}/").status_code == 404
+
+
+def test_a_superuser_sees_endpoints_in_the_admin_without_their_secret(admin_client, project):
+    endpoint = factories.WebhookEndpointFactory(project=project)
+    listing = admin_client.get("/admin/projects/webhookendpoint/")
+    assert listing.status_code == 200 and endpoint.url in listing.content.decode()
+    page = admin_client.get(f"/admin/projects/webhookendpoint/{endpoint.pk}/change/")
+    assert page.status_code == 200 and endpoint.secret not in page.content.decode()
