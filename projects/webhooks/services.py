@@ -42,6 +42,7 @@ from projects.webhooks.models import (
     WebhookEventType,
 )
 from projects.webhooks.sender import WebhookResponse, address_is_private, webhook_post
+from wappin_portal.db import rows_delete
 from wappin_portal.errors import Conflict, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -321,15 +322,15 @@ def webhook_deliveries_sweep(*, now: datetime | None = None, limit: int = 500) -
 
 
 def webhook_deliveries_prune(*, now: datetime | None = None) -> int:
-    """Delete settled deliveries (and their attempts) older than the retention."""
+    """Nightly: delete settled deliveries (and their attempts) older than the retention, in
+    chunks; how many rows went."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.WEBHOOK_DELIVERY_RETENTION_DAYS)
-    deleted, _ = (
-        WebhookDelivery.objects.filter(created_at__lt=cutoff)
-        .exclude(status=WebhookDelivery.Status.PENDING)
-        .delete()
+    return rows_delete(
+        WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(
+            status=WebhookDelivery.Status.PENDING
+        )
     )
-    return deleted
 
 
 @transaction.atomic
