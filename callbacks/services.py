@@ -39,8 +39,10 @@ from messaging.contacts.services import contact_get_or_create, opt_out_record, o
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
 from messaging.sending import services as messaging_services
 from messaging.wappin import WappinClient
+from messaging.webhook_events import message_webhook_event
 from projects.models import Integration, Project
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
+from projects.webhooks.services import webhook_events_emit
 from templates_app.selectors import keyword_match
 from wappin_portal.db import rows_delete, rows_update
 from wappin_portal.errors import ApplicationError
@@ -628,6 +630,16 @@ def _message_handle(*, event: CallbackEvent, parsed: ParsedCallback) -> Outcome:
             source=MessageStatusEvent.Source.CALLBACK,
             occurred_at=occurred_at,
             applied=True,
+        )
+        webhook_events_emit(
+            [
+                message_webhook_event(
+                    message=incoming,
+                    status=Message.Status.RECEIVED,
+                    occurred_at=occurred_at,
+                    wappin_timestamp=parsed.occurred_at,
+                )
+            ]
         )
         # Opens (or extends) WhatsApp's 24-hour window; never moves it backwards.
         Contact.objects.filter(pk=contact.pk).filter(

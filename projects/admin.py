@@ -11,7 +11,7 @@ from django.db import models
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from projects.models import ApiKey, AuditEvent, Integration, Membership, Project
+from projects.models import ApiKey, AuditEvent, Integration, Membership, Project, WebhookEndpoint
 from projects.services import (
     api_key_create,
     api_key_revoke,
@@ -300,6 +300,38 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action", "project"]
     search_fields = ["action", "target", "actor__username"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """A superuser's view of the endpoints; they are managed on the Webhooks page and through
+    the API (`projects.webhooks.services`), where the secret is shown once. Never shown here."""
+
+    list_display = ["url", "project", "is_active", "disabled_at", "failing_since", "created_at"]
+    list_filter = ["is_active", "project"]
+    search_fields = ["url", "description"]
+    fields = [
+        "project",
+        "url",
+        "description",
+        "event_types",
+        "is_active",
+        "failing_since",
+        "disabled_at",
+        "disabled_reason",
+        "previous_secret_expires_at",
+        "created_by",
+        "created_at",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -508,3 +508,12 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return f"backup code {self.pk} of {self.device}"
+
+
+# The webhooks package's models belong to this app (migrations, admin, the app registry).
+from projects.webhooks.models import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEventType,
+)

@@ -18,6 +18,8 @@ from django.db import transaction
 from projects.models import ApiKey, Membership, Project
 from projects.selectors import project_require_role
 from projects.services import audit_record
+from projects.webhooks.models import WebhookEventType
+from projects.webhooks.services import webhook_event_emit
 from templates_app.media import media_check, media_head
 from templates_app.models import (
     BODY_MAX_LENGTH,
@@ -328,6 +330,16 @@ def _status_move(
         api_key=api_key,
         target=template.name,
         data={"from": from_status, "to": to_status, **({"reason": reason} if reason else {})},
+    )
+    webhook_event_emit(
+        project_id=template.project_id,
+        event_type=WebhookEventType.TEMPLATE_STATUS_CHANGED,
+        data={
+            "template": {"id": template.pk, "name": template.name},
+            "from_status": from_status,
+            "to_status": to_status,
+            "reason": reason,
+        },
     )
     template_status_changed.send(
         sender=Template, template=template, from_status=from_status, to_status=to_status

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 import factory
 
 from messaging.models import Contact, Message, OptOut
-from projects.models import Integration, Membership, Project
+from projects.models import Integration, Membership, Project, WebhookEndpoint, WebhookEventType
+from projects.webhooks.services import webhook_secret_new
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
 
 
@@ -110,3 +111,15 @@ class MessageFactory(factory.django.DjangoModelFactory):
     kind = Message.Kind.TEXT
     phone_number = factory.Sequence(lambda n: f"62813{n:08d}")
     text = "Hello"
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An endpoint with every event; tests that check the secret read `endpoint.secret`."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    project = factory.SubFactory(ProjectFactory)
+    url = "https://hooks.example.com/wappin"
+    event_types = factory.LazyFunction(lambda: list(WebhookEventType.values))
+    secret = factory.LazyFunction(webhook_secret_new)

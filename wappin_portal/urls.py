@@ -12,6 +12,7 @@ from wappin_portal.api import api_not_found
 api_v1 = [
     path("", include("templates_app.api_urls")),
     path("", include("messaging.api_urls")),
+    path("", include("projects.webhooks.api_urls")),
     # Last: an unmatched API URL answers JSON in the error shape (bad ids, typos, no slash).
     re_path(r"", api_not_found),  # a prefix match: every rest, newlines too
 ]
@@ -62,6 +63,7 @@ urlpatterns = [
     ),
     path("projects/", include("projects.switch_urls")),
     path("api-keys/", include("projects.urls")),
+    path("webhooks/", include("projects.webhooks.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

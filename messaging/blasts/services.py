@@ -54,9 +54,12 @@ from messaging.blasts.selectors import (
 from messaging.models import Blast, BlastRefusal, ContactGroup, Message, MessageStatusEvent
 from messaging.sending.engine import send_queue_wake_on_commit
 from messaging.sending.services import PARAM_MAX_LENGTH, integration_pick
+from messaging.webhook_events import blast_webhook_event, message_webhook_event
 from projects.models import ApiKey, Integration, Membership, Project
 from projects.selectors import project_require_role
 from projects.services import audit_record
+from projects.webhooks.models import WebhookEventType
+from projects.webhooks.services import webhook_events_emit
 from templates_app.models import Template, TemplateLanguage
 from templates_app.selectors import template_language_resolve
 from wappin_portal.errors import ApplicationError, Conflict, ValidationFailed
@@ -301,6 +304,13 @@ def _run(blast: Blast, *, now: datetime) -> None:
     blast.save(
         update_fields=["status", "audience_count", "started_at", "status_reason", "updated_at"]
     )
+    webhook_events_emit(
+        [
+            blast_webhook_event(
+                blast=blast, event_type=WebhookEventType.BLAST_STARTED, occurred_at=now
+            )
+        ]
+    )
     tasks.blast_expand.delay_on_commit(blast.pk)
 
 
@@ -527,11 +537,26 @@ def blasts_finish(
     blasts = Blast.objects.filter(status=Blast.Status.RUNNING, expanded_at__isnull=False)
     if blast_ids is not None:
         blasts = blasts.filter(pk__in=list(blast_ids))
-    return blasts.exclude(Exists(pending)).update(
-        status=Blast.Status.DONE,
-        finished_at=now or timezone.now(),
-        updated_at=now or timezone.now(),
-    )
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Locked (skipping a blast another finisher holds), so each blast.finished is sent once.
+        done = list(
+            blasts.exclude(Exists(pending)).select_for_update(skip_locked=True, of=("self",))
+        )
+        if not done:
+            return 0
+        finished = Blast.objects.filter(
+            pk__in=[blast.pk for blast in done], status=Blast.Status.RUNNING
+        ).update(status=Blast.Status.DONE, finished_at=now, updated_at=now)
+        for blast in done:
+            blast.status = Blast.Status.DONE
+        webhook_events_emit(
+            blast_webhook_event(
+                blast=blast, event_type=WebhookEventType.BLAST_FINISHED, occurred_at=now
+            )
+            for blast in done
+        )
+    return finished
 
 
 def blasts_tick(*, now: datetime | None = None) -> dict[str, int]:
@@ -686,6 +711,12 @@ def blast_expand_batch(*, blast_id: int, batch_size: int | None = None) -> bool:
                     for message in created
                 ],
                 batch_size=500,
+            )
+            webhook_events_emit(
+                message_webhook_event(
+                    message=message, status=Message.Status.QUEUED, occurred_at=now
+                )
+                for message in created
             )
         if refusals:
             BlastRefusal.objects.bulk_create(refusals, batch_size=500, ignore_conflicts=True)

@@ -16,8 +16,10 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from messaging.models import Contact, ContactGroup, Message, OptOut
+from messaging.webhook_events import contact_webhook_event
 from projects.models import Project
 from projects.services import audit_record
+from projects.webhooks.services import webhook_events_emit
 from wappin_portal.errors import Conflict, NotFound
 from wappin_portal.phone import phone_normalize
 
@@ -133,6 +135,17 @@ def opt_out_record(
     )
     contacts_opt_out_mirror(project=project, numbers=[phone_number])
     if created:
+        webhook_events_emit(
+            [
+                contact_webhook_event(
+                    project_id=project.pk,
+                    phone_number=phone_number,
+                    opted_out=True,
+                    source=source,
+                    occurred_at=opt_out.created_at,
+                )
+            ]
+        )
         audit_record(
             action="contact.opt_out",
             project=project,
@@ -173,6 +186,17 @@ def opt_out_remove(
     deleted, _ = OptOut.objects.filter(project=project, phone_number=phone_number).delete()
     contacts_opt_out_mirror(project=project, numbers=[phone_number])
     if deleted:
+        webhook_events_emit(
+            [
+                contact_webhook_event(
+                    project_id=project.pk,
+                    phone_number=phone_number,
+                    opted_out=False,
+                    source="person" if actor is not None else "customer",
+                    occurred_at=timezone.now(),
+                )
+            ]
+        )
         audit_record(
             action="contact.opt_in",
             project=project,

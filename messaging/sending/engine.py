@@ -46,7 +46,9 @@ from messaging.sending.ratelimit import RateLimiter, rate_limiter
 from messaging.signals import messages_accepted
 from messaging.wappin import SendResult, WappinClient
 from messaging.wappin.exceptions import WappinAuthError, WappinError, WappinTimeout
+from messaging.webhook_events import message_webhook_event
 from projects.models import Integration
+from projects.webhooks.services import webhook_events_emit
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +157,7 @@ def _claim(*, integration_id: int, count: int) -> list[Message]:
             "id",
             "project_id",
             "integration_id",
+            "direction",  # read by the message.sent webhook event
             "kind",
             "phone_number",
             "template_name",
@@ -378,6 +381,11 @@ class _Dispatcher:
         for start in range(0, len(messages), 500):
             _sent_rows_update(messages[start : start + 500], now=now)
         MessageStatusEvent.objects.bulk_create(events, batch_size=500, ignore_conflicts=True)
+        # In the same transaction as the rows (`_flush`): the outbox commits with them.
+        webhook_events_emit(
+            message_webhook_event(message=message, status=Message.Status.SENT, occurred_at=now)
+            for message in messages
+        )
         self.report.sent += len(messages)
         for message in messages:
             # One line per message, with the id of the request that queued it.

@@ -32,8 +32,10 @@ from messaging.models import (
     MessageStatusEvent,
     WappinCallLog,
 )
+from messaging.webhook_events import message_webhook_event
 from projects.models import ApiKey, Integration, Project
 from projects.selectors import integration_first_active
+from projects.webhooks.services import webhook_events_emit
 from templates_app.media import media_check, media_head
 from templates_app.models import Template
 from templates_app.selectors import template_language_resolve, template_send_params_check
@@ -106,7 +108,8 @@ def message_statuses_record(steps: list[StatusStep]) -> list[tuple[Message, bool
 
     One query locks the messages (in id order, so two batches never wait on each
     other in a circle), one reads the steps already recorded, one inserts the new
-    steps and one UPDATE moves the messages. Returns
+    steps and one UPDATE moves the messages; the webhook events of the moves go into the
+    outbox in one insert (none when the project has no endpoint for them). Returns
     (message, moved) for each step. A missing message raises `Message.DoesNotExist`.
     """
     if not steps:
@@ -122,7 +125,7 @@ def message_statuses_record(steps: list[StatusStep]) -> list[tuple[Message, bool
         ).values_list("message_id", "status", "source")
     )
     now = timezone.now()
-    results, new_steps, changed = [], [], {}
+    results, new_steps, changed, events = [], [], {}, []
     for step in steps:
         message = messages.get(step.message_id)
         if message is None:
@@ -148,8 +151,21 @@ def message_statuses_record(steps: list[StatusStep]) -> list[tuple[Message, bool
                 _status_move(message, step, occurred_at=occurred_at)
             )
             message.updated_at = now
+            events.append(
+                message_webhook_event(
+                    message=message,
+                    status=step.status,
+                    occurred_at=occurred_at,
+                    wappin_timestamp=(
+                        step.occurred_at
+                        if step.source == MessageStatusEvent.Source.CALLBACK
+                        else None
+                    ),
+                )
+            )
         results.append((message, moved))
     MessageStatusEvent.objects.bulk_create(new_steps)
+    webhook_events_emit(event for event in events if event is not None)
     if changed:
         # The union of the changed columns: every loaded value is current (the rows are locked).
         columns = sorted(set().union(*changed.values()))
@@ -405,6 +421,13 @@ def _message_queue(*, message: Message) -> Message:
         status=Message.Status.QUEUED,
         source=MessageStatusEvent.Source.PORTAL,
         occurred_at=message.created_at,
+    )
+    webhook_events_emit(
+        [
+            message_webhook_event(
+                message=message, status=Message.Status.QUEUED, occurred_at=message.created_at
+            )
+        ]
     )
     send_queue_wake_on_commit(integration_id=message.integration_id)
     return message

@@ -299,7 +299,7 @@ CELERY_TASK_ROUTES = {
     "callbacks.tasks.callbacks_process": {"queue": "callbacks"},
 }
 # Task modules outside an app's tasks.py (which autodiscover_tasks finds by itself).
-CELERY_IMPORTS = ["messaging.contacts.import_tasks"]
+CELERY_IMPORTS = ["messaging.contacts.import_tasks", "projects.webhooks.tasks"]
 CELERY_BEAT_SCHEDULE = {
     # Scheduled blasts start on time; blasts whose sends are settled are marked done.
     "blasts-tick": {
@@ -341,6 +341,15 @@ CELERY_BEAT_SCHEDULE = {
     "callbacks-sweep": {
         "task": "callbacks.tasks.callbacks_sweep",
         "schedule": crontab(minute="*"),
+    },
+    # Webhook deliveries whose retry is due; settled deliveries past their retention.
+    "webhooks-sweep": {
+        "task": "webhooks.sweep",
+        "schedule": 15.0,
+    },
+    "webhooks-prune": {
+        "task": "webhooks.prune",
+        "schedule": crontab(minute=47, hour=3),
     },
 }
 
@@ -429,3 +438,19 @@ SEND_RATE_REDIS_URL = env(
     "SEND_RATE_REDIS_URL",
     default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else "",
 )
+
+# Outgoing webhooks (projects/webhooks/). Endpoints must be https:// on public addresses
+# unless this is on (local and test settings: http and loopback for a receiver on the machine).
+WEBHOOK_ALLOW_INSECURE_URLS = env.bool("WEBHOOK_ALLOW_INSECURE_URLS", default=False)
+# One attempt waits this long for the receiver's answer.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Failed attempts are retried after base, 2x base, 4x base... seconds (capped, with jitter),
+# for the retry window; an endpoint whose attempts all failed for so long is disabled.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+WEBHOOK_RETRY_WINDOW_SECONDS = env.int("WEBHOOK_RETRY_WINDOW_SECONDS", default=3 * 24 * 3600)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=3 * 24 * 3600)
+# After a secret's rotation the old one keeps signing (two signatures) this long.
+WEBHOOK_SECRET_OVERLAP_SECONDS = env.int("WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 3600)
+# Settled deliveries (and their attempts) are kept this many days in the log.
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)

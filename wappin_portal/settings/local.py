@@ -11,3 +11,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "sandbox.portal"]
 # The sandbox's admin endpoints, read by that glue only (its world, its template
 # review); empty: no sandbox, templates wait for an admin as in production.
 WAPPIN_SANDBOX_URL = env("WAPPIN_SANDBOX_URL", default=WAPPIN_BASE_URL)
+
+# Webhook receivers on this machine (http://127.0.0.1:...) are fine while developing.
+WEBHOOK_ALLOW_INSECURE_URLS = env.bool("WEBHOOK_ALLOW_INSECURE_URLS", default=True)

@@ -47,3 +47,6 @@ SEND_RETRY_BACKOFF_FACTOR = env.float("SEND_RETRY_BACKOFF_FACTOR", default=0.0)
 SEND_CONCURRENCY = env.int("SEND_CONCURRENCY", default=16)
 # Callbacks are applied as soon as they are stored (a test posts one at a time).
 CALLBACKS_GATHER_SECONDS = env.float("CALLBACKS_GATHER_SECONDS", default=0.0)
+# Tests run their webhook receiver on 127.0.0.1 over http, and retry within seconds.
+WEBHOOK_ALLOW_INSECURE_URLS = env.bool("WEBHOOK_ALLOW_INSECURE_URLS", default=True)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=0.2)

@@ -9,6 +9,7 @@ import pytest
 from messaging.models import Message
 from messaging.sending import services
 from projects.models import Integration
+from projects.webhooks.services import webhook_subscriptions_get
 from tests import factories
 
 
@@ -19,6 +20,8 @@ def test_text_send_is_accepted_in_six_queries(project, django_assert_max_num_que
     factories.ContactFactory(
         project=project, phone_number="6281234567890", last_inbound_at=timezone.now()
     )
+    # and its webhook subscriptions (none) in the cache, as after its first event
+    webhook_subscriptions_get(project_ids=[project.pk])
     # When a text is accepted: the integration (both kinds at once), then in one transaction
     # the contact (read once, for the row and the 24-hour window) and the two inserts
     with django_assert_max_num_queries(6):
