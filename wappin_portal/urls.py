@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from wappin_portal import views
+from wappin_portal import metrics, views
 from wappin_portal.api import api_not_found
 
 api_v1 = [
@@ -26,6 +26,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="messaging:dashboard", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
