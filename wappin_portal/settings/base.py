@@ -265,12 +265,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # One task at a time per process: the dispatchers and a blast's expansion are long.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Redis hands an unacknowledged task to another worker after this long: longer than the
-# longest task (the dispatcher's hard limit, 150 s) plus the longest countdown a task is
-# published with (a retry's backoff, at most 33 s; the settle's first look, 60 s), or a task
-# still running (or waiting for its countdown) would be run twice at once.
-CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
+# Redis hands a task a worker took but never acknowledged (the worker died) to another
+# worker after this long. It must be longer than the longest task (a contact import: up to
+# 61 minutes, `IMPORT_TIME_LIMIT`) plus the longest countdown a task is published with (a
+# minute), or a task still running would be run a second time at once. Sends and blasts
+# do not wait that long after a lost worker: the beat's sweeps wake the sending engine
+# within seconds (`messages_sending_sweep`) and resume stalled blasts within 5 minutes.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=7200)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    # (The embedded broker's transport would hand this to SQLAlchemy's create_engine().)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -278,8 +282,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # (`blasts`), the sending engine's dispatchers (`sending`: transactional sends and blasts'),
 # status callbacks (`callbacks`), deliveries to the customer's webhooks (`webhooks`),
 # periodic sweeps (`housekeeping`); the rest (template review, contact imports) on `celery`.
-# The README's deployment runs one worker for all of them; each can have its own workers.
-CELERY_QUEUES_ALL = "celery,sending,blasts,callbacks,webhooks,housekeeping"
+# The README's deployment runs workers for all of them
+# (`-Q celery,sending,blasts,callbacks,webhooks,housekeeping`); each can have its own workers.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "messaging.messages_dispatch": {"queue": "sending"},
