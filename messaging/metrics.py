@@ -1,24 +1,26 @@
 """The messaging gauges Prometheus reads from `/metrics`, computed from the database at each scrape.
 
 The message table can hold millions of rows, so each query reads an index range, never
-the whole table (figures below for 5M messages on PostgreSQL):
+the whole table. Measured on PostgreSQL with 2.16M messages in 3 projects (a running blast
+of 60,000, 40,000 of them queued; 650 transactional ones waiting): all four together
+140 ms per scrape, each query's plan an index scan:
 
 - `wappin_portal_messages_waiting{status,kind}`: outgoing messages not settled yet
   (queued, sending, unknown), all of them. Queued ones through the two partial
   indexes of the sending engine's queues; sending and unknown ones per project
   through `message_project_status` (project, status, ...). Cost: the backlog's
-  size, not the table's (a few ms with a few thousand waiting).
+  size, not the table's (34 ms).
 - `wappin_portal_messages_recent{status,kind}`: messages created in the last
   `METRICS_RECENT_SECONDS` (an hour), per project through `message_project_recent`
-  (project, -created_at). Cost: that hour's messages (about 50 ms per 100,000).
+  (project, -created_at). Cost: that hour's messages (44 ms for 63,000).
   All-time totals by status would read every row at each scrape: the counters of
   Wappin calls (`wappin_portal_wappin_calls_total`) count sends over time instead.
 - `wappin_portal_blast_recipients_waiting`: recipients of running or paused blasts
   not handed to Wappin yet (not expanded, or queued/sending/unknown), per blast
-  through the (blast, contact) unique index (`blast_progress_many`). Cost: the active
-  blasts' sizes.
+  through its messages' blast index (`blast_progress_many`). Cost: the active
+  blasts' sizes (50 ms for the 60,000).
 - `wappin_portal_oldest_queued_message_age_seconds`: the oldest queued message, per
-  integration and lane through the queues' partial indexes (one row each).
+  integration and lane through the queues' partial indexes (one row each; 13 ms).
 """
 
 from __future__ import annotations
