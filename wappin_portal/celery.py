@@ -1,3 +1,4 @@
+import logging
 import os
 from collections.abc import Callable
 
@@ -67,6 +68,11 @@ def _metrics_port_open(**kwargs) -> None:
     from wappin_portal import metrics
 
     if settings.CELERY_WORKER_METRICS_PORT:
+        if not metrics.multiprocess_dir():
+            logging.getLogger(__name__).warning(
+                "CELERY_WORKER_METRICS_PORT is set without PROMETHEUS_MULTIPROC_DIR: the port "
+                "shows this process's counters only, not those of its pool's processes."
+            )
         metrics.worker_metrics_start(
             port=settings.CELERY_WORKER_METRICS_PORT,
             address=settings.CELERY_WORKER_METRICS_ADDRESS,

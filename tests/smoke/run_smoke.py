@@ -379,7 +379,11 @@ class Smoke:
             self.processes.start(name, argv, env)
             if " worker" in command:
                 self.worker_commands.append((name, argv, env))
-            say(f"started: {command}  (pid {self.processes.running[name].pid})")
+            loopback = ", ".join(f"{key}={value}" for key, value in prefix_env.items())
+            say(
+                f"started: {command}  (pid {self.processes.running[name].pid}"
+                + (f"; here {loopback})" if loopback else ")")
+            )
         wait_for("/readyz to answer 200", lambda: self.ready(), timeout=90)
         for name, _, _ in self.worker_commands:
             wait_for(
