@@ -44,6 +44,7 @@ from projects.models import Integration, Project
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from projects.webhooks.services import webhook_events_emit
 from templates_app.selectors import keyword_match
+from wappin_portal import metrics
 from wappin_portal.db import rows_delete, rows_update
 from wappin_portal.errors import ApplicationError
 
@@ -132,6 +133,7 @@ def callback_receive(
     integration = target.integration
     if integration is None:
         logger.warning("callback refused: unknown callback key from %s", client_address)
+        metrics.callback_count(outcome="refused", reason="unknown_key")
         return _refusal(404, "No integration has this callback URL.")
     arrival = _Arrival(integration, client_address, headers, body, body_size)
     refused = _caller_check(arrival)
@@ -173,6 +175,7 @@ class _Arrival:
         )
 
     def refuse(self, http_status: int, verdict: str, reason: str, keep: int) -> CallbackAnswer:
+        metrics.callback_count(outcome="refused", reason=verdict)
         if not _refusal_storable(self.integration.pk):
             # A flood of refused POSTs answers the same, but fills no table (issue 10, finding 9).
             logger.warning(
@@ -279,8 +282,10 @@ def _accepted_store(
         reason = f"A retry of callback #{first.pk if first else '?'}: not applied again."
         event = arrival.store(CallbackEvent.Verdict.DUPLICATE, reason, result=reason, **fields)
         logger.info("callback #%s is a duplicate for integration %s", event.pk, integration.pk)
+        metrics.callback_count(outcome="duplicate", reason=parsed.callback_type)
         return CallbackAnswer(200, {"status": "000"}, event)
     transaction.on_commit(partial(_wake_unless_awake, processor_seen_awake_at))  # now, or later
+    metrics.callback_count(outcome="accepted", reason=parsed.callback_type)
     logger.info(
         "callback #%s accepted: %s %s for integration %s",
         event.pk,

@@ -17,3 +17,8 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_counts_triggers_ensure, sender=self)
+
+        from messaging.metrics import messaging_metrics_collect
+        from wappin_portal.metrics import scrape_collector_register
+
+        scrape_collector_register(messaging_metrics_collect)

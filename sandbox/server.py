@@ -148,6 +148,8 @@ class Handler(BaseHTTPRequestHandler):
         knobs = state.knobs
         if knobs["latency_ms"]:
             time.sleep(knobs["latency_ms"] / 1000)
+        if knobs["token_latency_ms"] and path.rstrip("/").endswith("/token/get"):
+            time.sleep(knobs["token_latency_ms"] / 1000)
         if knobs["timeout_rate"] and random.random() < knobs["timeout_rate"]:
             # Nothing is processed; the client should have given up long before.
             time.sleep(knobs["timeout_sleep_s"])

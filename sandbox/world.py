@@ -20,6 +20,7 @@ EXAMPLE_WORLD_PATH = Path(__file__).with_name("world.example.json")
 
 DEFAULT_KNOBS: dict[str, Any] = {
     "latency_ms": 0,
+    "token_latency_ms": 0,
     "error_5xx_rate": 0.0,
     "error_5xx_status": 502,
     "timeout_rate": 0.0,

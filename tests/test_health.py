@@ -92,6 +92,20 @@ def test_readyz_names_the_cache_when_it_is_unreachable(client, settings):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_readyz_names_the_cache_when_its_database_table_is_missing(client, settings):
+    # A database cache whose table nobody made (no migration, no createcachetable)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cache_table_nobody_made",
+        }
+    }
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["cache"]}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_readyz_names_unapplied_migrations(client):
     # Given a migration the database has not recorded
     with connection.cursor() as cursor:
@@ -126,8 +140,11 @@ import json, time
 import django
 django.setup()
 from django.test import Client
+client = Client()
+# A started web process has its middleware loaded (WSGIHandler does it at start-up): so here.
+client.handler.load_middleware()
 started = time.monotonic()
-response = Client().get("/readyz")
+response = client.get("/readyz")
 print(json.dumps({"status": response.status_code, "body": response.json(),
                   "seconds": time.monotonic() - started}))
 """

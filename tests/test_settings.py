@@ -73,3 +73,10 @@ def test_a_media_bucket_makes_the_private_s3_storage_the_default():
         env=PRODUCTION_ENV,
     )
     assert result.stdout.strip().splitlines()[-1] == "FileSystemStorage"
+
+
+def test_every_variable_the_settings_read_is_in_env_example_and_the_readme():
+    from tests.smoke.variables import settings_variables, undocumented_variables
+
+    assert {"SECRET_KEY", "METRICS_TOKEN", "SEND_RATE_REDIS_URL"} <= settings_variables()
+    assert undocumented_variables() == {".env.example": [], "README.md": []}

@@ -1,3 +1,4 @@
+import logging
 import os
 from collections.abc import Callable
 
@@ -5,6 +6,7 @@ from django.db import transaction
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wappin_portal.settings.local")
 
@@ -48,6 +50,33 @@ def _embedded_broker_polls_often(sender, **kwargs) -> None:
         from kombu.transport.sqlalchemy import Transport
 
         Transport.polling_interval = settings.EMBEDDED_BROKER_POLLING_SECONDS
+
+
+@worker_init.connect
+def _metrics_directory_reset(**kwargs) -> None:
+    """A worker starts with an empty PROMETHEUS_MULTIPROC_DIR (its pool's counters go there)."""
+    from wappin_portal import metrics
+
+    metrics.multiprocess_dir_reset()
+
+
+@worker_ready.connect
+def _metrics_port_open(**kwargs) -> None:
+    """The worker's own /metrics (its pool's counters) when CELERY_WORKER_METRICS_PORT is set."""
+    from django.conf import settings
+
+    from wappin_portal import metrics
+
+    if settings.CELERY_WORKER_METRICS_PORT:
+        if not metrics.multiprocess_dir():
+            logging.getLogger(__name__).warning(
+                "CELERY_WORKER_METRICS_PORT is set without PROMETHEUS_MULTIPROC_DIR: the port "
+                "shows this process's counters only, not those of its pool's processes."
+            )
+        metrics.worker_metrics_start(
+            port=settings.CELERY_WORKER_METRICS_PORT,
+            address=settings.CELERY_WORKER_METRICS_ADDRESS,
+        )
 
 
 # The request id travels in task headers; one log line per task (signal receivers).

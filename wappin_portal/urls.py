@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from wappin_portal import views
+from wappin_portal import metrics, views
 from wappin_portal.api import api_not_found
 
 api_v1 = [
@@ -27,6 +27,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="messaging:dashboard", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Log-in with its two-factor step, and each user's two-factor page.
     path("accounts/", include("projects.two_factor.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

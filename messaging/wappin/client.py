@@ -49,6 +49,7 @@ from messaging.wappin.exceptions import (
     WappinUnavailable,
 )
 from projects.models import Integration, Project
+from wappin_portal import metrics
 
 logger = logging.getLogger("messaging.wappin")
 
@@ -136,6 +137,17 @@ def _token_fingerprint(token: str) -> str:
 
 def token_confirmation_forget(integration_id: int) -> None:
     cache.delete(_token_confirmation_key(integration_id))
+
+
+def _status_label(http_status: int | None, wappin_status: str, error) -> str:
+    """The metrics' status of a call: Wappin's body status, else what happened instead."""
+    if wappin_status:
+        return wappin_status
+    if http_status is not None:
+        return f"http_{http_status}"
+    if isinstance(error, WappinTimeout):
+        return "timeout"
+    return "unreachable"
 
 
 def token_expiry_parse(value: Any) -> datetime | None:
@@ -490,7 +502,13 @@ class WappinClient:
         wappin_status = str(answer.get("status", "")).strip()
         if error is None and wappin_status != "200":
             error = self._error_for(path, http_status, wappin_status, answer, about)
-        latency_ms = int((time.monotonic() - started) * 1000)
+        seconds = time.monotonic() - started
+        latency_ms = int(seconds * 1000)
+        metrics.wappin_call_observe(
+            endpoint=path, status=_status_label(http_status, wappin_status, error), seconds=seconds
+        )
+        if path == TOKEN_PATH:
+            metrics.token_refresh_count(ok=error is None)
 
         error_text = _redact(error.message, self._secrets(auth)) if error else ""
         self._log_write(

@@ -44,6 +44,7 @@ from projects.webhooks.models import (
 from projects.webhooks.sender import WebhookResponse, address_is_private, webhook_post
 from wappin_portal.db import rows_delete
 from wappin_portal.errors import Conflict, ValidationFailed
+from wappin_portal.metrics import WEBHOOK_ATTEMPTS
 
 logger = logging.getLogger(__name__)
 
@@ -271,11 +272,13 @@ def _attempt_record(
     endpoint = delivery.endpoint
     now = timezone.now()
     if response.ok:
+        WEBHOOK_ATTEMPTS.labels(outcome="delivered").inc()
         _finish(delivery, status=WebhookDelivery.Status.DELIVERED, code=response.status_code)
         if endpoint.failing_since is not None:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
         return
     error = response.error or f"The endpoint answered {response.status_code}."
+    WEBHOOK_ATTEMPTS.labels(outcome="failed" if now >= delivery.retry_until else "retrying").inc()
     if now >= delivery.retry_until:
         _finish(
             delivery, status=WebhookDelivery.Status.FAILED, code=response.status_code, error=error

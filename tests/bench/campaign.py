@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
-QUEUES = "celery,sending,blasts,callbacks,housekeeping"
+QUEUES = "celery,sending,blasts,callbacks,webhooks,housekeeping"
 LATENCY_MS = 100
 
 

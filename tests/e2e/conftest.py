@@ -88,7 +88,7 @@ class CeleryWorkers:
                     "--pool",
                     "solo",
                     "-Q",
-                    "celery,sending,blasts,callbacks,housekeeping,webhooks",
+                    "celery,sending,blasts,callbacks,webhooks,housekeeping",
                     "--concurrency",
                     "1",
                     "--loglevel",

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from tests.smoke.http import Response, http_request
+from tests.smoke.variables import undocumented_variables
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -247,7 +248,10 @@ class Smoke:
         self.web_port = free_port()
         self.portal = Portal(f"http://127.0.0.1:{self.web_port}")
         self.sandbox: Sandbox | None = None
-        self.worker_commands: list[tuple[str, list[str]]] = []
+        self.worker_commands: list[tuple[str, list[str], dict[str, str]]] = []
+        self.metrics_token = secrets.token_urlsafe(32)
+        self.worker_metrics_port = free_port()
+        self.metrics_pages: list[str] = []
 
     # Values for the README's exported variables: loopback stand-ins for each.
     def deployment_env(self, documented: list[str]) -> dict[str, str]:
@@ -264,6 +268,7 @@ class Smoke:
             "PORTAL_BASE_URL": self.portal.base_url,
             "USE_X_FORWARDED_PROTO": "true",
             "MEDIA_ROOT": str(self.work / "media"),
+            "METRICS_TOKEN": self.metrics_token,
         }
         unknown = [name for name in documented if name not in values]
         if unknown:
@@ -321,6 +326,10 @@ class Smoke:
 
     # -- the deployment --------------------------------------------------------------------
     def deploy(self) -> None:
+        missing = {where: names for where, names in undocumented_variables().items() if names}
+        if missing:
+            raise SmokeFailure(f"variables the settings read are not documented: {missing}")
+        say("every variable the settings read is in .env.example and the README")
         lines = deployment_block(README.read_text(encoding="utf-8"))
         documented = documented_variables(lines)
         self.env = self.deployment_env(documented)
@@ -350,11 +359,11 @@ class Smoke:
                 prefix_env = {}
                 while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
                     name = words.pop(0).split("=", 1)[0]
-                    prefix_env[name] = self.command_secret(name)
+                    prefix_env[name] = self.command_value(name, words)
                 if "createsuperuser" in words:
                     prefix_env["DJANGO_SUPERUSER_PASSWORD"] = ADMIN_PASSWORD
                 if words[0] in ("gunicorn", "celery"):
-                    long_running.append((command, [str(BIN / words[0]), *words[1:]]))
+                    long_running.append((command, [str(BIN / words[0]), *words[1:]], prefix_env))
                     continue
                 if words[0] == "python":
                     words[0] = sys.executable
@@ -364,21 +373,35 @@ class Smoke:
                 if "project_bootstrap" in command:
                     self.callback_urls = dict(re.findall(r"(\w+) callback URL: (\S+)", output))
         self.sandbox_start()
-        for command, argv in long_running:
+        for command, argv, prefix_env in long_running:
             name = self.process_name(argv)
-            self.processes.start(name, argv, self.env)
+            env = {**self.env, **prefix_env}
+            self.processes.start(name, argv, env)
             if " worker" in command:
-                self.worker_commands.append((name, argv))
-            say(f"started: {command}  (pid {self.processes.running[name].pid})")
+                self.worker_commands.append((name, argv, env))
+            loopback = ", ".join(f"{key}={value}" for key, value in prefix_env.items())
+            say(
+                f"started: {command}  (pid {self.processes.running[name].pid}"
+                + (f"; here {loopback})" if loopback else ")")
+            )
         wait_for("/readyz to answer 200", lambda: self.ready(), timeout=90)
-        for name, _ in self.worker_commands:
+        for name, _, _ in self.worker_commands:
             wait_for(
                 f"{name} to be ready", lambda n=name: " ready." in self.processes.log(n), timeout=60
             )
         say("the portal is ready: /readyz answers 200 and the workers are ready")
 
-    def command_secret(self, name: str) -> str:
-        values = {"WAPPIN_CLIENT_KEY": self.client_key, "WAPPIN_SECRET_KEY": self.secret_key}
+    def command_value(self, name: str, words: list[str]) -> str:
+        """The value of a variable set on one command's line (`NAME=value command ...`)."""
+        program = next((word for word in words if "=" not in word), "")
+        values = {
+            "WAPPIN_CLIENT_KEY": self.client_key,
+            "WAPPIN_SECRET_KEY": self.secret_key,
+            # Each program its own directory, as the README says for one machine.
+            "PROMETHEUS_MULTIPROC_DIR": str(self.work / f"metrics-{program}"),
+            "CELERY_WORKER_METRICS_PORT": str(self.worker_metrics_port),
+            "CELERY_WORKER_METRICS_ADDRESS": "127.0.0.1",
+        }
         if name not in values:
             raise SmokeFailure(
                 f"the README's commands set {name}: the smoke test has no value for it"
@@ -584,7 +607,7 @@ class Smoke:
         say(f"template sent through the API reached read (timeline {' -> '.join(timeline)})")
         worker_lines = [
             json.loads(line)
-            for name, _ in self.worker_commands
+            for name, _, _ in self.worker_commands
             for line in self.processes.log(name).splitlines()
             if line.startswith("{")
         ]
@@ -628,13 +651,65 @@ class Smoke:
             raise SmokeFailure("the history CSV lacks the customer's conversation")
         say(f"history exported as CSV ({len(body.splitlines())} lines)")
 
+    def metrics_check(self) -> None:
+        """/metrics refuses a request without its token; with it, the web's counters are summed
+        over gunicorn's workers and the worker answers its own on its port."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        def values(text: str) -> dict[tuple[str, tuple], float]:
+            return {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+            }
+
+        refused = self.portal.request("GET", "/metrics")
+        if refused.status_code != 401:
+            raise SmokeFailure(f"/metrics without its token: HTTP {refused.status_code}")
+        web = self.portal.expect(
+            self.portal.request(
+                "GET", "/metrics", headers={"Authorization": f"Bearer {self.metrics_token}"}
+            ),
+            200,
+            "/metrics with its token",
+        ).text
+        worker = http_request(
+            "GET", f"http://127.0.0.1:{self.worker_metrics_port}/metrics", timeout=10
+        ).text
+        self.metrics_pages += [web, worker]
+        web_values, worker_values = values(web), values(worker)
+        # The first message's sent, delivered and read, whichever gunicorn worker took each.
+        statuses = web_values.get(
+            ("wappin_portal_callbacks_total", (("outcome", "accepted"), ("reason", "status"))), 0
+        )
+        read = web_values.get(
+            ("wappin_portal_messages_recent", (("kind", "hsm"), ("status", "read"))), 0
+        )
+        sends = worker_values.get(
+            (
+                "wappin_portal_wappin_calls_total",
+                (("endpoint", "/v1/message/do-send-hsm"), ("status", "200")),
+            ),
+            0,
+        )
+        if statuses < 3 or read < 1 or sends < 1:
+            raise SmokeFailure(
+                f"/metrics: {statuses:g} status callbacks accepted (expected 3 or more, summed "
+                f"over gunicorn's workers), {read:g} read template (expected 1 or more), "
+                f"{sends:g} sends on the worker's port (expected 1 or more)"
+            )
+        say(
+            f"/metrics: refused without its token; {statuses:g} status callbacks over gunicorn's "
+            f"workers, {read:g} read in the last hour; the worker's port counts {sends:g} sends"
+        )
+
     def workers_restart_keep_every_message(self) -> None:
         # Slow Wappin down so that sends are under way when the workers get SIGTERM: a warm
         # shutdown lets them finish. Then sends queued while no worker runs wait for the restart.
         self.sandbox.admin("POST", "knobs", {"latency_ms": 1500})
         numbers = [f"62812345671{n:02d}" for n in range(10)]
         ids = [self.send(number) for number in numbers[:5]]
-        for name, _ in self.worker_commands:
+        for name, _, _ in self.worker_commands:
             code = self.processes.stop(name)
             if code != 0:
                 raise SmokeFailure(f"{name} exited with code {code} after SIGTERM")
@@ -648,8 +723,8 @@ class Smoke:
         if not waiting:
             raise SmokeFailure("nothing was left queued while the workers were stopped")
         self.sandbox.admin("POST", "knobs", {"latency_ms": 0})
-        for name, argv in self.worker_commands:
-            self.processes.start(name, argv, self.env)
+        for name, argv, env in self.worker_commands:
+            self.processes.start(name, argv, env)
             wait_for(
                 f"{name} to be ready again",
                 lambda n=name: self.processes.log(n).count(" ready.") >= 2,
@@ -683,6 +758,7 @@ class Smoke:
             self.secret_key,
             self.portal.api_key,
             ADMIN_PASSWORD,
+            self.metrics_token,
             *filter(None, tokens),
         ]
         for name in self.processes.logs:
@@ -693,6 +769,8 @@ class Smoke:
                 raise SmokeFailure(
                     f"{name}'s log holds a secret (client key, secret key, API key, password or token)"
                 )
+        if any(secret in page for page in self.metrics_pages for secret in secrets_in_play):
+            raise SmokeFailure("/metrics holds a secret")
         say(
             f"no secret in the portal's logs ({len(secrets_in_play)} secrets looked for, {len(tokens)} Wappin token(s))"
         )
@@ -727,6 +805,7 @@ class Smoke:
             self.send_until_read()
             self.customer_writes()
             self.history_export()
+            self.metrics_check()
             self.workers_restart_keep_every_message()
             self.logs_hold_no_secret()
             self.stop_all()

@@ -57,7 +57,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a request id for every answer, and the request's log line (JSON in production).
+    # Request counts and latencies by view for /metrics (django-prometheus; first and last).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request id for every answer, and the request's log line (JSON in production).
     "wappin_portal.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Wappin's callbacks go straight to their view from here (none of the ones below).
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "wappin_portal.middleware.PermissionsPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "wappin_portal.urls"
@@ -272,16 +275,40 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
+# A task is acknowledged when it ends, not when a worker takes it: a worker that dies (SIGKILL,
+# a lost machine) leaves it on the broker, and another worker runs it again. Every task is
+# written to be run twice (they load rows by id and act on their state; the sending engine
+# claims rows, so a message is never sent twice). A task that kills its own worker
+# process (memory) is given back too (`reject_on_worker_lost`): each is idempotent.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One task at a time per process: the dispatchers and a blast's expansion are long.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands a task a worker took but never acknowledged (the worker died) to another
+# worker after this long. It must be longer than the longest task (a contact import: up to
+# 61 minutes, `IMPORT_TIME_LIMIT`) plus the longest countdown a task is published with (a
+# minute), or a task still running would be run a second time at once. Sends and blasts
+# do not wait that long after a lost worker: the beat's sweeps wake the sending engine
+# within seconds (`messages_sending_sweep`) and resume stalled blasts within 5 minutes.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=7200)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
+    # (The embedded broker's transport would hand this to SQLAlchemy's create_engine().)
+    # Each worker looks for such tasks every 10 s (kombu's default: every 100 s), one cheap
+    # ZRANGEBYSCORE: a lost task is back within the visibility timeout and 10 seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 # Queues by kind of work, so none waits behind another's backlog: a blast's expansion
-# (`blasts`), the sending engine's dispatchers (`sending`), status callbacks (`callbacks`),
-# periodic sweeps (`housekeeping`); the rest on `celery`. Every worker command lists them
-# all (`-Q celery,sending,blasts,callbacks,housekeeping`), or runs one worker per queue.
+# (`blasts`), the sending engine's dispatchers (`sending`: transactional sends and blasts'),
+# status callbacks (`callbacks`), deliveries to the customer's webhooks (`webhooks`),
+# periodic sweeps (`housekeeping`); the rest (template review, contact imports) on `celery`.
+# The README's deployment runs workers for all of them
+# (`-Q celery,sending,blasts,callbacks,webhooks,housekeeping`); each can have its own workers.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "messaging.messages_dispatch": {"queue": "sending"},
@@ -297,6 +324,8 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.wappin_call_logs_prune": {"queue": "housekeeping"},
     "callbacks.tasks.callback_process": {"queue": "callbacks"},
     "callbacks.tasks.callbacks_process": {"queue": "callbacks"},
+    # Every task named webhooks.* (their module names them so).
+    "webhooks.*": {"queue": "webhooks"},
 }
 # Task modules outside an app's tasks.py (which autodiscover_tasks finds by itself).
 CELERY_IMPORTS = ["messaging.contacts.import_tasks", "projects.webhooks.tasks"]
@@ -454,3 +483,15 @@ WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default
 WEBHOOK_SECRET_OVERLAP_SECONDS = env.int("WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 3600)
 # Settled deliveries (and their attempts) are kept this many days in the log.
 WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+
+# Metrics for Prometheus at /metrics (wappin_portal/metrics.py): only with
+# `Authorization: Bearer <METRICS_TOKEN>`; empty, /metrics is a 404. Several processes
+# per machine (gunicorn's workers, Celery's prefork pool) need PROMETHEUS_MULTIPROC_DIR
+# (read by prometheus_client itself), one empty directory per program.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# `wappin_portal_messages_recent` counts the messages created this long ago at most.
+METRICS_RECENT_SECONDS = env.int("METRICS_RECENT_SECONDS", default=3600)
+# A Celery worker answers its own counters (Wappin calls, token refreshes) on this port
+# (empty: none), on this address (a private interface: the port has no token).
+CELERY_WORKER_METRICS_PORT = env.int("CELERY_WORKER_METRICS_PORT", default=0)
+CELERY_WORKER_METRICS_ADDRESS = env("CELERY_WORKER_METRICS_ADDRESS", default="127.0.0.1")

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import pytest
+from prometheus_client import REGISTRY
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from messaging.models import Message, MessageStatusEvent
@@ -122,6 +123,13 @@ def test_a_failed_attempt_is_retried_with_backoff_by_the_sweep(
     project, webhook_receiver, django_capture_on_commit_callbacks, settings
 ):
     settings.WEBHOOK_RETRY_BASE_SECONDS = 60
+    attempts_before = {
+        outcome: REGISTRY.get_sample_value(
+            "wappin_portal_webhook_attempts_total", {"outcome": outcome}
+        )
+        or 0
+        for outcome in ("retrying", "delivered")
+    }
     endpoint = _endpoint(project, webhook_receiver)
     webhook_receiver.answer(500)
     with django_capture_on_commit_callbacks(execute=True):
@@ -143,6 +151,12 @@ def test_a_failed_attempt_is_retried_with_backoff_by_the_sweep(
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     assert endpoint.failing_since is None
     assert list(delivery.tries.values_list("response_code", flat=True)) == [500, 200]
+    # The metrics count one attempt of each outcome
+    for outcome in ("retrying", "delivered"):
+        now = REGISTRY.get_sample_value(
+            "wappin_portal_webhook_attempts_total", {"outcome": outcome}
+        )
+        assert now == attempts_before[outcome] + 1
 
 
 def test_the_backoff_doubles_with_jitter_up_to_its_cap(settings):
