@@ -104,15 +104,17 @@ class MakeRun:
 
     def stop(self) -> None:
         """Ctrl-C, as a developer stops it; whatever is left of the group is killed."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        group = os.getpgid(self.process.pid)
-        os.killpg(group, signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=60)
+        group = self.process.pid  # its own session and group (start_new_session)
+        if self.process.poll() is None:
+            os.killpg(group, signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=60)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
+            os.killpg(group, signal.SIGKILL)  # a child honcho left behind, if any
         self.process.wait(timeout=30)
+        self.process = None
 
 
 @pytest.fixture
