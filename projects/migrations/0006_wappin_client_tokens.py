@@ -23,7 +23,8 @@ def _secret_key_digest(secret_key):
 
 def tokens_to_clients(apps, schema_editor):
     """One WappinCredential per (environment, client id, secret key); its token is the one of
-    its integrations that lasts longest, and the one before it stays as the previous token."""
+    its integrations that lasts longest, and the next one (another integration's, else the
+    previous token) stays as the previous token, so callbacks signed with either get in."""
     Integration = apps.get_model("projects", "Integration")
     WappinCredential = apps.get_model("projects", "WappinCredential")
     by_client = {}
@@ -34,19 +35,20 @@ def tokens_to_clients(apps, schema_editor):
         key = (integration.environment, client_id, _secret_key_digest(integration.secret_key))
         by_client.setdefault(key, []).append(integration)
     for (environment, client_id, secret_digest), integrations in by_client.items():
-        tokens = []  # (expires_at, token), newest first, each token once
+        # The integrations' current tokens, the one lasting longest first (Wappin's current
+        # one), then their previous ones: each token once.
         ranked = sorted(
             (i for i in integrations if i.access_token),
             key=lambda i: i.token_expires_at or datetime.min.replace(tzinfo=UTC),
             reverse=True,
         )
-        for integration in ranked:
-            for token, expires_at in (
-                (integration.access_token, integration.token_expires_at),
-                (integration.previous_access_token, None),
-            ):
-                if token and token not in [known for _, known in tokens]:
-                    tokens.append((expires_at, token))
+        tokens = []  # (expires_at, token)
+        candidates = [(i.token_expires_at, i.access_token) for i in ranked] + [
+            (None, i.previous_access_token) for i in ranked if i.previous_access_token
+        ]
+        for expires_at, token in candidates:
+            if token not in [known for _, known in tokens]:
+                tokens.append((expires_at, token))
         current = tokens[0] if tokens else (None, "")
         previous = tokens[1][1] if len(tokens) > 1 else ""
         credential = WappinCredential.objects.create(
@@ -65,6 +67,29 @@ def tokens_to_clients(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         # The new foreign keys' checks run now, not at commit: PostgreSQL refuses to alter
         # projects_integration (the fields removed next) while they are pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def tokens_to_integrations(apps, schema_editor):
+    """Back: each integration holds its client's token again."""
+    Integration = apps.get_model("projects", "Integration")
+    for integration in Integration.objects.exclude(credential=None).select_related("credential"):
+        credential = integration.credential
+        integration.access_token = credential.access_token
+        integration.previous_access_token = credential.previous_access_token
+        integration.token_expires_at = credential.token_expires_at
+        integration.access_token_digest = credential.access_token_digest
+        integration.previous_access_token_digest = credential.previous_access_token_digest
+        integration.save(
+            update_fields=[
+                "access_token",
+                "previous_access_token",
+                "token_expires_at",
+                "access_token_digest",
+                "previous_access_token_digest",
+            ]
+        )
+    if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
@@ -99,7 +124,7 @@ class Migration(migrations.Migration):
             name='credential',
             field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='integrations', to='projects.wappincredential'),
         ),
-        migrations.RunPython(tokens_to_clients, migrations.RunPython.noop),
+        migrations.RunPython(tokens_to_clients, tokens_to_integrations),
         migrations.RemoveField(
             model_name='integration',
             name='access_token',
