@@ -7,6 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 
 from messaging.models import Contact, Message
@@ -61,14 +62,18 @@ def callback_target_get(*, key: str) -> CallbackTarget:
 
 
 def callback_integrations_of_credential_forget(*, credential_id: int) -> None:
-    """The client's token changed: every integration of the client is read afresh."""
-    callback_integration_forget(
-        keys=list(
-            Integration.objects.filter(credential_id=credential_id).values_list(
-                "callback_key", flat=True
-            )
+    """The client's token changed: every integration of the client is read afresh.
+
+    Now, and again once the change is committed: a callback that read the row before the
+    commit may have cached the old tokens meanwhile.
+    """
+    keys = list(
+        Integration.objects.filter(credential_id=credential_id).values_list(
+            "callback_key", flat=True
         )
     )
+    callback_integration_forget(keys=keys)
+    transaction.on_commit(lambda: callback_integration_forget(keys=keys))
 
 
 def callback_integration_forget(*, keys) -> None:

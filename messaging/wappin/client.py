@@ -126,7 +126,7 @@ def _session_get() -> requests.Session:
 
 
 def _token_confirmation_key(credential_id: int) -> str:
-    return f"wappin:token-not-expired:{credential_id}"
+    return f"wappin:client-token-not-expired:{credential_id}"
 
 
 def _token_fingerprint(token: str) -> str:
