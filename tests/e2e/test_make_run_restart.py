@@ -121,22 +121,14 @@ class MakeRun:
 def checkout(tmp_path: Path) -> Path:
     """A copy of this checkout's code (no var/, .env or .git) using the same virtualenv."""
     copy = tmp_path / "checkout"
-    shutil.copytree(
-        ROOT,
-        copy,
-        ignore=shutil.ignore_patterns(
-            ".venv",
-            ".git",
-            "var",
-            "staticfiles",
-            "media",
-            ".env",
-            "__pycache__",
-            "*.egg-info",
-            ".pytest_cache",
-            ".ruff_cache",
-        ),
-    )
+    left_out_at_the_top = {".venv", ".git", "var", "staticfiles", "media", ".env"}
+    caches = shutil.ignore_patterns("__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache")
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        top = Path(directory) == ROOT
+        return caches(directory, names) | (left_out_at_the_top & set(names) if top else set())
+
+    shutil.copytree(ROOT, copy, ignore=ignore)
     (copy / ".venv").symlink_to(ROOT / ".venv")
     return copy
 
