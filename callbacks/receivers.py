@@ -6,16 +6,25 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from callbacks.models import CallbackEvent
-from callbacks.selectors import callback_integration_forget
+from callbacks.selectors import (
+    callback_integration_forget,
+    callback_integrations_of_credential_forget,
+)
 from callbacks.services import callback_event_process
 from messaging.signals import messages_accepted
-from projects.models import Integration, Project
+from projects.models import Integration, Project, WappinCredential
 
 
 @receiver([post_save, post_delete], sender=Integration)
 def forget_the_cached_integration(sender, instance: Integration, **kwargs) -> None:
     """A saved integration (token, allow-list, project) is read afresh by the next callback."""
     callback_integration_forget(keys=[instance.callback_key])
+
+
+@receiver([post_save, post_delete], sender=WappinCredential)
+def forget_the_clients_cached_integrations(sender, instance: WappinCredential, **kwargs) -> None:
+    """The Wappin client's token changed: all its integrations check the new one."""
+    callback_integrations_of_credential_forget(credential_id=instance.pk)
 
 
 @receiver([post_save, post_delete], sender=Project)

@@ -7,6 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 
 from messaging.models import Contact, Message
@@ -50,7 +51,7 @@ def callback_target_get(*, key: str) -> CallbackTarget:
     integration = found.get(cache_key)
     if integration is None:
         integration = (
-            Integration.objects.select_related("project")
+            Integration.objects.select_related("project", "credential")
             .defer(*ENCRYPTED_INTEGRATION_FIELDS)
             .filter(callback_key=key)
             .first()
@@ -58,6 +59,21 @@ def callback_target_get(*, key: str) -> CallbackTarget:
         if integration is not None:
             cache.set(cache_key, integration, CALLBACK_INTEGRATION_CACHE_SECONDS)
     return CallbackTarget(integration, processor_awake=PROCESSOR_WAKE_KEY in found)
+
+
+def callback_integrations_of_credential_forget(*, credential_id: int) -> None:
+    """The client's token changed: every integration of the client is read afresh.
+
+    Now, and again once the change is committed: a callback that read the row before the
+    commit may have cached the old tokens meanwhile.
+    """
+    keys = list(
+        Integration.objects.filter(credential_id=credential_id).values_list(
+            "callback_key", flat=True
+        )
+    )
+    callback_integration_forget(keys=keys)
+    transaction.on_commit(lambda: callback_integration_forget(keys=keys))
 
 
 def callback_integration_forget(*, keys) -> None:
@@ -72,40 +88,48 @@ def callback_address_allowed(*, integration: Integration, address: str) -> bool:
     return address_in(address, integration.callback_ip_allowlist)
 
 
+# The two refusals that a fetch of the client's current token can cure (`callback_receive`).
+TOKEN_NONE_YET = (
+    "This integration has no Wappin token yet, so no callback can be checked: "
+    "the portal fetches one on its first call to Wappin (a send, or the token refresh)."
+)
+TOKEN_UNKNOWN = (
+    "The bearer token is not the current or previous token of this integration's Wappin client."
+)
+
+
 def callback_token_check(*, integration: Integration, authorization: str) -> str:
     """Check `Authorization: Bearer <token>`; returns "" when it matches, else the reason.
 
-    The current and the previous token both count: Wappin may still sign with the
-    old one for a moment after we refresh it. Compared by their SHA-256 digests
-    (`Integration.access_token_digest`), in constant time; the reason never
-    contains a token.
+    The current and the previous token of the integration's Wappin client both count
+    (every integration of one client id and secret key shares them; Wappin may still
+    sign with the old one for a moment after a refresh). Compared by their SHA-256
+    digests (`WappinCredential.access_token_digest`), in constant time; the reason
+    never contains a token.
     """
     scheme, _, token = (authorization or "").strip().partition(" ")
     if not authorization:
         return "No Authorization header: Wappin sends 'Authorization: Bearer <token>'."
     if scheme.lower() != "bearer" or not token.strip():
         return "The Authorization header is not 'Bearer <token>'."
+    credential = integration.credential if integration.credential_id else None
     known = [
         digest
         for digest in (
-            integration.access_token_digest,
-            integration.previous_access_token_digest,
+            (credential.access_token_digest, credential.previous_access_token_digest)
+            if credential
+            else ()
         )
         if digest
     ]
     if not known:
-        return (
-            "This integration has no Wappin token yet, so no callback can be checked: "
-            "the portal fetches one on its first call to Wappin (a send, or the token refresh)."
-        )
+        return TOKEN_NONE_YET
     given = hashlib.sha256(token.strip().encode()).hexdigest().encode()
     matched = False
     for candidate in known:
         # Compare against every candidate (no early exit) so timing says nothing about which.
         matched |= hmac.compare_digest(given, candidate.encode())
-    return (
-        "" if matched else "The bearer token is not this integration's current or previous token."
-    )
+    return "" if matched else TOKEN_UNKNOWN
 
 
 def chat_conversation_list(*, project: Project, limit: int = 100) -> QuerySet[Contact]:

@@ -31,6 +31,8 @@ from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, 
 from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse, storable_text
 from callbacks.selectors import (
     PROCESSOR_WAKE_KEY,
+    TOKEN_NONE_YET,
+    TOKEN_UNKNOWN,
     callback_address_allowed,
     callback_target_get,
     callback_token_check,
@@ -49,6 +51,9 @@ from wappin_portal.db import rows_delete, rows_update
 from wappin_portal.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+# A callback with a token we do not know asks Wappin for its client's token at most this often.
+TOKEN_FETCH_INTERVAL_SECONDS = 60
 
 # Headers worth keeping with a callback. Authorization is kept only as its scheme.
 KEPT_HEADERS = (
@@ -224,12 +229,11 @@ def _caller_check(arrival: _Arrival) -> CallbackAnswer | None:
         integration=integration, authorization=arrival.headers.get("Authorization", "")
     )
     if token_problem:
-        if (
-            not (integration.access_token_digest or integration.previous_access_token_digest)
-            and integration.has_credentials
-        ):
-            # The first callback can come before the portal ever called Wappin. Fetch the
-            # token now: Wappin retries the callback 3 times, and a retry then gets in.
+        if token_problem in (TOKEN_NONE_YET, TOKEN_UNKNOWN) and _token_fetch_due(integration):
+            # The first callback can come before the portal ever called Wappin, or signed with
+            # a token another holder of the client's key had Wappin issue. Fetch the client's
+            # current token now (in a task: this answer must stay fast): Wappin retries the
+            # callback 3 times, and a retry then gets in. This one is refused all the same.
             transaction.on_commit(partial(_enqueue_token_fetch, integration.pk))
         return arrival.refuse(
             401, CallbackEvent.Verdict.REJECTED_AUTH, token_problem, REJECTED_BODY_KEEP_BYTES
@@ -314,14 +318,22 @@ def _enqueue_token_fetch(integration_id: int) -> None:
         logger.exception("could not enqueue the token fetch of integration %s", integration_id)
 
 
+def _token_fetch_due(integration: Integration) -> bool:
+    """Whether this refusal asks Wappin for the client's token: at most once a minute per
+    client, agreed between all web processes through the shared cache (`add` is atomic)."""
+    if integration.credential_id is None:
+        return False  # no client id or secret key: nothing to ask with
+    return cache.add(
+        f"callbacks:token-fetch:{integration.credential_id}",
+        1,
+        timeout=TOKEN_FETCH_INTERVAL_SECONDS,
+    )
+
+
 def integration_token_fetch_for_callbacks(*, integration_id: int) -> bool:
-    """Fetch the integration's token if it still has none; True when it has one afterwards."""
-    integration = Integration.objects.select_related("project").get(pk=integration_id)
-    if integration.access_token:
-        return True
-    WappinClient(integration).token_get()
-    integration.refresh_from_db(fields=["access_token"])
-    return bool(integration.access_token)
+    """Fetch the current token of the integration's Wappin client; True when it has one."""
+    integration = Integration.objects.select_related("project", "credential").get(pk=integration_id)
+    return bool(WappinClient(integration).token_fetch())
 
 
 def _wake_unless_awake(processor_seen_awake_at: float | None) -> None:
@@ -365,9 +377,9 @@ class Outcome:
 
 def _events_for_processing():
     """Stored callbacks with what applying them reads; the integration's secrets stay encrypted."""
-    return CallbackEvent.objects.select_related("integration__project", "reply").defer(
-        *(f"integration__{name}" for name in ENCRYPTED_INTEGRATION_FIELDS)
-    )
+    return CallbackEvent.objects.select_related(
+        "integration__project", "integration__credential", "reply"
+    ).defer(*(f"integration__{name}" for name in ENCRYPTED_INTEGRATION_FIELDS))
 
 
 def callback_event_process(*, event_id: int) -> CallbackEvent:

@@ -49,7 +49,8 @@ def callbacks_prune() -> dict[str, int]:
 
 @shared_task(acks_late=True)
 def integration_token_fetch(integration_id: int) -> None:
-    """A callback came before we had a token: fetch one so Wappin's retry is let in."""
+    """A callback came before we had a token, or with one we do not know: fetch the client's
+    current token so Wappin's retry is let in."""
     try:
         services.integration_token_fetch_for_callbacks(integration_id=integration_id)
     except Exception:

@@ -156,7 +156,8 @@ class IntegrationForm(forms.ModelForm):
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
     form = IntegrationForm
-    list_display = ["__str__", "environment", "is_active", "credentials", "token_expires_at"]
+    list_display = ["__str__", "environment", "is_active", "credentials", "token_expiry"]
+    list_select_related = ["project", "credential"]
     list_filter = ["kind", "environment", "is_active", "project"]
     search_fields = ["project__name", "project__client_id", "project__wappin_project_id"]
     readonly_fields = [
@@ -200,15 +201,20 @@ class IntegrationAdmin(admin.ModelAdmin):
     def secret_key_state(self, obj):
         return _masked(obj.secret_key)
 
-    @admin.display(description="Token")
+    @admin.display(description="Token (shared by the client's integrations)")
     def token_state(self, obj):
-        if not obj.access_token:
+        credential = obj.credential
+        if credential is None or not credential.access_token_digest:
             return "none yet: fetched on the first call"
         return (
-            f"•••• valid until {obj.token_expires_at:%Y-%m-%d %H:%M %Z}"
-            if obj.token_expires_at
+            f"•••• valid until {credential.token_expires_at:%Y-%m-%d %H:%M %Z}"
+            if credential.token_expires_at
             else "•••• set"
         )
+
+    @admin.display(description="Token expires", ordering="credential__token_expires_at")
+    def token_expiry(self, obj):
+        return obj.credential.token_expires_at if obj.credential else None
 
     @admin.display(description="Credentials", boolean=True)
     def credentials(self, obj):

@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
@@ -200,6 +201,72 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest() if token else ""
 
 
+def secret_key_digest(secret_key: str) -> str:
+    """What recognises a secret key without keeping it readable: an HMAC keyed by SECRET_KEY
+    (a secret key may be short, so a bare hash could be guessed). A new SECRET_KEY only means
+    the next save points the integrations at a new `WappinCredential`, which fetches a token."""
+    return salted_hmac(
+        "projects.WappinCredential.secret_key", secret_key, algorithm="sha256"
+    ).hexdigest()
+
+
+class WappinCredential(TimeStampedModel):
+    """One Wappin client (client id + secret key) in one environment, and its access token.
+
+    Wappin issues one token per client: every integration of the client (notification,
+    chatbot, of any project) uses this row's token, refreshes it under this row's lock,
+    and accepts callbacks signed with its current or previous token.
+    """
+
+    environment = models.CharField(max_length=20, editable=False)
+    client_id = models.CharField(max_length=32, editable=False)
+    secret_key_digest = models.CharField(max_length=64, editable=False)
+    access_token = EncryptedTextField(blank=True, editable=False)
+    previous_access_token = EncryptedTextField(blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # SHA-256 of the two tokens, kept by `save()`: a callback's bearer token is checked
+    # against these, so receiving a callback decrypts nothing.
+    access_token_digest = models.CharField(max_length=64, blank=True, editable=False)
+    previous_access_token_digest = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "client_id", "secret_key_digest"],
+                name="wappin_credential_unique_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Wappin client {self.client_id} ({self.environment})"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        deferred = self.get_deferred_fields()
+        for token_field in ("access_token", "previous_access_token"):
+            if token_field in deferred:
+                continue  # not loaded, so not changed here
+            if update_fields is None or token_field in update_fields:
+                setattr(self, f"{token_field}_digest", token_digest(getattr(self, token_field)))
+                if update_fields is not None:
+                    kwargs["update_fields"] = update_fields = [
+                        *update_fields,
+                        f"{token_field}_digest",
+                    ]
+        super().save(*args, **kwargs)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.environment, self.client_id, self.secret_key_digest)
+
+    def token_is_fresh(self, *, now=None) -> bool:
+        now = now or timezone.now()
+        margin = timezone.timedelta(seconds=settings.WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS)
+        return bool(
+            self.access_token and self.token_expires_at and self.token_expires_at - margin > now
+        )
+
+
 class Integration(TimeStampedModel):
     """The credentials and callback set-up of one Wappin integration of a project."""
 
@@ -240,13 +307,16 @@ class Integration(TimeStampedModel):
     )
     client_key = EncryptedTextField(blank=True)
     secret_key = EncryptedTextField(blank=True)
-    access_token = EncryptedTextField(blank=True, editable=False)
-    previous_access_token = EncryptedTextField(blank=True, editable=False)
-    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # SHA-256 of the two tokens, kept by `save()`: a callback's bearer token is checked
-    # against these, so receiving a callback decrypts nothing.
-    access_token_digest = models.CharField(max_length=64, blank=True, editable=False)
-    previous_access_token_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # The Wappin client (client id + secret key) whose token this integration uses; kept by
+    # `save()` (`credential_sync`). None until both the client id and the secret key are set.
+    credential = models.ForeignKey(
+        WappinCredential,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="integrations",
+        editable=False,
+    )
     callback_key = models.CharField(
         max_length=64, unique=True, default=_callback_key, editable=False
     )
@@ -274,18 +344,32 @@ class Integration(TimeStampedModel):
         if not self.callback_url:
             self.callback_url = self.default_callback_url
         update_fields = kwargs.get("update_fields")
-        deferred = self.get_deferred_fields()
-        for token_field in ("access_token", "previous_access_token"):
-            if token_field in deferred:
-                continue  # not loaded, so not changed here
-            if update_fields is None or token_field in update_fields:
-                setattr(self, f"{token_field}_digest", token_digest(getattr(self, token_field)))
-                if update_fields is not None:
-                    kwargs["update_fields"] = update_fields = [
-                        *update_fields,
-                        f"{token_field}_digest",
-                    ]
+        credential_inputs = {"secret_key", "environment", "project", "credential"}
+        syncs = "secret_key" not in self.get_deferred_fields() and (
+            update_fields is None or credential_inputs & set(update_fields)
+        )
+        if syncs and self.credential_sync() and update_fields is not None:
+            kwargs["update_fields"] = list({*update_fields, "credential"})
         super().save(*args, **kwargs)
+
+    def credential_sync(self) -> bool:
+        """Point at the Wappin client of this integration's client id and secret key (created
+        on first use); True when that changed. Every integration of one client shares it."""
+        client_id = self.project.client_id if self.project_id else ""
+        if not (client_id and self.secret_key):
+            credential = None
+        else:
+            digest = secret_key_digest(self.secret_key)
+            current = self.credential if self.credential_id else None
+            if current is not None and current.key == (self.environment, client_id, digest):
+                return False
+            credential, _ = WappinCredential.objects.get_or_create(
+                environment=self.environment, client_id=client_id, secret_key_digest=digest
+            )
+        if (credential.pk if credential else None) == self.credential_id:
+            return False
+        self.credential = credential
+        return True
 
     @property
     def callback_path(self) -> str:
@@ -298,13 +382,6 @@ class Integration(TimeStampedModel):
     @property
     def has_credentials(self) -> bool:
         return bool(self.project.client_id and self.secret_key)
-
-    def token_is_fresh(self, *, now=None) -> bool:
-        now = now or timezone.now()
-        margin = timezone.timedelta(seconds=settings.WAPPIN_TOKEN_REFRESH_MARGIN_SECONDS)
-        return bool(
-            self.access_token and self.token_expires_at and self.token_expires_at - margin > now
-        )
 
 
 class Membership(TimeStampedModel):

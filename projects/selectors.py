@@ -65,7 +65,13 @@ def api_key_get(*, project: Project, api_key_id: int) -> ApiKey:
     return api_key
 
 
-ENCRYPTED_INTEGRATION_FIELDS = ("client_key", "secret_key", "access_token", "previous_access_token")
+# The encrypted fields of an integration and of its Wappin client (for `select_related("credential")`).
+ENCRYPTED_INTEGRATION_FIELDS = (
+    "client_key",
+    "secret_key",
+    "credential__access_token",
+    "credential__previous_access_token",
+)
 
 
 def integration_first_active(*, project: Project, kinds: Sequence[str]) -> Integration | None:
@@ -78,6 +84,7 @@ def integration_first_active(*, project: Project, kinds: Sequence[str]) -> Integ
     """
     candidates = list(
         Integration.objects.filter(project=project, kind__in=list(kinds), is_active=True)
+        .select_related("credential")
         .defer(*ENCRYPTED_INTEGRATION_FIELDS)
         .annotate(
             secret_key_is_set=ExpressionWrapper(~Q(secret_key=""), output_field=BooleanField())

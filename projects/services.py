@@ -113,8 +113,9 @@ def integration_save(
 ) -> Integration:
     """Save an integration. Secrets are write-only: an empty value keeps the stored one.
 
-    A new secret key makes the stored token useless, so the token is dropped and
-    fetched again on the next call.
+    Its token is its Wappin client's (`WappinCredential`, by client id and secret key):
+    a new secret key points it at that client's row (`Integration.credential_sync`), whose
+    token is fetched on the next call if it has none.
     """
     changed = []
     for field, value in (secrets_given or {}).items():
@@ -122,9 +123,6 @@ def integration_save(
             continue
         setattr(integration, field, value.strip())
         changed.append(field)
-    if "secret_key" in changed:
-        integration.access_token = ""
-        integration.token_expires_at = None
     integration.full_clean()
     is_new = integration.pk is None
     integration.save()
@@ -140,7 +138,8 @@ def integration_save(
 
 @transaction.atomic
 def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> Project:
-    """Save a project. A token belongs to a client ID: a new client ID drops the stored tokens."""
+    """Save a project. A token belongs to a Wappin client: a new client ID points the
+    project's integrations at that client's `WappinCredential` (and its token)."""
     project.full_clean()
     is_new = project.pk is None
     previous_client_id = (
@@ -150,10 +149,9 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> 
     )
     project.save()
     if previous_client_id is not None and previous_client_id != project.client_id:
-        for integration in project.integrations.all():
-            integration.access_token = ""
-            integration.token_expires_at = None
-            integration.save(update_fields=["access_token", "token_expires_at", "updated_at"])
+        for integration in project.integrations.select_related("credential"):
+            integration.project = project
+            integration.save(update_fields=["credential", "updated_at"])
     audit_record(
         action="project.create" if is_new else "project.update",
         project=project,

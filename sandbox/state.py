@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
+import logging
+import os
 import secrets
 import threading
 import time
@@ -22,6 +25,8 @@ from sandbox.world import (
     zone_get,
 )
 
+logger = logging.getLogger(__name__)
+
 MAX_MESSAGES = 100_000
 MAX_CALLBACK_LOG = 20_000
 
@@ -33,6 +38,14 @@ class Token:
     expires_at: float
 
 
+def tokens_path_for(world_path: str | Path | None) -> Path | None:
+    """Where the tokens of a world are kept: beside its file (`world.json` -> `world.tokens.json`)."""
+    if world_path is None:
+        return None
+    path = Path(world_path)
+    return path.with_name(f"{path.stem}.tokens.json")
+
+
 class State:
     def __init__(self, *, world_path: str | Path | None, workers: int = 16) -> None:
         self.lock = threading.RLock()
@@ -41,6 +54,9 @@ class State:
         self.knobs: dict[str, Any] = dict(self.world["knobs"])
         self.tokens: dict[str, Token] = {}
         self.current_tokens: dict[str, Token] = {}
+        # Wappin keeps the tokens it issued across its restarts, so the sandbox does too.
+        self.tokens_path = tokens_path_for(world_path)
+        self._tokens_load()
         self.messages: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.callback_log: deque[dict[str, Any]] = deque(maxlen=MAX_CALLBACK_LOG)
         self.scheduler = Scheduler(workers=workers)
@@ -96,6 +112,7 @@ class State:
             self.knobs = dict(world["knobs"])
             self.tokens.clear()
             self.current_tokens.clear()
+            self._tokens_save()
             self.messages.clear()
             self.callback_log.clear()
 
@@ -130,6 +147,7 @@ class State:
             )
             self.tokens[token.access_token] = token
             self.current_tokens[client_id] = token
+            self._tokens_save()
             return token, True
 
     def token_client(self, access_token: str) -> str | None:
@@ -149,6 +167,7 @@ class State:
             token = self.current_tokens.pop(client_id, None)
             if token:
                 self.tokens.pop(token.access_token, None)
+                self._tokens_save()
             return token is not None
 
     def token_expire(self, client_id: str) -> bool:
@@ -156,7 +175,43 @@ class State:
             token = self.current_tokens.get(client_id)
             if token:
                 token.expires_at = time.time() - 1
+                self._tokens_save()
             return token is not None
+
+    def _tokens_load(self) -> None:
+        """The clients' current tokens from the tokens file (none if it is missing or unreadable)."""
+        if self.tokens_path is None or not self.tokens_path.exists():
+            return
+        try:
+            stored = json.loads(self.tokens_path.read_text())
+            tokens = {
+                client_id: Token(
+                    access_token=str(entry["access_token"]),
+                    client_id=client_id,
+                    expires_at=float(entry["expires_at"]),
+                )
+                for client_id, entry in stored.items()
+            }
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            logger.warning("ignoring the unreadable tokens file %s: %s", self.tokens_path, exc)
+            return
+        self.current_tokens = tokens
+        self.tokens = {token.access_token: token for token in tokens.values()}
+
+    def _tokens_save(self) -> None:
+        """Write the clients' current tokens (called under the lock; atomic: write, then rename)."""
+        if self.tokens_path is None:
+            return
+        data = {
+            client_id: {"access_token": token.access_token, "expires_at": token.expires_at}
+            for client_id, token in self.current_tokens.items()
+        }
+        partial = self.tokens_path.with_name(self.tokens_path.name + ".partial")
+        try:
+            partial.write_text(json.dumps(data))
+            os.replace(partial, self.tokens_path)
+        except OSError as exc:
+            logger.warning("could not keep the tokens in %s: %s", self.tokens_path, exc)
 
     def tokens_list(self) -> dict[str, Any]:
         with self.lock:

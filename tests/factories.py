@@ -43,6 +43,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.MARKETING
 
 
+CREDENTIAL_TOKEN_FIELDS = ("access_token", "previous_access_token", "token_expires_at")
+
+
 class IntegrationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Integration
@@ -52,6 +55,19 @@ class IntegrationFactory(factory.django.DjangoModelFactory):
     client_key = factory.Faker("sha1")
     secret_key = factory.Faker("sha1")
     ip_whitelist = factory.LazyFunction(lambda: ["127.0.0.1"])
+
+    # The token lives on the integration's Wappin client (`WappinCredential`), shared by every
+    # integration of that client id and secret key: `access_token=...` etc. are written there.
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        tokens = {name: kwargs.pop(name) for name in CREDENTIAL_TOKEN_FIELDS if name in kwargs}
+        integration = super()._create(model_class, *args, **kwargs)
+        if tokens:
+            credential = integration.credential
+            for name, value in tokens.items():
+                setattr(credential, name, value)
+            credential.save()
+        return integration
 
 
 class TemplateFactory(factory.django.DjangoModelFactory):

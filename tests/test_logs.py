@@ -106,7 +106,7 @@ def test_no_secret_is_logged_by_a_send_its_task_and_the_token_fetch(
     )
     assert response.status_code == 202, response.content
     integration.refresh_from_db()
-    assert integration.access_token  # a token was fetched: a secret in play
+    assert integration.credential.access_token  # a token was fetched: a secret in play
     # Then the request and its task each have their line, with the request's id
     lines = json_log.lines()
     task_lines = [line for line in lines if line["logger"] == "wappin_portal.task"]
@@ -124,7 +124,7 @@ def test_no_secret_is_logged_by_a_send_its_task_and_the_token_fetch(
         api_key[0],
         integration.client_key,
         integration.secret_key,
-        integration.access_token,
+        integration.credential.access_token,
     ):
         assert secret not in text
 

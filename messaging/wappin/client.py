@@ -48,7 +48,7 @@ from messaging.wappin.exceptions import (
     WappinTimeout,
     WappinUnavailable,
 )
-from projects.models import Integration, Project
+from projects.models import Integration, Project, WappinCredential
 from wappin_portal import metrics
 
 logger = logging.getLogger("messaging.wappin")
@@ -126,8 +126,8 @@ def _session_get() -> requests.Session:
     return _session
 
 
-def _token_confirmation_key(integration_id: int) -> str:
-    return f"wappin:token-not-expired:{integration_id}"
+def _token_confirmation_key(credential_id: int) -> str:
+    return f"wappin:client-token-not-expired:{credential_id}"
 
 
 def _token_fingerprint(token: str) -> str:
@@ -135,8 +135,8 @@ def _token_fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_confirmation_forget(integration_id: int) -> None:
-    cache.delete(_token_confirmation_key(integration_id))
+def token_confirmation_forget(credential_id: int) -> None:
+    cache.delete(_token_confirmation_key(credential_id))
 
 
 def _status_label(http_status: int | None, wappin_status: str, error) -> str:
@@ -338,63 +338,85 @@ class WappinClient:
     def token_get(self) -> str:
         """A token that Wappin accepts now, asking for a new one when ours is due.
 
-        One refresh at a time per integration, in every thread, process and machine:
-        the refresh happens under a row lock on the integration (see `_token_refresh`).
+        The token belongs to the integration's Wappin client (`WappinCredential`), shared by
+        every integration of that client id and secret key. One refresh at a time per client,
+        in every thread, process and machine: it happens under a row lock on the client's row
+        (see `_token_refresh`).
         """
-        if self._token_usable(self.integration):
-            return self.integration.access_token
-        return self._token_refresh(stale_token=self.integration.access_token)
+        if self.integration.credential_id is not None:
+            credential = self.integration.credential
+            if self._token_usable(credential):
+                return credential.access_token
+            return self._token_refresh(stale_token=credential.access_token)
+        return self._token_refresh(stale_token="")
 
-    def _token_usable(self, integration: Integration) -> bool:
-        if integration.token_is_fresh():
+    def token_fetch(self) -> str:
+        """Ask Wappin for the client's current token now, whatever ours says: a callback came
+        signed with a token we do not know, so another holder of the client's key (or Wappin's
+        dashboard) may have replaced it. Wappin answers with its current token."""
+        return self._token_refresh(stale_token="", force=True)
+
+    def _token_usable(self, credential: WappinCredential) -> bool:
+        if credential.token_is_fresh():
             return True
         # Wappin said "Token not expired" for this very token a moment ago (in any worker:
         # the confirmation lives in the shared cache, so all processes agree).
-        confirmed = cache.get(_token_confirmation_key(integration.pk))
+        confirmed = cache.get(_token_confirmation_key(credential.pk))
         return bool(
             confirmed
-            and integration.access_token
-            and confirmed == _token_fingerprint(integration.access_token)
-            and integration.token_expires_at
-            and integration.token_expires_at > timezone.now()
+            and credential.access_token
+            and confirmed == _token_fingerprint(credential.access_token)
+            and credential.token_expires_at
+            and credential.token_expires_at > timezone.now()
         )
 
-    def _token_refresh(self, *, stale_token: str) -> str:
-        """Ask Wappin for a token, unless another caller already replaced `stale_token`.
-
-        `select_for_update()` inside `atomic()` makes concurrent callers queue on the
-        integration's row (PostgreSQL); on SQLite the IMMEDIATE transaction takes the
-        database's write lock, which serialises them the same way. Whoever comes second
-        re-reads the row and uses the token the first one stored.
-        """
-        if not self.project.client_id or not self.integration.secret_key:
+    def _credential_id(self) -> int:
+        """The row of the integration's Wappin client, checked against its client id and secret
+        key (saved when they no longer match, e.g. a project saved without `project_save`)."""
+        integration = self.integration
+        if not self.project.client_id or not integration.secret_key:
             raise WappinAuthError(
-                f"The {self.integration.get_kind_display()} integration of {self.project} has no "
+                f"The {integration.get_kind_display()} integration of {self.project} has no "
                 "client ID or secret key: fill them in from Wappin's dashboard.",
                 code="wappin_credentials_missing",
             )
+        if integration.credential_sync():
+            integration.save(update_fields=["credential", "updated_at"])
+        return integration.credential_id
+
+    def _token_refresh(self, *, stale_token: str, force: bool = False) -> str:
+        """Ask Wappin for a token, unless another caller already replaced `stale_token`
+        (`force`: ask anyway).
+
+        `select_for_update()` inside `atomic()` makes concurrent callers queue on the
+        client's row (PostgreSQL); on SQLite the IMMEDIATE transaction takes the
+        database's write lock, which serialises them the same way. Whoever comes second
+        re-reads the row and uses the token the first one stored.
+        """
+        credential_id = self._credential_id()
         failure: WappinError | None = None
         with transaction.atomic():
-            locked = Integration.objects.select_for_update().get(pk=self.integration.pk)
+            locked = WappinCredential.objects.select_for_update().get(pk=credential_id)
             if (
-                locked.access_token
+                not force
+                and locked.access_token
                 and locked.access_token != stale_token
                 and self._token_usable(locked)
             ):
                 token = locked.access_token
             else:
                 try:
-                    answer = self._request(TOKEN_PATH, auth=self._basic_auth(locked), about={})
+                    answer = self._request(TOKEN_PATH, auth=self._basic_auth(), about={})
                     token = self._token_store(locked, answer)
                 except WappinError as exc:
                     # Leave the block normally so the call-log row of the failure is committed.
                     failure = exc
         if failure is not None:
             raise failure
-        self._token_adopt(locked)
+        self.integration.credential = locked
         return token
 
-    def _token_store(self, locked: Integration, answer: dict) -> str:
+    def _token_store(self, locked: WappinCredential, answer: dict) -> str:
         data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
         token = str(data.get("access_token") or "")
         not_expired = "not expired" in str(answer.get("message", "")).lower()
@@ -422,6 +444,7 @@ class WappinClient:
                 fields.append("previous_access_token")
             locked.access_token = token
         locked.token_expires_at = expires_at
+        # Its receivers drop the cached integrations of every integration of the client.
         locked.save(update_fields=fields)
         if not_expired:
             cache.set(
@@ -433,12 +456,8 @@ class WappinClient:
             token_confirmation_forget(locked.pk)
         return token
 
-    def _token_adopt(self, locked: Integration) -> None:
-        for name in ("access_token", "previous_access_token", "token_expires_at"):
-            setattr(self.integration, name, getattr(locked, name))
-
-    def _basic_auth(self, integration: Integration) -> str:
-        pair = f"{self.project.client_id}:{integration.secret_key}".encode()
+    def _basic_auth(self) -> str:
+        pair = f"{self.project.client_id}:{self.integration.secret_key}".encode()
         return "Basic " + base64.b64encode(pair).decode()
 
     # -- the one request path ------------------------------------------------------------
@@ -580,13 +599,14 @@ class WappinClient:
     def _secrets(self, auth: str) -> list[str]:
         """What must never reach the call log: the header sent and every key the integration holds."""
         integration = self.integration
+        credential = integration.credential if integration.credential_id else None
         return [
             auth,
             auth.split(" ", 1)[-1],
             integration.secret_key,
             integration.client_key,
-            integration.access_token,
-            integration.previous_access_token,
+            credential.access_token if credential else "",
+            credential.previous_access_token if credential else "",
         ]
 
     def _log_write(self, *, path, http_status, wappin_status, latency_ms, error, message) -> None:

@@ -81,8 +81,9 @@ class _Poster:
 
 def bench_callbacks(*, tenant: Tenant) -> list[Result]:
     integration = tenant.integration
-    integration.access_token = TOKEN
-    integration.save()
+    credential = integration.credential  # the Wappin client's token, shared
+    credential.access_token = TOKEN
+    credential.save()
     project = tenant.project
     poster = _Poster(tenant)
     now = timezone.now()

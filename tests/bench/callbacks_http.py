@@ -163,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
             cursor.execute(f"CREATE TABLE {BARE_TABLE} (id bigserial PRIMARY KEY, body text)")
         tenant = tenant_create(slug="cb", client_id="0009", wappin_project_id="16")
         integration = tenant.integration
-        integration.access_token = TOKEN
-        integration.save()
+        credential = integration.credential  # the Wappin client's token, shared
+        credential.access_token = TOKEN
+        credential.save()
         now = timezone.now()
         ids = [f"cbh{n:09x}" for n in range(args.messages)]
         Message.objects.bulk_create(

@@ -13,7 +13,7 @@ import pytest
 from callbacks import services
 from callbacks.models import CallbackEvent
 from messaging.models import Message
-from projects.models import Integration
+from projects.models import WappinCredential
 from tests import factories
 from tests.callbacks.conftest import CURRENT_TOKEN, status_body
 
@@ -173,21 +173,22 @@ def test_receiving_and_processing_a_callback_decrypts_no_secret(
 
 
 def test_the_token_digests_follow_every_token_change(integration):
-    # Given the integration's current token checked by digest
-    assert integration.access_token_digest == hashlib.sha256(CURRENT_TOKEN.encode()).hexdigest()
+    # Given the current token of the integration's Wappin client, checked by digest
+    credential = integration.credential
+    assert credential.access_token_digest == hashlib.sha256(CURRENT_TOKEN.encode()).hexdigest()
 
     # When the token is refreshed the way the client stores it (update_fields)
-    integration.previous_access_token = integration.access_token
-    integration.access_token = "a-new-token"
-    integration.save(update_fields=["access_token", "previous_access_token", "updated_at"])
+    credential.previous_access_token = credential.access_token
+    credential.access_token = "a-new-token"
+    credential.save(update_fields=["access_token", "previous_access_token", "updated_at"])
 
     # Then both digests follow, in the database too, and a cleared token clears its digest
-    stored = Integration.objects.get(pk=integration.pk)
+    stored = WappinCredential.objects.get(pk=credential.pk)
     assert stored.access_token_digest == hashlib.sha256(b"a-new-token").hexdigest()
     assert stored.previous_access_token_digest == hashlib.sha256(CURRENT_TOKEN.encode()).hexdigest()
     stored.access_token = ""
     stored.save(update_fields=["access_token"])
-    assert Integration.objects.get(pk=integration.pk).access_token_digest == ""
+    assert WappinCredential.objects.get(pk=credential.pk).access_token_digest == ""
 
 
 @pytest.mark.django_db(transaction=True)

@@ -161,7 +161,7 @@ def test_a_chat_panel_keyword_hands_over_to_a_person(portal):
 
 def test_the_first_callback_before_any_token_gets_in_on_wappins_retry(portal):
     project, integration, sandbox = portal
-    assert not integration.access_token
+    assert integration.credential.access_token == ""
 
     # When a customer writes before the portal ever called Wappin
     incoming = customer_writes(portal, "halo")

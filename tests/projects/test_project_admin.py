@@ -1,6 +1,6 @@
 import pytest
 
-from projects.models import AuditEvent, Integration, Project
+from projects.models import AuditEvent, Integration, Project, WappinCredential
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -23,26 +23,34 @@ def _post(admin_client, project, **changes):
     return admin_client.post(f"/admin/projects/project/{project.pk}/change/", data)
 
 
-def test_a_new_client_id_drops_the_stored_tokens(admin_client, project):
+def _token(integration) -> str:
+    stored = Integration.objects.select_related("credential").get(pk=integration.pk)
+    return stored.credential.access_token if stored.credential else ""
+
+
+def test_a_new_client_id_points_the_integrations_at_the_new_clients_token(admin_client, project):
     # Given an integration holding a token fetched for the old client ID
-    integration = factories.IntegrationFactory(project=project)
-    integration.access_token = "token-of-the-old-client"
-    integration.save()
+    integration = factories.IntegrationFactory(
+        project=project, access_token="token-of-the-old-client"
+    )
     # When an admin changes the project's client ID
     response = _post(admin_client, project, client_id="0999")
-    # Then the token is gone (the next call fetches one for the new client) and the change is audited
+    # Then it uses the new client's token (none yet: the next call fetches one), the old
+    # client keeps its own, and the change is audited
     assert response.status_code == 302
-    assert Integration.objects.get(pk=integration.pk).access_token == ""
+    assert _token(integration) == ""
+    assert Integration.objects.get(pk=integration.pk).credential.client_id == "0999"
+    assert WappinCredential.objects.get(client_id=project.client_id).access_token == (
+        "token-of-the-old-client"
+    )
     assert AuditEvent.objects.filter(action="project.update", project=project).exists()
 
 
 def test_other_project_edits_keep_the_token(admin_client, project):
-    integration = factories.IntegrationFactory(project=project)
-    integration.access_token = "still-good"
-    integration.save()
+    integration = factories.IntegrationFactory(project=project, access_token="still-good")
     _post(admin_client, project, business_name="Renamed Business")
     assert Project.objects.get(pk=project.pk).business_name == "Renamed Business"
-    assert Integration.objects.get(pk=integration.pk).access_token == "still-good"
+    assert _token(integration) == "still-good"
 
 
 def test_the_business_number_is_normalised_and_a_bad_one_refused(admin_client, project):

@@ -8,7 +8,7 @@ from django.db import connection
 
 import pytest
 
-from projects.models import Integration
+from projects.models import Integration, WappinCredential
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,15 +20,20 @@ TOKEN = "d49865d016a32ab31734ed6972a818c41808c9f109c3614bec5da2508ef3be20"
 
 @pytest.fixture
 def integration():
-    integration = factories.IntegrationFactory(client_key=CLIENT_KEY, secret_key=SECRET_KEY)
-    integration.access_token = TOKEN
-    integration.save()
-    return integration
+    return factories.IntegrationFactory(
+        client_key=CLIENT_KEY, secret_key=SECRET_KEY, access_token=TOKEN
+    )
+
+
+def _token(integration) -> str:
+    """The token of the integration's Wappin client, as stored now ("" without a client row)."""
+    stored = Integration.objects.select_related("credential").get(pk=integration.pk)
+    return stored.credential.access_token if stored.credential else ""
 
 
 def test_secrets_read_back_in_clear_through_the_model(integration):
     stored = Integration.objects.get(pk=integration.pk)
-    assert (stored.client_key, stored.secret_key, stored.access_token) == (
+    assert (stored.client_key, stored.secret_key, _token(stored)) == (
         CLIENT_KEY,
         SECRET_KEY,
         TOKEN,
@@ -38,10 +43,15 @@ def test_secrets_read_back_in_clear_through_the_model(integration):
 def test_database_columns_hold_no_secret_in_clear(integration):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT client_key, secret_key, access_token FROM projects_integration WHERE id = %s",
+            "SELECT client_key, secret_key FROM projects_integration WHERE id = %s",
             [integration.pk],
         )
         row = cursor.fetchone()
+        cursor.execute(
+            "SELECT access_token FROM projects_wappincredential WHERE id = %s",
+            [integration.credential_id],
+        )
+        row += cursor.fetchone()
     for clear, stored in zip((CLIENT_KEY, SECRET_KEY, TOKEN), row, strict=True):
         assert stored and clear not in stored
 
@@ -95,11 +105,11 @@ def test_admin_save_with_empty_secret_keeps_the_stored_one(admin_client, integra
     assert response.status_code == 302
     stored = Integration.objects.get(pk=integration.pk)
     assert stored.secret_key == SECRET_KEY
-    assert stored.access_token == TOKEN
+    assert _token(stored) == TOKEN
     assert stored.callback_ip_allowlist == ["10.0.0.0/24"]
 
 
-def test_admin_new_secret_key_drops_the_token(admin_client, integration):
+def test_admin_new_secret_key_leaves_the_old_clients_token(admin_client, integration):
     admin_client.post(
         f"/admin/projects/integration/{integration.pk}/change/",
         {
@@ -113,7 +123,7 @@ def test_admin_new_secret_key_drops_the_token(admin_client, integration):
     )
     stored = Integration.objects.get(pk=integration.pk)
     assert stored.secret_key == "a-brand-new-secret"
-    assert stored.access_token == ""
+    assert _token(stored) == ""  # another Wappin client: its token is fetched on the next call
 
 
 def test_admin_rejects_a_bad_whitelist_entry_with_a_clear_message(admin_client, integration):
@@ -135,11 +145,12 @@ def test_admin_rejects_a_bad_whitelist_entry_with_a_clear_message(admin_client, 
 
 def test_a_dump_loads_back_to_the_same_secrets(integration, tmp_path):
     dump = tmp_path / "dump.json"
-    call_command("dumpdata", "projects.integration", output=str(dump))
+    call_command("dumpdata", "projects.integration", "projects.wappincredential", output=str(dump))
     Integration.objects.filter(pk=integration.pk).update(secret_key="", client_key="")
+    WappinCredential.objects.update(access_token="")
     call_command("loaddata", str(dump), verbosity=0)
     stored = Integration.objects.get(pk=integration.pk)
-    assert (stored.client_key, stored.secret_key, stored.access_token) == (
+    assert (stored.client_key, stored.secret_key, _token(stored)) == (
         CLIENT_KEY,
         SECRET_KEY,
         TOKEN,

@@ -16,9 +16,13 @@ from tests.sandbox.helpers import (
     GOOD_NUMBER,
     PROJECT_ID,
     SECRET_KEY,
+    CallbackReceiver,
     Sandbox,
     basic,
+    wait_for,
+    world_for,
 )
+from tests.wappin_sandbox import SandboxProcess
 
 
 def _send_text(sandbox: Sandbox, token: str):
@@ -181,3 +185,65 @@ def test_expiry_is_written_in_the_worlds_timezone(sandbox: Sandbox) -> None:
     )
     week_later = datetime.now(ZoneInfo("UTC")) + timedelta(weeks=1)
     assert abs((expires - week_later).total_seconds()) < 60
+
+
+def test_a_restarted_sandbox_keeps_the_tokens_it_issued(
+    tmp_path, callback_receiver: CallbackReceiver
+) -> None:
+    # Given a sandbox that issued a token, stopped and started again on the same world
+    # (`make run` rewrites the world file each time)
+    world_path = tmp_path / "sandbox-world.json"
+    world = world_for(callback_receiver.url)
+    first = SandboxProcess(world_path, world=world)
+    try:
+        token = Sandbox(first.url, callback_receiver).token()
+    finally:
+        first.stop()
+    assert (tmp_path / "sandbox-world.tokens.json").exists()
+    second = SandboxProcess(world_path, world=world)
+    try:
+        sandbox = Sandbox(second.url, callback_receiver)
+        callback_receiver.clear()
+
+        # When the portal sends with the token it holds, asks for one, and a customer writes
+        sent = _send_text(sandbox, token)
+        asked = sandbox.token_get()
+        written = sandbox.admin(
+            "POST",
+            "customer-message",
+            {"project_id": PROJECT_ID, "sender_number": GOOD_NUMBER, "message_content": "lagi"},
+        )
+        wait_for(lambda: sandbox.receiver.bodies(written["message_id"]), timeout=30)
+
+        # Then it is the same token everywhere, as with Wappin across its restarts
+        assert sent.status == "200"
+        assert (asked.message, asked.json["data"]["access_token"]) == ("Token not expired", token)
+        callback = next(
+            entry
+            for entry in sandbox.receiver.received
+            if entry["body"]["message_id"] == written["message_id"]
+        )
+        assert callback["headers"]["Authorization"] == f"Bearer {token}"
+    finally:
+        second.stop()
+
+
+def test_a_token_revoked_before_a_restart_stays_void(
+    tmp_path, callback_receiver: CallbackReceiver
+) -> None:
+    world_path = tmp_path / "sandbox-world.json"
+    world = world_for(callback_receiver.url)
+    first = SandboxProcess(world_path, world=world)
+    try:
+        sandbox = Sandbox(first.url, callback_receiver)
+        token = sandbox.token()
+        sandbox.admin("POST", "revoke-token", {"client_id": CLIENT_ID})
+    finally:
+        first.stop()
+    second = SandboxProcess(world_path, world=world)
+    try:
+        sandbox = Sandbox(second.url, callback_receiver)
+        assert _send_text(sandbox, token).status == "401"
+        assert sandbox.token() != token
+    finally:
+        second.stop()

@@ -14,6 +14,7 @@ from messaging.models import WappinCallLog
 from messaging.wappin import MediaUpload, WappinClient
 from messaging.wappin.client import SEND_HSM_PATH, SEND_TEXT_PATH
 from messaging.wappin.exceptions import WappinError, WappinTimeout, WappinUnavailable
+from projects.models import WappinCredential
 from tests import factories
 from tests.messaging.wappin.conftest import GOOD_NUMBER
 from tests.messaging.wappin.proxy import CountingProxy
@@ -101,7 +102,7 @@ def test_no_token_or_secret_reaches_the_call_log_or_the_logs(
     caplog.set_level(logging.DEBUG)
     # Given a run with successes, a revoked token, refusals and a Wappin outage
     wappin.send_text(recipient_number=GOOD_NUMBER, text="Halo")
-    first_token = wappin.integration.access_token
+    first_token = wappin.integration.credential.access_token
     wappin_sandbox.revoke_token(registered.project.client_id)
     wappin.send_media(
         recipient_number=GOOD_NUMBER,
@@ -133,8 +134,13 @@ def test_no_token_or_secret_reaches_the_call_log_or_the_logs(
     basic = base64.b64encode(f"{registered.project.client_id}:{secret_key}".encode()).decode()
     secrets = {
         first_token,
-        registered.access_token,
-        registered.previous_access_token,
+        # every token of every Wappin client row (the new secret key made a second one)
+        *(
+            token
+            for credential in WappinCredential.objects.all()
+            for token in (credential.access_token, credential.previous_access_token)
+            if token
+        ),
         secret_key,
         registered.secret_key,
         registered.client_key,

@@ -274,7 +274,6 @@ def test_send_text_refusals_are_typed(wappin, wappin_sandbox, registered):
     # Given the project moved to another client (its old token no longer applies)
     registered.project.client_id = "7777"
     registered.project.save()
-    registered.access_token, registered.token_expires_at = "", None
     registered.save()
     wappin_sandbox.patch_world({"clients": {"7777": {"secret_key": registered.secret_key}}})
     other = WappinClient(registered)

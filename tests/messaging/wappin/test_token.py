@@ -15,7 +15,7 @@ from messaging.models import WappinCallLog
 from messaging.wappin import WappinClient
 from messaging.wappin.client import TOKEN_PATH, token_expiry_parse
 from messaging.wappin.exceptions import WappinAuthError, WappinIPNotAllowed
-from projects.models import Integration
+from projects.models import Integration, WappinCredential
 from tests import factories
 from tests.messaging.wappin.conftest import GOOD_NUMBER
 from tests.messaging.wappin.proxy import CountingProxy
@@ -48,11 +48,13 @@ def test_token_get_stores_the_token_and_its_expiry(wappin, wappin_sandbox, regis
 
     registered.refresh_from_db()
     sandbox_token = wappin_sandbox.tokens()[registered.project.client_id]
-    assert token == registered.access_token == sandbox_token["access_token"]
-    assert registered.token_expires_at == token_expiry_parse(sandbox_token["expired_datetime"])
+    assert token == registered.credential.access_token == sandbox_token["access_token"]
+    assert registered.credential.token_expires_at == token_expiry_parse(
+        sandbox_token["expired_datetime"]
+    )
     assert (
         timedelta(days=6, hours=23)
-        < registered.token_expires_at - timezone.now()
+        < registered.credential.token_expires_at - timezone.now()
         <= timedelta(days=7)
     )
 
@@ -69,7 +71,7 @@ def test_a_fresh_token_is_used_without_asking_wappin_again(wappin):
 def test_token_not_expired_is_a_success_and_is_trusted_for_a_while(wappin, registered):
     # Given a token that is inside our refresh margin but still valid at Wappin
     first = wappin.token_get()
-    Integration.objects.filter(pk=registered.pk).update(
+    WappinCredential.objects.filter(pk=registered.credential_id).update(
         token_expires_at=timezone.now() + timedelta(minutes=5)
     )
     due = WappinClient(Integration.objects.get(pk=registered.pk))
@@ -82,8 +84,8 @@ def test_token_not_expired_is_a_success_and_is_trusted_for_a_while(wappin, regis
     log = WappinCallLog.objects.filter(endpoint=TOKEN_PATH).order_by("id")
     assert [row.wappin_status for row in log] == ["200", "200"]
     registered.refresh_from_db()
-    assert registered.access_token == first
-    assert registered.token_expires_at > timezone.now() + timedelta(days=6)
+    assert registered.credential.access_token == first
+    assert registered.credential.token_expires_at > timezone.now() + timedelta(days=6)
 
 
 def test_token_not_expired_inside_the_margin_is_not_asked_for_on_every_call(
@@ -109,7 +111,7 @@ def test_an_expired_token_is_replaced_and_the_previous_one_kept_for_callbacks(
 ):
     old = wappin.token_get()
     wappin_sandbox.expire_token(registered.project.client_id)
-    Integration.objects.filter(pk=registered.pk).update(
+    WappinCredential.objects.filter(pk=registered.credential_id).update(
         token_expires_at=timezone.now() - timedelta(seconds=1)
     )
 
@@ -117,8 +119,8 @@ def test_an_expired_token_is_replaced_and_the_previous_one_kept_for_callbacks(
 
     registered.refresh_from_db()
     assert new != old
-    assert registered.access_token == new
-    assert registered.previous_access_token == old
+    assert registered.credential.access_token == new
+    assert registered.credential.previous_access_token == old
 
 
 def test_a_wrong_secret_key_is_401_invalid_credential(wappin, registered):
@@ -167,7 +169,7 @@ def test_a_token_revoked_in_the_middle_of_a_run_is_refreshed_and_the_send_resent
 ):
     # Given three messages sent with the first token
     first = [wappin.send_text(recipient_number=GOOD_NUMBER, text=f"a{n}") for n in range(3)]
-    old_token = wappin.integration.access_token
+    old_token = wappin.integration.credential.access_token
 
     # When Wappin revokes it and the run goes on
     wappin_sandbox.revoke_token(registered.project.client_id)
@@ -180,8 +182,8 @@ def test_a_token_revoked_in_the_middle_of_a_run_is_refreshed_and_the_send_resent
     assert statuses.count((TOKEN_PATH, "200")) == 2
     assert statuses.count(("/v1/message/do-send", "401")) == 1
     registered.refresh_from_db()
-    assert registered.access_token != old_token
-    assert registered.previous_access_token == old_token
+    assert registered.credential.access_token != old_token
+    assert registered.credential.previous_access_token == old_token
 
 
 @pytest.mark.django_db(transaction=True)
@@ -193,7 +195,7 @@ def test_eight_concurrent_callers_with_an_expired_token_make_one_token_request(
     wappin_sandbox.register(integration)
     WappinClient(integration).token_get()
     wappin_sandbox.expire_token(integration.project.client_id)
-    Integration.objects.filter(pk=integration.pk).update(
+    WappinCredential.objects.filter(pk=integration.credential_id).update(
         token_expires_at=timezone.now() - timedelta(minutes=1)
     )
     # ...and an observer on the wire between the portal and the sandbox
@@ -233,7 +235,7 @@ def test_eight_concurrent_callers_with_an_expired_token_make_one_token_request(
     assert proxy.counts["/v1/message/do-send"] == callers
     integration.refresh_from_db()
     assert {auth for auth in proxy.authorizations if auth.startswith("Bearer")} == {
-        f"Bearer {integration.access_token}"
+        f"Bearer {integration.credential.access_token}"
     }
     assert (
         WappinCallLog.objects.filter(endpoint=TOKEN_PATH).count() == 2
