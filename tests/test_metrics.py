@@ -140,7 +140,7 @@ def test_metrics_count_wappin_calls_callbacks_and_waiting_messages_and_hold_no_s
     for secret in (
         integration.client_key,
         integration.secret_key,
-        integration.access_token,
+        integration.credential.access_token,
         api_key,
         metrics_token,
     ):
