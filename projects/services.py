@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project, api_key_hash
-from projects.selectors import project_require_role
-from wappin_portal.errors import Conflict, PermissionDenied
+from projects.roles import capability_require, role_can
+from projects.selectors import user_find
+from wappin_portal.errors import Conflict, PermissionDenied, ValidationFailed
 
 API_KEY_BYTES = 32
 
@@ -45,6 +47,7 @@ class CreatedApiKey:
 def api_key_create(
     *, project: Project, name: str, created_by: AbstractBaseUser | None = None
 ) -> CreatedApiKey:
+    capability_require(project=project, capability="api_key.manage", actor=created_by)
     raw_key = "wp_" + secrets.token_urlsafe(API_KEY_BYTES)
     api_key = ApiKey.objects.create(
         project=project,
@@ -59,17 +62,16 @@ def api_key_create(
 
 def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None = None) -> ApiKey:
     """Revoke a key: a project admin any of the project's keys, a developer the ones they made."""
-    if actor is not None and actor.is_authenticated and not actor.is_superuser:
-        role = project_require_role(
-            user=actor,
-            project=api_key.project,
-            roles=(Membership.Role.ADMIN, Membership.Role.DEVELOPER),
+    role = capability_require(project=api_key.project, capability="api_key.manage", actor=actor)
+    if (
+        role is not None
+        and not role_can(role, "api_key.revoke_any")
+        and api_key.created_by_id != actor.pk
+    ):
+        raise PermissionDenied(
+            _("A developer revokes only the API keys they created; ask a project admin."),
+            code="api_key_not_yours",
         )
-        if role != Membership.Role.ADMIN and api_key.created_by_id != actor.pk:
-            raise PermissionDenied(
-                "A developer revokes only the API keys they created; ask a project admin.",
-                code="api_key_not_yours",
-            )
     if api_key.revoked_at is not None:
         raise Conflict("This API key is already revoked.", code="api_key_revoked")
     api_key.revoked_at = timezone.now()
@@ -114,8 +116,16 @@ def integration_save(
     """Save an integration. Secrets are write-only: an empty value keeps the stored one.
 
     A new secret key makes the stored token useless, so the token is dropped and
-    fetched again on the next call.
+    fetched again on the next call. Audited with the settings before and after (never a
+    secret: only which ones were replaced).
     """
+    capability_require(project=integration.project, capability="integration.manage", actor=actor)
+    stored = (
+        Integration.objects.filter(pk=integration.pk).first()
+        if integration.pk is not None
+        else None
+    )
+    before = _integration_state(stored) if stored is not None else None
     changed = []
     for field, value in (secrets_given or {}).items():
         if field not in SECRET_FIELDS or not value:
@@ -133,9 +143,28 @@ def integration_save(
         project=integration.project,
         actor=actor,
         target=str(integration),
-        data={"secrets_changed": changed},
+        data={
+            "before": before,
+            "after": _integration_state(integration),
+            "secrets_changed": changed,
+        },
     )
     return integration
+
+
+INTEGRATION_AUDITED_FIELDS = (
+    "kind",
+    "environment",
+    "is_active",
+    "callback_url",
+    "ip_whitelist",
+    "callback_ip_allowlist",
+    "max_messages_per_second",
+)
+
+
+def _integration_state(integration: Integration) -> dict:
+    return {field: getattr(integration, field) for field in INTEGRATION_AUDITED_FIELDS}
 
 
 @transaction.atomic
@@ -167,11 +196,23 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> 
 def membership_set(
     *, project: Project, user: AbstractBaseUser, role: str, actor: AbstractBaseUser | None = None
 ) -> Membership:
-    """Give a user a role on a project (a new member, or a new role), audited with the role before."""
+    """Give a user a role on a project (a new member, or a new role), audited with the role before.
+
+    A project admin (or a superuser) may; the last admin of a project keeps the role.
+    """
+    capability_require(project=project, capability="member.manage", actor=actor)
+    if role not in Membership.Role.values:
+        raise ValidationFailed(
+            _("Choose a role: %(roles)s.") % {"roles": ", ".join(Membership.Role.values)},
+            field="role",
+            code="role_invalid",
+        )
     previous = (
         Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
     )
-    membership, _ = Membership.objects.update_or_create(
+    if previous == Membership.Role.ADMIN and role != Membership.Role.ADMIN:
+        _last_admin_check(project=project, user=user)
+    membership, _created = Membership.objects.update_or_create(
         project=project, user=user, defaults={"role": role}
     )
     audit_record(
@@ -187,6 +228,9 @@ def membership_set(
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None = None) -> None:
     """Take a user off a project, audited; the API keys they created there are revoked."""
+    capability_require(project=membership.project, capability="member.manage", actor=actor)
+    if membership.role == Membership.Role.ADMIN:
+        _last_admin_check(project=membership.project, user=membership.user)
     api_keys_of_creator_revoke(user=membership.user, project=membership.project, actor=actor)
     audit_record(
         action="membership.remove",
@@ -196,3 +240,35 @@ def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None 
         data={"role": membership.role},
     )
     membership.delete()
+
+
+def _last_admin_check(*, project: Project, user: AbstractBaseUser) -> None:
+    """A project keeps at least one admin: someone must be able to manage its members."""
+    others = (
+        Membership.objects.filter(project=project, role=Membership.Role.ADMIN)
+        .exclude(user=user)
+        .exists()
+    )
+    if not others:
+        raise Conflict(
+            _("%(user)s is the last admin of %(project)s: make someone else admin first.")
+            % {"user": user, "project": project.name},
+            code="last_admin",
+        )
+
+
+@transaction.atomic
+def member_add(
+    *, project: Project, username_or_email: str, role: str, actor: AbstractBaseUser | None
+) -> Membership:
+    """Add an existing user, found by user name or e-mail address, to the project with a role."""
+    capability_require(project=project, capability="member.manage", actor=actor)
+    user = user_find(username_or_email=username_or_email)
+    if Membership.objects.filter(project=project, user=user).exists():
+        raise Conflict(
+            _("%(user)s is already a member of %(project)s: change their role instead.")
+            % {"user": user, "project": project.name},
+            field="user",
+            code="already_member",
+        )
+    return membership_set(project=project, user=user, role=role, actor=actor)

@@ -11,13 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from projects import selectors
-from projects.models import Membership
 from projects.selectors import SESSION_PROJECT_KEY, project_list_for_user
 from projects.services import api_key_create, api_key_revoke
 from projects.ui import project_page
 from wappin_portal.errors import ApplicationError
-
-API_KEY_ROLES = (Membership.Role.ADMIN, Membership.Role.DEVELOPER)
 
 
 class ApiKeyForm(forms.Form):
@@ -26,7 +23,7 @@ class ApiKeyForm(forms.Form):
     )
 
 
-@project_page(roles=API_KEY_ROLES)
+@project_page(capability="api_key.manage")
 def api_key_list(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     created = None
@@ -51,7 +48,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=API_KEY_ROLES)
+@project_page(capability="api_key.manage")
 def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     api_key = selectors.api_key_get(project=request.project, api_key_id=pk)
     try:

@@ -14,7 +14,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.api import IsProjectMember, project_from_request
 from projects.models import ApiKey
 from templates_app import services
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
@@ -238,7 +238,7 @@ class TemplateListApi(APIView):
         return Response(TemplateSerializer(templates, many=True).data)
 
     def post(self, request):
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="template.manage")
         payload = TemplateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -291,7 +291,9 @@ class TemplateDetailApi(APIView):
     permission_classes = [IsProjectMember]
 
     def _template(self, request, pk: int, *, write: bool = False) -> Template:
-        project = project_from_request(request, roles=WRITE_ROLES if write else None)
+        project = project_from_request(
+            request, capability="template.manage" if write else "project.read"
+        )
         return template_get(project=project, template_id=pk)
 
     def get(self, request, pk: int):
@@ -337,7 +339,7 @@ class TemplateRequestApprovalApi(APIView):
     permission_classes = [IsProjectMember]
 
     def post(self, request, pk: int):
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="template.manage")
         template = template_get(project=project, template_id=pk)
         services.template_request_approval(template=template, **_who(request))
         return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
@@ -454,7 +456,7 @@ class ChatbotKeywordListApi(APIView):
         )
 
     def post(self, request):
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="chatbot.manage")
         payload = ChatbotKeywordInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
@@ -506,7 +508,9 @@ class ChatbotKeywordDetailApi(APIView):
     parser_classes = KEYWORD_PARSERS
 
     def _keyword(self, request, pk: int, *, write: bool = False) -> ChatbotKeyword:
-        project = project_from_request(request, roles=WRITE_ROLES if write else None)
+        project = project_from_request(
+            request, capability="chatbot.manage" if write else "project.read"
+        )
         return keyword_get(project=project, keyword_id=pk)
 
     def get(self, request, pk: int):

@@ -25,7 +25,7 @@ from messaging.blasts.serializers import (
     BlastWriteSerializer,
 )
 from messaging.models import Blast, BlastRefusal, ContactGroup, Message
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.api import IsProjectMember, project_from_request
 from projects.models import ApiKey, Project
 from templates_app.models import Template
 from wappin_portal.api import error_responses
@@ -210,7 +210,7 @@ class BlastListView(GenericAPIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request)
         page = self.paginate_queryset(selectors.blast_list(project=project))
         context = {"progress": selectors.blast_progress_many(blasts=page)}
         return self.get_paginated_response(BlastSerializer(page, many=True, context=context).data)
@@ -245,7 +245,7 @@ class BlastListView(GenericAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="blast.run")
         serializer = BlastWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         caller = _caller(request)
@@ -264,8 +264,8 @@ class BlastListView(GenericAPIView):
 class BlastDetailView(APIView):
     permission_classes = [IsProjectMember]
 
-    def _blast(self, request: Request, blast_id: int) -> Blast:
-        project = project_from_request(request, roles=WRITE_ROLES)
+    def _blast(self, request: Request, blast_id: int, *, write: bool = False) -> Blast:
+        project = project_from_request(request, capability="blast.run" if write else "project.read")
         return selectors.blast_get(project=project, blast_id=blast_id)
 
     @extend_schema(
@@ -300,7 +300,7 @@ class BlastDetailView(APIView):
         responses={200: BlastDetailSerializer, **BLAST_ERRORS},
     )
     def patch(self, request: Request, blast_id: int) -> Response:
-        blast = self._blast(request, blast_id)
+        blast = self._blast(request, blast_id, write=True)
         serializer = BlastWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         keys = set(request.data.keys()) & set(BlastWriteSerializer().fields)
@@ -325,7 +325,7 @@ class BlastDetailView(APIView):
         responses={204: None, **BLAST_ERRORS},
     )
     def delete(self, request: Request, blast_id: int) -> Response:
-        blast = self._blast(request, blast_id)
+        blast = self._blast(request, blast_id, write=True)
         services.blast_delete(blast_id=blast.pk, **_caller(request))
         return Response(status=204)
 
@@ -362,7 +362,7 @@ class BlastActionView(APIView):
     action = "start"
 
     def post(self, request: Request, blast_id: int) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="blast.run")
         blast = selectors.blast_get(project=project, blast_id=blast_id)
         service = _ACTIONS[self.action][0]
         blast = service(blast_id=blast.pk, **_caller(request))
@@ -502,7 +502,7 @@ class BlastRecipientsView(APIView):
         ],
     )
     def get(self, request: Request, blast_id: int) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request)
         blast = selectors.blast_get(project=project, blast_id=blast_id)
         status = request.query_params.get("status", "")
         if status and status not in selectors.RECIPIENT_STATUSES:

@@ -15,7 +15,7 @@ from messaging.history.serializers import MessageDetailSerializer, MessageSerial
 from messaging.models import Message
 from messaging.sending.delivery import message_refresh_status
 from messaging.wappin.exceptions import WappinError
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.api import IsProjectMember, project_from_request
 from wappin_portal.api import error_responses
 from wappin_portal.errors import ServiceUnavailable
 
@@ -178,7 +178,7 @@ class MessageRefreshStatusView(APIView):
         },
     )
     def post(self, request: Request, message_id: int) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="message.send")
         message = selectors.message_get(project=project, message_id=message_id)
         try:
             message_refresh_status(message_id=message.pk)
