@@ -29,7 +29,7 @@ def chat_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@project_page(capability="marketing_pages.use")
+@project_page(capability="marketing_pages.use", post=("marketing_pages.use", "chat.reply"))
 def chat_conversation(request: HttpRequest, contact_id: int) -> HttpResponse:
     project = request.project
     contact = contact_get(project=project, contact_id=contact_id)

@@ -20,7 +20,11 @@ from projects.selectors import project_current
 from wappin_portal.errors import NotFound, PermissionDenied
 
 
-def project_page(*, capability: str | tuple[str, ...] = "project.read") -> Callable:
+def project_page(
+    *,
+    capability: str | tuple[str, ...] = "project.read",
+    post: str | tuple[str, ...] | None = None,
+) -> Callable:
     """Log-in required; sets `request.project`, `request.project_role`, `request.capabilities`
     and `request.can_edit` (may use the marketing pages' forms that change contacts).
 
@@ -29,10 +33,14 @@ def project_page(*, capability: str | tuple[str, ...] = "project.read") -> Calla
     which roles may use it, and so does a `PermissionDenied` the view's service raises. A
     `NotFound` the view lets through (a selector's "no such row in this project") is the 404
     page. The view's services check the capability again: the page is not the only guard.
+    `post`: what a POST needs when it is more than looking (a page that reads on GET).
     """
     capabilities = (capability,) if isinstance(capability, str) else tuple(capability)
+    post_capabilities = (
+        capabilities if post is None else (post,) if isinstance(post, str) else tuple(post)
+    )
     # The matrix is read when the URLconf loads: a misspelt capability fails at start-up.
-    allowed_roles = capability_roles(*capabilities)
+    capability_roles(*capabilities, *post_capabilities)
 
     def decorator(view: Callable) -> Callable:
         @login_required
@@ -50,8 +58,9 @@ def project_page(*, capability: str | tuple[str, ...] = "project.read") -> Calla
             request.can_edit = role_can(role, "contact.edit") and role_can(
                 role, "marketing_pages.use"
             )
-            if role not in allowed_roles:
-                refusal = capability_refusal(role=role, project=project, capabilities=capabilities)
+            needs = post_capabilities if request.method == "POST" else capabilities
+            if not all(role_can(role, need) for need in needs):
+                refusal = capability_refusal(role=role, project=project, capabilities=needs)
                 return not_allowed(request, message=refusal.message)
             try:
                 return view(request, *args, **kwargs)
@@ -60,7 +69,7 @@ def project_page(*, capability: str | tuple[str, ...] = "project.read") -> Calla
             except PermissionDenied as error:  # the service's own check
                 return not_allowed(request, message=error.message)
 
-        wrapper.capabilities = capabilities  # read by the role-matrix test
+        wrapper.capabilities = {"GET": capabilities, "POST": post_capabilities}
         return wrapper
 
     return decorator
