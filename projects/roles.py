@@ -62,7 +62,8 @@ ROLE_MATRIX: dict[str, tuple[tuple[str, ...], str]] = {
     "api_key.revoke_any": ((ADMIN,), "Revoke any API key of the project."),
     "integration.manage": (
         (ADMIN,),
-        "Edit the integrations (callback URL, allow-lists); set new client and secret keys.",
+        "Edit the integrations (callback URL, allow-lists, active, speed); set new client and "
+        "secret keys; see token expiry; change the project's Wappin settings.",
     ),
     "member.manage": ((ADMIN,), "Add members, change their role, remove them."),
     "audit.read": ((ADMIN,), "Read and export the project's audit log."),

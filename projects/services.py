@@ -152,6 +152,22 @@ def integration_save(
     return integration
 
 
+PROJECT_AUDITED_FIELDS = (
+    "name",
+    "client_id",
+    "wappin_project_id",
+    "business_number",
+    "business_name",
+    "default_region",
+    "website_url",
+    "default_chatbot_message",
+)
+
+
+def _project_state(project: Project) -> dict:
+    return {field: getattr(project, field) for field in PROJECT_AUDITED_FIELDS}
+
+
 INTEGRATION_AUDITED_FIELDS = (
     "kind",
     "environment",
@@ -170,13 +186,12 @@ def _integration_state(integration: Integration) -> dict:
 @transaction.atomic
 def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> Project:
     """Save a project. A token belongs to a client ID: a new client ID drops the stored tokens."""
+    if project.pk is not None:  # a new project is a superuser's (the admin) or the operator's
+        capability_require(project=project, capability="integration.manage", actor=actor)
     project.full_clean()
     is_new = project.pk is None
-    previous_client_id = (
-        None
-        if is_new
-        else Project.objects.filter(pk=project.pk).values_list("client_id", flat=True).first()
-    )
+    stored = None if is_new else Project.objects.filter(pk=project.pk).first()
+    previous_client_id = stored.client_id if stored is not None else None
     project.save()
     if previous_client_id is not None and previous_client_id != project.client_id:
         for integration in project.integrations.all():
@@ -188,6 +203,10 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> 
         project=project,
         actor=actor,
         target=project.name,
+        data={
+            "before": _project_state(stored) if stored is not None else None,
+            "after": _project_state(project),
+        },
     )
     return project
 
@@ -198,7 +217,7 @@ def membership_set(
 ) -> Membership:
     """Give a user a role on a project (a new member, or a new role), audited with the role before.
 
-    A project admin (or a superuser) may; the last admin of a project keeps the role.
+    A project admin (or a superuser) may; a project admin cannot demote its last admin.
     """
     capability_require(project=project, capability="member.manage", actor=actor)
     if role not in Membership.Role.values:
@@ -211,7 +230,7 @@ def membership_set(
         Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
     )
     if previous == Membership.Role.ADMIN and role != Membership.Role.ADMIN:
-        _last_admin_check(project=project, user=user)
+        _last_admin_check(project=project, user=user, actor=actor)
     membership, _created = Membership.objects.update_or_create(
         project=project, user=user, defaults={"role": role}
     )
@@ -230,7 +249,7 @@ def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None 
     """Take a user off a project, audited; the API keys they created there are revoked."""
     capability_require(project=membership.project, capability="member.manage", actor=actor)
     if membership.role == Membership.Role.ADMIN:
-        _last_admin_check(project=membership.project, user=membership.user)
+        _last_admin_check(project=membership.project, user=membership.user, actor=actor)
     api_keys_of_creator_revoke(user=membership.user, project=membership.project, actor=actor)
     audit_record(
         action="membership.remove",
@@ -242,8 +261,13 @@ def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None 
     membership.delete()
 
 
-def _last_admin_check(*, project: Project, user: AbstractBaseUser) -> None:
-    """A project keeps at least one admin: someone must be able to manage its members."""
+def _last_admin_check(
+    *, project: Project, user: AbstractBaseUser, actor: AbstractBaseUser | None
+) -> None:
+    """A project admin cannot leave the project without one: someone must manage its members.
+    A superuser (or the portal itself) may, as they manage every project anyway."""
+    if actor is None or actor.is_superuser:
+        return
     others = (
         Membership.objects.filter(project=project, role=Membership.Role.ADMIN)
         .exclude(user=user)

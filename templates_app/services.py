@@ -920,9 +920,21 @@ def project_chatbot_settings_update(
         raise ValidationFailed(
             "WhatsApp allows 4096 characters in a text message.", field="default_chatbot_message"
         )
+    before = (
+        Project.objects.filter(pk=project.pk)
+        .values_list("default_chatbot_message", flat=True)
+        .first()
+    )
     project.default_chatbot_message = message
     project.save(update_fields=["default_chatbot_message", "updated_at"])
     audit_record(
-        action="project.chatbot_settings", project=project, actor=actor, target=project.name
+        action="project.chatbot_settings",
+        project=project,
+        actor=actor,
+        target=project.name,
+        data={
+            "before": {"default_chatbot_message": before},
+            "after": {"default_chatbot_message": message},
+        },
     )
     return project

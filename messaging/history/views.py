@@ -107,7 +107,7 @@ def _param_order(key: str) -> tuple[int, str]:
 def message_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     message = _message_or_404(request, pk)
     try:
-        refreshed = message_refresh_status(message_id=message.pk)
+        refreshed = message_refresh_status(message_id=message.pk, actor=request.user)
     except ApplicationError as error:
         show_error(request, error)
     else:
