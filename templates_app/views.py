@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from projects.models import Membership
 from projects.ui import project_page
 from templates_app import selectors, services
 from templates_app.forms import (
@@ -137,7 +136,6 @@ def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "template": template,
             "previews": previews,
             "history": history,
-            "is_admin": request.project_role == Membership.Role.ADMIN,
             "reject_form": RejectForm(),
         },
     )
