@@ -124,6 +124,9 @@ def capability_require(
     portal itself (a task, the sandbox, a management command), which may do anything.
     """
     capabilities = (capability,) if isinstance(capability, str) else tuple(capability)
+    unknown = [name for name in capabilities if name not in ROLE_MATRIX]
+    if unknown:
+        raise KeyError(f"No capability {unknown[0]!r} in the role matrix.")
     if api_key is not None:
         role = api_key.role
         if api_key.project_id != project.pk:
