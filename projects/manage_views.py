@@ -176,6 +176,8 @@ def _audit_events(request: HttpRequest):
 def audit_list(request: HttpRequest) -> HttpResponse:
     form, events = _audit_events(request)
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.data_text = selectors.audit_data_text(event)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

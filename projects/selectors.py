@@ -193,6 +193,15 @@ def audit_actions(*, project: Project) -> list[str]:
     )
 
 
+def audit_data_text(event: AuditEvent) -> str:
+    """An event's details (before/after...) as one line of JSON, for the page and the CSV."""
+    return (
+        json.dumps(event.data, ensure_ascii=False, sort_keys=True, default=str)
+        if event.data
+        else ""
+    )
+
+
 def audit_export_rows(*, events: QuerySet[AuditEvent]) -> Iterator[list[str]]:
     """The audit log as CSV rows (header first), every cell formula-safe."""
     yield ["time", "action", "actor", "api_key", "target", "data"]
@@ -205,6 +214,6 @@ def audit_export_rows(*, events: QuerySet[AuditEvent]) -> Iterator[list[str]]:
                 event.actor.get_username() if event.actor else "",
                 str(event.api_key) if event.api_key else "",
                 event.target,
-                json.dumps(event.data, ensure_ascii=False, sort_keys=True, default=str),
+                audit_data_text(event),
             )
         ]
