@@ -14,8 +14,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects.api import IsProjectMember, project_from_request
-from projects.models import ApiKey
+from projects.api import IsProjectMember, api_caller, project_from_request
 from templates_app import services
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
 from templates_app.selectors import (
@@ -170,13 +169,6 @@ class ChatbotKeywordInputSerializer(serializers.Serializer):
 # --- Helpers -----------------------------------------------------------------------------------
 
 
-def _who(request) -> dict:
-    """The actor of a write: a session user, or the API key (which is not a user)."""
-    if isinstance(request.auth, ApiKey):
-        return {"actor": None, "api_key": request.auth}
-    return {"actor": request.user, "api_key": None}
-
-
 def _languages(data: list[dict]) -> list[dict]:
     return [dict(language) for language in data]
 
@@ -247,7 +239,7 @@ class TemplateListApi(APIView):
             name=data["name"],
             message_type=data["message_type"],
             languages=_languages(data["languages"]),
-            **_who(request),
+            **api_caller(request),
         )
         return Response(
             TemplateSerializer(template_get(project=project, template_id=template.pk)).data,
@@ -311,7 +303,7 @@ class TemplateDetailApi(APIView):
             if (not partial or "message_type" in request.data)
             else None,
             languages=_languages(data["languages"]) if "languages" in data else None,
-            **_who(request),
+            **api_caller(request),
         )
         return Response(
             TemplateSerializer(template_get(project=template.project, template_id=template.pk)).data
@@ -324,7 +316,9 @@ class TemplateDetailApi(APIView):
         return self._update(request, pk, partial=True)
 
     def delete(self, request, pk: int):
-        services.template_delete(template=self._template(request, pk, write=True), **_who(request))
+        services.template_delete(
+            template=self._template(request, pk, write=True), **api_caller(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -341,7 +335,7 @@ class TemplateRequestApprovalApi(APIView):
     def post(self, request, pk: int):
         project = project_from_request(request, capability="template.manage")
         template = template_get(project=project, template_id=pk)
-        services.template_request_approval(template=template, **_who(request))
+        services.template_request_approval(template=template, **api_caller(request))
         return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
 
 
@@ -464,7 +458,7 @@ class ChatbotKeywordListApi(APIView):
             project=project,
             response_media=data.pop("response_media", None),
             **data,
-            **_who(request),
+            **api_caller(request),
         )
         return Response(
             ChatbotKeywordSerializer(keyword, context={"request": request}).data,
@@ -528,7 +522,7 @@ class ChatbotKeywordDetailApi(APIView):
             data = {name: value for name, value in data.items() if name in request.data}
         media = data.pop("response_media", None)
         keyword = services.keyword_update(
-            chatbot_keyword=keyword, response_media=media, **data, **_who(request)
+            chatbot_keyword=keyword, response_media=media, **data, **api_caller(request)
         )
         return Response(ChatbotKeywordSerializer(keyword, context={"request": request}).data)
 
@@ -540,6 +534,6 @@ class ChatbotKeywordDetailApi(APIView):
 
     def delete(self, request, pk: int):
         services.keyword_delete(
-            chatbot_keyword=self._keyword(request, pk, write=True), **_who(request)
+            chatbot_keyword=self._keyword(request, pk, write=True), **api_caller(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

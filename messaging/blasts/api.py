@@ -25,8 +25,8 @@ from messaging.blasts.serializers import (
     BlastWriteSerializer,
 )
 from messaging.models import Blast, BlastRefusal, ContactGroup, Message
-from projects.api import IsProjectMember, project_from_request
-from projects.models import ApiKey, Project
+from projects.api import IsProjectMember, api_caller, project_from_request
+from projects.models import Project
 from templates_app.models import Template
 from wappin_portal.api import error_responses
 from wappin_portal.errors import ValidationFailed
@@ -117,11 +117,6 @@ def _with_api_field_names(error: ValidationFailed) -> ValidationFailed:
     return ValidationFailed(
         error.message, fields=fields, code=error.code, field=_api_field(error.field or "")
     )
-
-
-def _caller(request: Request) -> dict:
-    api_key = request.auth if isinstance(request.auth, ApiKey) else None
-    return {"api_key": api_key, "actor": None if api_key else request.user}
 
 
 def _template_name(*, project: Project, value: str) -> str:
@@ -248,7 +243,7 @@ class BlastListView(GenericAPIView):
         project = project_from_request(request, capability="blast.run")
         serializer = BlastWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        caller = _caller(request)
+        caller = api_caller(request)
         try:
             blast = services.blast_create(
                 project=project,
@@ -304,7 +299,7 @@ class BlastDetailView(APIView):
         serializer = BlastWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         keys = set(request.data.keys()) & set(BlastWriteSerializer().fields)
-        caller = _caller(request)
+        caller = api_caller(request)
         try:
             blast = services.blast_update(
                 blast_id=blast.pk,
@@ -326,7 +321,7 @@ class BlastDetailView(APIView):
     )
     def delete(self, request: Request, blast_id: int) -> Response:
         blast = self._blast(request, blast_id, write=True)
-        services.blast_delete(blast_id=blast.pk, **_caller(request))
+        services.blast_delete(blast_id=blast.pk, **api_caller(request))
         return Response(status=204)
 
 
@@ -365,7 +360,7 @@ class BlastActionView(APIView):
         project = project_from_request(request, capability="blast.run")
         blast = selectors.blast_get(project=project, blast_id=blast_id)
         service = _ACTIONS[self.action][0]
-        blast = service(blast_id=blast.pk, **_caller(request))
+        blast = service(blast_id=blast.pk, **api_caller(request))
         return Response(_detail(blast))
 
 
