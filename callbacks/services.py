@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -43,6 +44,7 @@ from messaging.sending import services as messaging_services
 from messaging.wappin import WappinClient
 from messaging.webhook_events import message_webhook_event
 from projects.models import Integration, Project
+from projects.roles import capability_require
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from projects.webhooks.services import webhook_events_emit
 from templates_app.selectors import keyword_match
@@ -769,8 +771,21 @@ def _keyword_reply(*, project: Project, contact: Contact, keyword) -> Message | 
     )
 
 
-def chat_hand_back(*, contact: Contact) -> Contact:
+def chat_reply(*, contact: Contact, text: str, actor: AbstractBaseUser | None) -> Message:
+    """A person answers a customer from the chat panel (inside the 24-hour window)."""
+    capability_require(project=contact.project, capability="chat.reply", actor=actor)
+    return messaging_services.message_send_text(
+        project=contact.project,
+        phone_number=contact.phone_number,
+        text=text,
+        source=Message.Source.USER,
+        sent_by=actor,
+    )
+
+
+def chat_hand_back(*, contact: Contact, actor: AbstractBaseUser | None = None) -> Contact:
     """A person is done: the chatbot answers this contact again."""
+    capability_require(project=contact.project, capability="chat.reply", actor=actor)
     Contact.objects.filter(pk=contact.pk).update(handed_over_at=None)
     contact.refresh_from_db()
     return contact

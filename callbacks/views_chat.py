@@ -9,23 +9,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from callbacks import selectors
-from callbacks.services import chat_hand_back
+from callbacks.services import chat_hand_back, chat_reply
 from messaging.contacts.selectors import contact_get
-from messaging.models import Message
-from messaging.sending import services as messaging_services
-from projects.ui import EDITOR_ROLES, project_page
+from projects.ui import project_page
 from wappin_portal.errors import ApplicationError
 from wappin_portal.ui import show_error
-
-# People answer customers: the marketing pages' editors.
-CHAT_ROLES = EDITOR_ROLES
 
 
 class ReplyForm(forms.Form):
     text = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 3}), max_length=4096)
 
 
-@project_page(roles=CHAT_ROLES)
+@project_page(capability="marketing_pages.use")
 def chat_list(request: HttpRequest) -> HttpResponse:
     project = request.project
     conversations = selectors.chat_conversation_list(project=project)
@@ -34,20 +29,14 @@ def chat_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@project_page(roles=CHAT_ROLES)
+@project_page(capability="marketing_pages.use", post=("marketing_pages.use", "chat.reply"))
 def chat_conversation(request: HttpRequest, contact_id: int) -> HttpResponse:
     project = request.project
     contact = contact_get(project=project, contact_id=contact_id)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            messaging_services.message_send_text(
-                project=project,
-                phone_number=contact.phone_number,
-                text=form.cleaned_data["text"],
-                source=Message.Source.USER,
-                sent_by=request.user,
-            )
+            chat_reply(contact=contact, text=form.cleaned_data["text"], actor=request.user)
         except ApplicationError as exc:
             show_error(request, exc, form)
         else:
@@ -64,9 +53,11 @@ def chat_conversation(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=CHAT_ROLES)
+@project_page(capability=("marketing_pages.use", "chat.reply"))
 def chat_hand_back_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     project = request.project
-    contact = chat_hand_back(contact=contact_get(project=project, contact_id=contact_id))
+    contact = chat_hand_back(
+        contact=contact_get(project=project, contact_id=contact_id), actor=request.user
+    )
     messages.success(request, f"{contact} is back with the chatbot.")
     return redirect("callbacks:chat_conversation", contact_id=contact.pk)

@@ -70,7 +70,7 @@ class MessageAdmin(ReadOnlyAdmin):
     def refresh_status(self, request, queryset):
         for message in queryset.exclude(wappin_message_id=""):
             try:
-                refreshed = message_refresh_status(message_id=message.pk)
+                refreshed = message_refresh_status(message_id=message.pk, actor=request.user)
             except ApplicationError as error:
                 messages.error(request, f"#{message.pk}: {error.message}")
             else:

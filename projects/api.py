@@ -5,18 +5,22 @@ from __future__ import annotations
 from rest_framework.permissions import BasePermission
 
 from projects.authentication import ApiKeyUser
-from projects.models import ApiKey, Membership, Project
-from projects.selectors import project_list_for_user, project_require_role
+from projects.models import ApiKey, Project
+from projects.roles import capability_require
+from projects.selectors import project_list_for_user
 from wappin_portal.errors import NotFound, ValidationFailed
 
 
-def project_from_request(request, *, roles: tuple[str, ...] | None = None) -> Project:
-    """An API key acts on its own project; a session user names one with `project` (id)."""
-    if isinstance(request.auth, ApiKey):
-        if roles and request.auth.role not in roles:
-            from wappin_portal.errors import PermissionDenied
+def project_from_request(request, *, capability: str | tuple[str, ...] = "project.read") -> Project:
+    """An API key acts on its own project; a session user names one with `project` (id).
 
-            raise PermissionDenied("This API key's role may not do this.", code="role_not_allowed")
+    The caller's role must hold `capability` (see `projects.roles.ROLE_MATRIX`); the
+    service the view calls checks it again.
+    """
+    if isinstance(request.auth, ApiKey):
+        capability_require(
+            project=request.auth.project, capability=capability, api_key=request.auth
+        )
         return request.auth.project
     raw = request.query_params.get("project") or (
         request.data.get("project") if hasattr(request.data, "get") else None
@@ -36,8 +40,15 @@ def project_from_request(request, *, roles: tuple[str, ...] | None = None) -> Pr
             project = projects.get(pk=int(raw))
         except (ValueError, TypeError, Project.DoesNotExist) as exc:
             raise NotFound("No such project.", code="project_not_found") from exc
-    project_require_role(user=request.user, project=project, roles=roles)
+    capability_require(project=project, capability=capability, actor=request.user)
     return project
+
+
+def api_caller(request) -> dict:
+    """Who makes an API write, as the services take it: `actor` (a session user) or `api_key`."""
+    if isinstance(request.auth, ApiKey):
+        return {"actor": None, "api_key": request.auth}
+    return {"actor": request.user, "api_key": None}
 
 
 class IsProjectMember(BasePermission):
@@ -48,6 +59,3 @@ class IsProjectMember(BasePermission):
         if isinstance(user, ApiKeyUser):
             return True
         return bool(user and user.is_authenticated and project_list_for_user(user=user).exists())
-
-
-WRITE_ROLES = (Membership.Role.ADMIN, Membership.Role.MARKETING, Membership.Role.DEVELOPER)

@@ -389,6 +389,7 @@ class Membership(TimeStampedModel):
         ADMIN = "admin", "Admin"
         MARKETING = "marketing", "Marketing"
         DEVELOPER = "developer", "Developer"
+        VIEWER = "viewer", _("Viewer")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(

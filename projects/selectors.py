@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from projects.models import ApiKey, Integration, Membership, Project
-from wappin_portal.errors import NotFound, PermissionDenied
+from projects.models import ApiKey, AuditEvent, Integration, Membership, Project
+from wappin_portal.csv_export import csv_safe
+from wappin_portal.errors import NotFound, ValidationFailed
 
 SESSION_PROJECT_KEY = "current_project_id"
 
@@ -20,28 +26,6 @@ def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
     if user.is_superuser:
         return Project.objects.all()
     return Project.objects.filter(memberships__user=user).distinct()
-
-
-def membership_role(*, user: AbstractBaseUser, project: Project) -> str | None:
-    if user.is_superuser:
-        return Membership.Role.ADMIN
-    return (
-        Membership.objects.filter(user=user, project=project).values_list("role", flat=True).first()
-    )
-
-
-def project_require_role(
-    *, user: AbstractBaseUser, project: Project, roles: tuple[str, ...] | None = None
-) -> str:
-    """The user's role on the project, or PermissionDenied if it is not one of `roles`."""
-    role = membership_role(user=user, project=project)
-    if role is None:
-        raise NotFound("No such project.", code="project_not_found")
-    if roles and role not in roles:
-        raise PermissionDenied(
-            f"Your role on {project.name} ({role}) may not do this.", code="role_not_allowed"
-        )
-    return role
 
 
 def project_current(*, request: HttpRequest) -> Project | None:
@@ -109,3 +93,134 @@ def integration_for(*, project: Project, kind: str) -> Integration:
             code="integration_missing",
         )
     return integration
+
+
+def user_find(*, username_or_email: str) -> AbstractBaseUser:
+    """An active user by user name, or by e-mail address when exactly one has it."""
+    text = (username_or_email or "").strip()
+    if not text:
+        raise ValidationFailed(
+            _("Give the user name or e-mail address of the person to add."),
+            field="user",
+            code="user_required",
+        )
+    users = get_user_model().objects.filter(is_active=True)
+    user = users.filter(username=text).first()
+    if user is None and "@" in text:
+        by_email = list(users.filter(email__iexact=text)[:2])
+        user = by_email[0] if len(by_email) == 1 else None
+    if user is None:
+        raise NotFound(
+            _("No active user %(name)s: they need an account first (ask a superuser).")
+            % {"name": text},
+            field="user",
+            code="user_not_found",
+        )
+    return user
+
+
+def membership_list(*, project: Project) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+    )
+
+
+def membership_get(*, project: Project, membership_id: int) -> Membership:
+    membership = (
+        Membership.objects.filter(project=project, pk=membership_id).select_related("user").first()
+    )
+    if membership is None:
+        raise NotFound(_("No such member in this project."), code="member_not_found")
+    membership.project = project
+    return membership
+
+
+def api_keys_of_creator(*, project: Project, user: AbstractBaseUser) -> QuerySet[ApiKey]:
+    """The live keys `user` made on `project`: removing them from it revokes these."""
+    return ApiKey.objects.filter(project=project, created_by=user, revoked_at__isnull=True)
+
+
+def integration_list(*, project: Project) -> QuerySet[Integration]:
+    """A project's integrations for its admin page; the secrets stay deferred (never shown)."""
+    return (
+        Integration.objects.filter(project=project)
+        .defer(*ENCRYPTED_INTEGRATION_FIELDS)
+        .annotate(
+            secret_key_is_set=ExpressionWrapper(~Q(secret_key=""), output_field=BooleanField()),
+            client_key_is_set=ExpressionWrapper(~Q(client_key=""), output_field=BooleanField()),
+        )
+        .order_by("kind", "environment")
+    )
+
+
+def integration_get(*, project: Project, integration_id: int) -> Integration:
+    integration = Integration.objects.filter(project=project, pk=integration_id).first()
+    if integration is None:
+        raise NotFound(_("No such integration in this project."), code="integration_not_found")
+    integration.project = project
+    return integration
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+def audit_event_list(
+    *,
+    project: Project,
+    action: str = "",
+    actor_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """A project's audit log, newest first; `action` matches a prefix ("contact" or
+    "contact.update"); the dates are whole days in the portal's time zone, both included."""
+    events = AuditEvent.objects.filter(project=project).select_related("actor", "api_key")
+    if action:
+        events = events.filter(action__startswith=action)
+    if actor_id:
+        events = events.filter(actor_id=actor_id)
+    if date_from:
+        events = events.filter(created_at__gte=_day_start(date_from))
+    if date_to:
+        events = events.filter(created_at__lt=_day_start(date_to + timedelta(days=1)))
+    return events
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def audit_actions(*, project: Project) -> list[str]:
+    """The actions the project's log holds, for the filter's choices."""
+    return list(
+        AuditEvent.objects.filter(project=project)
+        .order_by("action")
+        .values_list("action", flat=True)
+        .distinct()
+    )
+
+
+def audit_data_text(event: AuditEvent) -> str:
+    """An event's details (before/after...) as one line of JSON, for the page and the CSV."""
+    return (
+        json.dumps(event.data, ensure_ascii=False, sort_keys=True, default=str)
+        if event.data
+        else ""
+    )
+
+
+def audit_export_rows(*, events: QuerySet[AuditEvent]) -> Iterator[list[str]]:
+    """The audit log as CSV rows (header first), every cell formula-safe."""
+    yield ["time", "action", "actor", "api_key", "target", "data"]
+    for event in events.iterator(chunk_size=1000):
+        yield [
+            csv_safe(cell)
+            for cell in (
+                timezone.localtime(event.created_at).isoformat(),
+                event.action,
+                event.actor.get_username() if event.actor else "",
+                str(event.api_key) if event.api_key else "",
+                event.target,
+                audit_data_text(event),
+            )
+        ]

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project, api_key_hash
-from projects.selectors import project_require_role
+from projects.roles import capability_require, role_can
+from projects.selectors import user_find
 from wappin_portal.errors import Conflict, PermissionDenied, ValidationFailed
 
 API_KEY_BYTES = 32
@@ -45,6 +47,7 @@ class CreatedApiKey:
 def api_key_create(
     *, project: Project, name: str, created_by: AbstractBaseUser | None = None
 ) -> CreatedApiKey:
+    capability_require(project=project, capability="api_key.manage", actor=created_by)
     raw_key = "wp_" + secrets.token_urlsafe(API_KEY_BYTES)
     api_key = ApiKey.objects.create(
         project=project,
@@ -59,17 +62,16 @@ def api_key_create(
 
 def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None = None) -> ApiKey:
     """Revoke a key: a project admin any of the project's keys, a developer the ones they made."""
-    if actor is not None and actor.is_authenticated and not actor.is_superuser:
-        role = project_require_role(
-            user=actor,
-            project=api_key.project,
-            roles=(Membership.Role.ADMIN, Membership.Role.DEVELOPER),
+    role = capability_require(project=api_key.project, capability="api_key.manage", actor=actor)
+    if (
+        role is not None
+        and not role_can(role, "api_key.revoke_any")
+        and api_key.created_by_id != actor.pk
+    ):
+        raise PermissionDenied(
+            _("A developer revokes only the API keys they created; ask a project admin."),
+            code="api_key_not_yours",
         )
-        if role != Membership.Role.ADMIN and api_key.created_by_id != actor.pk:
-            raise PermissionDenied(
-                "A developer revokes only the API keys they created; ask a project admin.",
-                code="api_key_not_yours",
-            )
     if api_key.revoked_at is not None:
         raise Conflict("This API key is already revoked.", code="api_key_revoked")
     api_key.revoked_at = timezone.now()
@@ -117,6 +119,13 @@ def integration_save(
     a new secret key points it at that client's row (`Integration.credential_sync`), whose
     token is fetched on the next call if it has none.
     """
+    capability_require(project=integration.project, capability="integration.manage", actor=actor)
+    stored = (
+        Integration.objects.filter(pk=integration.pk).first()
+        if integration.pk is not None
+        else None
+    )
+    before = _integration_state(stored) if stored is not None else None
     changed = []
     for field, value in (secrets_given or {}).items():
         if field not in SECRET_FIELDS or not value:
@@ -131,22 +140,56 @@ def integration_save(
         project=integration.project,
         actor=actor,
         target=str(integration),
-        data={"secrets_changed": changed},
+        data={
+            "before": before,
+            "after": _integration_state(integration),
+            "secrets_changed": changed,
+        },
     )
     return integration
+
+
+PROJECT_AUDITED_FIELDS = (
+    "name",
+    "client_id",
+    "wappin_project_id",
+    "business_number",
+    "business_name",
+    "default_region",
+    "website_url",
+    "default_chatbot_message",
+)
+
+
+def _project_state(project: Project) -> dict:
+    return {field: getattr(project, field) for field in PROJECT_AUDITED_FIELDS}
+
+
+INTEGRATION_AUDITED_FIELDS = (
+    "kind",
+    "environment",
+    "is_active",
+    "callback_url",
+    "ip_whitelist",
+    "callback_ip_allowlist",
+    "max_messages_per_second",
+)
+
+
+def _integration_state(integration: Integration) -> dict:
+    return {field: getattr(integration, field) for field in INTEGRATION_AUDITED_FIELDS}
 
 
 @transaction.atomic
 def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> Project:
     """Save a project. A token belongs to a Wappin client: a new client ID points the
     project's integrations at that client's `WappinCredential` (and its token)."""
+    if project.pk is not None:  # a new project is a superuser's (the admin) or the operator's
+        capability_require(project=project, capability="integration.manage", actor=actor)
     project.full_clean()
     is_new = project.pk is None
-    previous_client_id = (
-        None
-        if is_new
-        else Project.objects.filter(pk=project.pk).values_list("client_id", flat=True).first()
-    )
+    stored = None if is_new else Project.objects.filter(pk=project.pk).first()
+    previous_client_id = stored.client_id if stored is not None else None
     project.save()
     if previous_client_id is not None and previous_client_id != project.client_id:
         for integration in project.integrations.select_related("credential"):
@@ -157,6 +200,10 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> 
         project=project,
         actor=actor,
         target=project.name,
+        data={
+            "before": _project_state(stored) if stored is not None else None,
+            "after": _project_state(project),
+        },
     )
     return project
 
@@ -165,11 +212,23 @@ def project_save(*, project: Project, actor: AbstractBaseUser | None = None) -> 
 def membership_set(
     *, project: Project, user: AbstractBaseUser, role: str, actor: AbstractBaseUser | None = None
 ) -> Membership:
-    """Give a user a role on a project (a new member, or a new role), audited with the role before."""
+    """Give a user a role on a project (a new member, or a new role), audited with the role before.
+
+    A project admin (or a superuser) may; a project admin cannot demote its last admin.
+    """
+    capability_require(project=project, capability="member.manage", actor=actor)
+    if role not in Membership.Role.values:
+        raise ValidationFailed(
+            _("Choose a role: %(roles)s.") % {"roles": ", ".join(Membership.Role.values)},
+            field="role",
+            code="role_invalid",
+        )
     previous = (
         Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
     )
-    membership, _ = Membership.objects.update_or_create(
+    if previous == Membership.Role.ADMIN and role != Membership.Role.ADMIN:
+        _last_admin_check(project=project, user=user, actor=actor)
+    membership, _created = Membership.objects.update_or_create(
         project=project, user=user, defaults={"role": role}
     )
     audit_record(
@@ -185,6 +244,9 @@ def membership_set(
 @transaction.atomic
 def membership_remove(*, membership: Membership, actor: AbstractBaseUser | None = None) -> None:
     """Take a user off a project, audited; the API keys they created there are revoked."""
+    capability_require(project=membership.project, capability="member.manage", actor=actor)
+    if membership.role == Membership.Role.ADMIN:
+        _last_admin_check(project=membership.project, user=membership.user, actor=actor)
     api_keys_of_creator_revoke(user=membership.user, project=membership.project, actor=actor)
     audit_record(
         action="membership.remove",
@@ -205,7 +267,7 @@ def project_opt_out_texts_update(
 ) -> Project:
     """Change the answers to STOP/BERHENTI and START/MULAI (project admins only), audited
     with each changed text before and after. A text left out keeps its value."""
-    project_require_role(user=actor, project=project, roles=(Membership.Role.ADMIN,))
+    capability_require(project=project, capability="project.settings", actor=actor)
     errors: dict[str, list[str]] = {}
     changed: dict[str, str] = {}
     for field in Project.OPT_OUT_TEXT_FIELDS:
@@ -236,3 +298,40 @@ def project_opt_out_texts_update(
         data={"before": before, "after": changed},
     )
     return project
+
+
+def _last_admin_check(
+    *, project: Project, user: AbstractBaseUser, actor: AbstractBaseUser | None
+) -> None:
+    """A project admin cannot leave the project without one: someone must manage its members.
+    A superuser (or the portal itself) may, as they manage every project anyway."""
+    if actor is None or actor.is_superuser:
+        return
+    others = (
+        Membership.objects.filter(project=project, role=Membership.Role.ADMIN)
+        .exclude(user=user)
+        .exists()
+    )
+    if not others:
+        raise Conflict(
+            _("%(user)s is the last admin of %(project)s: make someone else admin first.")
+            % {"user": user, "project": project.name},
+            code="last_admin",
+        )
+
+
+@transaction.atomic
+def member_add(
+    *, project: Project, username_or_email: str, role: str, actor: AbstractBaseUser | None
+) -> Membership:
+    """Add an existing user, found by user name or e-mail address, to the project with a role."""
+    capability_require(project=project, capability="member.manage", actor=actor)
+    user = user_find(username_or_email=username_or_email)
+    if Membership.objects.filter(project=project, user=user).exists():
+        raise Conflict(
+            _("%(user)s is already a member of %(project)s: change their role instead.")
+            % {"user": user, "project": project.name},
+            field="user",
+            code="already_member",
+        )
+    return membership_set(project=project, user=user, role=role, actor=actor)

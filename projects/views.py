@@ -12,14 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from projects import selectors
-from projects.models import Membership, Project
+from projects.models import Project
 from projects.selectors import SESSION_PROJECT_KEY, project_list_for_user
 from projects.services import api_key_create, api_key_revoke, project_opt_out_texts_update
 from projects.ui import project_page
 from wappin_portal.errors import ApplicationError
 from wappin_portal.ui import show_error
-
-API_KEY_ROLES = (Membership.Role.ADMIN, Membership.Role.DEVELOPER)
 
 
 class ApiKeyForm(forms.Form):
@@ -28,7 +26,7 @@ class ApiKeyForm(forms.Form):
     )
 
 
-@project_page(roles=API_KEY_ROLES)
+@project_page(capability="api_key.manage")
 def api_key_list(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     created = None
@@ -53,7 +51,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=API_KEY_ROLES)
+@project_page(capability="api_key.manage")
 def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     api_key = selectors.api_key_get(project=request.project, api_key_id=pk)
     try:
@@ -95,7 +93,7 @@ class OptOutTextsForm(forms.Form):
             )
 
 
-@project_page(roles=(Membership.Role.ADMIN,))
+@project_page(capability="project.settings")
 def project_settings(request: HttpRequest) -> HttpResponse:
     """The project's own settings a project admin may change: the STOP/START confirmations."""
     project = request.project

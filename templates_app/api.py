@@ -14,8 +14,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
-from projects.models import ApiKey
+from projects.api import IsProjectMember, api_caller, project_from_request
 from templates_app import services
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
 from templates_app.selectors import (
@@ -170,13 +169,6 @@ class ChatbotKeywordInputSerializer(serializers.Serializer):
 # --- Helpers -----------------------------------------------------------------------------------
 
 
-def _who(request) -> dict:
-    """The actor of a write: a session user, or the API key (which is not a user)."""
-    if isinstance(request.auth, ApiKey):
-        return {"actor": None, "api_key": request.auth}
-    return {"actor": request.user, "api_key": None}
-
-
 def _languages(data: list[dict]) -> list[dict]:
     return [dict(language) for language in data]
 
@@ -238,7 +230,7 @@ class TemplateListApi(APIView):
         return Response(TemplateSerializer(templates, many=True).data)
 
     def post(self, request):
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="template.manage")
         payload = TemplateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -247,7 +239,7 @@ class TemplateListApi(APIView):
             name=data["name"],
             message_type=data["message_type"],
             languages=_languages(data["languages"]),
-            **_who(request),
+            **api_caller(request),
         )
         return Response(
             TemplateSerializer(template_get(project=project, template_id=template.pk)).data,
@@ -291,7 +283,9 @@ class TemplateDetailApi(APIView):
     permission_classes = [IsProjectMember]
 
     def _template(self, request, pk: int, *, write: bool = False) -> Template:
-        project = project_from_request(request, roles=WRITE_ROLES if write else None)
+        project = project_from_request(
+            request, capability="template.manage" if write else "project.read"
+        )
         return template_get(project=project, template_id=pk)
 
     def get(self, request, pk: int):
@@ -309,7 +303,7 @@ class TemplateDetailApi(APIView):
             if (not partial or "message_type" in request.data)
             else None,
             languages=_languages(data["languages"]) if "languages" in data else None,
-            **_who(request),
+            **api_caller(request),
         )
         return Response(
             TemplateSerializer(template_get(project=template.project, template_id=template.pk)).data
@@ -322,7 +316,9 @@ class TemplateDetailApi(APIView):
         return self._update(request, pk, partial=True)
 
     def delete(self, request, pk: int):
-        services.template_delete(template=self._template(request, pk, write=True), **_who(request))
+        services.template_delete(
+            template=self._template(request, pk, write=True), **api_caller(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -337,9 +333,9 @@ class TemplateRequestApprovalApi(APIView):
     permission_classes = [IsProjectMember]
 
     def post(self, request, pk: int):
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="template.manage")
         template = template_get(project=project, template_id=pk)
-        services.template_request_approval(template=template, **_who(request))
+        services.template_request_approval(template=template, **api_caller(request))
         return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
 
 
@@ -454,7 +450,7 @@ class ChatbotKeywordListApi(APIView):
         )
 
     def post(self, request):
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="chatbot.manage")
         payload = ChatbotKeywordInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
@@ -462,7 +458,7 @@ class ChatbotKeywordListApi(APIView):
             project=project,
             response_media=data.pop("response_media", None),
             **data,
-            **_who(request),
+            **api_caller(request),
         )
         return Response(
             ChatbotKeywordSerializer(keyword, context={"request": request}).data,
@@ -506,7 +502,9 @@ class ChatbotKeywordDetailApi(APIView):
     parser_classes = KEYWORD_PARSERS
 
     def _keyword(self, request, pk: int, *, write: bool = False) -> ChatbotKeyword:
-        project = project_from_request(request, roles=WRITE_ROLES if write else None)
+        project = project_from_request(
+            request, capability="chatbot.manage" if write else "project.read"
+        )
         return keyword_get(project=project, keyword_id=pk)
 
     def get(self, request, pk: int):
@@ -524,7 +522,7 @@ class ChatbotKeywordDetailApi(APIView):
             data = {name: value for name, value in data.items() if name in request.data}
         media = data.pop("response_media", None)
         keyword = services.keyword_update(
-            chatbot_keyword=keyword, response_media=media, **data, **_who(request)
+            chatbot_keyword=keyword, response_media=media, **data, **api_caller(request)
         )
         return Response(ChatbotKeywordSerializer(keyword, context={"request": request}).data)
 
@@ -536,6 +534,6 @@ class ChatbotKeywordDetailApi(APIView):
 
     def delete(self, request, pk: int):
         services.keyword_delete(
-            chatbot_keyword=self._keyword(request, pk, write=True), **_who(request)
+            chatbot_keyword=self._keyword(request, pk, write=True), **api_caller(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,8 +15,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from projects.models import ApiKey, Membership, Project
-from projects.selectors import project_require_role
+from projects.models import ApiKey, Project
+from projects.roles import capability_require
 from projects.services import audit_record
 from projects.webhooks.models import WebhookEventType
 from projects.webhooks.services import webhook_event_emit
@@ -356,16 +356,14 @@ def _locked_for_update(template: Template) -> Template:
     )
 
 
-def _require_role(actor: AbstractBaseUser | None, project: Project, roles: tuple[str, ...]) -> None:
-    """People must hold one of `roles`; no actor means the system itself (e.g. the sandbox)."""
-    if actor is not None and actor.is_authenticated:
-        project_require_role(user=actor, project=project, roles=roles)
-
-
-# Recording WhatsApp's decision and bringing back a deactivated template are an
-# admin's jobs; every other action is open to any member (the views and the API
-# check membership).
-ADMIN_ONLY = (Membership.Role.ADMIN,)
+def _require(
+    capability: str,
+    project: Project,
+    actor: AbstractBaseUser | None,
+    api_key: ApiKey | None = None,
+) -> None:
+    """The caller's role must hold `capability` (projects.roles); no actor is the portal itself."""
+    capability_require(project=project, capability=capability, actor=actor, api_key=api_key)
 
 
 # --- Templates ---------------------------------------------------------------------
@@ -405,6 +403,7 @@ def template_create(
     api_key: ApiKey | None = None,
 ) -> Template:
     """A new draft template with its languages (the first one is the default)."""
+    _require("template.manage", project, actor, api_key)
     name = (name or "").strip()
     cleaned = template_validate(
         project=project, name=name, message_type=message_type, languages=languages or []
@@ -453,6 +452,7 @@ def template_update(
     Refused once the template is on process, approved or inactive: Wappin says
     "You cannot edit message template once its submission is 'On Process'".
     """
+    _require("template.manage", template.project, actor, api_key)
     template = _locked_for_update(template)
     _refuse_if_locked(template)
     name = name.strip() if name is not None else None
@@ -490,6 +490,7 @@ def template_delete(
     *, template: Template, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
 ) -> None:
     """Delete a draft. A template that was ever requested is kept (deactivate it instead)."""
+    _require("template.manage", template.project, actor, api_key)
     template = _locked_for_update(template)
     if template.status != Template.Status.DRAFT:
         raise Conflict(
@@ -513,6 +514,7 @@ def template_request_approval(
     The review happens outside this portal (Wappin's dashboard, then WhatsApp);
     an admin records its outcome with `template_approve` / `template_reject`.
     """
+    _require("template.manage", template.project, actor, api_key)
     template = _locked_for_update(template)
     if template.status not in (Template.Status.DRAFT, Template.Status.REJECTED):
         raise Conflict(
@@ -549,7 +551,7 @@ def template_approve(
 ) -> Template:
     """Record WhatsApp's approval (Wappin's review happens outside its API). Admins only."""
     template = _locked_for_update(template)
-    _require_role(actor, template.project, ADMIN_ONLY)
+    _require("template.decide", template.project, actor)
     _require_status(
         template, (Template.Status.ON_PROCESS,), "only a template on process can be approved"
     )
@@ -568,7 +570,7 @@ def template_reject(
 ) -> Template:
     """Record a rejection and why (shown to the marketer, who may fix and request again). Admins only."""
     template = _locked_for_update(template)
-    _require_role(actor, template.project, ADMIN_ONLY)
+    _require("template.decide", template.project, actor)
     _require_status(
         template, (Template.Status.ON_PROCESS,), "only a template on process can be rejected"
     )
@@ -595,6 +597,7 @@ def template_deactivate(
     reason: str = "",
 ) -> Template:
     """Stop an approved template from being sent (Wappin: "not found or inactive")."""
+    _require("template.manage", template.project, actor, api_key)
     template = _locked_for_update(template)
     _require_status(
         template, (Template.Status.APPROVED,), "only an approved template can be deactivated"
@@ -623,7 +626,7 @@ def template_reactivate(
     be able to undo it (issue 10, finding 8).
     """
     template = _locked_for_update(template)
-    _require_role(actor, template.project, ADMIN_ONLY)
+    _require("template.decide", template.project, actor, api_key)
     _require_status(
         template, (Template.Status.INACTIVE,), "only an inactive template can be reactivated"
     )
@@ -827,6 +830,7 @@ def keyword_create(
     actor: AbstractBaseUser | None = None,
     api_key: ApiKey | None = None,
 ) -> ChatbotKeyword:
+    _require("chatbot.manage", project, actor, api_key)
     row = ChatbotKeyword(project=project)
     keyword_validate(
         keyword=row,
@@ -869,6 +873,7 @@ def keyword_update(
     **changes: Any,
 ) -> ChatbotKeyword:
     """Change a keyword's fields (any of KEYWORD_EDITABLE); a new file replaces the stored one."""
+    _require("chatbot.manage", chatbot_keyword.project, actor, api_key)
     unknown = set(changes) - set(KEYWORD_EDITABLE)
     if unknown:
         raise TypeError(f"keyword_update() got unknown fields {sorted(unknown)}")
@@ -899,6 +904,7 @@ def keyword_delete(
     actor: AbstractBaseUser | None = None,
     api_key: ApiKey | None = None,
 ) -> None:
+    _require("chatbot.manage", chatbot_keyword.project, actor, api_key)
     project, text = chatbot_keyword.project, chatbot_keyword.keyword
     stored = chatbot_keyword.response_media.name if chatbot_keyword.response_media else ""
     storage = chatbot_keyword.response_media.storage
@@ -921,14 +927,27 @@ def project_chatbot_settings_update(
     actor: AbstractBaseUser | None = None,
 ) -> Project:
     """The message the chatbot sends when a customer's text matches no keyword."""
+    _require("chatbot.manage", project, actor)
     message = (default_chatbot_message or "").strip()
     if len(message) > 4096:
         raise ValidationFailed(
             "WhatsApp allows 4096 characters in a text message.", field="default_chatbot_message"
         )
+    before = (
+        Project.objects.filter(pk=project.pk)
+        .values_list("default_chatbot_message", flat=True)
+        .first()
+    )
     project.default_chatbot_message = message
     project.save(update_fields=["default_chatbot_message", "updated_at"])
     audit_record(
-        action="project.chatbot_settings", project=project, actor=actor, target=project.name
+        action="project.chatbot_settings",
+        project=project,
+        actor=actor,
+        target=project.name,
+        data={
+            "before": {"default_chatbot_message": before},
+            "after": {"default_chatbot_message": message},
+        },
     )
     return project

@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from projects.models import Membership
 from projects.ui import project_page
 from templates_app import selectors, services
 from templates_app.forms import (
@@ -52,7 +51,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@project_page()
+@project_page(capability="template.manage")
 def template_create(request: HttpRequest) -> HttpResponse:
     project = request.project
     form = TemplateForm(request.POST or None)
@@ -82,7 +81,7 @@ def template_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@project_page()
+@project_page(capability="template.manage")
 def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = request.project
     template = selectors.template_get(project=project, template_id=pk)
@@ -137,7 +136,6 @@ def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "template": template,
             "previews": previews,
             "history": history,
-            "is_admin": request.project_role == Membership.Role.ADMIN,
             "reject_form": RejectForm(),
         },
     )
@@ -157,7 +155,7 @@ def _template_action(
 
 
 @require_POST
-@project_page()
+@project_page(capability="template.manage")
 def template_request_approval(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
         request,
@@ -168,7 +166,7 @@ def template_request_approval(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page()
+@project_page(capability="template.decide")
 def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
         request,
@@ -179,7 +177,7 @@ def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page()
+@project_page(capability="template.decide")
 def template_reject(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _template_action(
@@ -191,7 +189,7 @@ def template_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page()
+@project_page(capability="template.manage")
 def template_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
         request,
@@ -202,7 +200,7 @@ def template_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page()
+@project_page(capability="template.decide")
 def template_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _template_action(
         request,
@@ -213,7 +211,7 @@ def template_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page()
+@project_page(capability="template.manage")
 def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     project = request.project
     template = selectors.template_get(project=project, template_id=pk)
@@ -242,7 +240,7 @@ def _keyword_values(form: KeywordForm) -> dict:
     return {name: value for name, value in form.cleaned_data.items() if name != "response_media"}
 
 
-@project_page()
+@project_page(capability="chatbot.manage")
 def keyword_create(request: HttpRequest) -> HttpResponse:
     project = request.project
     form = KeywordForm(request.POST or None, request.FILES or None)
@@ -262,7 +260,7 @@ def keyword_create(request: HttpRequest) -> HttpResponse:
     return render(request, "templates_app/keyword_form.html", {"project": project, "form": form})
 
 
-@project_page()
+@project_page(capability="chatbot.manage")
 def keyword_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = request.project
     keyword = selectors.keyword_get(project=project, keyword_id=pk)
@@ -289,7 +287,7 @@ def keyword_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page()
+@project_page(capability="chatbot.manage")
 def keyword_delete(request: HttpRequest, pk: int) -> HttpResponse:
     project = request.project
     keyword = selectors.keyword_get(project=project, keyword_id=pk)
@@ -298,7 +296,7 @@ def keyword_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("templates_app:keyword_list")
 
 
-@project_page()
+@project_page(capability="chatbot.manage")
 def chatbot_settings(request: HttpRequest) -> HttpResponse:
     project = request.project
     """Wappin's Account -> Official Account Number screen: the default chatbot message."""

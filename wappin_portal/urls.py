@@ -65,6 +65,7 @@ urlpatterns = [
     path("projects/", include("projects.switch_urls")),
     path("api-keys/", include("projects.urls")),
     path("webhooks/", include("projects.webhooks.urls")),
+    path("project/", include("projects.manage_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -25,8 +25,8 @@ from messaging.blasts.serializers import (
     BlastWriteSerializer,
 )
 from messaging.models import Blast, BlastRefusal, ContactGroup, Message
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
-from projects.models import ApiKey, Project
+from projects.api import IsProjectMember, api_caller, project_from_request
+from projects.models import Project
 from templates_app.models import Template
 from wappin_portal.api import error_responses
 from wappin_portal.errors import ValidationFailed
@@ -119,11 +119,6 @@ def _with_api_field_names(error: ValidationFailed) -> ValidationFailed:
     )
 
 
-def _caller(request: Request) -> dict:
-    api_key = request.auth if isinstance(request.auth, ApiKey) else None
-    return {"api_key": api_key, "actor": None if api_key else request.user}
-
-
 def _template_name(*, project: Project, value: str) -> str:
     value = (value or "").strip()
     if value.isdigit():
@@ -210,7 +205,7 @@ class BlastListView(GenericAPIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request)
         page = self.paginate_queryset(selectors.blast_list(project=project))
         context = {"progress": selectors.blast_progress_many(blasts=page)}
         return self.get_paginated_response(BlastSerializer(page, many=True, context=context).data)
@@ -245,10 +240,10 @@ class BlastListView(GenericAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="blast.run")
         serializer = BlastWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        caller = _caller(request)
+        caller = api_caller(request)
         try:
             blast = services.blast_create(
                 project=project,
@@ -264,8 +259,8 @@ class BlastListView(GenericAPIView):
 class BlastDetailView(APIView):
     permission_classes = [IsProjectMember]
 
-    def _blast(self, request: Request, blast_id: int) -> Blast:
-        project = project_from_request(request, roles=WRITE_ROLES)
+    def _blast(self, request: Request, blast_id: int, *, write: bool = False) -> Blast:
+        project = project_from_request(request, capability="blast.run" if write else "project.read")
         return selectors.blast_get(project=project, blast_id=blast_id)
 
     @extend_schema(
@@ -300,11 +295,11 @@ class BlastDetailView(APIView):
         responses={200: BlastDetailSerializer, **BLAST_ERRORS},
     )
     def patch(self, request: Request, blast_id: int) -> Response:
-        blast = self._blast(request, blast_id)
+        blast = self._blast(request, blast_id, write=True)
         serializer = BlastWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         keys = set(request.data.keys()) & set(BlastWriteSerializer().fields)
-        caller = _caller(request)
+        caller = api_caller(request)
         try:
             blast = services.blast_update(
                 blast_id=blast.pk,
@@ -325,8 +320,8 @@ class BlastDetailView(APIView):
         responses={204: None, **BLAST_ERRORS},
     )
     def delete(self, request: Request, blast_id: int) -> Response:
-        blast = self._blast(request, blast_id)
-        services.blast_delete(blast_id=blast.pk, **_caller(request))
+        blast = self._blast(request, blast_id, write=True)
+        services.blast_delete(blast_id=blast.pk, **api_caller(request))
         return Response(status=204)
 
 
@@ -362,10 +357,10 @@ class BlastActionView(APIView):
     action = "start"
 
     def post(self, request: Request, blast_id: int) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="blast.run")
         blast = selectors.blast_get(project=project, blast_id=blast_id)
         service = _ACTIONS[self.action][0]
-        blast = service(blast_id=blast.pk, **_caller(request))
+        blast = service(blast_id=blast.pk, **api_caller(request))
         return Response(_detail(blast))
 
 
@@ -502,7 +497,7 @@ class BlastRecipientsView(APIView):
         ],
     )
     def get(self, request: Request, blast_id: int) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request)
         blast = selectors.blast_get(project=project, blast_id=blast_id)
         status = request.query_params.get("status", "")
         if status and status not in selectors.RECIPIENT_STATUSES:

@@ -274,7 +274,7 @@ def blast_refusals(*, blast: Blast) -> QuerySet[BlastRefusal]:
 
 def blast_recipient_csv_rows(*, blast: Blast):
     """The CSV of a blast's recipients: a header, then every message and every refusal, streamed."""
-    from messaging.csv_export import csv_safe
+    from wappin_portal.csv_export import csv_safe
 
     yield [
         "phone_number",

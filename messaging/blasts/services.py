@@ -55,8 +55,8 @@ from messaging.models import Blast, BlastRefusal, ContactGroup, Message, Message
 from messaging.sending.engine import send_queue_wake_on_commit
 from messaging.sending.services import PARAM_MAX_LENGTH, integration_pick
 from messaging.webhook_events import blast_webhook_event, message_webhook_event
-from projects.models import ApiKey, Integration, Membership, Project
-from projects.selectors import project_require_role
+from projects.models import ApiKey, Integration, Project
+from projects.roles import capability_require
 from projects.services import audit_record
 from projects.webhooks.models import WebhookEventType
 from projects.webhooks.services import webhook_events_emit
@@ -72,17 +72,16 @@ BATCH_SIZE = 1000
 # broker dropped it): `blasts_resume_stalled` enqueues it again, which the cursor makes safe.
 STALLED_AFTER = timezone.timedelta(minutes=10)
 CANCELLED_REASON = "The blast was cancelled before this message was sent."
-# Who may create and run blasts (the web pages narrow it to admin and marketing members).
-BLAST_ROLES = (Membership.Role.ADMIN, Membership.Role.MARKETING, Membership.Role.DEVELOPER)
 # A stored number (digits only, as the normaliser writes it) Wappin can take: E.164's 8-15 digits.
 _NUMBER = re.compile(r"[1-9][0-9]{7,14}")
 _UNSET = object()
 
 
-def _require_role(*, actor: AbstractBaseUser | None, project: Project) -> None:
-    """People must hold one of BLAST_ROLES; an API key's role is checked by the API; None is the portal."""
-    if actor is not None and getattr(actor, "pk", None) is not None and actor.is_authenticated:
-        project_require_role(user=actor, project=project, roles=BLAST_ROLES)
+def _require_role(
+    *, actor: AbstractBaseUser | None, api_key: ApiKey | None, project: Project
+) -> None:
+    """The caller's role must hold `blast.run` (projects.roles); None and None is the portal."""
+    capability_require(project=project, capability="blast.run", actor=actor, api_key=api_key)
 
 
 def _audit(
@@ -131,7 +130,7 @@ def blast_create(
     api_key: ApiKey | None = None,
 ) -> Blast:
     """A draft blast, checked as `blast_start` will check it: a person fixes it before anyone gets it."""
-    _require_role(actor=created_by, project=project)
+    _require_role(actor=created_by, api_key=api_key, project=project)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("Give the blast a name.", field="name", code="name_required")
@@ -199,7 +198,7 @@ def blast_update(
     """Change a draft: what is given replaces what it had, and the whole is checked again."""
     with transaction.atomic():
         blast = _locked(blast_id)
-        _require_role(actor=actor, project=blast.project)
+        _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
             blast, (Blast.Status.DRAFT,), doing="edited (only a draft can)", code="blast_not_draft"
         )
@@ -251,7 +250,7 @@ def blast_delete(
     """Delete a draft; a blast that started keeps its figures (cancel it instead)."""
     with transaction.atomic():
         blast = _locked(blast_id)
-        _require_role(actor=actor, project=blast.project)
+        _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
             blast,
             (Blast.Status.DRAFT,),
@@ -329,7 +328,7 @@ def blast_start(
     now = now or timezone.now()
     with transaction.atomic():
         blast = _locked(blast_id)
-        _require_role(actor=actor, project=blast.project)
+        _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
             blast, (Blast.Status.DRAFT,), doing="started (only a draft can)", code="blast_not_draft"
         )
@@ -406,7 +405,7 @@ def blast_pause(
     its next wave on (the ones already handed to Wappin cannot be called back)."""
     with transaction.atomic():
         blast = _locked(blast_id)
-        _require_role(actor=actor, project=blast.project)
+        _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
             blast,
             (Blast.Status.RUNNING,),
@@ -437,7 +436,7 @@ def blast_resume(
 
     with transaction.atomic():
         blast = _locked(blast_id)
-        _require_role(actor=actor, project=blast.project)
+        _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
             blast,
             (Blast.Status.PAUSED,),
@@ -507,7 +506,7 @@ def blast_cancel(
     """
     with transaction.atomic():
         blast = _locked(blast_id)
-        _require_role(actor=actor, project=blast.project)
+        _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
             blast,
             (Blast.Status.DRAFT, Blast.Status.SCHEDULED, Blast.Status.RUNNING, Blast.Status.PAUSED),

@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from messaging.blasts import selectors, services
 from messaging.blasts.forms import BlastForm
 from messaging.contacts.selectors import contact_group_find
-from messaging.csv_export import csv_response
 from messaging.models import Blast
 from messaging.sending.forms import TemplatePickForm
-from projects.ui import EDITOR_ROLES, project_page
+from projects.ui import project_page
+from wappin_portal.csv_export import csv_response
 from wappin_portal.errors import ApplicationError, NotFound
 from wappin_portal.ui import show_error
 
@@ -36,7 +36,7 @@ def _blast_or_404(request: HttpRequest, pk: int) -> Blast:
 
 
 @require_GET
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability="marketing_pages.use")
 def blast_list(request: HttpRequest) -> HttpResponse:
     rows = list(selectors.blast_list(project=request.project)[:100])
     progress = selectors.blast_progress_many(blasts=rows)
@@ -58,7 +58,7 @@ def _preview_for(request: HttpRequest, form: BlastForm, data) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "blast.run"))
 def blast_create(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     pick = TemplatePickForm(data, project=request.project)
@@ -100,7 +100,7 @@ def blast_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "blast.run"))
 def blast_preview(request: HttpRequest) -> HttpResponse:
     """The preview fragment the create form reloads as the marketer changes the mapping."""
     pick = TemplatePickForm(request.GET, project=request.project)
@@ -116,7 +116,7 @@ def blast_preview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability="marketing_pages.use")
 def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     refusals, refusals_more = selectors.blast_refusals_shown(blast=blast, limit=REFUSALS_SHOWN)
@@ -150,7 +150,7 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "blast.run"))
 def blast_start(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     try:
@@ -171,7 +171,7 @@ def blast_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "blast.run"))
 def blast_pause(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     try:
@@ -184,7 +184,7 @@ def blast_pause(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "blast.run"))
 def blast_resume(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     try:
@@ -197,7 +197,7 @@ def blast_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability="marketing_pages.use")
 def blast_recipients_csv(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     return csv_response(
@@ -206,7 +206,7 @@ def blast_recipients_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "blast.run"))
 def blast_edit(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     if not blast.is_editable:
@@ -256,7 +256,7 @@ def blast_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "blast.run"))
 def blast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     blast = _blast_or_404(request, pk)
     try:

@@ -14,7 +14,7 @@ from messaging.api_common import PROJECT_PARAMETER, NewestFirstCursorPagination
 from messaging.contacts import selectors, services
 from messaging.contacts.serializers import ContactSerializer
 from messaging.models import Contact
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.api import IsProjectMember, api_caller, project_from_request
 from wappin_portal.api import error_responses
 
 CONTACT_EXAMPLE = {
@@ -92,10 +92,12 @@ class ContactListView(GenericAPIView):
         examples=[CONTACT_INPUT_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="contact.edit")
         serializer = ContactSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        contact = services.contact_create(project=project, **serializer.validated_data)
+        contact = services.contact_create(
+            project=project, **serializer.validated_data, **api_caller(request)
+        )
         return Response(ContactSerializer(contact).data, status=http.HTTP_201_CREATED)
 
 
@@ -103,7 +105,9 @@ class ContactDetailView(APIView):
     permission_classes = [IsProjectMember]
 
     def _contact(self, request: Request, contact_id: int, *, write: bool = False) -> Contact:
-        project = project_from_request(request, roles=WRITE_ROLES if write else None)
+        project = project_from_request(
+            request, capability="contact.edit" if write else "project.read"
+        )
         return selectors.contact_get(project=project, contact_id=contact_id)
 
     @extend_schema(
@@ -132,7 +136,9 @@ class ContactDetailView(APIView):
         contact = self._contact(request, contact_id, write=True)
         serializer = ContactSerializer(contact, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        contact = services.contact_update(contact=contact, **serializer.validated_data)
+        contact = services.contact_update(
+            contact=contact, **serializer.validated_data, **api_caller(request)
+        )
         return Response(ContactSerializer(contact).data)
 
     @extend_schema(
@@ -147,5 +153,7 @@ class ContactDetailView(APIView):
         },
     )
     def delete(self, request: Request, contact_id: int) -> Response:
-        services.contact_delete(contact=self._contact(request, contact_id, write=True))
+        services.contact_delete(
+            contact=self._contact(request, contact_id, write=True), **api_caller(request)
+        )
         return Response(status=http.HTTP_204_NO_CONTENT)

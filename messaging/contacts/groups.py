@@ -6,12 +6,15 @@ import resolve them ("VIP" and "vip" are one group).
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, ProtectedError, QuerySet
 from django.utils.translation import gettext as _
 
 from messaging.models import ContactGroup
-from projects.models import Project
+from projects.models import ApiKey, Project
+from projects.roles import capability_require
+from projects.services import audit_record
 from wappin_portal.errors import Conflict, NotFound, ValidationFailed
 
 GROUP_NAME_MAX_LENGTH = 100
@@ -62,7 +65,27 @@ def _name_check_free(*, project: Project, name: str, exclude_id: int | None = No
         raise _name_taken(name=name)
 
 
-def group_create(*, project: Project, name: str) -> ContactGroup:
+def _group_audit(
+    *, action: str, group: ContactGroup, actor, api_key: ApiKey | None, data: dict
+) -> None:
+    audit_record(
+        action=action,
+        project=group.project,
+        actor=actor if getattr(actor, "pk", None) is not None else None,
+        api_key=api_key,
+        target=f"{group.pk} {group.name}",
+        data=data,
+    )
+
+
+def group_create(
+    *,
+    project: Project,
+    name: str,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+) -> ContactGroup:
+    capability_require(project=project, capability="contact.edit", actor=actor, api_key=api_key)
     name = _name_clean(name)
     _name_check_free(project=project, name=name)
     try:
@@ -70,10 +93,23 @@ def group_create(*, project: Project, name: str) -> ContactGroup:
             group = ContactGroup.objects.create(project=project, name=name)
     except IntegrityError as exc:  # created by another request between the check and the insert
         raise _name_taken(name=name) from exc
+    _group_audit(
+        action="group.create", group=group, actor=actor, api_key=api_key, data={"after": name}
+    )
     return group_get(project=project, group_id=group.pk)
 
 
-def group_rename(*, group: ContactGroup, name: str) -> ContactGroup:
+def group_rename(
+    *,
+    group: ContactGroup,
+    name: str,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
+) -> ContactGroup:
+    capability_require(
+        project=group.project, capability="contact.edit", actor=actor, api_key=api_key
+    )
+    before = group.name
     name = _name_clean(name)
     _name_check_free(project=group.project, name=name, exclude_id=group.pk)
     group.name = name
@@ -82,13 +118,32 @@ def group_rename(*, group: ContactGroup, name: str) -> ContactGroup:
             group.save(update_fields=["name", "updated_at"])
     except IntegrityError as exc:
         raise _name_taken(name=name) from exc
+    _group_audit(
+        action="group.rename",
+        group=group,
+        actor=actor,
+        api_key=api_key,
+        data={"before": before, "after": name},
+    )
     return group_get(project=group.project, group_id=group.pk)
 
 
-def group_delete(*, group: ContactGroup) -> None:
+def group_delete(
+    *, group: ContactGroup, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> None:
     """Delete the group (its contacts stay); refused while a blast is addressed to it."""
+    capability_require(
+        project=group.project, capability="contact.edit", actor=actor, api_key=api_key
+    )
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # the audit row goes if the delete is refused
+            _group_audit(
+                action="group.delete",
+                group=group,
+                actor=actor,
+                api_key=api_key,
+                data={"before": group.name},
+            )
             group.delete()
     except ProtectedError as exc:
         raise Conflict(

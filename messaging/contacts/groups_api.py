@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from messaging.api_common import PROJECT_PARAMETER
 from messaging.contacts import groups
 from messaging.models import ContactGroup
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.api import IsProjectMember, api_caller, project_from_request
 from wappin_portal.api import error_responses
 
 GROUP_EXAMPLE = {"id": 3, "name": "VIP", "contact_count": 120}
@@ -93,10 +93,12 @@ class GroupListView(GenericAPIView):
         examples=[GROUP_INPUT_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="contact.edit")
         serializer = GroupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        group = groups.group_create(project=project, name=serializer.validated_data["name"])
+        group = groups.group_create(
+            project=project, name=serializer.validated_data["name"], **api_caller(request)
+        )
         return Response(GroupSerializer(group).data, status=http.HTTP_201_CREATED)
 
 
@@ -104,7 +106,9 @@ class GroupDetailView(APIView):
     permission_classes = [IsProjectMember]
 
     def _group(self, request: Request, group_id: int, *, write: bool = False) -> ContactGroup:
-        project = project_from_request(request, roles=WRITE_ROLES if write else None)
+        project = project_from_request(
+            request, capability="contact.edit" if write else "project.read"
+        )
         return groups.group_get(project=project, group_id=group_id)
 
     @extend_schema(
@@ -121,7 +125,9 @@ class GroupDetailView(APIView):
         group = self._group(request, group_id, write=True)
         serializer = GroupSerializer(group, data=request.data)
         serializer.is_valid(raise_exception=True)
-        group = groups.group_rename(group=group, name=serializer.validated_data["name"])
+        group = groups.group_rename(
+            group=group, name=serializer.validated_data["name"], **api_caller(request)
+        )
         return Response(GroupSerializer(group).data)
 
     @extend_schema(
@@ -168,5 +174,5 @@ class GroupDetailView(APIView):
         },
     )
     def delete(self, request: Request, group_id: int) -> Response:
-        groups.group_delete(group=self._group(request, group_id, write=True))
+        groups.group_delete(group=self._group(request, group_id, write=True), **api_caller(request))
         return Response(status=http.HTTP_204_NO_CONTENT)

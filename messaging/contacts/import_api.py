@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from messaging.api_common import PROJECT_PARAMETER
 from messaging.contacts import imports
 from messaging.models import ContactImport, ContactImportRefusal
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.api import IsProjectMember, project_from_request
 from projects.models import ApiKey
 from wappin_portal.api import error_responses
 
@@ -137,7 +137,7 @@ class ContactImportListView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="contact.edit")
         serializer = ContactImportUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         api_key = request.auth if isinstance(request.auth, ApiKey) else None

@@ -11,9 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from messaging.contacts import imports
-from messaging.csv_export import csv_response
 from messaging.models import ContactImport
 from projects.ui import project_page
+from wappin_portal.csv_export import csv_response
 from wappin_portal.errors import NotFound
 
 # How often the progress fragment asks again while the import runs.

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from django.db.models import Q, QuerySet
 
-from messaging.csv_export import csv_safe
 from messaging.models import Contact, ContactGroup
 from projects.models import Project
+from wappin_portal.csv_export import csv_safe
 from wappin_portal.errors import NotFound
 
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from messaging.models import Contact, ContactGroup, Message, OptOut
 from messaging.webhook_events import contact_webhook_event
-from projects.models import Project
+from projects.models import ApiKey, Project
+from projects.roles import capability_require
 from projects.services import audit_record
 from projects.webhooks.services import webhook_events_emit
 from wappin_portal.errors import Conflict, NotFound
@@ -49,10 +50,45 @@ def contact_get_or_create(
     return contact
 
 
+def _contact_state(contact: Contact) -> dict:
+    """What the audit log keeps of a contact, before and after a change."""
+    return {
+        "phone_number": contact.phone_number,
+        "name": contact.name,
+        "attributes": contact.attributes,
+    }
+
+
+def _contact_audit(
+    *,
+    action: str,
+    contact: Contact,
+    actor: AbstractBaseUser | None,
+    api_key: ApiKey | None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> None:
+    audit_record(
+        action=action,
+        project=contact.project,
+        actor=actor if getattr(actor, "pk", None) is not None else None,
+        api_key=api_key,
+        target=f"{contact.pk} {contact.phone_number}",
+        data={"before": before, "after": after},
+    )
+
+
 def contact_create(
-    *, project: Project, phone_number: str, name: str = "", attributes: dict | None = None
+    *,
+    project: Project,
+    phone_number: str,
+    name: str = "",
+    attributes: dict | None = None,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> Contact:
     """A new contact; a number the project already has is refused (409) with the existing one's id."""
+    capability_require(project=project, capability="contact.edit", actor=actor, api_key=api_key)
     number = phone_normalize(phone_number, field="phone_number", region=project.default_region)
     existing = Contact.objects.filter(project=project, phone_number=number).first()
     if existing is not None:
@@ -68,6 +104,13 @@ def contact_create(
     except IntegrityError as exc:  # created by a concurrent request in between
         raise _contact_exists(Contact.objects.get(project=project, phone_number=number)) from exc
     contact.opted_out_at = contacts_opt_out_mirror(project=project, numbers=[number]).get(number)
+    _contact_audit(
+        action="contact.create",
+        contact=contact,
+        actor=actor,
+        api_key=api_key,
+        after=_contact_state(contact),
+    )
     return contact
 
 
@@ -77,7 +120,13 @@ def contact_update(
     phone_number: str | None = None,
     name: str | None = None,
     attributes: dict | None = None,
+    actor: AbstractBaseUser | None = None,
+    api_key: ApiKey | None = None,
 ) -> Contact:
+    capability_require(
+        project=contact.project, capability="contact.edit", actor=actor, api_key=api_key
+    )
+    before = _contact_state(contact)
     fields = ["updated_at"]
     if phone_number is not None:
         number = phone_normalize(
@@ -104,11 +153,33 @@ def contact_update(
         contact.opted_out_at = contacts_opt_out_mirror(
             project=contact.project, numbers=[contact.phone_number]
         ).get(contact.phone_number)
+    after = _contact_state(contact)
+    if after != before:
+        _contact_audit(
+            action="contact.update",
+            contact=contact,
+            actor=actor,
+            api_key=api_key,
+            before=before,
+            after=after,
+        )
     return contact
 
 
-def contact_delete(*, contact: Contact) -> None:
+def contact_delete(
+    *, contact: Contact, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> None:
     """Forget a contact; its messages stay in the history, by number."""
+    capability_require(
+        project=contact.project, capability="contact.edit", actor=actor, api_key=api_key
+    )
+    _contact_audit(
+        action="contact.delete",
+        contact=contact,
+        actor=actor,
+        api_key=api_key,
+        before=_contact_state(contact),
+    )
     contact.delete()
 
 
@@ -125,6 +196,7 @@ def opt_out_record(
 ) -> OptOut:
     """Put a number (stored form) on the project's suppression list (the customer's STOP, or
     a member by hand); its contact shows it; audited."""
+    capability_require(project=project, capability="contact.edit", actor=actor)
     after_template_id = None
     if source == OptOut.Source.CUSTOMER:
         after_template_id = _last_template_sent(project=project, phone_number=phone_number)
@@ -183,6 +255,7 @@ def opt_out_remove(
 ) -> bool:
     """Take a number off the suppression list (the customer's START, or a member by hand);
     whether it was on it; audited."""
+    capability_require(project=project, capability="contact.edit", actor=actor)
     deleted, _ = OptOut.objects.filter(project=project, phone_number=phone_number).delete()
     contacts_opt_out_mirror(project=project, numbers=[phone_number])
     if deleted:
@@ -277,16 +350,17 @@ def contact_save(
     name: str = "",
     group_names: str = "",
     contact: Contact | None = None,
+    actor: AbstractBaseUser | None = None,
 ) -> Contact:
     """The contact form's save: create (or edit `contact`) and set its groups, in one transaction.
 
     The number rules are `contact_create` / `contact_update`'s; this adds only the groups.
     """
     if contact is None:
-        contact = contact_create(project=project, phone_number=phone_number, name=name)
+        contact = contact_create(project=project, phone_number=phone_number, name=name, actor=actor)
     else:
         if contact.project_id != project.pk:
             raise NotFound("No such contact in this project.", code="contact_not_found")
-        contact = contact_update(contact=contact, phone_number=phone_number, name=name)
+        contact = contact_update(contact=contact, phone_number=phone_number, name=name, actor=actor)
     contact_groups_set(contact=contact, group_names=group_names)
     return contact

@@ -17,9 +17,9 @@ from messaging.contacts.forms import ContactFilterForm, ContactForm, ContactImpo
 from messaging.contacts.imports import contact_import_list, contact_import_start
 from messaging.contacts.selectors import contact_export_rows, contact_get, contact_list_ordered
 from messaging.contacts.services import contact_save, opt_out_record, opt_out_remove
-from messaging.csv_export import csv_response
 from messaging.models import Contact, OptOut
-from projects.ui import EDITOR_ROLES, project_page
+from projects.ui import project_page
+from wappin_portal.csv_export import csv_response
 from wappin_portal.errors import ApplicationError, NotFound
 from wappin_portal.ui import show_error
 
@@ -79,6 +79,7 @@ def _contact_form_page(request: HttpRequest, *, contact: Contact | None) -> Http
                     phone_number=form.cleaned_data["phone_number"],
                     name=form.cleaned_data["name"],
                     group_names=form.cleaned_data["groups"],
+                    actor=request.user,
                 )
             except ApplicationError as error:
                 show_error(request, error, form)
@@ -95,13 +96,13 @@ def _contact_form_page(request: HttpRequest, *, contact: Contact | None) -> Http
 
 
 @require_http_methods(["GET", "POST"])
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "contact.edit"))
 def contact_create(request: HttpRequest) -> HttpResponse:
     return _contact_form_page(request, contact=None)
 
 
 @require_http_methods(["GET", "POST"])
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "contact.edit"))
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         contact = contact_get(project=request.project, contact_id=pk)
@@ -111,7 +112,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "contact.edit"))
 def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
     """A member puts the contact's number on the suppression list, or takes it off (audited)."""
     try:
@@ -135,7 +136,7 @@ def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "contact.edit"))
 def contact_import_view(request: HttpRequest) -> HttpResponse:
     """Store the file, queue its import and show its progress page (the import runs in the background)."""
     if request.method == "POST":

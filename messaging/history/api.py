@@ -15,7 +15,7 @@ from messaging.history.serializers import MessageDetailSerializer, MessageSerial
 from messaging.models import Message
 from messaging.sending.delivery import message_refresh_status
 from messaging.wappin.exceptions import WappinError
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.api import IsProjectMember, api_caller, project_from_request
 from wappin_portal.api import error_responses
 from wappin_portal.errors import ServiceUnavailable
 
@@ -178,10 +178,10 @@ class MessageRefreshStatusView(APIView):
         },
     )
     def post(self, request: Request, message_id: int) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="message.send")
         message = selectors.message_get(project=project, message_id=message_id)
         try:
-            message_refresh_status(message_id=message.pk)
+            message_refresh_status(message_id=message.pk, **api_caller(request))
         except WappinError as exc:
             if exc.status_code < 500:
                 raise

@@ -17,9 +17,9 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from messaging.csv_export import csv_safe
 from messaging.models import Message, MessageStatusEvent, WappinCallLog
 from projects.models import Project
+from wappin_portal.csv_export import csv_safe
 from wappin_portal.errors import NotFound, ValidationFailed
 from wappin_portal.phone import DEFAULT_REGION, phone_normalize
 

@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from messaging.csv_export import csv_response
 from messaging.history import selectors
 from messaging.history.forms import MessageFilterForm
 from messaging.models import Message
 from messaging.sending.delivery import message_refresh_status
 from projects.ui import project_page
+from wappin_portal.csv_export import csv_response
 from wappin_portal.errors import ApplicationError, NotFound, ValidationFailed
 from wappin_portal.ui import show_error
 
@@ -103,11 +103,11 @@ def _param_order(key: str) -> tuple[int, str]:
 
 
 @require_POST
-@project_page()
+@project_page(capability="message.send")
 def message_refresh(request: HttpRequest, pk: int) -> HttpResponse:
     message = _message_or_404(request, pk)
     try:
-        refreshed = message_refresh_status(message_id=message.pk)
+        refreshed = message_refresh_status(message_id=message.pk, actor=request.user)
     except ApplicationError as error:
         show_error(request, error)
     else:

@@ -25,7 +25,7 @@ from messaging.sending.serializers import (
     MediaSendSerializer,
     TextSendSerializer,
 )
-from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
+from projects.api import IsProjectMember, project_from_request
 from projects.models import ApiKey, Project
 from wappin_portal.api import JSONParser, error_responses
 from wappin_portal.errors import ValidationFailed
@@ -119,7 +119,7 @@ class SendView(APIView, metaclass=ABCMeta):
             raise _with_api_field_names(error) from error
 
     def _post(self, request: Request) -> Response:
-        project = project_from_request(request, roles=WRITE_ROLES)
+        project = project_from_request(request, capability="message.send")
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         api_key = request.auth if isinstance(request.auth, ApiKey) else None

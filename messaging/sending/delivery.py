@@ -14,13 +14,15 @@ import mimetypes
 import os
 from datetime import datetime
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 from django.utils import timezone
 
 from messaging.models import Message, MessageStatusEvent
 from messaging.sending.services import WAPPIN_STATUS_MAP, integration_pick, message_status_record
 from messaging.wappin import MediaUpload, SendResult, WappinClient
-from projects.models import Integration
+from projects.models import ApiKey, Integration
+from projects.roles import capability_require
 from wappin_portal.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -90,9 +92,16 @@ def message_send_give_up(*, message_id: int, reason: str, failure_code: str = ""
     return message
 
 
-def message_refresh_status(*, message_id: int) -> Message:
-    """Ask Wappin's inquiry API for the message's timeline and record each step (source `inquiry`)."""
+def message_refresh_status(
+    *, message_id: int, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
+) -> Message:
+    """Ask Wappin's inquiry API for the message's timeline and record each step (source `inquiry`).
+
+    A person or key needs `message.send` on the message's project; None is the portal."""
     message = Message.objects.select_related("project", "integration").get(pk=message_id)
+    capability_require(
+        project=message.project, capability="message.send", actor=actor, api_key=api_key
+    )
     if not message.wappin_message_id:
         raise Conflict(
             "Wappin has not given this message an id yet, so there is no status to ask for.",

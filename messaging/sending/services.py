@@ -34,6 +34,7 @@ from messaging.models import (
 )
 from messaging.webhook_events import message_webhook_event
 from projects.models import ApiKey, Integration, Project
+from projects.roles import capability_require
 from projects.selectors import integration_first_active
 from projects.webhooks.services import webhook_events_emit
 from templates_app.media import media_check, media_head
@@ -443,6 +444,7 @@ def message_send_text(
     api_key: ApiKey | None = None,
 ) -> Message:
     """Queue a free-form text (Wappin's do-send) to a customer inside the 24-hour window."""
+    capability_require(project=project, capability="message.send", actor=sent_by, api_key=api_key)
     number = phone_normalize(phone_number, region=project.default_region)
     text = (text or "").strip()
     if not text:
@@ -484,6 +486,7 @@ def message_send_media(
     api_key: ApiKey | None = None,
 ) -> Message:
     """Queue an image, document or audio (Wappin's do-send-media) inside the 24-hour window."""
+    capability_require(project=project, capability="message.send", actor=sent_by, api_key=api_key)
     number = phone_normalize(phone_number, region=project.default_region)
     if media_type not in Message.MediaType.values:
         raise ValidationFailed(
@@ -545,6 +548,10 @@ def message_send_hsm(
 
     `blast`: the blast this message is part of (`messaging.blasts` sends one per contact).
     """
+    if blast is None:  # a blast's messages were allowed when the blast started
+        capability_require(
+            project=project, capability="message.send", actor=sent_by, api_key=api_key
+        )
     number = phone_normalize(phone_number, region=project.default_region)
     params = {
         str(key): _param_text(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from messaging.models import Message
 from messaging.sending import services
 from messaging.sending.forms import TemplatePickForm, TrySendForm
-from projects.ui import EDITOR_ROLES, project_page
+from projects.ui import project_page
 from wappin_portal.errors import ApplicationError, ValidationFailed
 from wappin_portal.ui import show_error
 
@@ -30,7 +30,7 @@ def _errors_for_form(error: ApplicationError, form: TrySendForm) -> ApplicationE
 
 
 @require_http_methods(["GET", "POST"])
-@project_page(roles=EDITOR_ROLES)
+@project_page(capability=("marketing_pages.use", "message.send"))
 def test_send(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     pick = TemplatePickForm(data, project=request.project)

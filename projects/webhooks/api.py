@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects.api import IsProjectMember, project_from_request
-from projects.models import ApiKey, Membership, Project
+from projects.models import ApiKey, Project
 from projects.webhooks import selectors, services
 from projects.webhooks.serializers import (
     WebhookDeliverySerializer,
@@ -23,7 +23,6 @@ from projects.webhooks.serializers import (
 )
 from wappin_portal.api import error_responses
 
-WEBHOOK_ROLES = (Membership.Role.ADMIN, Membership.Role.DEVELOPER)
 TAGS = ["webhooks"]
 
 ENDPOINT_EXAMPLE = {
@@ -57,7 +56,7 @@ def _who(request: Request) -> dict:
 
 
 def _project(request: Request) -> Project:
-    return project_from_request(request, roles=WEBHOOK_ROLES)
+    return project_from_request(request, capability="webhook.manage")
 
 
 class WebhookEndpointListView(APIView):

@@ -33,6 +33,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from projects.models import ApiKey, Project
+from projects.roles import capability_require
 from projects.services import audit_record
 from projects.webhooks.models import (
     WEBHOOK_TEST_EVENT,
@@ -344,6 +345,9 @@ def webhook_delivery_resend(
     api_key: ApiKey | None = None,
 ) -> WebhookDelivery:
     """Send a delivery again (same `webhook-id`: a receiver that has it already drops it)."""
+    capability_require(
+        project=delivery.endpoint.project, capability="webhook.manage", actor=actor, api_key=api_key
+    )
     if not delivery.endpoint.is_active:
         raise Conflict(
             "The endpoint is disabled: enable it before resending.",
@@ -436,6 +440,7 @@ def webhook_endpoint_create(
     actor: AbstractBaseUser | None = None,
     api_key: ApiKey | None = None,
 ) -> EndpointWithSecret:
+    capability_require(project=project, capability="webhook.manage", actor=actor, api_key=api_key)
     url = webhook_url_check(url)
     event_types = webhook_event_types_check(event_types)
     if WebhookEndpoint.objects.filter(project=project).count() >= ENDPOINTS_PER_PROJECT:
@@ -476,6 +481,9 @@ def webhook_endpoint_update(
     is_active: bool | None = None,
 ) -> WebhookEndpoint:
     """Change an endpoint; enabling it again forgets its failures."""
+    capability_require(
+        project=endpoint.project, capability="webhook.manage", actor=actor, api_key=api_key
+    )
     if url is not None:
         endpoint.url = webhook_url_check(url)
     if event_types is not None:
@@ -508,6 +516,9 @@ def webhook_endpoint_delete(
     actor: AbstractBaseUser | None = None,
     api_key: ApiKey | None = None,
 ) -> None:
+    capability_require(
+        project=endpoint.project, capability="webhook.manage", actor=actor, api_key=api_key
+    )
     project = endpoint.project
     audit_record(
         action="webhook_endpoint.delete",
@@ -528,6 +539,9 @@ def webhook_endpoint_secret_rotate(
     api_key: ApiKey | None = None,
 ) -> EndpointWithSecret:
     """A new secret; the old one goes on signing too for the overlap (24 hours)."""
+    capability_require(
+        project=endpoint.project, capability="webhook.manage", actor=actor, api_key=api_key
+    )
     secret = webhook_secret_new()
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = timezone.now() + timedelta(
@@ -580,6 +594,9 @@ def webhook_endpoint_test_send(
     api_key: ApiKey | None = None,
 ) -> WebhookDelivery:
     """Queue a `webhook.test` event for this endpoint alone (it shows in its log)."""
+    capability_require(
+        project=endpoint.project, capability="webhook.manage", actor=actor, api_key=api_key
+    )
     if not endpoint.is_active:
         raise Conflict(
             "The endpoint is disabled: enable it to send a test event.",

@@ -8,14 +8,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from projects.models import Membership
 from projects.ui import project_page
 from projects.webhooks import selectors, services
 from projects.webhooks.forms import WebhookEndpointEditForm, WebhookEndpointForm
 from wappin_portal.errors import ApplicationError
 from wappin_portal.ui import show_error
 
-WEBHOOK_ROLES = (Membership.Role.ADMIN, Membership.Role.DEVELOPER)
 LOG_ROWS = 50
 
 
@@ -25,7 +23,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@project_page(roles=WEBHOOK_ROLES)
+@project_page(capability="webhook.manage")
 def webhook_endpoint_list(request: HttpRequest) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     created = None
@@ -82,7 +80,7 @@ def _detail(request: HttpRequest, endpoint, *, form=None, secret: str = "") -> H
     )
 
 
-@project_page(roles=WEBHOOK_ROLES)
+@project_page(capability="webhook.manage")
 def webhook_endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = selectors.webhook_endpoint_get(project=request.project, endpoint_id=pk)
     if request.method != "POST":
@@ -103,7 +101,7 @@ def webhook_endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=WEBHOOK_ROLES)
+@project_page(capability="webhook.manage")
 def webhook_endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = selectors.webhook_endpoint_get(project=request.project, endpoint_id=pk)
     rotated = services.webhook_endpoint_secret_rotate(endpoint=endpoint, actor=request.user)
@@ -111,7 +109,7 @@ def webhook_endpoint_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=WEBHOOK_ROLES)
+@project_page(capability="webhook.manage")
 def webhook_endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = selectors.webhook_endpoint_get(project=request.project, endpoint_id=pk)
     try:
@@ -126,7 +124,7 @@ def webhook_endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=WEBHOOK_ROLES)
+@project_page(capability="webhook.manage")
 def webhook_endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = selectors.webhook_endpoint_get(project=request.project, endpoint_id=pk)
     services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
@@ -135,7 +133,7 @@ def webhook_endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@project_page(roles=WEBHOOK_ROLES)
+@project_page(capability="webhook.manage")
 def webhook_delivery_resend(request: HttpRequest, pk: int, delivery_id: int) -> HttpResponse:
     endpoint = selectors.webhook_endpoint_get(project=request.project, endpoint_id=pk)
     delivery = selectors.webhook_delivery_get(endpoint=endpoint, delivery_id=delivery_id)

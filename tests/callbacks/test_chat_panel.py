@@ -104,7 +104,7 @@ def test_developers_do_not_use_the_chat_panel(client, project):
 
     response = client.get(reverse("callbacks:chat"))
     assert response.status_code == 403
-    assert "only admin and marketing members may use this one" in response.content.decode()
+    assert "only admin, marketing and viewer members may." in response.content.decode()
 
 
 def test_the_chat_panel_needs_a_login(client):

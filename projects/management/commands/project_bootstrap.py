@@ -93,7 +93,14 @@ class Command(BaseCommand):
                 actor=admin,
             )
         if admin is not None:
-            membership_set(project=project, user=admin, role=Membership.Role.ADMIN, actor=admin)
+            # The operator's command grants the role (the portal itself, when the named user is
+            # not a superuser: they are no project's admin yet, so could not grant it).
+            membership_set(
+                project=project,
+                user=admin,
+                role=Membership.Role.ADMIN,
+                actor=admin if admin.is_superuser else None,
+            )
         whitelist = [entry.strip() for entry in options["ip_whitelist"].split(",") if entry.strip()]
         for kind in (Integration.Kind.NOTIFICATION, Integration.Kind.CHATBOT):
             integration = Integration.objects.filter(project=project, kind=kind).first()

@@ -445,7 +445,7 @@ def test_a_developer_may_not_open_blasts(client, project, vip, promo):
     for url in ("/blasts/", "/blasts/new/", f"/blasts/{blast.pk}/"):
         response = client.get(url)
         assert response.status_code == 403
-        assert "only admin and marketing members may use this one" in response.content.decode()
+        assert "(developer) may not do this" in response.content.decode()
     assert client.post(f"/blasts/{blast.pk}/start/").status_code == 403
     blast.refresh_from_db()
     assert blast.status == "draft"

@@ -119,7 +119,9 @@ def test_a_developer_may_not_send(client, project, order_update):
         },
     )
     assert response.status_code == 403
-    assert "you may look at the project's pages" in response.content.decode()
+    assert "(developer) may not do this: only admin and marketing members may." in (
+        response.content.decode()
+    )
     assert not Message.objects.exists()
 
 

@@ -7,13 +7,30 @@ from collections.abc import Iterable
 
 from django.http import StreamingHttpResponse
 
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's leading characters a spreadsheet reads as a formula (and their full-width forms,
+# which some spreadsheets fold); tab, CR and LF start one after the whitespace is skipped.
+CSV_FORMULA_PREFIXES = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    "\uff1d",
+    "\uff0b",
+    "\uff0d",
+    "\uff20",
+)
 
 
 def csv_safe(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    """A cell a spreadsheet will not run as a formula (CSV injection), even after leading
+    whitespace (`"  =cmd|..."`): such a cell starts with a quote, shown as text."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
+    if text.startswith(CSV_FORMULA_PREFIXES) or text.lstrip().startswith(CSV_FORMULA_PREFIXES):
+        return "'" + text
+    return text
 
 
 class _Echo:
