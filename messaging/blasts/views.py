@@ -130,13 +130,15 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
             button_url=blast.button_url,
             contact=selectors.blast_audience_first(project=request.project, group=blast.group),
         )
+    progress = selectors.blast_progress(blast=blast)
     return render(
         request,
         "messaging/blast_detail.html",
         {
             "project": request.project,
             "blast": blast,
-            "progress": selectors.blast_progress(blast=blast),
+            "progress": progress,
+            "poll_seconds": selectors.blast_poll_seconds(blast=blast, progress=progress),
             "reach": selectors.blast_reach(blast=blast)
             if blast.status == Blast.Status.DRAFT
             else None,
@@ -145,6 +147,27 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "refusals_more": refusals_more,
             "preview": preview,
             "history_url": f"{reverse('messaging:message_list')}?blast={blast.pk}",
+        },
+    )
+
+
+@require_GET
+@project_page(roles=EDITOR_ROLES)
+def blast_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The blast page's live part (htmx): the figures, and the status badge out of band.
+
+    Rendered without its polling attributes once the figures are final, so htmx stops asking."""
+    blast = _blast_or_404(request, pk)
+    progress = selectors.blast_progress(blast=blast)
+    return render(
+        request,
+        "messaging/_blast_progress.html",
+        {
+            "blast": blast,
+            "progress": progress,
+            "reasons": selectors.blast_reasons(blast=blast),
+            "poll_seconds": selectors.blast_poll_seconds(blast=blast, progress=progress),
+            "oob": True,
         },
     )
 
