@@ -5,11 +5,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db import models
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from messaging.models import Contact, Message
+from callbacks.models import Conversation, ConversationRead
+from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message
 from projects.models import Integration, Project
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from templates_app.selectors import template_preview
@@ -108,18 +115,133 @@ def callback_token_check(*, integration: Integration, authorization: str) -> str
     )
 
 
-def chat_conversation_list(*, project: Project, limit: int = 100) -> QuerySet[Contact]:
-    """Contacts who wrote to us, the ones waiting for a person first, then the most recent."""
-    return (
-        Contact.objects.filter(project=project, last_inbound_at__isnull=False)
+class ChatView(models.TextChoices):
+    """The conversation list's filters."""
+
+    ALL = "all", _("All")
+    MINE = "mine", _("Mine")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    WITH_PERSON = "with_person", _("With a person")
+
+
+def chat_conversation_list(
+    *, project: Project, user: AbstractBaseUser, view: str = ChatView.ALL, limit: int = 100
+) -> list[Contact]:
+    """Contacts who wrote to us, the ones waiting for a person first, then the most recent.
+
+    Each carries `unread` (the customer's messages after what `user` has read),
+    `last_message` (the newest message either way) and `assignee` (or None). Two queries:
+    the list with its counts, then the last messages.
+    """
+    read_up_to = ConversationRead.objects.filter(contact=OuterRef("pk"), user=user).values(
+        "last_read_message_id"
+    )[:1]
+    contacts = Contact.objects.filter(project=project, last_inbound_at__isnull=False)
+    if view == ChatView.MINE:
+        contacts = contacts.filter(chat_conversation__assigned_to=user)
+    elif view == ChatView.UNASSIGNED:
+        contacts = contacts.filter(
+            Q(chat_conversation__isnull=True) | Q(chat_conversation__assigned_to__isnull=True)
+        )
+    elif view == ChatView.WITH_PERSON:
+        contacts = contacts.filter(handed_over_at__isnull=False)
+    rows = list(
+        contacts.select_related("chat_conversation__assigned_to")
         .annotate(
-            last_message_at=Max("messages__created_at"),
-            inbound_count=Count(
-                "messages", filter=Q(messages__direction=Message.Direction.INCOMING)
+            read_up_to=Coalesce(Subquery(read_up_to), Value(0)),
+            last_message_id=Max("messages__id"),
+            unread=Count(
+                "messages",
+                filter=Q(
+                    messages__direction=Message.Direction.INCOMING,
+                    messages__id__gt=F("read_up_to"),
+                ),
             ),
         )
-        .order_by(F("handed_over_at").desc(nulls_last=True), "-last_inbound_at")[:limit]
+        .order_by(F("handed_over_at").desc(nulls_last=True), "-last_inbound_at", "-pk")[:limit]
     )
+    last = Message.objects.in_bulk([row.last_message_id for row in rows if row.last_message_id])
+    for row in rows:
+        row.last_message = last.get(row.last_message_id)
+        conversation = getattr(row, "chat_conversation", None)
+        row.assignee = conversation.assigned_to if conversation else None
+    return rows
+
+
+def chat_assignee_choices(*, project: Project) -> list[AbstractBaseUser]:
+    """The members a conversation can be given to: those who may use the chat panel."""
+    from projects.models import Membership
+
+    return [
+        membership.user
+        for membership in Membership.objects.filter(
+            project=project,
+            role__in=(Membership.Role.ADMIN, Membership.Role.MARKETING),
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user__username")
+    ]
+
+
+@dataclass(frozen=True)
+class ChatWindow:
+    """WhatsApp's 24-hour customer service window of one contact, as the thread shows it."""
+
+    closes_at: datetime | None
+    now: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.closes_at is not None and self.now < self.closes_at
+
+    @property
+    def remaining(self) -> timedelta:
+        return max(self.closes_at - self.now, timedelta(0)) if self.closes_at else timedelta(0)
+
+    @property
+    def hours_left(self) -> int:
+        return int(self.remaining.total_seconds()) // 3600
+
+    @property
+    def minutes_left(self) -> int:
+        return int(self.remaining.total_seconds()) % 3600 // 60
+
+    @property
+    def closing_soon(self) -> bool:
+        return self.is_open and self.remaining < CHAT_WINDOW_WARN_BEFORE
+
+
+# The countdown turns to a warning this long before the window closes.
+CHAT_WINDOW_WARN_BEFORE = timedelta(hours=1)
+
+
+def chat_window(*, contact: Contact, now: datetime | None = None) -> ChatWindow:
+    closes_at = (
+        contact.last_inbound_at + CUSTOMER_SERVICE_WINDOW if contact.last_inbound_at else None
+    )
+    return ChatWindow(closes_at=closes_at, now=now or timezone.now())
+
+
+def chat_thread_version(*, contact: Contact, window: ChatWindow) -> str:
+    """What the open thread shows, in a few characters: its poll answers 204 while it is the same.
+
+    The newest message and the latest status change of any, the window's minute, the assignee
+    and whether a person has it (one aggregate query; the contact is read by the caller)."""
+    latest = Message.objects.filter(project_id=contact.project_id, contact=contact).aggregate(
+        last_id=Max("id"), changed=Max("updated_at")
+    )
+    changed = latest["changed"].timestamp() if latest["changed"] else 0
+    conversation = Conversation.objects.filter(contact=contact).values("assigned_to_id").first()
+    parts = [
+        latest["last_id"] or 0,
+        f"{changed:.3f}",
+        int(window.is_open),
+        window.hours_left * 60 + window.minutes_left,
+        (conversation or {}).get("assigned_to_id") or 0,
+        int(contact.handed_over_at.timestamp()) if contact.handed_over_at else 0,
+    ]
+    return "-".join(str(part) for part in parts)
 
 
 def chat_messages(*, contact: Contact, limit: int = 200) -> list[Message]:

@@ -22,12 +22,20 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, CallbackEvent
+from callbacks.models import (
+    CALLBACK_BODY_MAX_BYTES,
+    REJECTED_BODY_KEEP_BYTES,
+    CallbackEvent,
+    Conversation,
+    ConversationRead,
+)
 from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse, storable_text
 from callbacks.selectors import (
     PROCESSOR_WAKE_KEY,
@@ -39,11 +47,12 @@ from messaging.contacts.services import contact_get_or_create, opt_out_record, o
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message, MessageStatusEvent
 from messaging.sending import services as messaging_services
 from messaging.wappin import WappinClient
-from projects.models import Integration, Project
-from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
+from projects.models import Integration, Membership, Project
+from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS, project_require_role
+from projects.services import audit_record
 from templates_app.selectors import keyword_match
 from wappin_portal.db import rows_delete, rows_update
-from wappin_portal.errors import ApplicationError
+from wappin_portal.errors import ApplicationError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -754,6 +763,60 @@ def chat_hand_back(*, contact: Contact) -> Contact:
     Contact.objects.filter(pk=contact.pk).update(handed_over_at=None)
     contact.refresh_from_db()
     return contact
+
+
+def chat_assign(
+    *, contact: Contact, assignee: AbstractBaseUser | None, actor: AbstractBaseUser
+) -> Conversation:
+    """Give a conversation to a member who may chat (None: nobody), audited with who did it.
+
+    The assignee must be an admin or marketing member of the contact's project."""
+    if assignee is not None:
+        try:
+            project_require_role(
+                user=assignee,
+                project=contact.project,
+                roles=(Membership.Role.ADMIN, Membership.Role.MARKETING),
+            )
+        except ApplicationError as error:
+            raise ValidationFailed(
+                gettext("%(user)s may not answer this project's customers.") % {"user": assignee},
+                field="assignee",
+                code="chat_assignee_not_allowed",
+            ) from error
+    with transaction.atomic():
+        conversation, _created = Conversation.objects.select_for_update().get_or_create(
+            contact=contact
+        )
+        previous = conversation.assigned_to
+        conversation.assigned_to = assignee
+        conversation.assigned_at = timezone.now() if assignee is not None else None
+        conversation.save()
+        audit_record(
+            action="chat.assign",
+            project=contact.project,
+            actor=actor,
+            target=str(contact),
+            data={
+                "contact_id": contact.pk,
+                "from": previous.get_username() if previous else None,
+                "to": assignee.get_username() if assignee else None,
+            },
+        )
+    return conversation
+
+
+def chat_mark_read(*, contact: Contact, user: AbstractBaseUser, up_to_message_id: int) -> None:
+    """`user` has seen this conversation up to that message (the marker never moves back)."""
+    if not up_to_message_id:
+        return
+    marker, created = ConversationRead.objects.get_or_create(
+        contact=contact, user=user, defaults={"last_read_message_id": up_to_message_id}
+    )
+    if not created and marker.last_read_message_id < up_to_message_id:
+        ConversationRead.objects.filter(
+            pk=marker.pk, last_read_message_id__lt=up_to_message_id
+        ).update(last_read_message_id=up_to_message_id, read_at=timezone.now())
 
 
 # --- the callback log's retention -------------------------------------------------------
