@@ -15,12 +15,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from callbacks.models import Conversation, ConversationRead
+from callbacks.models import ConversationRead
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message
 from projects.models import Integration, Project
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from templates_app.selectors import template_preview
 from wappin_portal.client_ip import address_in
+from wappin_portal.errors import NotFound
 
 # The integration behind a callback URL, kept in the shared cache (Redis in production)
 # for this long; `callback_integration_forget` drops it as soon as it or its project is saved.
@@ -223,22 +224,32 @@ def chat_window(*, contact: Contact, now: datetime | None = None) -> ChatWindow:
     return ChatWindow(closes_at=closes_at, now=now or timezone.now())
 
 
+def chat_contact_get(*, project: Project, contact_id: int) -> Contact:
+    """One conversation's contact with its assignment (one query: the thread's poll reads it)."""
+    try:
+        return Contact.objects.select_related("chat_conversation__assigned_to").get(
+            project=project, pk=contact_id
+        )
+    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such contact in this project.", code="contact_not_found") from exc
+
+
 def chat_thread_version(*, contact: Contact, window: ChatWindow) -> str:
     """What the open thread shows, in a few characters: its poll answers 204 while it is the same.
 
     The newest message and the latest status change of any, the window's minute, the assignee
-    and whether a person has it (one aggregate query; the contact is read by the caller)."""
+    and whether a person has it (one aggregate query; the contact comes from `chat_contact_get`)."""
     latest = Message.objects.filter(project_id=contact.project_id, contact=contact).aggregate(
         last_id=Max("id"), changed=Max("updated_at")
     )
     changed = latest["changed"].timestamp() if latest["changed"] else 0
-    conversation = Conversation.objects.filter(contact=contact).values("assigned_to_id").first()
+    conversation = getattr(contact, "chat_conversation", None)
     parts = [
         latest["last_id"] or 0,
         f"{changed:.3f}",
         int(window.is_open),
         window.hours_left * 60 + window.minutes_left,
-        (conversation or {}).get("assigned_to_id") or 0,
+        conversation.assigned_to_id if conversation and conversation.assigned_to_id else 0,
         int(contact.handed_over_at.timestamp()) if contact.handed_over_at else 0,
     ]
     return "-".join(str(part) for part in parts)

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from callbacks import selectors, services
 from callbacks.forms import AssignForm, ChatTemplateForm, ReplyForm
-from messaging.contacts.selectors import contact_get
 from messaging.models import Contact, Message
 from messaging.sending import services as messaging_services
 from messaging.sending.forms import TemplatePickForm
@@ -142,7 +141,7 @@ def _send(request: HttpRequest, contact: Contact, composer: dict) -> Message | N
 @project_page(roles=CHAT_ROLES)
 def chat_conversation(request: HttpRequest, contact_id: int) -> HttpResponse:
     project = request.project
-    contact = contact_get(project=project, contact_id=contact_id)
+    contact = selectors.chat_contact_get(project=project, contact_id=contact_id)
     posted = request.method == "POST"
     composer = _composer_context(
         request, contact, request.POST if posted else None, request.FILES if posted else None
@@ -172,7 +171,7 @@ def chat_thread(request: HttpRequest, contact_id: int) -> HttpResponse:
 
     When the 24-hour window opened or closed since the page was drawn, the composer comes
     along out of band (a reply box, or the template picker)."""
-    contact = contact_get(project=request.project, contact_id=contact_id)
+    contact = selectors.chat_contact_get(project=request.project, contact_id=contact_id)
     window = selectors.chat_window(contact=contact)
     shown = request.GET.get("v", "")
     if shown and shown == selectors.chat_thread_version(contact=contact, window=window):
@@ -188,7 +187,7 @@ def chat_thread(request: HttpRequest, contact_id: int) -> HttpResponse:
 @project_page(roles=CHAT_ROLES)
 def chat_template_preview(request: HttpRequest, contact_id: int) -> HttpResponse:
     """The chosen template as the customer will see it, with the values typed so far."""
-    contact_get(project=request.project, contact_id=contact_id)
+    selectors.chat_contact_get(project=request.project, contact_id=contact_id)
     pick = TemplatePickForm(request.GET, project=request.project)
     language = pick.language_chosen()
     if language is None:
@@ -210,7 +209,7 @@ def chat_template_preview(request: HttpRequest, contact_id: int) -> HttpResponse
 @require_POST
 @project_page(roles=CHAT_ROLES)
 def chat_assign(request: HttpRequest, contact_id: int) -> HttpResponse:
-    contact = contact_get(project=request.project, contact_id=contact_id)
+    contact = selectors.chat_contact_get(project=request.project, contact_id=contact_id)
     form = AssignForm(
         request.POST, members=selectors.chat_assignee_choices(project=request.project)
     )
@@ -240,6 +239,8 @@ def chat_assign(request: HttpRequest, contact_id: int) -> HttpResponse:
 @project_page(roles=CHAT_ROLES)
 def chat_hand_back_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     project = request.project
-    contact = services.chat_hand_back(contact=contact_get(project=project, contact_id=contact_id))
+    contact = services.chat_hand_back(
+        contact=selectors.chat_contact_get(project=project, contact_id=contact_id)
+    )
     messages.success(request, _("%(contact)s is back with the chatbot.") % {"contact": contact})
     return redirect("callbacks:chat_conversation", contact_id=contact.pk)
