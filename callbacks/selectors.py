@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from callbacks.models import ConversationRead
+from callbacks.models import Conversation, ConversationRead
 from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message
 from projects.models import Integration, Project
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
@@ -167,6 +167,38 @@ def chat_conversation_list(
         conversation = getattr(row, "chat_conversation", None)
         row.assignee = conversation.assigned_to if conversation else None
     return rows
+
+
+def chat_list_version(*, project: Project, user: AbstractBaseUser) -> str:
+    """What the conversation list shows, in a few characters: its poll answers 204 while the same.
+
+    The project's newest message (by the history's index: no scan), the assignments, and how
+    far `user` has read. A handover or an opt-out comes with a customer's message, so with a
+    new newest message; a name edited elsewhere shows at the next change or reload."""
+    newest = (
+        Message.objects.filter(project=project)
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    assigned = Conversation.objects.filter(contact__project=project).aggregate(
+        changed=Max("assigned_at"), count=Count("assigned_to")
+    )
+    read = ConversationRead.objects.filter(contact__project=project, user=user).aggregate(
+        changed=Max("read_at")
+    )
+
+    def stamp(moment: datetime | None) -> str:
+        return f"{moment.timestamp():.3f}" if moment else "0"
+
+    return "-".join(
+        [
+            str(newest or 0),
+            stamp(assigned["changed"]),
+            str(assigned["count"]),
+            stamp(read["changed"]),
+        ]
+    )
 
 
 def chat_assignee_choices(*, project: Project) -> list[AbstractBaseUser]:

@@ -45,6 +45,7 @@ def _list_context(request: HttpRequest, current: Contact | None = None) -> dict:
         "views": selectors.ChatView.choices,
         "current": current,
         "list_poll_seconds": LIST_POLL_SECONDS,
+        "list_version": selectors.chat_list_version(project=request.project, user=request.user),
     }
 
 
@@ -59,7 +60,11 @@ def chat_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @project_page(roles=CHAT_ROLES)
 def chat_conversations(request: HttpRequest) -> HttpResponse:
-    """The conversation list's live fragment (`current`: the open conversation, highlighted)."""
+    """The conversation list's live fragment (`current`: the open conversation, highlighted);
+    204 (htmx keeps the list) while `v` is still current."""
+    shown = request.GET.get("v", "")
+    if shown and shown == selectors.chat_list_version(project=request.project, user=request.user):
+        return HttpResponse(status=204)
     current = None
     current_id = request.GET.get("current", "")
     if current_id.isdigit():
@@ -153,8 +158,9 @@ def chat_conversation(request: HttpRequest, contact_id: int) -> HttpResponse:
     conversation = getattr(contact, "chat_conversation", None)
     context = {
         "project": project,
-        **_list_context(request, current=contact),
+        # The thread first: reading it moves the read marker the list counts from.
         **_thread_context(contact, request.user),
+        **_list_context(request, current=contact),
         **composer,
         "assign_form": AssignForm(
             initial={"assignee": conversation.assigned_to_id if conversation else None},

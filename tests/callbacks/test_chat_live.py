@@ -92,6 +92,28 @@ def test_the_list_filters_mine_unassigned_and_with_a_person(marketer_client, mar
     assert names("all") == names("nonsense") == {c.name for c in (mine, theirs, free, waiting)}
 
 
+def test_the_list_poll_answers_204_until_something_it_shows_changes(
+    marketer_client, marketer, project, django_assert_max_num_queries
+):
+    budi = customer_wrote(project, name="Budi", text="hello")
+    url = reverse("callbacks:chat_conversations")
+    version = marketer_client.get(url).context["list_version"]
+    with django_assert_max_num_queries(10):
+        assert marketer_client.get(url, {"v": version}).status_code == 204
+    # A new message, an assignment, reading a thread: each redraws the list
+    customer_wrote(project, contact=budi, text="again")
+    response = marketer_client.get(url, {"v": version})
+    assert response.status_code == 200 and "again" in response.content.decode()
+    version = response.context["list_version"]
+    services.chat_assign(contact=budi, assignee=marketer, actor=marketer)
+    response = marketer_client.get(url, {"v": version})
+    assert response.status_code == 200
+    version = response.context["list_version"]
+    marketer_client.get(reverse("callbacks:chat_thread", args=[budi.pk]))
+    response = marketer_client.get(url, {"v": version})
+    assert response.status_code == 200 and response.context["conversations"][0].unread == 0
+
+
 def test_assigning_a_conversation_is_audited_and_shown(marketer_client, marketer, project):
     contact = customer_wrote(project, name="Budi")
     colleague = factories.UserFactory(username="rina")
