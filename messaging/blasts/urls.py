@@ -4,6 +4,7 @@ from messaging.blasts import views
 
 urlpatterns = [
     path("blasts/", views.blast_list, name="blast_list"),
+    path("blasts/rows/", views.blast_list_rows, name="blast_list_rows"),
     path("blasts/new/", views.blast_create, name="blast_create"),
     path("blasts/preview/", views.blast_preview, name="blast_preview"),
     path("blasts/<int:pk>/", views.blast_detail, name="blast_detail"),

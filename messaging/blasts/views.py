@@ -35,20 +35,27 @@ def _blast_or_404(request: HttpRequest, pk: int) -> Blast:
         raise Http404(error.message) from error
 
 
+def _blast_rows(request: HttpRequest) -> dict:
+    rows = list(selectors.blast_list(project=request.project)[:100])
+    progress = selectors.blast_progress_many(blasts=rows)
+    return {
+        "project": request.project,
+        "rows": [(blast, progress[blast.pk]) for blast in rows],
+        "any_running": any(blast.is_running for blast in rows),
+    }
+
+
 @require_GET
 @project_page(roles=EDITOR_ROLES)
 def blast_list(request: HttpRequest) -> HttpResponse:
-    rows = list(selectors.blast_list(project=request.project)[:100])
-    progress = selectors.blast_progress_many(blasts=rows)
-    return render(
-        request,
-        "messaging/blast_list.html",
-        {
-            "project": request.project,
-            "rows": [(blast, progress[blast.pk]) for blast in rows],
-            "any_running": any(blast.is_running for blast in rows),
-        },
-    )
+    return render(request, "messaging/blast_list.html", _blast_rows(request))
+
+
+@require_GET
+@project_page(roles=EDITOR_ROLES)
+def blast_list_rows(request: HttpRequest) -> HttpResponse:
+    """The blast list's live rows (htmx), without their polling attributes once none sends."""
+    return render(request, "messaging/_blast_rows.html", _blast_rows(request))
 
 
 def _preview_for(request: HttpRequest, form: BlastForm, data) -> dict:

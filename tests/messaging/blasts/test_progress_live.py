@@ -111,3 +111,14 @@ def test_another_projects_blast_progress_is_not_found(marketer_client):
     assert (
         marketer_client.get(reverse("messaging:blast_progress", args=[blast.pk])).status_code == 404
     )
+
+
+def test_the_blast_list_follows_a_sending_blast_without_a_meta_refresh(marketer_client, project):
+    blast = blast_with(project, ["queued", "read"])
+    page = marketer_client.get(reverse("messaging:blast_list")).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert 'hx-get="/blasts/rows/" hx-trigger="every 5s"' in page
+    # Once none sends, the rows come without their trigger: the list stops asking
+    Blast.objects.filter(pk=blast.pk).update(status="done")
+    rows = marketer_client.get(reverse("messaging:blast_list_rows")).content.decode()
+    assert "hx-trigger" not in rows and "badge-blast-done" in rows
