@@ -323,3 +323,13 @@ def test_the_live_fragments_need_a_chat_role(client, project):
         reverse("callbacks:chat_template_preview", args=[contact.pk]),
     ):
         assert client.get(url).status_code == 403
+
+
+def test_the_read_marker_never_moves_back(marketer, project):
+    contact = customer_wrote(project)
+    services.chat_mark_read(contact=contact, user=marketer, up_to_message_id=50)
+    services.chat_mark_read(contact=contact, user=marketer, up_to_message_id=10)
+    services.chat_mark_read(contact=contact, user=marketer, up_to_message_id=0)
+    from callbacks.models import ConversationRead
+
+    assert ConversationRead.objects.get(contact=contact, user=marketer).last_read_message_id == 50
