@@ -4,6 +4,7 @@ filters), assignment (audited), the thread's poll, the 24-hour window and the te
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 import pytest
 
 from callbacks import selectors, services
-from callbacks.models import Conversation
+from callbacks.models import Conversation, ConversationRead
 from messaging.models import Message
 from projects.models import AuditEvent
 from tests import factories
@@ -293,9 +294,7 @@ def test_a_sent_templates_buttons_are_drawn_in_its_bubble_and_long_text_wraps(
     assert "Promo 20%" in page
     assert '<a href="https://shop.example/june"' in page and "Shop now" in page
     assert "Stop promos" in page
-    css = (
-        __import__("pathlib").Path(__file__).resolve().parents[2] / "static" / "css" / "chat.css"
-    ).read_text()
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "chat.css").read_text()
     assert "overflow-wrap: anywhere" in css
 
 
@@ -330,6 +329,4 @@ def test_the_read_marker_never_moves_back(marketer, project):
     services.chat_mark_read(contact=contact, user=marketer, up_to_message_id=50)
     services.chat_mark_read(contact=contact, user=marketer, up_to_message_id=10)
     services.chat_mark_read(contact=contact, user=marketer, up_to_message_id=0)
-    from callbacks.models import ConversationRead
-
     assert ConversationRead.objects.get(contact=contact, user=marketer).last_read_message_id == 50
