@@ -131,8 +131,8 @@ def chat_conversation_list(
     """Contacts who wrote to us, the ones waiting for a person first, then the most recent.
 
     Each carries `unread` (the customer's messages after what `user` has read),
-    `last_message` (the newest message either way) and `assignee` (or None). Two queries:
-    the list with its counts, then the last messages.
+    `last_message` (the newest message either way) and `assignee` (or None). Three queries:
+    the page of contacts, their counts, their last messages.
     """
     read_up_to = ConversationRead.objects.filter(contact=OuterRef("pk"), user=user).values(
         "last_read_message_id"
@@ -146,8 +146,17 @@ def chat_conversation_list(
         )
     elif view == ChatView.WITH_PERSON:
         contacts = contacts.filter(handed_over_at__isnull=False)
-    rows = list(
-        contacts.select_related("chat_conversation__assigned_to")
+    # The page first (contacts only), then the counts for those contacts alone: aggregating
+    # before the LIMIT would join every conversation's messages, blasts' included.
+    page = list(
+        contacts.order_by(
+            F("handed_over_at").desc(nulls_last=True), "-last_inbound_at", "-pk"
+        ).values_list("pk", flat=True)[:limit]
+    )
+    found = {
+        row.pk: row
+        for row in Contact.objects.filter(pk__in=page)
+        .select_related("chat_conversation__assigned_to")
         .annotate(
             read_up_to=Coalesce(Subquery(read_up_to), Value(0)),
             last_message_id=Max("messages__id"),
@@ -159,8 +168,8 @@ def chat_conversation_list(
                 ),
             ),
         )
-        .order_by(F("handed_over_at").desc(nulls_last=True), "-last_inbound_at", "-pk")[:limit]
-    )
+    }
+    rows = [found[pk] for pk in page if pk in found]
     last = Message.objects.in_bulk([row.last_message_id for row in rows if row.last_message_id])
     for row in rows:
         row.last_message = last.get(row.last_message_id)
