@@ -158,7 +158,9 @@ def chat_conversation_list(
         for row in Contact.objects.filter(pk__in=page)
         .select_related("chat_conversation__assigned_to")
         .annotate(
-            read_up_to=Coalesce(Subquery(read_up_to), Value(0)),
+            read_up_to=Coalesce(
+                Subquery(read_up_to), Value(0), output_field=models.PositiveBigIntegerField()
+            ),
             last_message_id=Max("messages__id"),
             unread=Count(
                 "messages",
