@@ -770,14 +770,12 @@ def chat_assign(
 ) -> Conversation:
     """Give a conversation to a member who may chat (None: nobody), audited with who did it.
 
-    The assignee must be an admin or marketing member of the contact's project."""
+    The actor and the assignee must be admin or marketing members of the contact's project."""
+    chat_roles = (Membership.Role.ADMIN, Membership.Role.MARKETING)
+    project_require_role(user=actor, project=contact.project, roles=chat_roles)
     if assignee is not None:
         try:
-            project_require_role(
-                user=assignee,
-                project=contact.project,
-                roles=(Membership.Role.ADMIN, Membership.Role.MARKETING),
-            )
+            project_require_role(user=assignee, project=contact.project, roles=chat_roles)
         except ApplicationError as error:
             raise ValidationFailed(
                 gettext("%(user)s may not answer this project's customers.") % {"user": assignee},

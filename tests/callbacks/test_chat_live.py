@@ -16,7 +16,7 @@ from callbacks.models import Conversation, ConversationRead
 from messaging.models import Message
 from projects.models import AuditEvent
 from tests import factories
-from wappin_portal.errors import ValidationFailed
+from wappin_portal.errors import PermissionDenied, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -156,6 +156,9 @@ def test_a_conversation_goes_only_to_a_member_who_may_chat(marketer_client, mark
         assert "Choose a member of this project who may chat." in response.content.decode()
         with pytest.raises(ValidationFailed):
             services.chat_assign(contact=contact, assignee=user, actor=marketer)
+    # Nor may a developer assign one (the service checks the actor too, not only the page)
+    with pytest.raises(PermissionDenied):
+        services.chat_assign(contact=contact, assignee=marketer, actor=developer)
     assert not Conversation.objects.exists()
     assert not AuditEvent.objects.filter(action="chat.assign").exists()
     # And another project's conversation cannot be assigned
