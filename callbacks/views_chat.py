@@ -19,7 +19,7 @@ from messaging.sending import services as messaging_services
 from messaging.sending.forms import TemplatePickForm
 from projects.ui import EDITOR_ROLES, project_page
 from templates_app.selectors import template_preview
-from wappin_portal.errors import ApplicationError, ValidationFailed
+from wappin_portal.errors import ApplicationError
 from wappin_portal.ui import show_error
 
 # People answer customers: the marketing pages' editors.
@@ -225,7 +225,7 @@ def chat_assign(request: HttpRequest, contact_id: int) -> HttpResponse:
     assignee = form.cleaned_data["assignee"]
     try:
         services.chat_assign(contact=contact, assignee=assignee, actor=request.user)
-    except ValidationFailed as error:
+    except ApplicationError as error:
         show_error(request, error)
     else:
         if assignee is None:
