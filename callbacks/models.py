@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from messaging.models import Message
+from messaging.models import Contact, Message
 from projects.models import Integration
 
 # Bigger bodies are refused (413): Wappin's callbacks are a dozen short fields.
@@ -89,3 +91,47 @@ class CallbackEvent(models.Model):
     def __str__(self) -> str:
         what = self.callback_type or "callback"
         return f"#{self.pk} {what} {self.wappin_message_id} ({self.get_verdict_display()})"
+
+
+class Conversation(models.Model):
+    """The chat panel's side of one customer's conversation: the member who answers it.
+
+    A contact who wrote is a conversation whether or not this row exists; the row appears
+    with the first assignment."""
+
+    contact = models.OneToOneField(
+        Contact, primary_key=True, on_delete=models.CASCADE, related_name="chat_conversation"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("conversation")
+
+    def __str__(self) -> str:
+        return str(self.contact_id)
+
+
+class ConversationRead(models.Model):
+    """How far one member has read one conversation: the unread count is what came after."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Message ids only grow: everything of this contact up to this id has been seen.
+    last_read_message_id = models.PositiveBigIntegerField(default=0)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "user"], name="conversation_read_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.contact_id} up to {self.last_read_message_id}"

@@ -5,16 +5,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db import models, transaction
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from messaging.models import Contact, Message
+from callbacks.models import Conversation, ConversationRead
+from messaging.models import CUSTOMER_SERVICE_WINDOW, Contact, Message
 from projects.models import Integration, Project
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
 from templates_app.selectors import template_preview
 from wappin_portal.client_ip import address_in
+from wappin_portal.errors import NotFound
 
 # The integration behind a callback URL, kept in the shared cache (Redis in production)
 # for this long; `callback_integration_forget` drops it as soon as it or its project is saved.
@@ -132,18 +139,186 @@ def callback_token_check(*, integration: Integration, authorization: str) -> str
     return "" if matched else TOKEN_UNKNOWN
 
 
-def chat_conversation_list(*, project: Project, limit: int = 100) -> QuerySet[Contact]:
-    """Contacts who wrote to us, the ones waiting for a person first, then the most recent."""
-    return (
-        Contact.objects.filter(project=project, last_inbound_at__isnull=False)
+class ChatView(models.TextChoices):
+    """The conversation list's filters."""
+
+    ALL = "all", _("All")
+    MINE = "mine", _("Mine")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    WITH_PERSON = "with_person", _("With a person")
+
+
+def chat_conversation_list(
+    *, project: Project, user: AbstractBaseUser, view: str = ChatView.ALL, limit: int = 100
+) -> list[Contact]:
+    """Contacts who wrote to us, the ones waiting for a person first, then the most recent.
+
+    Each carries `unread` (the customer's messages after what `user` has read),
+    `last_message` (the newest message either way) and `assignee` (or None). Three queries:
+    the page of contacts, their counts, their last messages.
+    """
+    read_up_to = ConversationRead.objects.filter(contact=OuterRef("pk"), user=user).values(
+        "last_read_message_id"
+    )[:1]
+    contacts = Contact.objects.filter(project=project, last_inbound_at__isnull=False)
+    if view == ChatView.MINE:
+        contacts = contacts.filter(chat_conversation__assigned_to=user)
+    elif view == ChatView.UNASSIGNED:
+        contacts = contacts.filter(
+            Q(chat_conversation__isnull=True) | Q(chat_conversation__assigned_to__isnull=True)
+        )
+    elif view == ChatView.WITH_PERSON:
+        contacts = contacts.filter(handed_over_at__isnull=False)
+    # The page first (contacts only), then the counts for those contacts alone: aggregating
+    # before the LIMIT would join every conversation's messages, blasts' included.
+    page = list(
+        contacts.order_by(
+            F("handed_over_at").desc(nulls_last=True), "-last_inbound_at", "-pk"
+        ).values_list("pk", flat=True)[:limit]
+    )
+    found = {
+        row.pk: row
+        for row in Contact.objects.filter(pk__in=page)
+        .select_related("chat_conversation__assigned_to")
         .annotate(
-            last_message_at=Max("messages__created_at"),
-            inbound_count=Count(
-                "messages", filter=Q(messages__direction=Message.Direction.INCOMING)
+            read_up_to=Coalesce(
+                Subquery(read_up_to), Value(0), output_field=models.PositiveBigIntegerField()
+            ),
+            last_message_id=Max("messages__id"),
+            unread=Count(
+                "messages",
+                filter=Q(
+                    messages__direction=Message.Direction.INCOMING,
+                    messages__id__gt=F("read_up_to"),
+                ),
             ),
         )
-        .order_by(F("handed_over_at").desc(nulls_last=True), "-last_inbound_at")[:limit]
+    }
+    rows = [found[pk] for pk in page if pk in found]
+    last = Message.objects.in_bulk([row.last_message_id for row in rows if row.last_message_id])
+    for row in rows:
+        row.last_message = last.get(row.last_message_id)
+        conversation = getattr(row, "chat_conversation", None)
+        row.assignee = conversation.assigned_to if conversation else None
+    return rows
+
+
+def chat_list_version(*, project: Project, user: AbstractBaseUser) -> str:
+    """What the conversation list shows, in a few characters: its poll answers 204 while the same.
+
+    The project's newest message (by the history's index: no scan), the assignments, and how
+    far `user` has read. A handover or an opt-out comes with a customer's message, so with a
+    new newest message; a name edited elsewhere shows at the next change or reload."""
+    newest = (
+        Message.objects.filter(project=project)
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)
+        .first()
     )
+    assigned = Conversation.objects.filter(contact__project=project).aggregate(
+        changed=Max("assigned_at"), count=Count("assigned_to")
+    )
+    read = ConversationRead.objects.filter(contact__project=project, user=user).aggregate(
+        changed=Max("read_at")
+    )
+
+    def stamp(moment: datetime | None) -> str:
+        return f"{moment.timestamp():.3f}" if moment else "0"
+
+    return "-".join(
+        [
+            str(newest or 0),
+            stamp(assigned["changed"]),
+            str(assigned["count"]),
+            stamp(read["changed"]),
+        ]
+    )
+
+
+def chat_assignee_choices(*, project: Project) -> list[AbstractBaseUser]:
+    """The members a conversation can be given to: those who may use the chat panel."""
+    from projects.models import Membership
+
+    return [
+        membership.user
+        for membership in Membership.objects.filter(
+            project=project,
+            role__in=(Membership.Role.ADMIN, Membership.Role.MARKETING),
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user__username")
+    ]
+
+
+@dataclass(frozen=True)
+class ChatWindow:
+    """WhatsApp's 24-hour customer service window of one contact, as the thread shows it."""
+
+    closes_at: datetime | None
+    now: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.closes_at is not None and self.now < self.closes_at
+
+    @property
+    def remaining(self) -> timedelta:
+        return max(self.closes_at - self.now, timedelta(0)) if self.closes_at else timedelta(0)
+
+    @property
+    def hours_left(self) -> int:
+        return int(self.remaining.total_seconds()) // 3600
+
+    @property
+    def minutes_left(self) -> int:
+        return int(self.remaining.total_seconds()) % 3600 // 60
+
+    @property
+    def closing_soon(self) -> bool:
+        return self.is_open and self.remaining < CHAT_WINDOW_WARN_BEFORE
+
+
+# The countdown turns to a warning this long before the window closes.
+CHAT_WINDOW_WARN_BEFORE = timedelta(hours=1)
+
+
+def chat_window(*, contact: Contact, now: datetime | None = None) -> ChatWindow:
+    closes_at = (
+        contact.last_inbound_at + CUSTOMER_SERVICE_WINDOW if contact.last_inbound_at else None
+    )
+    return ChatWindow(closes_at=closes_at, now=now or timezone.now())
+
+
+def chat_contact_get(*, project: Project, contact_id: int) -> Contact:
+    """One conversation's contact with its assignment (one query: the thread's poll reads it)."""
+    try:
+        return Contact.objects.select_related("chat_conversation__assigned_to").get(
+            project=project, pk=contact_id
+        )
+    except (Contact.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("No such contact in this project.", code="contact_not_found") from exc
+
+
+def chat_thread_version(*, contact: Contact, window: ChatWindow) -> str:
+    """What the open thread shows, in a few characters: its poll answers 204 while it is the same.
+
+    The newest message and the latest status change of any, the window's minute, the assignee
+    and whether a person has it (one aggregate query; the contact comes from `chat_contact_get`)."""
+    latest = Message.objects.filter(project_id=contact.project_id, contact=contact).aggregate(
+        last_id=Max("id"), changed=Max("updated_at")
+    )
+    changed = latest["changed"].timestamp() if latest["changed"] else 0
+    conversation = getattr(contact, "chat_conversation", None)
+    parts = [
+        latest["last_id"] or 0,
+        f"{changed:.3f}",
+        int(window.is_open),
+        window.hours_left * 60 + window.minutes_left,
+        conversation.assigned_to_id if conversation and conversation.assigned_to_id else 0,
+        int(contact.handed_over_at.timestamp()) if contact.handed_over_at else 0,
+    ]
+    return "-".join(str(part) for part in parts)
 
 
 def chat_messages(*, contact: Contact, limit: int = 200) -> list[Message]:

@@ -27,8 +27,15 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from callbacks.models import CALLBACK_BODY_MAX_BYTES, REJECTED_BODY_KEEP_BYTES, CallbackEvent
+from callbacks.models import (
+    CALLBACK_BODY_MAX_BYTES,
+    REJECTED_BODY_KEEP_BYTES,
+    CallbackEvent,
+    Conversation,
+    ConversationRead,
+)
 from callbacks.parsing import CallbackMalformed, ParsedCallback, callback_parse, storable_text
 from callbacks.selectors import (
     PROCESSOR_WAKE_KEY,
@@ -44,13 +51,14 @@ from messaging.sending import services as messaging_services
 from messaging.wappin import WappinClient
 from messaging.webhook_events import message_webhook_event
 from projects.models import Integration, Project
-from projects.roles import capability_require
+from projects.roles import capability_require, membership_role, role_can
 from projects.selectors import ENCRYPTED_INTEGRATION_FIELDS
+from projects.services import audit_record
 from projects.webhooks.services import webhook_events_emit
 from templates_app.selectors import keyword_match
 from wappin_portal import metrics
 from wappin_portal.db import rows_delete, rows_update
-from wappin_portal.errors import ApplicationError
+from wappin_portal.errors import ApplicationError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -789,6 +797,57 @@ def chat_hand_back(*, contact: Contact, actor: AbstractBaseUser | None = None) -
     Contact.objects.filter(pk=contact.pk).update(handed_over_at=None)
     contact.refresh_from_db()
     return contact
+
+
+def chat_assign(
+    *, contact: Contact, assignee: AbstractBaseUser | None, actor: AbstractBaseUser
+) -> Conversation:
+    """Give a conversation to a member who may chat (None: nobody), audited with who did it.
+
+    The actor and the assignee must be admin or marketing members of the contact's project."""
+    capability_require(project=contact.project, capability="chat.reply", actor=actor)
+    assignee_role = (
+        membership_role(user=assignee, project=contact.project) if assignee is not None else None
+    )
+    if assignee is not None and not role_can(assignee_role, "chat.reply"):
+        raise ValidationFailed(
+            gettext("%(user)s may not answer this project's customers.") % {"user": assignee},
+            field="assignee",
+            code="chat_assignee_not_allowed",
+        )
+    with transaction.atomic():
+        conversation, _created = Conversation.objects.select_for_update().get_or_create(
+            contact=contact
+        )
+        previous = conversation.assigned_to
+        conversation.assigned_to = assignee
+        conversation.assigned_at = timezone.now() if assignee is not None else None
+        conversation.save()
+        audit_record(
+            action="chat.assign",
+            project=contact.project,
+            actor=actor,
+            target=str(contact),
+            data={
+                "contact_id": contact.pk,
+                "from": previous.get_username() if previous else None,
+                "to": assignee.get_username() if assignee else None,
+            },
+        )
+    return conversation
+
+
+def chat_mark_read(*, contact: Contact, user: AbstractBaseUser, up_to_message_id: int) -> None:
+    """`user` has seen this conversation up to that message (the marker never moves back)."""
+    if not up_to_message_id:
+        return
+    marker, created = ConversationRead.objects.get_or_create(
+        contact=contact, user=user, defaults={"last_read_message_id": up_to_message_id}
+    )
+    if not created and marker.last_read_message_id < up_to_message_id:
+        ConversationRead.objects.filter(
+            pk=marker.pk, last_read_message_id__lt=up_to_message_id
+        ).update(last_read_message_id=up_to_message_id, read_at=timezone.now())
 
 
 # --- the callback log's retention -------------------------------------------------------

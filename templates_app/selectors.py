@@ -40,6 +40,18 @@ def template_get(*, project: Project, template_id: int) -> Template:
     return template
 
 
+def template_status_get(*, project: Project, template_id: int) -> Template:
+    """Only what the template page's live status shows (a cheap read, polled): status and reason."""
+    template = (
+        Template.objects.filter(project=project, pk=_pk(template_id))
+        .only("pk", "name", "status", "rejection_reason")
+        .first()
+    )
+    if template is None:
+        raise NotFound(f"No template {template_id} in this project.", code="template_not_found")
+    return template
+
+
 def template_status_history(*, template: Template) -> QuerySet[TemplateStatusChange]:
     """Who moved the template between statuses, oldest first."""
     return template.status_changes.select_related("actor")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.template_list, name="template_list"),
     path("new/", views.template_create, name="template_create"),
     path("<int:pk>/", views.template_detail, name="template_detail"),
+    path("<int:pk>/status/", views.template_status, name="template_status"),
     path("<int:pk>/edit/", views.template_edit, name="template_edit"),
     path(
         "<int:pk>/request-approval/",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from projects.ui import project_page
 from templates_app import selectors, services
@@ -137,6 +137,35 @@ def template_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "previews": previews,
             "history": history,
             "reject_form": RejectForm(),
+            "poll_seconds": _status_poll_seconds(template),
+        },
+    )
+
+
+# While WhatsApp reviews a template, its page asks for the status this often.
+TEMPLATE_STATUS_POLL_SECONDS = 3
+
+
+def _status_poll_seconds(template: Template) -> int | None:
+    """Only a template on process changes by itself (WhatsApp's decision); others are final."""
+    return TEMPLATE_STATUS_POLL_SECONDS if template.status == Template.Status.ON_PROCESS else None
+
+
+@require_GET
+@project_page()
+def template_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The template page's live status (htmx), without polling attributes once it is final.
+
+    `shown` is the status the page was drawn with: when it changed, the fragment offers a reload
+    for that status's actions."""
+    template = selectors.template_status_get(project=request.project, template_id=pk)
+    return render(
+        request,
+        "templates_app/_template_status.html",
+        {
+            "template": template,
+            "poll_seconds": _status_poll_seconds(template),
+            "shown_status": request.GET.get("shown", "")[:20],
         },
     )
 

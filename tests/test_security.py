@@ -66,6 +66,7 @@ def _page_urls(other) -> list[tuple[str, str]]:
     )
     return [
         ("get", f"/templates/{t}/"),
+        ("get", f"/templates/{t}/status/"),
         ("get", f"/templates/{t}/edit/"),
         ("post", f"/templates/{t}/edit/"),
         ("post", f"/templates/{t}/request-approval/"),
@@ -82,11 +83,15 @@ def _page_urls(other) -> list[tuple[str, str]]:
         ("get", f"/history/{m}/"),
         ("post", f"/history/{m}/refresh/"),
         ("get", f"/blasts/{b}/"),
+        ("get", f"/blasts/{b}/progress/"),
         ("post", f"/blasts/{b}/start/"),
         ("post", f"/blasts/{b}/cancel/"),
         ("get", f"/callbacks/chat/{c}/"),
         ("post", f"/callbacks/chat/{c}/"),
         ("post", f"/callbacks/chat/{c}/hand-back/"),
+        ("get", f"/callbacks/chat/{c}/thread/"),
+        ("get", f"/callbacks/chat/{c}/template-preview/"),
+        ("post", f"/callbacks/chat/{c}/assign/"),
     ]
 
 

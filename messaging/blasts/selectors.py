@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
+from django.utils import timezone
 
 from messaging.blasts.mapping import ValueSource, blast_value_resolve
 from messaging.models import Blast, BlastRefusal, Contact, ContactGroup, Message
@@ -82,6 +84,11 @@ class BlastProgress:
             "refused": self.skipped,
             "cancelled": self.cancelled,
         }
+
+    @property
+    def settled(self) -> bool:
+        """Every recipient has a final status: read, failed, cancelled or refused (none on its way)."""
+        return not (self.queued or self.sent or self.delivered)
 
     @property
     def remaining(self) -> int:
@@ -161,6 +168,35 @@ def blast_progress_many(*, blasts: list[Blast]) -> dict[int, BlastProgress]:
 
 def blast_progress(*, blast: Blast) -> BlastProgress:
     return blast_progress_many(blasts=[blast])[blast.pk]
+
+
+# The blast page's live progress asks again this often while the blast sends, and this
+# often once it has ended (statuses still come: delivered, read).
+BLAST_POLL_SECONDS_SENDING = 2
+BLAST_POLL_SECONDS_ENDED = 5
+# A recipient may never read (read receipts off): after this long the page stops asking.
+BLAST_FOLLOW_AFTER_END = timedelta(hours=1)
+
+
+def blast_poll_seconds(
+    *, blast: Blast, progress: BlastProgress, now: datetime | None = None
+) -> int | None:
+    """How often the blast page's progress asks again; None once it is final (no more polling).
+
+    A draft changes only by hand. An ended blast (done or cancelled) is followed until every
+    recipient has a final status, or for `BLAST_FOLLOW_AFTER_END` after it ended."""
+    if blast.status == Blast.Status.DRAFT:
+        return None
+    if blast.status == Blast.Status.RUNNING:
+        return BLAST_POLL_SECONDS_SENDING
+    if blast.status in (Blast.Status.SCHEDULED, Blast.Status.PAUSED):
+        return BLAST_POLL_SECONDS_ENDED
+    if progress.settled:
+        return None
+    ended = blast.finished_at or blast.cancelled_at
+    if ended is not None and (now or timezone.now()) - ended > BLAST_FOLLOW_AFTER_END:
+        return None
+    return BLAST_POLL_SECONDS_ENDED
 
 
 @dataclass(frozen=True)

@@ -35,20 +35,27 @@ def _blast_or_404(request: HttpRequest, pk: int) -> Blast:
         raise Http404(error.message) from error
 
 
+def _blast_rows(request: HttpRequest) -> dict:
+    rows = list(selectors.blast_list(project=request.project)[:100])
+    progress = selectors.blast_progress_many(blasts=rows)
+    return {
+        "project": request.project,
+        "rows": [(blast, progress[blast.pk]) for blast in rows],
+        "any_running": any(blast.is_running for blast in rows),
+    }
+
+
 @require_GET
 @project_page(capability="marketing_pages.use")
 def blast_list(request: HttpRequest) -> HttpResponse:
-    rows = list(selectors.blast_list(project=request.project)[:100])
-    progress = selectors.blast_progress_many(blasts=rows)
-    return render(
-        request,
-        "messaging/blast_list.html",
-        {
-            "project": request.project,
-            "rows": [(blast, progress[blast.pk]) for blast in rows],
-            "any_running": any(blast.is_running for blast in rows),
-        },
-    )
+    return render(request, "messaging/blast_list.html", _blast_rows(request))
+
+
+@require_GET
+@project_page(capability="marketing_pages.use")
+def blast_list_rows(request: HttpRequest) -> HttpResponse:
+    """The blast list's live rows (htmx), without their polling attributes once none sends."""
+    return render(request, "messaging/_blast_rows.html", _blast_rows(request))
 
 
 def _preview_for(request: HttpRequest, form: BlastForm, data) -> dict:
@@ -130,13 +137,15 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
             button_url=blast.button_url,
             contact=selectors.blast_audience_first(project=request.project, group=blast.group),
         )
+    progress = selectors.blast_progress(blast=blast)
     return render(
         request,
         "messaging/blast_detail.html",
         {
             "project": request.project,
             "blast": blast,
-            "progress": selectors.blast_progress(blast=blast),
+            "progress": progress,
+            "poll_seconds": selectors.blast_poll_seconds(blast=blast, progress=progress),
             "reach": selectors.blast_reach(blast=blast)
             if blast.status == Blast.Status.DRAFT
             else None,
@@ -145,6 +154,27 @@ def blast_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "refusals_more": refusals_more,
             "preview": preview,
             "history_url": f"{reverse('messaging:message_list')}?blast={blast.pk}",
+        },
+    )
+
+
+@require_GET
+@project_page(capability="marketing_pages.use")
+def blast_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The blast page's live part (htmx): the figures, and the status badge out of band.
+
+    Rendered without its polling attributes once the figures are final, so htmx stops asking."""
+    blast = _blast_or_404(request, pk)
+    progress = selectors.blast_progress(blast=blast)
+    return render(
+        request,
+        "messaging/_blast_progress.html",
+        {
+            "blast": blast,
+            "progress": progress,
+            "reasons": selectors.blast_reasons(blast=blast),
+            "poll_seconds": selectors.blast_poll_seconds(blast=blast, progress=progress),
+            "oob": True,
         },
     )
 

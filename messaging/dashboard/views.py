@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from messaging.blasts.selectors import blast_list, blast_progress_many
 from messaging.dashboard.forms import DEFAULT_PRESET, DashboardPeriodForm
@@ -13,6 +14,8 @@ from messaging.dashboard.selectors import Period, dashboard_stats, template_stat
 from projects.ui import project_page
 
 RECENT_BLASTS = 5
+# The dashboard's "today" card asks for its figures again this often while the page is open.
+TODAY_POLL_SECONDS = 15
 # The chart draws one bar a day: a longer period shows its last month of bars.
 CHART_MAX_DAYS = 31
 
@@ -44,9 +47,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "templates": template_stats(project=project, period=period),
             "chart_period": chart_period,
             "recent_blasts": recent_blasts,
+            "today": dashboard_stats(project=project, period=Period.last_days(1)),
+            "today_poll_seconds": TODAY_POLL_SECONDS,
             "is_new_project": not stats.outgoing
             and not stats.cancelled
             and not stats.incoming
             and not project.messages.exists(),
+        },
+    )
+
+
+@require_GET
+@project_page()
+def dashboard_today(request: HttpRequest) -> HttpResponse:
+    """The dashboard's live "today" card (htmx polls it while the page is open)."""
+    return render(
+        request,
+        "messaging/_dashboard_today.html",
+        {
+            "today": dashboard_stats(project=request.project, period=Period.last_days(1)),
+            "today_poll_seconds": TODAY_POLL_SECONDS,
         },
     )

@@ -7,16 +7,32 @@ import io
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 
 import qrcode
 import qrcode.image.svg
 
 from projects.models import AuthenticatorDevice, BackupCodeDevice, Membership
 
+ENROLLED_CACHE_SECONDS = 300
+
+
+def two_factor_enrolled_cache_key(user_id: int) -> str:
+    return f"two-factor:enrolled:{user_id}"
+
 
 def two_factor_is_enrolled(*, user: AbstractBaseUser) -> bool:
-    """Has the user a confirmed authenticator (then the log-in asks a code after the password)."""
-    return AuthenticatorDevice.objects.devices_for_user(user, confirmed=True).exists()
+    """Has the user a confirmed authenticator (then the log-in asks a code after the password).
+
+    Asked on every request of a session that gave no code (TwoFactorMiddleware): kept in the
+    shared cache, dropped whenever one of the user's devices is saved or deleted
+    (projects.receivers)."""
+    key = two_factor_enrolled_cache_key(user.pk)
+    enrolled = cache.get(key)
+    if enrolled is None:
+        enrolled = AuthenticatorDevice.objects.devices_for_user(user, confirmed=True).exists()
+        cache.set(key, enrolled, ENROLLED_CACHE_SECONDS)
+    return enrolled
 
 
 def two_factor_is_required(*, user: AbstractBaseUser) -> bool:

@@ -67,7 +67,7 @@ def test_a_conversation_shows_the_bubbles_both_ways(marketer_client, project):
         reverse("callbacks:chat_conversation", args=[contact.pk])
     ).content.decode()
 
-    assert 'class="wa-bubble "' in page and "Is my order shipped?" in page
+    assert 'class="wa-bubble"' in page and "Is my order shipped?" in page
     assert 'class="wa-bubble out"' in page and "Yes, it left this morning." in page
     assert "badge-read" in page
 

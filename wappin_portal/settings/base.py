@@ -65,7 +65,8 @@ MIDDLEWARE = [
     # Wappin's callbacks go straight to their view from here (none of the ones below).
     "callbacks.middleware.CallbackFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, but a live part's poll neither extends the idle session nor swaps in the login page.
+    "wappin_portal.middleware.LivePollSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -393,13 +393,14 @@ def test_progress_counts_each_contact_once_in_its_current_status(
     assert (june.refused, june.opted_out, june.processed, june.remaining) == (1, 1, 8, 2)
     assert (june.delivery_rate, june.read_rate, june.percent_done) == (50, 33, 80)
     assert progress[other.pk].processed == 0
-    # And the list shows the stacked bar; a running blast refreshes itself
+    # And the list shows the stacked bar; a running blast's page follows its progress live
     page = marketer_client.get("/blasts/").content.decode()
     assert 'class="seg-read" style="width: 20.00%"' in page
     assert 'class="seg-failed" style="width: 10.00%"' in page
     assert "8 / 10 contacts" in page
     detail = marketer_client.get(f"/blasts/{blast.pk}/").content.decode()
-    assert '<meta http-equiv="refresh" content="2">' in detail
+    assert f'hx-get="/blasts/{blast.pk}/progress/" hx-trigger="every 2s"' in detail
+    assert 'http-equiv="refresh"' not in detail
     assert "Sending" in detail and "Cancel blast" in detail
 
 
