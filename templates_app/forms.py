@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
 from wappin_portal.errors import ApplicationError, ValidationFailed
@@ -93,8 +94,27 @@ class LanguageForm(forms.Form):
         }
 
 
+class BaseLanguageFormSet(forms.BaseFormSet):
+    """The first language form is required (min_num=1 makes it so): an empty one shows its
+    own field errors. Django's "Please submit at least 1 form." would repeat them in other
+    words, so the count is checked here, only when every language was deleted."""
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not _kept_forms(self):
+            raise forms.ValidationError(
+                _("A template needs at least one language."), code="too_few_forms"
+            )
+
+
 LanguageFormSet = forms.formset_factory(
-    LanguageForm, extra=1, min_num=1, validate_min=True, can_delete=True
+    LanguageForm,
+    formset=BaseLanguageFormSet,
+    extra=1,
+    min_num=1,
+    validate_min=False,
+    can_delete=True,
 )
 
 

@@ -147,5 +147,10 @@ class ContactDetailView(APIView):
         },
     )
     def delete(self, request: Request, contact_id: int) -> Response:
-        services.contact_delete(contact=self._contact(request, contact_id, write=True))
+        api_key = getattr(request.user, "api_key", None)  # an ApiKeyUser is no actor
+        services.contact_delete(
+            contact=self._contact(request, contact_id, write=True),
+            actor=None if api_key else request.user,
+            api_key=api_key,
+        )
         return Response(status=http.HTTP_204_NO_CONTENT)

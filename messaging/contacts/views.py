@@ -8,17 +8,40 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from messaging.contacts.forms import ContactFilterForm, ContactForm, ContactImportForm
+from messaging.contacts.forms import (
+    ContactBulkForm,
+    ContactFilterForm,
+    ContactForm,
+    ContactImportForm,
+    GroupForm,
+)
+from messaging.contacts.groups import (
+    group_create,
+    group_delete,
+    group_get,
+    group_list,
+    group_rename,
+)
 from messaging.contacts.imports import contact_import_list, contact_import_start
 from messaging.contacts.selectors import contact_export_rows, contact_get, contact_list_ordered
-from messaging.contacts.services import contact_save, opt_out_record, opt_out_remove
+from messaging.contacts.services import (
+    contact_delete,
+    contact_save,
+    contacts_group_add,
+    contacts_group_remove,
+    contacts_opt_out,
+    opt_out_record,
+    opt_out_remove,
+)
 from messaging.csv_export import csv_response
-from messaging.models import Contact, OptOut
+from messaging.models import Contact, ContactGroup, OptOut
 from projects.ui import EDITOR_ROLES, project_page
 from wappin_portal.errors import ApplicationError, NotFound
 from wappin_portal.ui import show_error
@@ -49,8 +72,142 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query_string": query_string.urlencode(),
             "can_edit": request.can_edit,
+            "bulk_form": ContactBulkForm(project=request.project),
         },
     )
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def contact_bulk(request: HttpRequest) -> HttpResponse:
+    """An action on the contacts ticked in the list; back to the list as it was filtered."""
+    form = ContactBulkForm(request.POST, project=request.project)
+    back = redirect("messaging:contact_list")
+    next_query = QueryDict(request.POST.get("next_query", "")).urlencode()  # re-encoded: safe
+    if next_query:
+        back["Location"] += "?" + next_query
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return back
+    ids = [contact.pk for contact in form.cleaned_data["contacts"]]
+    action, group = form.cleaned_data["action"], form.cleaned_data["group"]
+    if action == ContactBulkForm.ADD_TO_GROUP:
+        count = contacts_group_add(project=request.project, group=group, contact_ids=ids)
+        text = ngettext(
+            "%(count)d contact added to %(group)s.", "%(count)d contacts added to %(group)s.", count
+        ) % {"count": count, "group": group.name}
+    elif action == ContactBulkForm.REMOVE_FROM_GROUP:
+        count = contacts_group_remove(project=request.project, group=group, contact_ids=ids)
+        text = ngettext(
+            "%(count)d contact removed from %(group)s.",
+            "%(count)d contacts removed from %(group)s.",
+            count,
+        ) % {"count": count, "group": group.name}
+    else:
+        count = contacts_opt_out(project=request.project, contact_ids=ids, actor=request.user)
+        text = ngettext(
+            "%(count)d contact opted out of marketing.",
+            "%(count)d contacts opted out of marketing.",
+            count,
+        ) % {"count": count}
+    messages.success(request, text)
+    return back
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def contact_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        contact = contact_get(project=request.project, contact_id=pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    contact_delete(contact=contact, actor=request.user)
+    messages.success(request, _("%(contact)s is deleted.") % {"contact": contact})
+    return redirect("messaging:contact_list")
+
+
+# --- groups -----------------------------------------------------------------------------
+
+
+@require_GET
+@project_page()
+def group_list_view(request: HttpRequest) -> HttpResponse:
+    return _group_page(request, form=GroupForm())
+
+
+def _group_page(
+    request: HttpRequest, *, form: GroupForm, renaming: GroupForm | None = None, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "messaging/group_list.html",
+        {
+            "project": request.project,
+            "groups": group_list(project=request.project),
+            "form": form,
+            "renaming": renaming,
+            "can_edit": request.can_edit,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def group_create_view(request: HttpRequest) -> HttpResponse:
+    form = GroupForm(request.POST)
+    if form.is_valid():
+        try:
+            group = group_create(project=request.project, name=form.cleaned_data["name"])
+        except ApplicationError as error:
+            show_error(request, error, form)
+        else:
+            messages.success(request, _("Group %(name)s created.") % {"name": group.name})
+            return redirect("messaging:group_list")
+    return _group_page(request, form=form, status=400)
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def group_rename_view(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group_or_404(request, pk)
+    form = GroupForm(request.POST)
+    if form.is_valid():
+        try:
+            old_name = group.name
+            group = group_rename(group=group, name=form.cleaned_data["name"])
+        except ApplicationError as error:
+            show_error(request, error, form)
+        else:
+            messages.success(
+                request,
+                _("Group %(old)s is now %(new)s.") % {"old": old_name, "new": group.name},
+            )
+            return redirect("messaging:group_list")
+    form.group_id = group.pk
+    return _group_page(request, form=GroupForm(), renaming=form, status=400)
+
+
+@require_POST
+@project_page(roles=EDITOR_ROLES)
+def group_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group_or_404(request, pk)
+    try:
+        group_delete(group=group)
+    except ApplicationError as error:
+        show_error(request, error)
+    else:
+        messages.success(request, _("Group %(name)s deleted.") % {"name": group.name})
+    return redirect("messaging:group_list")
+
+
+def _group_or_404(request: HttpRequest, pk: int) -> ContactGroup:
+    try:
+        return group_get(project=request.project, group_id=pk)
+    except NotFound as error:
+        raise Http404(error.message) from error
 
 
 @require_GET

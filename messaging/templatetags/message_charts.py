@@ -12,6 +12,9 @@ register = template.Library()
 CHART_HEIGHT = 160
 BAR_WIDTH = 48
 BAR_GAP = 18
+# The chart is drawn at no less than this share of its size, so its 22-unit labels stay
+# 11 px or more: on a phone it scrolls inside its card instead of shrinking to a blur.
+CHART_MIN_SCALE = 0.5
 STATUS_COLOURS = {"sent": "#1d5fa8", "delivered": "#d39b00", "read": "#0b6e4f", "failed": "#b3261e"}
 
 
@@ -61,6 +64,7 @@ def daily_status_chart(project: Project, period: Period | None = None, days: int
         "last": chart_days[-1].day if chart_days else None,
         "width": len(chart_days) * (BAR_WIDTH + BAR_GAP) - BAR_GAP,
         "height": CHART_HEIGHT,
+        "min_width": round((len(chart_days) * (BAR_WIDTH + BAR_GAP) + 8) * CHART_MIN_SCALE),
         "bar_width": BAR_WIDTH,
         "legend": [
             (status, STATUS_COLOURS[status], totals[status])
