@@ -79,7 +79,9 @@ class GroupForm(forms.Form):
 
 
 class ContactBulkForm(forms.Form):
-    """An action on the contacts ticked in the list."""
+    """An action on the contacts ticked in the list (prefixed: the filter form has a group too)."""
+
+    PREFIX = "bulk"
 
     ADD_TO_GROUP = "add_to_group"
     REMOVE_FROM_GROUP = "remove_from_group"
@@ -105,7 +107,7 @@ class ContactBulkForm(forms.Form):
     )
 
     def __init__(self, *args, project: Project, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, prefix=self.PREFIX, **kwargs)
         self.fields["contacts"].queryset = Contact.objects.filter(project=project)
         self.fields["group"].queryset = ContactGroup.objects.filter(project=project)
 

@@ -165,7 +165,7 @@ def group_create_view(request: HttpRequest) -> HttpResponse:
             show_error(request, error, form)
         else:
             messages.success(request, _("Group %(name)s created.") % {"name": group.name})
-            return redirect("messaging:group_list")
+            return redirect("messaging:contact_group_list")
     return _group_page(request, form=form, status=400)
 
 
@@ -185,7 +185,7 @@ def group_rename_view(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("Group %(old)s is now %(new)s.") % {"old": old_name, "new": group.name},
             )
-            return redirect("messaging:group_list")
+            return redirect("messaging:contact_group_list")
     form.group_id = group.pk
     return _group_page(request, form=GroupForm(), renaming=form, status=400)
 
@@ -200,7 +200,7 @@ def group_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
         show_error(request, error)
     else:
         messages.success(request, _("Group %(name)s deleted.") % {"name": group.name})
-    return redirect("messaging:group_list")
+    return redirect("messaging:contact_group_list")
 
 
 def _group_or_404(request: HttpRequest, pk: int) -> ContactGroup:

@@ -122,12 +122,17 @@ def test_bulk_actions_on_the_ticked_contacts(marketer_client, project, marketer)
     contacts = [factories.ContactFactory(project=project) for _ in range(3)]
     ticked = [contacts[0].pk, contacts[1].pk]
     page = marketer_client.get("/contacts/").content.decode()
-    assert f'name="contacts" value="{contacts[0].pk}"' in page
+    assert f'name="bulk-contacts" value="{contacts[0].pk}"' in page
 
     # Add to a group, back on the list as it was filtered
     response = marketer_client.post(
         "/contacts/bulk/",
-        {"contacts": ticked, "action": "add_to_group", "group": vip.pk, "next_query": "q=a"},
+        {
+            "bulk-contacts": ticked,
+            "bulk-action": "add_to_group",
+            "bulk-group": vip.pk,
+            "next_query": "q=a",
+        },
     )
     assert response["Location"] == "/contacts/?q=a"
     assert set(vip.contacts.values_list("pk", flat=True)) == set(ticked)
@@ -136,13 +141,14 @@ def test_bulk_actions_on_the_ticked_contacts(marketer_client, project, marketer)
 
     # Remove one from it
     marketer_client.post(
-        "/contacts/bulk/", {"contacts": ticked[:1], "action": "remove_from_group", "group": vip.pk}
+        "/contacts/bulk/",
+        {"bulk-contacts": ticked[:1], "bulk-action": "remove_from_group", "bulk-group": vip.pk},
     )
     assert list(vip.contacts.values_list("pk", flat=True)) == ticked[1:]
 
     # Opt two out, audited as the marketer
     response = marketer_client.post(
-        "/contacts/bulk/", {"contacts": ticked, "action": "opt_out"}, follow=True
+        "/contacts/bulk/", {"bulk-contacts": ticked, "bulk-action": "opt_out"}, follow=True
     )
     assert "2 contacts opted out of marketing." in response.content.decode()
     assert OptOut.objects.filter(project=project, source=OptOut.Source.PERSON).count() == 2
@@ -166,6 +172,7 @@ def test_a_bulk_action_without_what_it_needs_changes_nothing(
     data = {
         key: value.format(contact=contact.pk, foreign=foreign.pk) for key, value in data.items()
     }
+    data = {f"bulk-{key}": value for key, value in data.items()}
     response = marketer_client.post("/contacts/bulk/", data, follow=True)
     assert message in response.content.decode()
     assert not OptOut.objects.exists()
@@ -175,8 +182,10 @@ def test_a_bulk_action_without_what_it_needs_changes_nothing(
 def test_a_developer_sees_no_bulk_actions_and_may_not_post_them(developer_client, project):
     contact = factories.ContactFactory(project=project)
     page = developer_client.get("/contacts/").content.decode()
-    assert 'name="contacts"' not in page
-    developer_client.post("/contacts/bulk/", {"contacts": [contact.pk], "action": "opt_out"})
+    assert 'name="bulk-contacts"' not in page
+    developer_client.post(
+        "/contacts/bulk/", {"bulk-contacts": [contact.pk], "bulk-action": "opt_out"}
+    )
     assert not OptOut.objects.exists()
 
 
