@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from messaging.models import Blast, ContactGroup, Message
+from messaging.models import Blast, ContactGroup, ContactImport, Message
 from projects.services import api_key_create
 from tests import factories
 
@@ -64,6 +64,9 @@ def main_pages(*, project, admin_user) -> list[str]:
         created_by=admin_user,
     )
     keyword = factories.ChatbotKeywordFactory(project=project, keyword="promo")
+    contact_import = ContactImport.objects.create(
+        project=project, original_filename="contacts.csv", created_by=admin_user
+    )
     api_key_create(project=project, name="order service", created_by=admin_user)
     return [
         "/dashboard/",
@@ -85,6 +88,8 @@ def main_pages(*, project, admin_user) -> list[str]:
         f"/blasts/{blast.pk}/",
         "/history/",
         f"/history/{message.pk}/",
+        "/history/test-send/?template=order_shipped",
+        f"/contacts/imports/{contact_import.pk}/",
         "/callbacks/chat/",
         f"/callbacks/chat/{contact.pk}/",
         "/api-keys/",
