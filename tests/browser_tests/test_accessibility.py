@@ -14,6 +14,7 @@ from tests.browser_tests.main_pages import LONG_NAME, main_pages
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # WCAG 2.1 A and AA plus axe's best practices; serious and critical ones fail the test.
 AXE_RUN = """() => axe.run(document, {
@@ -54,11 +55,14 @@ def _violations(page) -> list[str]:
     return page.evaluate(AXE_RUN)
 
 
-def test_axe_finds_no_serious_violation_on_any_main_page(browser, live_server, project, admin_user):
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_finds_no_serious_violation_on_any_main_page(
+    browser, live_server, project, admin_user, viewport
+):
     paths = main_pages(project=project, admin_user=admin_user)
     # The portal's CSP refuses inline scripts, axe's injected one too: only this context bypasses it.
     context = _logged_in_context(
-        browser, live_server, admin_user, bypass_csp=True, viewport={"width": 1280, "height": 900}
+        browser, live_server, admin_user, bypass_csp=True, viewport=viewport
     )
     page = context.new_page()
     found = {}
