@@ -240,7 +240,7 @@ def _contact_form_page(request: HttpRequest, *, contact: Contact | None) -> Http
             except ApplicationError as error:
                 show_error(request, error, form)
             else:
-                messages.success(request, f"Saved {saved}.")
+                messages.success(request, _("Saved %(contact)s.") % {"contact": saved})
                 return redirect("messaging:contact_list")
     else:
         form = ContactForm.for_contact(contact) if contact else ContactForm()
@@ -279,7 +279,9 @@ def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
         opt_out_remove(
             project=request.project, phone_number=contact.phone_number, actor=request.user
         )
-        messages.success(request, f"{contact} receives marketing messages again.")
+        messages.success(
+            request, _("%(contact)s receives marketing messages again.") % {"contact": contact}
+        )
     else:
         opt_out_record(
             project=request.project,
@@ -287,7 +289,9 @@ def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
             source=OptOut.Source.PERSON,
             actor=request.user,
         )
-        messages.success(request, f"{contact} receives no more marketing messages.")
+        messages.success(
+            request, _("%(contact)s receives no more marketing messages.") % {"contact": contact}
+        )
     return redirect("messaging:contact_edit", pk=contact.pk)
 
 
