@@ -171,7 +171,9 @@ def test_only_an_admin_sees_and_uses_approve_and_reject(
     assert template.status == "on_process"
 
     client.force_login(admin_user)
-    assert "Record WhatsApp" in client.get(f"/templates/{template.pk}/").content.decode()
+    page = client.get(f"/templates/{template.pk}/").content.decode()
+    assert "Record WhatsApp" in page
+    assert 'data-confirm="Reject order_shipped? It cannot be sent' in page
     client.post(f"/templates/{template.pk}/reject/", {"reason": "Looks like spam"})
     template.refresh_from_db()
     assert (template.status, template.rejection_reason) == ("rejected", "Looks like spam")
