@@ -136,5 +136,13 @@ def test_the_skip_link_is_the_first_stop_and_shows_when_focused(logged_in_page, 
     skip = page.get_by_role("link", name="Skip to content")
     assert page.evaluate("() => document.activeElement.className") == "skip-link"
     assert skip.bounding_box()["y"] >= 0  # moved into view when focused
+    # Keyboard focus shows a ring
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.keyboard.press("Enter")
     page.wait_for_url("**/contacts/#main")
+    # And on the header's links too (another ring colour on green)
+    page.goto(f"{live_server.url}/contacts/")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('.topbar') !== null")
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
