@@ -144,6 +144,7 @@ def integration_list(*, project: Project) -> QuerySet[Integration]:
     """A project's integrations for its admin page; the secrets stay deferred (never shown)."""
     return (
         Integration.objects.filter(project=project)
+        .select_related("credential")
         .defer(*ENCRYPTED_INTEGRATION_FIELDS)
         .annotate(
             secret_key_is_set=ExpressionWrapper(~Q(secret_key=""), output_field=BooleanField()),

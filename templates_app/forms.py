@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage
 from wappin_portal.errors import ApplicationError, ValidationFailed
@@ -10,43 +11,58 @@ from wappin_portal.errors import ApplicationError, ValidationFailed
 
 class TemplateForm(forms.Form):
     name = forms.CharField(
-        label="Template name",
+        label=_("Template name"),
         max_length=512,
-        help_text="Lowercase letters, digits and _ only, e.g. opening_message1.",
+        help_text=_("Lowercase letters, digits and _ only, e.g. opening_message1."),
     )
-    message_type = forms.ChoiceField(choices=Template.MessageType.choices)
+    message_type = forms.ChoiceField(label=_("Message type"), choices=Template.MessageType.choices)
 
 
 class LanguageForm(forms.Form):
     """One language's content. Buttons are typed as plain fields and become the JSON list."""
 
     language_code = forms.CharField(
-        max_length=10, help_text="e.g. id, en, en_US. The first language is the default."
+        label=_("Language code"),
+        max_length=10,
+        help_text=_("e.g. id, en, en_US. The first language is the default."),
     )
-    header_type = forms.ChoiceField(choices=TemplateLanguage.HeaderType.choices, initial="none")
+    header_type = forms.ChoiceField(
+        label=_("Header type"), choices=TemplateLanguage.HeaderType.choices, initial="none"
+    )
     header_text = forms.CharField(
-        required=False, max_length=200, help_text="At most 60 characters and one variable, {{1}}."
+        label=_("Header text"),
+        required=False,
+        max_length=200,
+        help_text=_("At most 60 characters and one variable, {{1}}."),
     )
     body = forms.CharField(
+        label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": 1024}),
         max_length=4000,
-        help_text="At most 1024 characters. Variables {{1}}, {{2}}, … numbered from 1 without gaps.",
+        help_text=_(
+            "At most 1024 characters. Variables {{1}}, {{2}}, … numbered from 1 without gaps."
+        ),
     )
     footer = forms.CharField(
-        required=False, max_length=200, help_text="At most 60 characters, no variables."
+        label=_("Footer"),
+        required=False,
+        max_length=200,
+        help_text=_("At most 60 characters, no variables."),
     )
-    url_button_text = forms.CharField(label="URL button text", required=False, max_length=100)
+    url_button_text = forms.CharField(label=_("URL button text"), required=False, max_length=100)
     url_button_url = forms.CharField(
-        label="URL button link",
+        label=_("URL button link"),
         required=False,
         max_length=2000,
-        help_text="An http(s) URL; it may end in {{1}}, filled when sending.",
+        help_text=_("An http(s) URL; it may end in {{1}}, filled when sending."),
     )
     quick_replies = forms.CharField(
-        label="Quick-reply buttons",
+        label=_("Quick-reply buttons"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line, up to 3: the button text, optionally | payload (e.g. Yes | confirm_yes).",
+        help_text=_(
+            "One per line, up to 3: the button text, optionally | payload (e.g. Yes | confirm_yes)."
+        ),
     )
 
     def content(self) -> dict:
@@ -93,8 +109,27 @@ class LanguageForm(forms.Form):
         }
 
 
+class BaseLanguageFormSet(forms.BaseFormSet):
+    """The first language form is required (min_num=1 makes it so): an empty one shows its
+    own field errors. Django's "Please submit at least 1 form." would repeat them in other
+    words, so the count is checked here, only when every language was deleted."""
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not _kept_forms(self):
+            raise forms.ValidationError(
+                _("A template needs at least one language."), code="too_few_forms"
+            )
+
+
 LanguageFormSet = forms.formset_factory(
-    LanguageForm, extra=1, min_num=1, validate_min=True, can_delete=True
+    LanguageForm,
+    formset=BaseLanguageFormSet,
+    extra=1,
+    min_num=1,
+    validate_min=False,
+    can_delete=True,
 )
 
 

@@ -100,3 +100,37 @@ def test_a_server_error_page_renders_without_a_request_context():
     # Django renders 500.html with no context (the database may be down): it must still render.
     html = loader.get_template("500.html").render()
     assert "Something went wrong" in html
+
+
+def test_every_page_has_a_skip_link_a_favicon_and_a_labelled_menu_button(marketer_client):
+    page = marketer_client.get("/contacts/").content.decode()
+    assert '<a class="skip-link" href="#main">Skip to content</a>' in page
+    assert '<main class="container" id="main" tabindex="-1">' in page
+    assert 'aria-controls="mainnav" aria-expanded="false" data-menu-toggle>Menu</button>' in page
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    # The login page (no menu) names the icon too, and /favicon.ico leads to it
+    marketer_client.logout()
+    assert 'href="/static/favicon.svg"' in marketer_client.get("/accounts/login/").content.decode()
+    response = marketer_client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (301, "/static/favicon.svg")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/contacts/", "/history/", "/blasts/", "/templates/", "/templates/keywords/", "/api-keys/"],
+)
+def test_table_pages_scroll_their_tables_inside_the_card(admin_client, project, path):
+    from messaging.models import Blast, ContactGroup
+    from projects.services import api_key_create
+    from tests import factories
+
+    contact = factories.ContactFactory(project=project, name="x" * 120)
+    contact.groups.add(ContactGroup.objects.create(project=project, name="VIP"))
+    factories.MessageFactory(project=project, contact=contact, phone_number=contact.phone_number)
+    factories.TemplateFactory(project=project, name="promo")
+    factories.ChatbotKeywordFactory(project=project)
+    api_key_create(project=project, name="orders", created_by=None)
+    Blast.objects.create(project=project, name="Promo", template_name="promo")
+    page = admin_client.get(path).content.decode()
+    assert "<table" in page
+    assert page.count("<table") == len(re.findall(r'<div class="table-scroll">\s*<table', page))

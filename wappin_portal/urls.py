@@ -25,6 +25,8 @@ handler500 = "wappin_portal.views.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="messaging:dashboard", permanent=False)),
+    # Browsers ask for /favicon.ico where a page names no icon (a JSON answer, a PDF).
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),

@@ -9,7 +9,7 @@ refused rows and the import's counters. A retried task goes on after the last ch
 written (`ContactImport.rows_read`), so nothing is counted twice.
 
 Reading the file (streamed, the column rules, cell cleaning) is `importing.py`; the
-group separators are the contact form's (`services._groups_parse`).
+group separators are the contact form's (`services.group_names_parse`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from messaging.contacts.importing import IMPORT_MAX_BYTES, ImportRow, import_file_kind, import_rows
-from messaging.contacts.services import _groups_parse, contacts_opt_out_mirror
+from messaging.contacts.services import contacts_opt_out_mirror, group_names_parse
 from messaging.models import Contact, ContactGroup, ContactImport, ContactImportRefusal
 from projects.models import ApiKey, Project
 from projects.roles import capability_require
@@ -142,7 +142,7 @@ def _chunk_write(
             )
             continue
         name = " ".join(row.name.split())[:NAME_MAX_LENGTH]
-        group_names = _groups_parse(row.groups)
+        group_names = group_names_parse(row.groups)
         if number in entries:
             repeated += 1
             earlier_name, earlier_groups = entries[number]

@@ -12,8 +12,9 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.models import Contact, ContactGroup, Message, OptOut
 from messaging.webhook_events import contact_webhook_event
@@ -24,7 +25,9 @@ from projects.webhooks.services import webhook_events_emit
 from wappin_portal.errors import Conflict, NotFound
 from wappin_portal.phone import phone_normalize
 
-GROUP_SEPARATORS = (";", "|")
+# Group names in one text field (the contact form, an import's group column) are split on
+# any of these, so "VIP, Jakarta" and "VIP; Jakarta" name the same two groups.
+GROUP_SEPARATORS = (",", ";", "|")
 
 
 def contact_get_or_create(
@@ -169,7 +172,8 @@ def contact_update(
 def contact_delete(
     *, contact: Contact, actor: AbstractBaseUser | None = None, api_key: ApiKey | None = None
 ) -> None:
-    """Forget a contact; its messages stay in the history, by number."""
+    """Forget a contact: its name, groups and attributes. Its messages stay in the history
+    and an opt-out stays on the suppression list (both go by number); audited."""
     capability_require(
         project=contact.project, capability="contact.edit", actor=actor, api_key=api_key
     )
@@ -181,6 +185,91 @@ def contact_delete(
         before=_contact_state(contact),
     )
     contact.delete()
+
+
+# --- bulk actions on the contact list ---------------------------------------------------
+
+
+def _contacts_of(*, project: Project, contact_ids: Iterable[int]) -> QuerySet[Contact]:
+    """The project's contacts among these ids (ids of another project are ignored)."""
+    return Contact.objects.filter(project=project, pk__in=list(contact_ids))
+
+
+@transaction.atomic
+def contacts_group_add(
+    *,
+    project: Project,
+    group: ContactGroup,
+    contact_ids: Iterable[int],
+    actor: AbstractBaseUser | None = None,
+) -> int:
+    """Put these contacts in the group (those already in it stay); how many were added; audited."""
+    capability_require(project=project, capability="contact.edit", actor=actor)
+    _group_check_project(project=project, group=group)
+    contacts = _contacts_of(project=project, contact_ids=contact_ids).exclude(groups=group)
+    added = list(contacts.values_list("pk", flat=True))
+    Contact.groups.through.objects.bulk_create(
+        [Contact.groups.through(contact_id=pk, contactgroup_id=group.pk) for pk in added],
+        ignore_conflicts=True,
+    )
+    if added:
+        audit_record(
+            action="contacts.group_add",
+            project=project,
+            actor=actor,
+            target=group.name,
+            data={"contact_ids": added},
+        )
+    return len(added)
+
+
+@transaction.atomic
+def contacts_group_remove(
+    *,
+    project: Project,
+    group: ContactGroup,
+    contact_ids: Iterable[int],
+    actor: AbstractBaseUser | None = None,
+) -> int:
+    """Take these contacts out of the group; how many were in it; audited."""
+    capability_require(project=project, capability="contact.edit", actor=actor)
+    _group_check_project(project=project, group=group)
+    contacts = _contacts_of(project=project, contact_ids=contact_ids)
+    links = Contact.groups.through.objects.filter(contactgroup=group, contact__in=contacts)
+    removed_ids = list(links.values_list("contact_id", flat=True))
+    links.delete()
+    if removed_ids:
+        audit_record(
+            action="contacts.group_remove",
+            project=project,
+            actor=actor,
+            target=group.name,
+            data={"contact_ids": removed_ids},
+        )
+    return len(removed_ids)
+
+
+def contacts_opt_out(
+    *, project: Project, contact_ids: Iterable[int], actor: AbstractBaseUser | None = None
+) -> int:
+    """Put these contacts' numbers on the suppression list (each through `opt_out_record`,
+    audited); how many were not on it yet."""
+    capability_require(project=project, capability="contact.edit", actor=actor)
+    numbers = list(
+        _contacts_of(project=project, contact_ids=contact_ids)
+        .filter(opted_out_at__isnull=True)
+        .values_list("phone_number", flat=True)
+    )
+    for number in numbers:
+        opt_out_record(
+            project=project, phone_number=number, source=OptOut.Source.PERSON, actor=actor
+        )
+    return len(numbers)
+
+
+def _group_check_project(*, project: Project, group: ContactGroup) -> None:
+    if group.project_id != project.pk:
+        raise NotFound(_("No such group in this project."), code="group_not_found")
 
 
 # --- the suppression list ---------------------------------------------------------------
@@ -314,7 +403,8 @@ def _contact_exists(existing: Contact) -> Conflict:
 # --- groups -----------------------------------------------------------------------------
 
 
-def _groups_parse(text: str) -> list[str]:
+def group_names_parse(text: str) -> list[str]:
+    """The group names in a text (separated by `GROUP_SEPARATORS`), trimmed, without repeats."""
     for separator in GROUP_SEPARATORS:
         text = text.replace(separator, ",")
     names: list[str] = []
@@ -336,9 +426,10 @@ def _groups_get_or_create(*, project: Project, names: Iterable[str]) -> list[Con
 
 
 def contact_groups_set(*, contact: Contact, group_names: str) -> None:
-    """Put the contact in exactly these groups (comma-separated names; new ones are created)."""
+    """Put the contact in exactly these groups (names split by `group_names_parse`; new ones
+    are created)."""
     contact.groups.set(
-        _groups_get_or_create(project=contact.project, names=_groups_parse(group_names))
+        _groups_get_or_create(project=contact.project, names=group_names_parse(group_names))
     )
 
 

@@ -150,7 +150,7 @@ def integration(project):
 def test_the_integrations_page_shows_token_expiry_and_never_a_secret(boss_client, integration):
     for url in ("/project/integrations/", f"/project/integrations/{integration.pk}/"):
         page = boss_client.get(url).content.decode()
-        local = timezone.localtime(integration.token_expires_at)
+        local = timezone.localtime(integration.credential.token_expires_at)
         assert local.strftime("%Y-%m-%d %H:%M") in page
         for secret in ("client-key-value-123", "secret-key-value-456", "token-value-789"):
             assert secret not in page
@@ -200,16 +200,20 @@ def test_a_bad_address_or_url_is_refused_on_its_field(boss_client, integration):
     assert not AuditEvent.objects.filter(action="integration.update").exists()
 
 
-def test_a_new_secret_key_replaces_the_stored_one_and_drops_the_token(
+def test_a_new_secret_key_replaces_the_stored_one_and_leaves_the_old_clients_token(
     boss_client, project, integration
 ):
+    old_credential = integration.credential
     boss_client.post(
         f"/project/integrations/{integration.pk}/", _form(integration, secret_key=" new-secret ")
     )
 
     integration = Integration.objects.get(pk=integration.pk)
     assert integration.secret_key == "new-secret"
-    assert integration.access_token == "" and integration.token_expires_at is None
+    # A token is its Wappin client's: the new key is another client row, with no token yet
+    assert integration.credential != old_credential
+    assert integration.credential.access_token == ""
+    assert integration.credential.token_expires_at is None
     [(_actor, _target, data)] = _events(project, "integration.update")
     assert data["secrets_changed"] == ["secret_key"]
     assert "new-secret" not in str(data)
@@ -293,7 +297,7 @@ def test_menus_show_only_what_the_role_may_open(client, project, role, shown, hi
     factories.MembershipFactory(project=project, user=user, role=role)
     client.force_login(user)
     page = client.get("/dashboard/").content.decode()
-    nav = page[page.index('<nav class="mainnav">') : page.index("</nav>")]
+    nav = page[page.index('<nav class="mainnav"') : page.index("</nav>")]
     for url in shown:
         assert f'href="{url}' in nav, url
     for url in hidden:

@@ -1,5 +1,7 @@
 """The marketing team's pages: they render, and posting them goes through the services."""
 
+import re
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 import pytest
@@ -169,7 +171,9 @@ def test_only_an_admin_sees_and_uses_approve_and_reject(
     assert template.status == "on_process"
 
     client.force_login(admin_user)
-    assert "Record WhatsApp" in client.get(f"/templates/{template.pk}/").content.decode()
+    page = client.get(f"/templates/{template.pk}/").content.decode()
+    assert "Record WhatsApp" in page
+    assert 'data-confirm="Reject order_shipped? It cannot be sent' in page
     client.post(f"/templates/{template.pk}/reject/", {"reason": "Looks like spam"})
     template.refresh_from_db()
     assert (template.status, template.rejection_reason) == ("rejected", "Looks like spam")
@@ -317,3 +321,59 @@ def test_keyword_whose_case_folded_form_is_over_100_characters_is_refused(market
     ).content.decode()
     assert "longer than 100 characters once its case is ignored" in page
     assert not ChatbotKeyword.objects.exists()
+
+
+# --- the editor: errors once, a live preview, confirmations -----------------------------
+
+
+def test_an_empty_first_language_shows_each_error_once(marketer_client):
+    data = {"name": "promo", "message_type": "marketing", **_language_post()}
+    data.update({"languages-0-language_code": "", "languages-0-body": ""})
+    page = marketer_client.post("/templates/new/", data).content.decode()
+    assert page.count("This field is required.") == 2  # the language code and the body
+    assert "Please submit at least" not in page
+    assert not Template.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "place"),
+    [
+        ("footer", "Footer with {{1}}", "languages-0-footer_error"),  # on its field
+        ("url_button_url", "ftp://shop.example", "nonfield"),  # buttons: on the language
+    ],
+)
+def test_a_services_language_error_shows_once(marketer_client, field, value, place):
+    data = {"name": "promo", "message_type": "marketing", **_language_post()}
+    data[f"languages-0-{field}"] = value
+    page = marketer_client.post("/templates/new/", data).content.decode()
+    errors = re.findall(r'<ul class="errorlist[^>]*>(.*?)</ul>', page, re.S)
+    assert len(errors) == 1, errors
+    assert place in page
+    assert not Template.objects.exists()
+
+
+def test_a_template_with_every_language_deleted_is_refused_in_words(marketer_client):
+    data = {"name": "promo", "message_type": "marketing", **_language_post()}
+    data["languages-0-DELETE"] = "on"
+    page = marketer_client.post("/templates/new/", data).content.decode()
+    assert page.count("A template needs at least one language.") == 1
+    assert not Template.objects.exists()
+
+
+def test_the_editor_carries_a_live_preview_per_language(marketer_client):
+    page = marketer_client.get("/templates/new/").content.decode()
+    assert 'data-template-preview="languages-0"' in page
+    assert 'data-template-preview="languages-1"' in page
+    assert "<script>" not in page  # the preview is static/js/portal.js's (CSP: no inline script)
+
+
+def test_irreversible_template_and_keyword_actions_ask_first(marketer_client, project):
+    draft = _approved_template(project, "draft_one", status="draft")
+    approved = _approved_template(project, "live_one")
+    factories.ChatbotKeywordFactory(project=project, keyword="promo")
+    page = marketer_client.get(f"/templates/{draft.pk}/").content.decode()
+    assert "Delete the draft draft_one and its 1 language? Its content is lost for good." in page
+    page = marketer_client.get(f"/templates/{approved.pk}/").content.decode()
+    assert 'data-confirm="Deactivate live_one? Blasts, tests and API calls' in page
+    page = marketer_client.get("/templates/keywords/").content.decode()
+    assert 'data-confirm="Delete the keyword promo? Its response is lost' in page

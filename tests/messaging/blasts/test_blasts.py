@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -547,3 +549,16 @@ def test_header_and_url_button_variables_take_contact_fields_too(
     )
     [received] = wappin_sandbox.sent(message_id=message.wappin_message_id)
     assert received["fields"]["header"] == {"param": "INV-7"}
+
+
+def test_cancelling_asks_first_and_says_who_gets_nothing(marketer_client, project, vip, promo):
+    for name in ("Budi", "Sari"):
+        _member(project, vip, name=name)
+    blast = _blast(project, vip)
+    detail = marketer_client.get(f"/blasts/{blast.pk}/").content.decode()
+    assert 'data-confirm="Cancel the draft Weekend promo? It can no longer be started."' in detail
+    Blast.objects.filter(pk=blast.pk).update(status=Blast.Status.PAUSED)
+    detail = marketer_client.get(f"/blasts/{blast.pk}/").content.decode()
+    assert re.search(
+        r'data-confirm="Cancel Weekend promo\? The \d+ contacts not reached yet get nothing', detail
+    )

@@ -57,3 +57,14 @@ def test_another_projects_contact_is_not_found(api_client):
     assert api_client.get(f"/api/v1/contacts/{other.pk}/").status_code == 404
     assert api_client.delete(f"/api/v1/contacts/{other.pk}/").status_code == 404
     assert Contact.objects.filter(pk=other.pk).exists()
+
+
+def test_a_contact_deleted_through_the_api_is_audited_with_its_key(api_client, api_key, project):
+    from projects.models import AuditEvent
+
+    contact = factories.ContactFactory(project=project, phone_number="6281200000077")
+    assert api_client.delete(f"/api/v1/contacts/{contact.pk}/").status_code == 204
+    event = AuditEvent.objects.get(action="contact.delete")
+    assert (event.api_key, event.actor) == (api_key[1], None)
+    assert event.target == f"{contact.pk} 6281200000077"
+    assert event.data["before"]["phone_number"] == "6281200000077"

@@ -46,7 +46,7 @@ def test_contact_list_shows_contacts_with_opted_out_badge(marketer_client, proje
     page = marketer_client.get("/contacts/").content.decode()
     assert "Budi Santoso" in page and "6281234567001" in page
     assert "Siti Rahma" in page
-    assert page.count("Opted out") == 1
+    assert page.count(">Opted out</span>") == 1
 
 
 def test_contact_search_finds_by_name_and_by_local_number(marketer_client, project):
