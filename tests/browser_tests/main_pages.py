@@ -68,6 +68,9 @@ def main_pages(*, project, admin_user) -> list[str]:
         project=project, original_filename="contacts.csv", created_by=admin_user
     )
     api_key_create(project=project, name="order service", created_by=admin_user)
+    integration = factories.IntegrationFactory(project=project)
+    endpoint = factories.WebhookEndpointFactory(project=project)
+    factories.MembershipFactory(project=project, role="viewer")
     return [
         "/dashboard/",
         "/templates/",
@@ -93,4 +96,12 @@ def main_pages(*, project, admin_user) -> list[str]:
         "/callbacks/chat/",
         f"/callbacks/chat/{contact.pk}/",
         "/api-keys/",
+        "/webhooks/",
+        f"/webhooks/{endpoint.pk}/",
+        "/project/members/",
+        "/project/integrations/",
+        f"/project/integrations/{integration.pk}/",
+        "/project/audit/",
+        "/projects/settings/",
+        "/accounts/two-factor/",
     ]
