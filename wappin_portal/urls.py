@@ -65,6 +65,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("projects/", include("projects.switch_urls")),
+    # The header's language switch (Django's set_language: POST, remembered in a cookie).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api-keys/", include("projects.urls")),
     path("webhooks/", include("projects.webhooks.urls")),
     path("project/", include("projects.manage_urls")),

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, but a live part's poll neither extends the idle session nor swaps in the login page.
     "wappin_portal.middleware.LivePollSessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -182,7 +183,15 @@ SESSION_SAVE_EVERY_REQUEST = True
 LOGIN_REDIRECT_URL = "messaging:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# English and Bahasa Indonesia: a person's choice (the header's switch, kept in a cookie),
+# else their browser's Accept-Language, else English. Each app keeps its own catalogue
+# (`<app>/locale/id/`); the project-wide templates' is `wappin_portal/locale/id/`.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("id", "Bahasa Indonesia")]
+LOCALE_PATHS = [BASE_DIR / "wappin_portal" / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = False  # production: True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env("TIME_ZONE", default="Asia/Jakarta")
 USE_I18N = True
 USE_TZ = True
