@@ -10,7 +10,7 @@ SANDBOX_PORT ?= 9100
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wappin_portal
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-services test-all smoke lint format bench bench-services clean chromium lock
+.PHONY: run test test-services test-all smoke lint format bench bench-services clean chromium lock screenshots
 
 # Every dependency comes pinned, with its hashes, from requirements.lock (`make lock` writes
 # it from pyproject.toml); the project itself is installed on top, without dependencies.
@@ -85,6 +85,10 @@ bench-services: $(BIN)/.installed
 	$(BIN)/python -m tests.bench.campaign --services
 	$(BIN)/python -m tests.bench.callbacks_http
 	$(BIN)/python -m tests.bench.dashboard
+
+# The README's screenshots (docs/screenshots/): desktop and phone, English and Indonesian.
+screenshots: $(BIN)/.installed chromium
+	SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/browser_tests/test_screenshots.py
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 chromium:
