@@ -41,10 +41,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         scheme, _, raw_key = header.partition(" ")
         if scheme.lower() != KEYWORD.lower():
-            return None
+            # `Bearer <key>` once answered "credentials were not provided": name the scheme.
+            raise exceptions.AuthenticationFailed(
+                f"Send the key as `Authorization: {KEYWORD} <key>`; "
+                f"the {scheme[:20]!r} scheme is not accepted.",
+                code="authorization_scheme_invalid",
+            )
         raw_key = raw_key.strip()
         if not raw_key:
-            raise exceptions.AuthenticationFailed("The Api-Key header has no key.")
+            raise exceptions.AuthenticationFailed(
+                f"The Authorization header says {KEYWORD} but has no key."
+            )
         api_key = (
             ApiKey.objects.select_related("project")
             .filter(hashed_key=api_key_hash(raw_key))

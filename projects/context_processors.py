@@ -1,8 +1,11 @@
+from projects.authentication import ApiKeyUser
 from projects.selectors import project_current, project_list_for_user
 
 
 def current_project(request):
-    if not getattr(request, "user", None) or not request.user.is_authenticated:
+    user = getattr(request, "user", None)
+    # An API key is no person with projects to switch between (it 500ed DRF's browsable page).
+    if not user or not user.is_authenticated or isinstance(user, ApiKeyUser):
         return {}
     return {
         "current_project": project_current(request=request),

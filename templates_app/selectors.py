@@ -128,11 +128,11 @@ def template_send_params_check(
         if problem is not None
     ]
     if problems:
-        codes = {problem.code for problem in problems}
+        # One code for this cause whatever else failed; `fields` says which part is wrong.
         raise ValidationFailed(
             problems[0].message,
             fields={problem.field: [problem.message] for problem in problems},
-            code=problems[0].code if len(codes) == 1 else "template_params_invalid",
+            code="template_params_invalid",
         )
 
 

@@ -1,6 +1,9 @@
 """REST plumbing shared by every app: the error shape and the exception handler.
 
-Every error answer has one shape: `{"error": {"code", "message", "fields"?}}`.
+Every error answer has one shape, Stripe's:
+`{"error": {"type", "code", "message", "fields", "request_id", "doc_url"}}`; `code` is one
+of `wappin_portal.error_catalogue.ERROR_CATALOGUE`, `fields` maps each bad field (or
+header, or parameter) to its messages, and the body stays small whatever the input.
 """
 
 from __future__ import annotations
@@ -13,13 +16,17 @@ from django.urls import Resolver404, resolve
 from django.utils.log import log_response
 from django.views.decorators.csrf import csrf_exempt
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, parsers, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from wappin_portal.error_catalogue import ERROR_CATALOGUE, error_type
 from wappin_portal.errors import ApplicationError, ValidationFailed
+from wappin_portal.logs import request_id_var
 
 
 class JSONParser(parsers.JSONParser):
@@ -34,14 +41,76 @@ class JSONParser(parsers.JSONParser):
             ) from exc
 
 
+class ApiKeyJsonNegotiation(DefaultContentNegotiation):
+    """A request with credentials in `Authorization` (an API key) is answered in JSON whatever it accepts.
+
+    `Accept: text/html` (browsers, Java's HttpURLConnection) or `?format=api` once got DRF's
+    browsable page, which is for people signed in to the portal; a program wants JSON.
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if request.META.get("HTTP_AUTHORIZATION"):
+            for renderer in renderers:
+                if renderer.media_type == "application/json":
+                    return renderer, renderer.media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
 SERVER_ERROR_MESSAGE = (
     "The server failed to answer this request; the error was logged. Try again later."
 )
 
 
+# An error answer stays small whatever the input (a body with 200,000 bad keys once got a
+# 3.8 MB answer listing each): this many fields, messages per field, characters per text.
+ERROR_MAX_FIELDS = 20
+ERROR_MAX_MESSAGES_PER_FIELD = 3
+ERROR_MAX_TEXT = 300
+
+
+def _clip(text, limit: int = ERROR_MAX_TEXT) -> str:
+    text = str(text)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _bounded_fields(fields: dict) -> tuple[dict[str, list[str]], int]:
+    """At most ERROR_MAX_FIELDS fields of at most a few clipped messages; and how many were left out."""
+    bounded = {}
+    for name, messages in list(fields.items())[:ERROR_MAX_FIELDS]:
+        messages = messages if isinstance(messages, list | tuple) else [messages]
+        bounded[_clip(name, 100)] = [_clip(m) for m in messages[:ERROR_MAX_MESSAGES_PER_FIELD]]
+    return bounded, max(0, len(fields) - ERROR_MAX_FIELDS)
+
+
+def error_doc_url(code: str) -> str:
+    """Where a person reads what `code` means: the catalogue page's anchor for it."""
+    return f"{settings.PORTAL_BASE_URL}/api/docs/errors/#{code}"
+
+
+def error_body(
+    *, code: str, message: str, status: int, fields: dict | None = None, extra: dict | None = None
+) -> dict:
+    """The one error object of the API, for DRF's handler and Django's handlers alike."""
+    bounded, left_out = _bounded_fields(fields or {})
+    message = _clip(message, 1000)
+    if left_out:
+        message = f"{message} ({left_out} more fields are wrong; only the first {ERROR_MAX_FIELDS} are listed.)"
+    error = {
+        "type": error_type(status),
+        "code": code,
+        "message": message,
+        "fields": bounded,
+        "request_id": request_id_var.get() or "",
+        "doc_url": error_doc_url(code),
+    }
+    for key, value in (extra or {}).items():
+        error.setdefault(key, value)
+    return {"error": error}
+
+
 def api_error_response(*, code: str, message: str, status: int) -> JsonResponse:
     """An error answer in the API's shape, for answers made outside DRF (Django's error handlers)."""
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    return JsonResponse(error_body(code=code, message=message, status=status), status=status)
 
 
 def _flatten(detail) -> list[str]:
@@ -72,7 +141,7 @@ def api_not_found(request: HttpRequest) -> JsonResponse | HttpResponsePermanentR
     message = f"No API endpoint at {request.path[:200]}."
     if slash_matches:
         message = f"{message} Did you mean {with_slash[:200]} (with the trailing slash)?"
-    return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
+    return api_error_response(code="not_found", message=message, status=404)
 
 
 def _request_refused(exc) -> ApplicationError | None:
@@ -100,6 +169,26 @@ def _request_refused(exc) -> ApplicationError | None:
     return None
 
 
+def _leaf_codes(codes) -> set[str]:
+    if isinstance(codes, dict):
+        return {code for value in codes.values() for code in _leaf_codes(value)}
+    if isinstance(codes, list):
+        return {code for value in codes for code in _leaf_codes(value)}
+    return {str(codes)}
+
+
+def _application_error_response(exc: ApplicationError) -> Response:
+    error = exc.as_dict()
+    body = error_body(
+        code=error.pop("code"),
+        message=error.pop("message"),
+        status=exc.status_code,
+        fields=error.pop("fields"),
+        extra=error,
+    )
+    return Response(body, status=exc.status_code)
+
+
 def exception_handler(exc, context):
     exc = _request_refused(exc) or exc
     if isinstance(exc, DjangoValidationError):
@@ -108,7 +197,7 @@ def exception_handler(exc, context):
         )
         exc = ValidationFailed("The input is not valid.", fields=fields)
     if isinstance(exc, ApplicationError):
-        return Response({"error": exc.as_dict()}, status=exc.status_code)
+        return _application_error_response(exc)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -122,15 +211,24 @@ def exception_handler(exc, context):
         )
         first = next(iter(fields.items()))
         message = first[1][0] if first[0] == "non_field_errors" else f"{first[0]}: {first[1][0]}"
-        response.data = {"error": {"code": "invalid", "message": message, "fields": fields}}
+        # One code per cause: a body whose only fault is fields it should not have says so.
+        code = "unknown_field" if _leaf_codes(exc.get_codes()) == {"unknown_field"} else "invalid"
+        response.data = error_body(
+            code=code, message=message, status=response.status_code, fields=fields
+        )
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        response.data = error_body(
+            code="not_authenticated",
+            message="No credentials: send your API key as `Authorization: Api-Key <key>`.",
+            status=response.status_code,
+        )
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
-        response.data = {
-            "error": {
-                "code": codes if isinstance(codes, str) else "error",
-                "message": " ".join(_flatten(exc.detail)),
-            }
-        }
+        fallback = "server_error" if response.status_code >= 500 else "invalid"
+        code = codes if isinstance(codes, str) and codes in ERROR_CATALOGUE else fallback
+        response.data = error_body(
+            code=code, message=" ".join(_flatten(exc.detail)), status=response.status_code
+        )
     return response
 
 
@@ -138,7 +236,7 @@ def _unexpected_error(exc: Exception, context) -> Response:
     """A bug or an outage inside a view: a 500 in our shape, with the traceback in the log only."""
     set_rollback()
     response = Response(
-        {"error": {"code": "server_error", "message": SERVER_ERROR_MESSAGE}}, status=500
+        error_body(code="server_error", message=SERVER_ERROR_MESSAGE, status=500), status=500
     )
     request = context.get("request")
     # Logged as Django logs an unhandled exception (django.request, with the request), and once.
@@ -152,18 +250,140 @@ def _unexpected_error(exc: Exception, context) -> Response:
     return response
 
 
+# --- Strict input ---------------------------------------------------------------------------
+
+# Names any body may carry beside an endpoint's own fields: a session user's project.
+ALWAYS_ALLOWED_FIELDS = frozenset({"project"})
+
+
+class RejectUnknownFieldsMixin:
+    """A body field the serializer does not know is an error, never silently dropped (Stripe's rule).
+
+    `"language": "en"` for `language_code` once sent in the template's default language with a 202.
+    """
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(
+                str(name)
+                for name in data
+                if name not in self.fields and name not in ALWAYS_ALLOWED_FIELDS
+            )
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This endpoint takes no such field."] for name in unknown},
+                    code="unknown_field",
+                )
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """The base of every request body's serializer."""
+
+
+# --- Lists ---------------------------------------------------------------------------------
+
+
+class StrictCursorPagination(CursorPagination):
+    """Cursor pages, `{next, previous, results}`, for every list of the API.
+
+    A cursor the list did not give, or a `page_size` that is not 1..max, is a 400 naming
+    the parameter: DRF answered 404 for the first and silently ignored or capped the second.
+    """
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = ("-created_at", "-id")
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationFailed(
+                f"page_size must be a whole number from 1 to {self.max_page_size}.",
+                field="page_size",
+                code="page_size_invalid",
+            )
+        return size
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as exc:
+            raise ValidationFailed(
+                "This cursor is not valid: use the `next` or `previous` link of a page as it is.",
+                field=self.cursor_query_param,
+                code="cursor_invalid",
+            ) from exc
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
+                parameter["description"] = (
+                    f"Results per page, 1 to {self.max_page_size} (default {self.page_size})."
+                )
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = (
+                    "The position in the list: copy it from a page's `next` or `previous` link."
+                )
+        return parameters
+
+
+def filter_choice(*, name: str, value: str | None, choices: list[str]) -> str:
+    """A list filter's value: empty, or one of `choices`; anything else is a 400 naming it."""
+    if value in (None, ""):
+        return ""
+    if value not in choices:
+        raise ValidationFailed(
+            f"{name} must be one of: {', '.join(choices)}.", field=name, code="filter_invalid"
+        )
+    return value
+
+
+# --- The schema's error answers --------------------------------------------------------------
+
 ERROR_SERIALIZER = inline_serializer(
     name="Error",
     fields={
         "error": inline_serializer(
             name="ErrorBody",
             fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "field": serializers.CharField(required=False),
-                "fields": serializers.DictField(
-                    child=serializers.ListField(child=serializers.CharField()), required=False
+                "type": serializers.ChoiceField(
+                    choices=[
+                        "invalid_request_error",
+                        "authentication_error",
+                        "permission_error",
+                        "idempotency_error",
+                        "rate_limit_error",
+                        "api_error",
+                    ],
+                    help_text="The family of the error: what kind of fix it needs.",
                 ),
+                "code": serializers.CharField(
+                    help_text="A stable machine code; the catalogue in docs/api.md lists each."
+                ),
+                "message": serializers.CharField(help_text="What went wrong, for people."),
+                "fields": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()),
+                    help_text="Each bad field, header or parameter and its messages "
+                    f"(at most {ERROR_MAX_FIELDS}); empty when the error is about no field.",
+                ),
+                "request_id": serializers.CharField(
+                    help_text="The request's X-Request-Id: quote it when you ask for help."
+                ),
+                "doc_url": serializers.URLField(help_text="Where the code is explained."),
             },
         )
     },
@@ -174,17 +394,54 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """The documented error answers of an endpoint, for `extend_schema(responses=...)`."""
     descriptions = {
         400: "The input is not valid; `error.fields` names each bad field.",
-        401: "No valid API key or session.",
+        401: "No valid API key or session (`WWW-Authenticate: Api-Key`).",
         403: "The key or user may not do this on this project.",
         404: "Not found in your project.",
         409: "Not allowed in the object's current state.",
         413: "The request's form fields are too large (files are checked per media type, with a 400).",
         422: "Wappin refused the request; `error.code` carries Wappin's status.",
-        429: "Too many requests for this API key.",
+        405: "The endpoint does not take this method.",
+        406: "Never for an API key (always JSON); a session asking for another type only.",
+        415: "The body's Content-Type is not one this endpoint takes.",
+        429: "Too many requests for this API key; wait `Retry-After` seconds.",
+        502: "Wappin refused or failed the call.",
+        504: "Wappin did not answer in time.",
         500: "An unexpected error on the server (logged); try again later.",
         503: "Wappin could not be reached; try again later.",
     }
     return {
-        status: OpenApiResponse(response=ERROR_SERIALIZER, description=descriptions[status])
+        status: OpenApiResponse(
+            response=ERROR_SERIALIZER,
+            description=descriptions[status],
+            examples=_error_examples(status),
+        )
         for status in statuses
+    }
+
+
+def _error_examples(status: int) -> list[OpenApiExample]:
+    """One example per catalogue code of this status: the codes a client may meet, each shown."""
+    return [
+        OpenApiExample(
+            code,
+            value=_example_body(code, entry.description, status),
+            response_only=True,
+            status_codes=[str(status)],
+        )
+        for code, entry in ERROR_CATALOGUE.items()
+        if entry.status == status
+    ]
+
+
+def _example_body(code: str, description: str, status: int) -> dict:
+    fields = {"recipient_number": ["'0812' is not a valid phone number."]} if status == 400 else {}
+    return {
+        "error": {
+            "type": error_type(status),
+            "code": code,
+            "message": description,
+            "fields": fields,
+            "request_id": "7f3c2a9e0d1b4f6a8c5e2d1f0a9b8c7d",
+            "doc_url": f"https://portal.example/api/docs/errors/#{code}",
+        }
     }

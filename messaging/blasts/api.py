@@ -510,12 +510,16 @@ class BlastRecipientsView(APIView):
                 _("status must be one of: %(choices)s.")
                 % {"choices": ", ".join(selectors.RECIPIENT_STATUSES)},
                 field="status",
-                code="status_invalid",
+                code="filter_invalid",
             )
-        page, size = (
-            self._int("page", 1),
-            min(self._int("page_size", self.page_size), self.max_page_size),
-        )
+        page, size = self._int("page", 1), self._int("page_size", self.page_size)
+        if size > self.max_page_size:
+            raise ValidationFailed(
+                _("page_size must be a whole number from 1 to %(max)d.")
+                % {"max": self.max_page_size},
+                field="page_size",
+                code="page_size_invalid",
+            )
         messages, refusals = selectors.blast_recipients(blast=blast, status=status)
         message_count, refusal_count = messages.count(), refusals.count()
         start, stop = (page - 1) * size, page * size
@@ -552,7 +556,7 @@ class BlastRecipientsView(APIView):
             raise ValidationFailed(
                 _("%(name)s must be a positive number.") % {"name": name},
                 field=name,
-                code="page_invalid",
+                code="page_size_invalid" if name == "page_size" else "page_invalid",
             )
         return int(raw)
 

@@ -9,13 +9,14 @@ from rest_framework import serializers
 from messaging.blasts.mapping import blast_mapping_to_api
 from messaging.models import Blast
 from messaging.sending.serializers import JsonObjectField
+from wappin_portal.api import StrictSerializer
 
 MAPPING_HELP = (
     '{"text": "INV-1"} (a fixed text) or {"contact_field": "name" | "phone_number" | "<attribute>"}'
 )
 
 
-class BlastWriteSerializer(serializers.Serializer):
+class BlastWriteSerializer(StrictSerializer):
     """POST creates a draft; PATCH changes one (only what is given)."""
 
     name = serializers.CharField(max_length=120)

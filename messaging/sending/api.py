@@ -64,12 +64,6 @@ def request_fingerprint(request: Request) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _owner(request: Request) -> str:
-    if isinstance(request.auth, ApiKey):
-        return f"key:{request.auth.pk}"
-    return f"user:{request.user.pk}"
-
-
 # The services speak of their own arguments; a developer posted Wappin's field names.
 API_FIELD_NAMES = {
     "header_param": "header.param",
@@ -131,7 +125,6 @@ class SendView(APIView, metaclass=ABCMeta):
         key = request.headers.get("Idempotency-Key", "").strip()
         answer = services.message_send_idempotent(
             project=project,
-            owner=_owner(request),
             key=key,
             # Only a request with a key is compared with another: no need to hash the others' files.
             fingerprint=request_fingerprint(request) if key else "",

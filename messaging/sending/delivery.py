@@ -93,6 +93,14 @@ def message_send_give_up(*, message_id: int, reason: str, failure_code: str = ""
 def message_refresh_status(*, message_id: int) -> Message:
     """Ask Wappin's inquiry API for the message's timeline and record each step (source `inquiry`)."""
     message = Message.objects.select_related("project", "integration").get(pk=message_id)
+    if not message.wappin_message_id and message.status == Message.Status.FAILED:
+        # Refused before Wappin accepted it (601 "Contact invalid", ...): its status is final.
+        reason = message.failure_reason or message.failure_code or "no reason was recorded"
+        raise Conflict(
+            f"This message failed before Wappin accepted it ({reason}); "
+            "there is no status to ask for.",
+            code="message_failed",
+        )
     if not message.wappin_message_id:
         raise Conflict(
             "Wappin has not given this message an id yet, so there is no status to ask for.",

@@ -193,8 +193,14 @@ class IdempotencyKeyReused(ApplicationError):
     default_code = "idempotency_key_reused"
 
 
+# Keys are scoped per project, as Stripe scopes them per account: two API keys (or a key and
+# a user) of one project sending the same body with the same key send once. The `owner`
+# column, once the key's or user's id, holds this one scope.
+IDEMPOTENCY_SCOPE = "project"
+
+
 def idempotency_claim(
-    *, project: Project, owner: str, key: str, fingerprint: str
+    *, project: Project, key: str, fingerprint: str
 ) -> tuple[IdempotencyRecord, bool]:
     """Claim an Idempotency-Key for a request, or find the first request's record.
 
@@ -214,11 +220,14 @@ def idempotency_claim(
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                project=project, owner=owner, key=key, request_fingerprint=fingerprint
+                project=project,
+                owner=IDEMPOTENCY_SCOPE,
+                key=key,
+                request_fingerprint=fingerprint,
             )
         return record, False
     except IntegrityError:
-        record = IdempotencyRecord.objects.get(project=project, owner=owner, key=key)
+        record = IdempotencyRecord.objects.get(project=project, owner=IDEMPOTENCY_SCOPE, key=key)
     if record.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request body; "
@@ -274,7 +283,6 @@ class SendAnswer:
 def message_send_idempotent(
     *,
     project: Project,
-    owner: str,
     key: str,
     fingerprint: str,
     send: Callable[[], Message],
@@ -282,7 +290,7 @@ def message_send_idempotent(
 ) -> SendAnswer:
     """Send once per Idempotency-Key: `send()` (one `message_send_*`), or replay the first answer.
 
-    `owner` tells apart two clients of one project (an API key, a user);
+    Keys are the project's (IDEMPOTENCY_SCOPE), whichever key or user sends;
     `fingerprint` is a hash of the request, so the same key with another body is
     refused; `answer_body` renders the accepted message, and that body is what a
     replay answers. The key's record is written in the same transaction as the
@@ -293,9 +301,7 @@ def message_send_idempotent(
         message = send()
         return SendAnswer(status=ACCEPTED, body=answer_body(message))
     with transaction.atomic():
-        record, replay = idempotency_claim(
-            project=project, owner=owner, key=key, fingerprint=fingerprint
-        )
+        record, replay = idempotency_claim(project=project, key=key, fingerprint=fingerprint)
         if replay:
             return SendAnswer(
                 status=record.response_status, body=record.response_body, replayed=True

@@ -333,6 +333,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "wappin_portal.api.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "wappin_portal.api.ApiKeyJsonNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["projects.authentication.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env("API_KEY_THROTTLE_RATE", default="600/min")},
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
