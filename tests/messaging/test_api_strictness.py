@@ -1,0 +1,262 @@
+"""Issue 11's strictness: each defect a developer tripped over, written as its reproduction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from messaging.models import Message
+from projects.models import Integration
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ERROR_KEYS = {"type", "code", "message", "fields", "request_id", "doc_url"}
+# The one documented addition: `contact_exists` names the contact that has the number.
+DOCUMENTED_EXTRAS = {"contact_exists": {"contact_id"}}
+
+
+def _error(response, *, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert set(error) == ERROR_KEYS | DOCUMENTED_EXTRAS.get(code, set())
+    assert error["request_id"] == response["X-Request-Id"]
+    assert error["doc_url"].endswith(f"/api/docs/errors/#{code}")
+    return error
+
+
+@pytest.fixture
+def greeting(project):
+    factories.IntegrationFactory(project=project, kind=Integration.Kind.NOTIFICATION)
+    template = factories.TemplateFactory(project=project, name="greeting")
+    factories.TemplateLanguageFactory(template=template, language_code="id", body="Halo {{1}}.")
+    factories.TemplateLanguageFactory(
+        template=template, language_code="en", body="Hello {{1}}.", position=1
+    )
+    return template
+
+
+HSM = {"recipient_number": "081234567890", "type": "greeting", "params": {"1": "Budi"}}
+
+
+# --- Defect 1: API-key requests are answered in JSON whatever they accept ----------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "query"), [("text/html", ""), ("*/*", "?format=api"), ("text/html", "?format=api")]
+)
+def test_an_api_key_request_is_answered_in_json_whatever_it_accepts(api_client, accept, query):
+    response = api_client.get(f"/api/v1/messages/{query}", HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["results"] == []
+
+
+def test_a_send_asking_for_html_is_queued_once_and_answered_202_in_json(
+    api_client, greeting, django_capture_on_commit_callbacks
+):
+    # It was queued, then answered 500 (the browsable page's context processor could not
+    # handle an API-key user): a client retrying the 5xx sent twice.
+    with django_capture_on_commit_callbacks():
+        response = api_client.post(
+            "/api/v1/messages/hsm/", HSM, format="json", HTTP_ACCEPT="text/html"
+        )
+    assert response.status_code == 202
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["id"] == Message.objects.get().pk
+
+
+# --- Defect 4: unknown body fields -------------------------------------------------------------
+
+
+def test_an_unknown_body_field_is_a_400_naming_it_and_nothing_is_sent(api_client, greeting):
+    # `language` is a typo for `language_code`: it sent in the default language with a 202.
+    response = api_client.post(
+        "/api/v1/messages/hsm/", {**HSM, "language": "en", "colour": "red"}, format="json"
+    )
+    error = _error(response, status=400, code="unknown_field")
+    assert set(error["fields"]) == {"language", "colour"}
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/contacts/", {"phone_number": "081234567890", "nmae": "Sari"}),
+        ("/api/v1/chatbot-keywords/", {"keyword": "promo", "template_name": "t", "text": "x"}),
+        (
+            "/api/v1/templates/",
+            {
+                "name": "welcome",
+                "languages": [{"language_code": "id", "body": "Halo", "heder": "x"}],
+            },
+        ),
+    ],
+)
+def test_unknown_fields_are_refused_on_every_write(api_client, url, body):
+    error = _error(api_client.post(url, body, format="json"), status=400, code="unknown_field")
+    assert any(name in str(error["fields"]) for name in ("nmae", "text", "heder"))
+
+
+# --- Defect 5: one error object, stable codes, 409 for duplicates ------------------------------
+
+
+def test_duplicates_are_409_for_templates_keywords_and_contacts(api_client, project):
+    factories.TemplateFactory(project=project, name="welcome")
+    factories.ChatbotKeywordFactory(project=project, keyword="promo", normalized_keyword="promo")
+    factories.ContactFactory(project=project, phone_number="6281234567890")
+    template = api_client.post(
+        "/api/v1/templates/",
+        {"name": "welcome", "languages": [{"language_code": "id", "body": "Halo"}]},
+        format="json",
+    )
+    keyword = api_client.post(
+        "/api/v1/chatbot-keywords/",
+        {"keyword": "PROMO", "template_name": "t", "response_text": "x"},
+        format="json",
+    )
+    contact = api_client.post("/api/v1/contacts/", {"phone_number": "081234567890"}, format="json")
+    assert _error(template, status=409, code="template_exists")["fields"]["name"]
+    assert _error(keyword, status=409, code="keyword_exists")["fields"]["keyword"]
+    _error(contact, status=409, code="contact_exists")
+
+
+def test_errors_of_every_kind_share_one_shape(api_client, client):
+    _error(api_client.get("/api/v1/messages/999999/"), status=404, code="message_not_found")
+    _error(api_client.post("/api/v1/messages/text/", {}, format="json"), status=400, code="invalid")
+    _error(client.get("/api/v1/messages/"), status=401, code="not_authenticated")
+    _error(api_client.delete("/api/v1/messages/"), status=405, code="method_not_allowed")
+    _error(
+        api_client.post("/api/v1/messages/text/", "{", content_type="application/json"),
+        status=400,
+        code="parse_error",
+    )
+
+
+def test_a_client_request_id_is_echoed_and_carried_in_the_error(api_client):
+    response = api_client.get("/api/v1/messages/999999/", HTTP_X_REQUEST_ID="order-2041.retry-1")
+    assert response["X-Request-Id"] == "order-2041.retry-1"
+    assert _error(response, status=404, code="message_not_found")["request_id"] == (
+        "order-2041.retry-1"
+    )
+
+
+# --- Defect 6: every list paginated the same way, and strict about its parameters -------------
+
+LISTS = [
+    "/api/v1/messages/",
+    "/api/v1/contacts/",
+    "/api/v1/templates/",
+    "/api/v1/chatbot-keywords/",
+    "/api/v1/groups/",
+    "/api/v1/blasts/",
+]
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_every_list_is_a_cursor_page(api_client, url):
+    assert set(api_client.get(url).json()) == {"next", "previous", "results"}
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_a_cursor_the_list_did_not_give_is_a_400(api_client, url):
+    error = _error(api_client.get(f"{url}?cursor=garbage"), status=400, code="cursor_invalid")
+    assert list(error["fields"]) == ["cursor"]
+
+
+@pytest.mark.parametrize("url", LISTS)
+@pytest.mark.parametrize("size", ["0", "-1", "abc", "1000", ""])
+def test_a_page_size_out_of_range_is_a_400(api_client, url, size):
+    error = _error(api_client.get(f"{url}?page_size={size}"), status=400, code="page_size_invalid")
+    assert list(error["fields"]) == ["page_size"]
+
+
+def test_page_size_within_range_pages(api_client, project):
+    for name in ("a_one", "b_two", "c_three"):
+        factories.TemplateFactory(project=project, name=name)
+    first = api_client.get("/api/v1/templates/?page_size=2").json()
+    second = api_client.get(first["next"]).json()
+    assert [t["name"] for t in first["results"] + second["results"]] == [
+        "a_one",
+        "b_two",
+        "c_three",
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/templates/?status=bogus",
+        "/api/v1/messages/?status=bogus",
+        "/api/v1/messages/?direction=sideways",
+    ],
+)
+def test_a_filter_value_the_list_does_not_take_is_a_400(api_client, url):
+    response = api_client.get(url)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in ("filter_invalid", "invalid")
+    assert response.json()["error"]["fields"]
+
+
+# --- Defect 8: error bodies are bounded -------------------------------------------------------
+
+
+def test_an_error_about_200000_fields_stays_small(api_client, greeting):
+    params = {f"p{n}": "x" for n in range(200_000)}
+    body = json.dumps({**HSM, "params": params})
+    assert len(body) > 2_000_000
+    response = api_client.post("/api/v1/messages/hsm/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert len(response.content) < 20_000
+    assert not Message.objects.exists()
+
+
+def test_a_body_with_200000_unknown_fields_gets_a_small_answer(api_client):
+    body = json.dumps({f"f{n}": 1 for n in range(200_000)})
+    response = api_client.post("/api/v1/messages/text/", body, content_type="application/json")
+    error = _error(response, status=400, code="unknown_field")
+    assert len(error["fields"]) == 20
+    assert "more fields" in error["message"]
+    assert len(response.content) < 20_000
+
+
+# --- Defect 9 -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/api/", "/api/v2/messages/", "/api/v1"])
+def test_urls_under_api_answer_json_404s_in_debug_too(client, settings, url):
+    settings.DEBUG = True
+    response = client.get(url)
+    if response.status_code == 301:  # /api/v1 -> /api/v1/ (the GET is redirected)
+        response = client.get(response["Location"])
+    _error(response, status=404, code="not_found")
+
+
+def test_a_bearer_token_is_told_to_use_the_api_key_scheme(client, api_key):
+    response = client.get("/api/v1/messages/", HTTP_AUTHORIZATION=f"Bearer {api_key[0]}")
+    error = _error(response, status=401, code="authorization_scheme_invalid")
+    assert "Api-Key" in error["message"]
+    assert response["WWW-Authenticate"].startswith("Api-Key")
+
+
+def test_no_credentials_name_the_api_key_scheme(client):
+    response = client.get("/api/v1/messages/")
+    assert "Api-Key" in _error(response, status=401, code="not_authenticated")["message"]
+    assert response["WWW-Authenticate"].startswith("Api-Key")
+
+
+def test_refreshing_a_message_that_failed_with_601_says_it_failed(api_client, project):
+    message = factories.MessageFactory(
+        project=project,
+        status=Message.Status.FAILED,
+        wappin_message_id="",
+        failure_code="601",
+        failure_reason="Contact invalid",
+    )
+    response = api_client.post(f"/api/v1/messages/{message.pk}/refresh-status/")
+    error = _error(response, status=409, code="message_failed")
+    assert "Contact invalid" in error["message"]
+    assert "has not given this message an id yet" not in error["message"]
