@@ -445,3 +445,47 @@ def _example_body(code: str, description: str, status: int) -> dict:
             "doc_url": f"https://portal.example/api/docs/errors/#{code}",
         }
     }
+
+
+# --- Headers every answer carries, in the schema -------------------------------------------
+
+_INTEGER = {"type": "integer"}
+RESPONSE_HEADERS = {
+    "X-Request-Id": {
+        "description": "The request's id: yours if you sent a sane X-Request-Id "
+        "(up to 64 of A-Z a-z 0-9 . _ -), else a new one. In every log line and error body.",
+        "schema": {"type": "string"},
+    },
+    "RateLimit-Limit": {
+        "description": "Requests this API key may make per window (a minute).",
+        "schema": _INTEGER,
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests left in the current window.",
+        "schema": _INTEGER,
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until the current window ends and the count starts again.",
+        "schema": _INTEGER,
+    },
+}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before the next request.",
+    "schema": _INTEGER,
+}
+
+
+def schema_headers_add(result, generator, request, public):
+    """drf-spectacular's post-processing hook: document the headers of every API answer."""
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                headers = response.setdefault("headers", {})
+                if status not in ("401", "404") or "security" in operation:
+                    for name, header in RESPONSE_HEADERS.items():
+                        headers.setdefault(name, header)
+                if status == "429":
+                    headers.setdefault("Retry-After", RETRY_AFTER_HEADER)
+    return result

@@ -7,6 +7,7 @@ import json
 from abc import ABCMeta, abstractmethod
 
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -30,6 +31,20 @@ from projects.models import ApiKey, Project
 from wappin_portal.api import JSONParser, error_responses
 from wappin_portal.errors import ValidationFailed
 
+LOCATION_HEADER = OpenApiParameter(
+    "Location",
+    OpenApiTypes.URI,
+    location=OpenApiParameter.HEADER,
+    response=[202],
+    description="The queued message's URL: GET it to follow its status.",
+)
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=[202],
+    description="`true` when this answer replays the first answer to the same Idempotency-Key.",
+)
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -131,7 +146,14 @@ class SendView(APIView, metaclass=ABCMeta):
             send=lambda: self.send(project=project, data=serializer.validated_data, sender=sender),
             answer_body=message_accepted_body,
         )
-        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        headers = {}
+        if answer.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        if answer.status == services.ACCEPTED and "id" in answer.body:
+            # Where to follow the queued message (Location on 202, as RFC 9110 suggests).
+            headers["Location"] = request.build_absolute_uri(
+                reverse("api_message_detail", kwargs={"message_id": answer.body["id"]})
+            )
         return Response(answer.body, status=answer.status, headers=headers)
 
 
@@ -155,7 +177,7 @@ class HsmSendView(SendView):
         description="Wappin's do-send-hsm, with the same field names. Checked before anything is sent: "
         "the template is approved, the params fit its {{n}}, the number is valid.",
         tags=["messages"],
-        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER, LOCATION_HEADER, REPLAYED_HEADER],
         request=HsmSendSerializer,
         responses=_accepted("Accepted."),
         examples=[
@@ -189,7 +211,7 @@ class HsmMediaSendView(SendView):
         summary="Send a template with a media header",
         description="Wappin's do-send-hsm-with-media: multipart, `params`, `header` and `button` as JSON strings.",
         tags=["messages"],
-        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER, LOCATION_HEADER, REPLAYED_HEADER],
         request={"multipart/form-data": HsmMediaSendSerializer},
         responses=_accepted("Accepted."),
         examples=[
@@ -224,7 +246,7 @@ class TextSendView(SendView):
         description="Wappin's do-send. WhatsApp allows free-form text only within 24 hours of the "
         "customer's last message (409 `outside_24h_window` otherwise).",
         tags=["messages"],
-        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER, LOCATION_HEADER, REPLAYED_HEADER],
         request=TextSendSerializer,
         responses=_accepted("Accepted."),
         examples=[
@@ -254,7 +276,7 @@ class MediaSendView(SendView):
         summary="Send an image, document or audio (chatbot reply)",
         description="Wappin's do-send-media, multipart. Within 24 hours of the customer's last message.",
         tags=["messages"],
-        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER, LOCATION_HEADER, REPLAYED_HEADER],
         request={"multipart/form-data": MediaSendSerializer},
         responses=_accepted("Accepted."),
         examples=[

@@ -260,3 +260,72 @@ def test_refreshing_a_message_that_failed_with_601_says_it_failed(api_client, pr
     error = _error(response, status=409, code="message_failed")
     assert "Contact invalid" in error["message"]
     assert "has not given this message an id yet" not in error["message"]
+
+
+# --- Defect 3 and the RateLimit headers -------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_throttle_lets_exactly_its_limit_through_200_concurrent_requests(project, monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from rest_framework.test import APIClient
+
+    from projects.authentication import ApiKeyRateThrottle
+    from projects.services import api_key_create
+
+    # Given a 50/min limit, and a clock in the middle of a window (no edge to cross)
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "50/min"})
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: 1_000_050.0)
+    raw_key = api_key_create(project=project, name="burst").raw_key
+    threads, per_thread = 20, 10
+    barrier = threading.Barrier(threads)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def burst():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+        barrier.wait()
+        try:
+            for _ in range(per_thread):
+                status = client.get("/api/v1/templates/").status_code
+                with lock:
+                    statuses.append(status)
+        finally:
+            connection.close()
+
+    # When 20 clients send 10 requests each at once (the database cache once let 76 through)
+    workers = [threading.Thread(target=burst) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    # Then exactly 50 get through
+    assert len(statuses) == 200
+    assert statuses.count(200) == 50
+    assert statuses.count(429) == 150
+
+
+def test_every_api_answer_says_its_rate_limit_and_a_429_when_to_retry(api_client, monkeypatch):
+    from projects.authentication import ApiKeyRateThrottle
+
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "2/min"})
+    monkeypatch.setattr(ApiKeyRateThrottle, "timer", lambda self: 1_000_035.5)  # 15.5 s in
+    first, second, third = (api_client.get("/api/v1/messages/") for _ in range(3))
+    assert (first["RateLimit-Limit"], first["RateLimit-Remaining"]) == ("2", "1")
+    assert first["RateLimit-Reset"] == "45"
+    assert second["RateLimit-Remaining"] == "0"
+    _error(third, status=429, code="throttled")
+    assert (third["RateLimit-Remaining"], third["Retry-After"]) == ("0", "45")
+
+
+def test_an_accepted_send_says_where_to_follow_it(api_client, greeting):
+    response = api_client.post("/api/v1/messages/hsm/", HSM, format="json")
+    assert response.status_code == 202
+    location = response["Location"]
+    assert location.endswith(f"/api/v1/messages/{response.json()['id']}/")
+    assert api_client.get(location).json()["id"] == response.json()["id"]

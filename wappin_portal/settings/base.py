@@ -72,6 +72,7 @@ MIDDLEWARE = [
     # Permissions-Policy on every answer.
     "csp.middleware.CSPMiddleware",
     "wappin_portal.middleware.PermissionsPolicyMiddleware",
+    "wappin_portal.middleware.RateLimitHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -359,6 +360,11 @@ SPECTACULAR_SETTINGS = {
         "BlastStatusEnum": "messaging.models.Blast.Status",
         "ContactImportStatusEnum": "messaging.models.ContactImport.Status",
     },
+    # Every answer's headers (X-Request-Id, RateLimit-*, Retry-After on 429) in the schema.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wappin_portal.api.schema_headers_add",
+    ],
 }
 
 LOGGING = {
