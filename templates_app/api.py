@@ -467,6 +467,7 @@ class TemplateReactivateApi(APIView):
 )
 class TemplatePreviewApi(APIView):
     permission_classes = [IsProjectMember]
+    parser_classes = [JSONParser]  # `params` is an object: no form can carry it
 
     def post(self, request, pk: int):
         project = project_from_request(request)

@@ -157,11 +157,34 @@ def message_statuses_record(steps: list[StatusStep]) -> list[tuple[Message, bool
     return results
 
 
+# Wappin's times are whole seconds: one up to a second before the portal's own time of the
+# message may be the same moment.
+WAPPIN_TIME_RESOLUTION = timedelta(seconds=1)
+
+
+def _not_before_earlier_steps(message: Message, status: str, occurred_at: datetime) -> datetime:
+    """The step's time, moved up to the latest earlier step's: `*_at` never contradict the order.
+
+    A `delivered_at` before `sent_at` (Wappin's whole seconds against the portal's microseconds)
+    read as a contradiction. The message's creation counts when Wappin's second includes it.
+    """
+    rank = Message.STATUS_RANK.get(status, 0)
+    floors = [
+        getattr(message, field)
+        for earlier, field in _STATUS_TIMESTAMP_FIELD.items()
+        if Message.STATUS_RANK[earlier] < rank and getattr(message, field) is not None
+    ]
+    if message.created_at and occurred_at > message.created_at - WAPPIN_TIME_RESOLUTION:
+        floors.append(message.created_at)
+    return max([occurred_at, *floors])
+
+
 def _status_move(message: Message, step: StatusStep, *, occurred_at: datetime) -> list[str]:
     """Move `message` (in memory) to the step's status; the columns that changed."""
     status = step.status
     message.status = status
     fields = ["status"]
+    occurred_at = _not_before_earlier_steps(message, status, occurred_at)
     stamp_field = _STATUS_TIMESTAMP_FIELD.get(status)
     if stamp_field and getattr(message, stamp_field) is None:
         setattr(message, stamp_field, occurred_at)

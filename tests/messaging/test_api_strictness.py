@@ -329,3 +329,99 @@ def test_an_accepted_send_says_where_to_follow_it(api_client, greeting):
     location = response["Location"]
     assert location.endswith(f"/api/v1/messages/{response.json()['id']}/")
     assert api_client.get(location).json()["id"] == response.json()["id"]
+
+
+# --- Defect 2: the schema matches the answers ---------------------------------------------------
+
+
+def _openapi_schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _as_json_schema(node):
+    """OpenAPI 3.0's `nullable: true` is JSON Schema's `null` among the types."""
+    if isinstance(node, list):
+        return [_as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _as_json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def _assert_matches_schema(body, *, path: str, method: str, status: str) -> None:
+    import jsonschema
+
+    schema = _openapi_schema()
+    response = schema["paths"][path][method]["responses"][status]
+    validator = jsonschema.Draft202012Validator(
+        _as_json_schema(
+            {
+                "components": schema["components"],
+                **response["content"]["application/json"]["schema"],
+            }
+        )
+    )
+    errors = [f"{list(error.path)}: {error.message}" for error in validator.iter_errors(body)]
+    assert errors == []
+
+
+def test_a_message_without_media_matches_the_schema(api_client, project):
+    message = factories.MessageFactory(project=project, media_type="")
+    body = api_client.get(f"/api/v1/messages/{message.pk}/").json()
+    assert body["media_type"] == ""
+    _assert_matches_schema(body, path="/api/v1/messages/{message_id}/", method="get", status="200")
+
+
+def test_template_bodies_are_json_only_in_the_schema():
+    # Multipart and urlencoded forms cannot carry `languages` (a list of objects).
+    paths = _openapi_schema()["paths"]
+    for path, method in [
+        ("/api/v1/templates/", "post"),
+        ("/api/v1/templates/{id}/", "put"),
+        ("/api/v1/templates/{id}/", "patch"),
+        ("/api/v1/templates/{id}/preview/", "post"),
+    ]:
+        assert list(paths[path][method]["requestBody"]["content"]) == ["application/json"]
+
+
+# --- Defect 7: the timeline reads in order ------------------------------------------------------
+
+
+def test_a_wappin_step_in_the_same_second_as_the_portals_own_reads_after_it(api_client, project):
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from messaging.models import MessageStatusEvent
+    from messaging.sending.services import message_status_record
+
+    # Given a message queued by the portal at 13:14:42.579 (microseconds)
+    queued_at = timezone.make_aware(datetime(2026, 3, 10, 13, 14, 42, 579000))
+    message = factories.MessageFactory(
+        project=project, status=Message.Status.QUEUED, created_at=queued_at
+    )
+    MessageStatusEvent.objects.create(
+        message=message, status="queued", occurred_at=queued_at, source="portal"
+    )
+    # When Wappin's callbacks say `sent` then `delivered` at 13:14:42 (whole seconds: before
+    # the portal's own step), and the portal's inquiry later says `sent` at 13:14:42.700
+    wappin_second = queued_at.replace(microsecond=0)
+    for status in ("sent", "delivered"):
+        message_status_record(
+            message_id=message.pk, status=status, source="callback", occurred_at=wappin_second
+        )
+    message_status_record(
+        message_id=message.pk,
+        status="sent",
+        source="inquiry",
+        occurred_at=queued_at + timedelta(milliseconds=121),
+    )
+
+    # Then the timeline reads queued, then the sents, then delivered; the *_at fields agree
+    body = api_client.get(f"/api/v1/messages/{message.pk}/").json()
+    assert [step["status"] for step in body["timeline"]] == ["queued", "sent", "sent", "delivered"]
+    assert body["created_at"] <= body["sent_at"] <= body["delivered_at"]
