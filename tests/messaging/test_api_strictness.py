@@ -425,3 +425,79 @@ def test_a_wappin_step_in_the_same_second_as_the_portals_own_reads_after_it(api_
     body = api_client.get(f"/api/v1/messages/{message.pk}/").json()
     assert [step["status"] for step in body["timeline"]] == ["queued", "sent", "sent", "delivered"]
     assert body["created_at"] <= body["sent_at"] <= body["delivered_at"]
+
+
+# --- Coverage: stats, template deactivate/reactivate, a message's media -------------------------
+
+
+def test_stats_give_the_dashboards_figures_overall_and_per_template(api_client, project):
+    for status in ("delivered", "read", "failed"):
+        factories.MessageFactory(
+            project=project, kind="hsm", template_name="order_shipped", status=status
+        )
+    factories.MessageFactory(project=project, kind="hsm", template_name="promo", status="read")
+    body = api_client.get("/api/v1/stats/?days=7").json()
+    assert (body["days"], body["outgoing"], body["delivered"], body["read"], body["failed"]) == (
+        7,
+        4,
+        3,
+        2,
+        1,
+    )
+    assert [(t["template_name"], t["outgoing"], t["read"]) for t in body["templates"]] == [
+        ("order_shipped", 3, 1),
+        ("promo", 1, 1),
+    ]
+    assert body["templates"][0]["delivery_rate"] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("days", ["0", "-3", "abc", "366"])
+def test_stats_refuse_a_period_out_of_range(api_client, days):
+    _error(api_client.get(f"/api/v1/stats/?days={days}"), status=400, code="filter_invalid")
+
+
+def test_a_template_is_deactivated_and_reactivated_through_the_api(project, api_client):
+    from rest_framework.test import APIClient
+
+    from projects.models import ApiKey, Membership
+    from projects.services import api_key_create
+
+    template = factories.TemplateFactory(project=project, name="promo", status="approved")
+    deactivated = api_client.post(
+        f"/api/v1/templates/{template.pk}/deactivate/", {"reason": "Season over"}, format="json"
+    )
+    assert (deactivated.status_code, deactivated.json()["status"]) == (200, "inactive")
+    again = api_client.post(f"/api/v1/templates/{template.pk}/deactivate/", {}, format="json")
+    _error(again, status=409, code="template_status_invalid")
+    # A developer's key may not undo a deactivation: an admin's job
+    _error(
+        api_client.post(f"/api/v1/templates/{template.pk}/reactivate/", {}, format="json"),
+        status=403,
+        code="role_not_allowed",
+    )
+    admin = APIClient()
+    created = api_key_create(project=project, name="admin")
+    ApiKey.objects.filter(pk=created.api_key.pk).update(role=Membership.Role.ADMIN)
+    raw = created.raw_key
+    admin.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    reactivated = admin.post(f"/api/v1/templates/{template.pk}/reactivate/", {}, format="json")
+    assert (reactivated.status_code, reactivated.json()["status"]) == (200, "approved")
+
+
+def test_a_messages_media_is_downloaded_through_the_api(api_client, project):
+    from django.core.files.base import ContentFile
+
+    with_media = factories.MessageFactory(project=project, kind="media", media_type="image")
+    with_media.media.save("promo.png", ContentFile(b"\x89PNG fake"), save=True)
+    without = factories.MessageFactory(project=project)
+    response = api_client.get(f"/api/v1/messages/{with_media.pk}/media/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"\x89PNG fake"
+    assert response["Content-Type"] == "image/png"
+    _error(
+        api_client.get(f"/api/v1/messages/{without.pk}/media/"), status=404, code="media_not_found"
+    )
+    other = factories.MessageFactory(kind="media", media_type="image")
+    _error(
+        api_client.get(f"/api/v1/messages/{other.pk}/media/"), status=404, code="message_not_found"
+    )
