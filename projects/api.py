@@ -7,20 +7,24 @@ from rest_framework.permissions import BasePermission
 from projects.authentication import ApiKeyUser
 from projects.models import ApiKey, Membership, Project
 from projects.selectors import project_list_for_user, project_require_role
-from wappin_portal.errors import NotFound, ValidationFailed
+from wappin_portal.errors import NotFound, PermissionDenied, ValidationFailed
 
 
 def project_from_request(request, *, roles: tuple[str, ...] | None = None) -> Project:
     """An API key acts on its own project; a session user names one with `project` (id)."""
-    if isinstance(request.auth, ApiKey):
-        if roles and request.auth.role not in roles:
-            from wappin_portal.errors import PermissionDenied
-
-            raise PermissionDenied("This API key's role may not do this.", code="role_not_allowed")
-        return request.auth.project
     raw = request.query_params.get("project") or (
         request.data.get("project") if hasattr(request.data, "get") else None
     )
+    if isinstance(request.auth, ApiKey):
+        if roles and request.auth.role not in roles:
+            raise PermissionDenied("This API key's role may not do this.", code="role_not_allowed")
+        # A key needs no `project`; one it names must be its own (a typo is not silently ignored).
+        if raw not in (None, "") and str(raw) != str(request.auth.project_id):
+            raise NotFound(
+                "No such project for this API key: leave `project` out, or give the key's own.",
+                code="project_not_found",
+            )
+        return request.auth.project
     projects = project_list_for_user(user=request.user)
     if raw in (None, ""):
         if projects.count() == 1:

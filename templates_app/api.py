@@ -236,7 +236,7 @@ class ByKeywordPagination(StrictCursorPagination):
     post=extend_schema(
         summary="Create a template (a draft)",
         request=TemplateInputSerializer,
-        responses={201: TemplateSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={201: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
         examples=[OpenApiExample("A shipping notice", value=TEMPLATE_EXAMPLE, request_only=True)],
     ),
 )
@@ -523,7 +523,7 @@ KEYWORD_PARSERS = [JSONParser, MultiPartParser, FormParser]
             "application/json": ChatbotKeywordInputSerializer,
             "multipart/form-data": ChatbotKeywordInputSerializer,
         },
-        responses={201: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={201: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
         examples=[OpenApiExample("A text answer", value=KEYWORD_EXAMPLE, request_only=True)],
     ),
 )
@@ -568,7 +568,7 @@ class ChatbotKeywordListApi(GenericAPIView):
             "application/json": ChatbotKeywordInputSerializer,
             "multipart/form-data": ChatbotKeywordInputSerializer,
         },
-        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
         examples=[OpenApiExample("A text answer", value=KEYWORD_EXAMPLE, request_only=True)],
     ),
     patch=extend_schema(
@@ -578,7 +578,7 @@ class ChatbotKeywordListApi(GenericAPIView):
             "application/json": ChatbotKeywordInputSerializer(partial=True),
             "multipart/form-data": ChatbotKeywordInputSerializer(partial=True),
         },
-        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
         examples=[OpenApiExample("Switch it off", value={"is_active": False}, request_only=True)],
     ),
     delete=extend_schema(

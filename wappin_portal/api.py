@@ -256,10 +256,47 @@ def _unexpected_error(exc: Exception, context) -> Response:
 ALWAYS_ALLOWED_FIELDS = frozenset({"project"})
 
 
-class RejectUnknownFieldsMixin:
-    """A body field the serializer does not know is an error, never silently dropped (Stripe's rule).
+def _json_type_problem(field: serializers.Field, value) -> str | None:
+    """What is wrong with the JSON type of `value` for `field`, or None (null is the field's call)."""
+    if value is None or field.read_only:
+        return None
+    # A field that takes more than its class's type says so (e.g. an id or a name).
+    if isinstance(value, getattr(field, "json_also_accepts", ())):
+        return None
+    checks = (
+        (serializers.BooleanField, lambda v: isinstance(v, bool), "true or false"),
+        (
+            serializers.IntegerField,
+            lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "a whole number",
+        ),
+        (
+            serializers.FloatField,
+            lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+            "a number",
+        ),
+        (serializers.ChoiceField, lambda v: isinstance(v, str), "text"),
+        (serializers.CharField, lambda v: isinstance(v, str), "text"),
+        (serializers.DateTimeField, lambda v: isinstance(v, str), "an ISO 8601 date and time"),
+        (serializers.DictField, lambda v: isinstance(v, dict), "an object"),
+        (serializers.ListField, lambda v: isinstance(v, list), "a list"),
+        (serializers.ListSerializer, lambda v: isinstance(v, list), "a list"),
+        (serializers.Serializer, lambda v: isinstance(v, dict), "an object"),
+    )
+    for field_class, fits, wanted in checks:
+        if isinstance(field, field_class):
+            return None if fits(value) else f"Must be {wanted}."
+    return None
 
-    `"language": "en"` for `language_code` once sent in the template's default language with a 202.
+
+class StrictInputMixin:
+    """A request body is taken as the schema says, or refused with each problem named (Stripe's rule).
+
+    - A field the serializer does not know is an error (`unknown_field`), never silently
+      dropped: `"language": "en"` for `language_code` once sent in the template's default
+      language with a 202.
+    - In a JSON body each value has its field's JSON type: `"name": 0` is not the text "0".
+      (Forms carry only text; their values are parsed by the fields as before.)
     """
 
     def to_internal_value(self, data):
@@ -274,10 +311,19 @@ class RejectUnknownFieldsMixin:
                     {name: ["This endpoint takes no such field."] for name in unknown},
                     code="unknown_field",
                 )
+            if not hasattr(data, "getlist"):  # JSON, not a form
+                wrong = {
+                    name: [problem]
+                    for name, value in data.items()
+                    if name in self.fields
+                    and (problem := _json_type_problem(self.fields[name], value))
+                }
+                if wrong:
+                    raise serializers.ValidationError(wrong, code="invalid")
         return super().to_internal_value(data)
 
 
-class StrictSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+class StrictSerializer(StrictInputMixin, serializers.Serializer):
     """The base of every request body's serializer."""
 
 

@@ -16,6 +16,13 @@ MAPPING_HELP = (
 )
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class GroupReferenceField(serializers.CharField):
+    """A contact group by its id (a number) or its name (text)."""
+
+    json_also_accepts = (int,)
+
+
 class BlastWriteSerializer(StrictSerializer):
     """POST creates a draft; PATCH changes one (only what is given)."""
 
@@ -29,7 +36,7 @@ class BlastWriteSerializer(StrictSerializer):
         default="",
         help_text="One of its languages; empty: its first.",
     )
-    group = serializers.CharField(
+    group = GroupReferenceField(
         required=False,
         allow_null=True,
         default=None,

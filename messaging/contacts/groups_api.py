@@ -14,13 +14,13 @@ from messaging.api_common import PROJECT_PARAMETER
 from messaging.contacts import groups
 from messaging.models import ContactGroup
 from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
-from wappin_portal.api import RejectUnknownFieldsMixin, StrictCursorPagination, error_responses
+from wappin_portal.api import StrictCursorPagination, StrictInputMixin, error_responses
 
 GROUP_EXAMPLE = {"id": 3, "name": "VIP", "contact_count": 120}
 GROUP_INPUT_EXAMPLE = OpenApiExample("A group", request_only=True, value={"name": "VIP"})
 
 
-class GroupSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+class GroupSerializer(StrictInputMixin, serializers.ModelSerializer):
     contact_count = serializers.IntegerField(
         read_only=True, help_text="How many contacts are in the group."
     )
