@@ -1,4 +1,5 @@
-"""docs/api.md keeps up with the API: every error code (and its page), every endpoint with examples."""
+"""docs/api.md and the schema keep up with the API: every error code (and its page), every
+endpoint with examples, every field and parameter described."""
 
 from __future__ import annotations
 
@@ -61,3 +62,23 @@ def test_every_endpoint_of_the_schema_has_a_curl_and_a_python_example_in_the_doc
             section = documented.get(f"{method.upper()} {path}")
             assert section is not None, f"{method.upper()} {path} is not in docs/api.md"
             assert "```sh\ncurl" in section and "```python\n" in section, path
+
+
+def test_every_field_and_parameter_of_the_schema_is_described():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    undescribed = [
+        f"{name}.{prop}"
+        for name, component in schema["components"]["schemas"].items()
+        for prop, field in component.get("properties", {}).items()
+        if not field.get("description")
+    ]
+    undescribed += [
+        f"{method.upper()} {path} {parameter['name']}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for parameter in operation.get("parameters", [])
+        if not parameter.get("description")
+    ]
+    assert undescribed == []

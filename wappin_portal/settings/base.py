@@ -364,6 +364,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "wappin_portal.api.schema_headers_add",
+        "wappin_portal.schema_descriptions.schema_descriptions_fill",
     ],
 }
 
