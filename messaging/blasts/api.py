@@ -20,6 +20,7 @@ from messaging.blasts import selectors, services
 from messaging.blasts.mapping import blast_mapping_from_api
 from messaging.blasts.serializers import (
     BlastDetailSerializer,
+    BlastRecipientPageSerializer,
     BlastRecipientSerializer,
     BlastSerializer,
     BlastWriteSerializer,
@@ -462,7 +463,7 @@ class BlastRecipientsView(APIView):
                 "page_size", OpenApiTypes.INT, required=False, description="At most 1000."
             ),
         ],
-        responses={200: BlastRecipientSerializer(many=True), **BLAST_ERRORS},
+        responses={200: BlastRecipientPageSerializer, **BLAST_ERRORS},
         examples=[
             OpenApiExample(
                 "A page",
