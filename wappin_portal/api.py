@@ -479,8 +479,22 @@ def _error_examples(status: int) -> list[OpenApiExample]:
     ]
 
 
+# What `fields` holds in the examples of the codes that name a field.
+EXAMPLE_FIELDS = {
+    "invalid": {"recipient_number": ["This field is required."]},
+    "unknown_field": {"language": ["This endpoint takes no such field."]},
+    "phone_invalid": {"recipient_number": ["'0812' is not a valid phone number."]},
+    "template_params_invalid": {"params": ["Template 'order_shipped' [id] takes 2 params."]},
+    "page_size_invalid": {"page_size": ["page_size must be a whole number from 1 to 200."]},
+    "cursor_invalid": {"cursor": ["This cursor is not valid."]},
+    "filter_invalid": {"status": ["status must be one of: draft, approved."]},
+    "idempotency_key_reused": {"Idempotency-Key": ["This Idempotency-Key was already used."]},
+    "template_exists": {"name": ["Demo Shop already has a template named 'order_shipped'."]},
+}
+
+
 def _example_body(code: str, description: str, status: int) -> dict:
-    fields = {"recipient_number": ["'0812' is not a valid phone number."]} if status == 400 else {}
+    fields = EXAMPLE_FIELDS.get(code, {})
     return {
         "error": {
             "type": error_type(status),
