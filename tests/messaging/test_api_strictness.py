@@ -512,3 +512,32 @@ def test_a_messages_media_is_downloaded_through_the_api(api_client, project):
     _error(
         api_client.get(f"/api/v1/messages/{other.pk}/media/"), status=404, code="message_not_found"
     )
+
+
+def test_a_blasts_answers_match_the_schema_before_and_after_it_is_cancelled(api_client, project):
+    from messaging.models import ContactGroup
+
+    # Found by `make fuzz`: a cancelled blast's `reach` is null, and the recipients are a page
+    template = factories.TemplateFactory(project=project, name="weekend_promo")
+    factories.TemplateLanguageFactory(template=template, body="Hi {{1}}!")
+    group = ContactGroup.objects.create(project=project, name="VIP")
+    group.contacts.add(factories.ContactFactory(project=project, phone_number="6281234567890"))
+    blast = api_client.post(
+        "/api/v1/blasts/",
+        {
+            "name": "June",
+            "template": "weekend_promo",
+            "group": group.pk,
+            "params": {"1": {"text": "Budi"}},
+        },
+        format="json",
+    ).json()
+    detail = "/api/v1/blasts/{blast_id}/"
+    draft = api_client.get(f"/api/v1/blasts/{blast['id']}/").json()
+    assert draft["reach"] is not None
+    _assert_matches_schema(draft, path=detail, method="get", status="200")
+    cancelled = api_client.post(f"/api/v1/blasts/{blast['id']}/cancel/").json()
+    assert cancelled["reach"] is None
+    _assert_matches_schema(cancelled, path=f"{detail}cancel/", method="post", status="200")
+    recipients = api_client.get(f"/api/v1/blasts/{blast['id']}/recipients/").json()
+    _assert_matches_schema(recipients, path=f"{detail}recipients/", method="get", status="200")
