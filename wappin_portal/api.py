@@ -8,6 +8,8 @@ header, or parameter) to its messages, and the body stays small whatever the inp
 
 from __future__ import annotations
 
+from itertools import islice
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -76,7 +78,7 @@ def _clip(text, limit: int = ERROR_MAX_TEXT) -> str:
 def _bounded_fields(fields: dict) -> tuple[dict[str, list[str]], int]:
     """At most ERROR_MAX_FIELDS fields of at most a few clipped messages; and how many were left out."""
     bounded = {}
-    for name, messages in list(fields.items())[:ERROR_MAX_FIELDS]:
+    for name, messages in islice(fields.items(), ERROR_MAX_FIELDS):
         messages = messages if isinstance(messages, list | tuple) else [messages]
         bounded[_clip(name, 100)] = [_clip(m) for m in messages[:ERROR_MAX_MESSAGES_PER_FIELD]]
     return bounded, max(0, len(fields) - ERROR_MAX_FIELDS)
