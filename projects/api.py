@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from rest_framework.permissions import BasePermission
 
 from projects.authentication import ApiKeyUser
@@ -21,7 +23,7 @@ def project_from_request(request, *, roles: tuple[str, ...] | None = None) -> Pr
         # A key needs no `project`; one it names must be its own (a typo is not silently ignored).
         if raw not in (None, "") and str(raw) != str(request.auth.project_id):
             raise NotFound(
-                "No such project for this API key: leave `project` out, or give the key's own.",
+                _("No such project for this API key: leave `project` out, or give the key's own."),
                 code="project_not_found",
             )
         return request.auth.project

@@ -6,6 +6,7 @@ import math
 from typing import NamedTuple
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -49,18 +50,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
-        scheme, _, raw_key = header.partition(" ")
+        scheme, _space, raw_key = header.partition(" ")
         if scheme.lower() != KEYWORD.lower():
             # `Bearer <key>` once answered "credentials were not provided": name the scheme.
             raise exceptions.AuthenticationFailed(
-                f"Send the key as `Authorization: {KEYWORD} <key>`; "
-                f"the {scheme[:20]!r} scheme is not accepted.",
+                _(
+                    "Send the key as `Authorization: %(keyword)s <key>`; the %(scheme)r scheme is not accepted."
+                )
+                % {"keyword": KEYWORD, "scheme": scheme[:20]},
                 code="authorization_scheme_invalid",
             )
         raw_key = raw_key.strip()
         if not raw_key:
             raise exceptions.AuthenticationFailed(
-                f"The Authorization header says {KEYWORD} but has no key."
+                _("The Authorization header says %(keyword)s but has no key.")
+                % {"keyword": KEYWORD}
             )
         api_key = (
             ApiKey.objects.select_related("project")

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.log import log_response
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
@@ -96,7 +97,11 @@ def error_body(
     bounded, left_out = _bounded_fields(fields or {})
     message = _clip(message, 1000)
     if left_out:
-        message = f"{message} ({left_out} more fields are wrong; only the first {ERROR_MAX_FIELDS} are listed.)"
+        more = _("%(more)d more fields are wrong; only the first %(shown)d are listed.") % {
+            "more": left_out,
+            "shown": ERROR_MAX_FIELDS,
+        }
+        message = f"{message} ({more})"
     error = {
         "type": error_type(status),
         "code": code,
@@ -221,7 +226,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.NotAuthenticated):
         response.data = error_body(
             code="not_authenticated",
-            message="No credentials: send your API key as `Authorization: Api-Key <key>`.",
+            message=_("No credentials: send your API key as `Authorization: Api-Key <key>`."),
             status=response.status_code,
         )
     elif isinstance(exc, exceptions.APIException):
@@ -266,28 +271,28 @@ def _json_type_problem(field: serializers.Field, value) -> str | None:
     if isinstance(value, getattr(field, "json_also_accepts", ())):
         return None
     checks = (
-        (serializers.BooleanField, lambda v: isinstance(v, bool), "true or false"),
+        (serializers.BooleanField, lambda v: isinstance(v, bool), _("true or false")),
         (
             serializers.IntegerField,
             lambda v: isinstance(v, int) and not isinstance(v, bool),
-            "a whole number",
+            _("a whole number"),
         ),
         (
             serializers.FloatField,
             lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-            "a number",
+            _("a number"),
         ),
-        (serializers.ChoiceField, lambda v: isinstance(v, str), "text"),
-        (serializers.CharField, lambda v: isinstance(v, str), "text"),
-        (serializers.DateTimeField, lambda v: isinstance(v, str), "an ISO 8601 date and time"),
-        (serializers.DictField, lambda v: isinstance(v, dict), "an object"),
-        (serializers.ListField, lambda v: isinstance(v, list), "a list"),
-        (serializers.ListSerializer, lambda v: isinstance(v, list), "a list"),
-        (serializers.Serializer, lambda v: isinstance(v, dict), "an object"),
+        (serializers.ChoiceField, lambda v: isinstance(v, str), _("text")),
+        (serializers.CharField, lambda v: isinstance(v, str), _("text")),
+        (serializers.DateTimeField, lambda v: isinstance(v, str), _("an ISO 8601 date and time")),
+        (serializers.DictField, lambda v: isinstance(v, dict), _("an object")),
+        (serializers.ListField, lambda v: isinstance(v, list), _("a list")),
+        (serializers.ListSerializer, lambda v: isinstance(v, list), _("a list")),
+        (serializers.Serializer, lambda v: isinstance(v, dict), _("an object")),
     )
     for field_class, fits, wanted in checks:
         if isinstance(field, field_class):
-            return None if fits(value) else f"Must be {wanted}."
+            return None if fits(value) else _("Must be %(type)s.") % {"type": wanted}
     return None
 
 
@@ -310,7 +315,7 @@ class StrictInputMixin:
             )
             if unknown:
                 raise serializers.ValidationError(
-                    {name: ["This endpoint takes no such field."] for name in unknown},
+                    {name: [_("This endpoint takes no such field.")] for name in unknown},
                     code="unknown_field",
                 )
             if not hasattr(data, "getlist"):  # JSON, not a form
@@ -354,7 +359,8 @@ class StrictCursorPagination(CursorPagination):
             size = 0
         if not 1 <= size <= self.max_page_size:
             raise ValidationFailed(
-                f"page_size must be a whole number from 1 to {self.max_page_size}.",
+                _("page_size must be a whole number from 1 to %(max)d.")
+                % {"max": self.max_page_size},
                 field="page_size",
                 code="page_size_invalid",
             )
@@ -365,7 +371,9 @@ class StrictCursorPagination(CursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound as exc:
             raise ValidationFailed(
-                "This cursor is not valid: use the `next` or `previous` link of a page as it is.",
+                _(
+                    "This cursor is not valid: use the `next` or `previous` link of a page as it is."
+                ),
                 field=self.cursor_query_param,
                 code="cursor_invalid",
             ) from exc
@@ -395,7 +403,10 @@ def filter_choice(*, name: str, value: str | None, choices: list[str]) -> str:
         return ""
     if value not in choices:
         raise ValidationFailed(
-            f"{name} must be one of: {', '.join(choices)}.", field=name, code="filter_invalid"
+            _("%(name)s must be one of: %(choices)s.")
+            % {"name": name, "choices": ", ".join(choices)},
+            field=name,
+            code="filter_invalid",
         )
     return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -47,7 +49,7 @@ def _days(raw: str | None) -> int:
         return DEFAULT_DAYS
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
         raise ValidationFailed(
-            f"days must be a whole number from 1 to {MAX_DAYS}.",
+            _("days must be a whole number from 1 to %(max)d.") % {"max": MAX_DAYS},
             field="days",
             code="filter_invalid",
         )

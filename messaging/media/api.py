@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -35,8 +36,10 @@ class MessageMediaView(APIView):
     def get(self, request: Request, message_id: int) -> HttpResponse:
         message = message_get(project=project_from_request(request), message_id=message_id)
         if not message.media:
-            raise NotFound("This message has no media file.", code="media_not_found")
+            raise NotFound(_("This message has no media file."), code="media_not_found")
         try:
             return media_file_response(path=message.media.name)
         except Http404 as exc:
-            raise NotFound("The media file is no longer stored.", code="media_not_found") from exc
+            raise NotFound(
+                _("The media file is no longer stored."), code="media_not_found"
+            ) from exc

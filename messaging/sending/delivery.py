@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.models import Message, MessageStatusEvent
 from messaging.sending.services import WAPPIN_STATUS_MAP, integration_pick, message_status_record
@@ -97,8 +98,11 @@ def message_refresh_status(*, message_id: int) -> Message:
         # Refused before Wappin accepted it (601 "Contact invalid", ...): its status is final.
         reason = message.failure_reason or message.failure_code or "no reason was recorded"
         raise Conflict(
-            f"This message failed before Wappin accepted it ({reason}); "
-            "there is no status to ask for.",
+            _(
+                "This message failed before Wappin accepted it (%(reason)s); "
+                "there is no status to ask for."
+            )
+            % {"reason": reason},
             code="message_failed",
         )
     if not message.wappin_message_id:
@@ -112,7 +116,7 @@ def message_refresh_status(*, message_id: int) -> Message:
     steps = WappinClient(integration).inquiry(wappin_message_id=message.wappin_message_id)
     for step in steps:
         status = WAPPIN_STATUS_MAP.get(str(step.status).lower(), str(step.status).lower())
-        message, _ = message_status_record(
+        message, _moved = message_status_record(
             message_id=message.pk,
             status=status,
             source=MessageStatusEvent.Source.INQUIRY,
