@@ -12,16 +12,28 @@ from projects.selectors import project_list_for_user, project_require_role
 from wappin_portal.errors import NotFound, PermissionDenied, ValidationFailed
 
 
+def _projects_named(request) -> list[str]:
+    """Every `project` the request gives, in the query string (once or more) and the body."""
+    named = [str(value) for value in request.query_params.getlist("project")]
+    data = request.data
+    if hasattr(data, "getlist"):
+        named += [str(value) for value in data.getlist("project")]
+    elif isinstance(data, dict) and data.get("project") is not None:
+        named.append(str(data["project"]))
+    return named
+
+
 def project_from_request(request, *, roles: tuple[str, ...] | None = None) -> Project:
     """An API key acts on its own project; a session user names one with `project` (id)."""
-    raw = request.query_params.get("project") or (
-        request.data.get("project") if hasattr(request.data, "get") else None
-    )
+    named = _projects_named(request)
+    if len(set(named)) > 1:
+        raise ValidationFailed(_("Give `project` once."), field="project", code="invalid")
+    raw = named[0] if named else None
     if isinstance(request.auth, ApiKey):
         if roles and request.auth.role not in roles:
             raise PermissionDenied("This API key's role may not do this.", code="role_not_allowed")
         # A key needs no `project`; one it names must be its own (a typo is not silently ignored).
-        if raw not in (None, "") and str(raw) != str(request.auth.project_id):
+        if raw is not None and raw != str(request.auth.project_id):
             raise NotFound(
                 _("No such project for this API key: leave `project` out, or give the key's own."),
                 code="project_not_found",

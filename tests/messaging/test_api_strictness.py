@@ -541,3 +541,16 @@ def test_a_blasts_answers_match_the_schema_before_and_after_it_is_cancelled(api_
     _assert_matches_schema(cancelled, path=f"{detail}cancel/", method="post", status="200")
     recipients = api_client.get(f"/api/v1/blasts/{blast['id']}/recipients/").json()
     _assert_matches_schema(recipients, path=f"{detail}recipients/", method="get", status="200")
+
+
+@pytest.mark.parametrize(
+    "query", ["project=abc", "project=abc&project=", "project=999999", "project=1&project=2"]
+)
+def test_an_api_key_naming_a_project_not_its_own_is_refused(api_client, project, query):
+    # Found by `make fuzz`: `project` was ignored for API keys (the last of several values, too)
+    response = api_client.get(f"/api/v1/messages/?{query}")
+    assert response.status_code in (400, 404)
+    assert response.json()["error"]["fields"] or response.json()["error"]["code"] == (
+        "project_not_found"
+    )
+    assert api_client.get(f"/api/v1/messages/?project={project.pk}").status_code == 200
