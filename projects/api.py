@@ -27,7 +27,7 @@ def project_from_request(request, *, roles: tuple[str, ...] | None = None) -> Pr
     """An API key acts on its own project; a session user names one with `project` (id)."""
     named = _projects_named(request)
     if len(set(named)) > 1:
-        raise ValidationFailed(_("Give `project` once."), field="project", code="invalid")
+        raise NotFound(_("Give `project` once: which project is meant?"), code="project_not_found")
     raw = named[0] if named else None
     if isinstance(request.auth, ApiKey):
         if roles and request.auth.role not in roles:

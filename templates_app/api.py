@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,6 +29,7 @@ from templates_app.selectors import (
 )
 from wappin_portal.api import (
     JSONParser,
+    MultiPartParser,
     StrictCursorPagination,
     StrictSerializer,
     error_responses,

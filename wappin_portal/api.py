@@ -15,6 +15,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
+from django.utils.http import parse_header_parameters
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -42,6 +43,26 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError(
                 "JSON parse error - the body is nested too deeply."
             ) from exc
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser, but a body with bytes and not one part in it is a 400, not `{}`.
+
+    Such a body (garbage after a boundary) parsed as an empty form: a PATCH then changed
+    nothing and answered 200, as if the request had been understood.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        if parsed.data or parsed.files:
+            return parsed
+        request = (parser_context or {}).get("request")
+        length = int((request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0)
+        boundary = parse_header_parameters(media_type or "")[1].get("boundary", "")
+        # An empty form is its closing boundary alone: `--<boundary>--` and a line break.
+        if length > len(boundary) + 8:
+            raise exceptions.ParseError(_("The multipart body has no readable part."))
+        return parsed
 
 
 class ApiKeyJsonNegotiation(DefaultContentNegotiation):

@@ -45,7 +45,7 @@ class StatsSerializer(serializers.Serializer):
 
 
 def _days(raw: str | None) -> int:
-    if raw in (None, ""):
+    if raw is None:
         return DEFAULT_DAYS
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
         raise ValidationFailed(

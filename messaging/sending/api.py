@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,7 +28,7 @@ from messaging.sending.serializers import (
 )
 from projects.api import WRITE_ROLES, IsProjectMember, project_from_request
 from projects.models import ApiKey, Project
-from wappin_portal.api import JSONParser, error_responses
+from wappin_portal.api import JSONParser, MultiPartParser, error_responses
 from wappin_portal.errors import ValidationFailed
 
 LOCATION_HEADER = OpenApiParameter(

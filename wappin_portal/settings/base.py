@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "wappin_portal.api.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "wappin_portal.api.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "wappin_portal.api.exception_handler",
