@@ -10,7 +10,7 @@ SANDBOX_PORT ?= 9100
 SERVICES_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wappin_portal
 SERVICES_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-services test-all smoke lint format bench bench-services clean chromium lock screenshots
+.PHONY: run test test-services test-all fuzz smoke lint format bench bench-services clean chromium lock screenshots
 
 # Every dependency comes pinned, with its hashes, from requirements.lock (`make lock` writes
 # it from pyproject.toml); the project itself is installed on top, without dependencies.
@@ -64,7 +64,12 @@ test-services: $(BIN)/.installed chromium
 	DATABASE_URL=$(SERVICES_DATABASE_URL) CACHE_URL=$(SERVICES_REDIS_URL)/1 \
 	CELERY_BROKER_URL=$(SERVICES_REDIS_URL)/2 $(BIN)/pytest $(PYTEST_ARGS)
 
-test-all: lint test test-services
+# Schemathesis over the whole API schema against a live portal (test settings, the sandbox,
+# an API key): every check, a fixed seed, a bounded number of examples (tests/fuzz/).
+fuzz: $(BIN)/.installed
+	$(BIN)/python -m tests.fuzz
+
+test-all: lint test test-services fuzz
 
 # Lint rules and formatting (`make format` fixes both).
 lint: $(BIN)/.installed

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework.pagination import CursorPagination
+
+from wappin_portal.api import StrictCursorPagination
 
 PROJECT_PARAMETER = OpenApiParameter(
     "project",
@@ -14,13 +15,10 @@ PROJECT_PARAMETER = OpenApiParameter(
 )
 
 
-class NewestFirstCursorPagination(CursorPagination):
+class NewestFirstCursorPagination(StrictCursorPagination):
     """Cursor pages over (-created_at, -id): the `message_project_recent` index, fast at any depth."""
 
     ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 # A message as the API shows it (the 202 answer of a send, a row of the history).

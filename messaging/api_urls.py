@@ -7,4 +7,6 @@ urlpatterns = [
     path("", include("messaging.history.api_urls")),
     path("", include("messaging.contacts.api_urls")),
     path("", include("messaging.blasts.api_urls")),
+    path("", include("messaging.dashboard.api_urls")),
+    path("", include("messaging.media.api_urls")),
 ]

@@ -317,7 +317,7 @@ class IdempotencyRecord(models.Model):
     """The first answer to a send request with an Idempotency-Key, replayed on retries."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
-    # "key:<api key id>" or "user:<user id>": whose retries these are.
+    # The scope of the key: "project" (every client of the project; see IDEMPOTENCY_SCOPE).
     owner = models.CharField(max_length=40)
     key = models.CharField(max_length=255)
     request_fingerprint = models.CharField(max_length=64)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
 from projects.models import ApiKey, api_key_hash
+from projects.throttle import throttle_hit
 
 KEYWORD = "Api-Key"
 # Writing last_used_at on every call would cost a write per request; once a minute is enough.
 LAST_USED_RESOLUTION_SECONDS = 60
+
+
+class RateLimitState(NamedTuple):
+    limit: int
+    remaining: int
+    reset_seconds: int
 
 
 class ApiKeyUser:
@@ -39,12 +50,22 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
-        scheme, _, raw_key = header.partition(" ")
+        scheme, _space, raw_key = header.partition(" ")
         if scheme.lower() != KEYWORD.lower():
-            return None
+            # `Bearer <key>` once answered "credentials were not provided": name the scheme.
+            raise exceptions.AuthenticationFailed(
+                _(
+                    "Send the key as `Authorization: %(keyword)s <key>`; the %(scheme)r scheme is not accepted."
+                )
+                % {"keyword": KEYWORD, "scheme": scheme[:20]},
+                code="authorization_scheme_invalid",
+            )
         raw_key = raw_key.strip()
         if not raw_key:
-            raise exceptions.AuthenticationFailed("The Api-Key header has no key.")
+            raise exceptions.AuthenticationFailed(
+                _("The Authorization header says %(keyword)s but has no key.")
+                % {"keyword": KEYWORD}
+            )
         api_key = (
             ApiKey.objects.select_related("project")
             .filter(hashed_key=api_key_hash(raw_key))
@@ -69,11 +90,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """Requests per API key (session users per user), counted in fixed windows.
 
-    DRF's default keeps every request's time in one cache entry and rewrites the
-    whole list on each request: O(rate) work per call. A counter per window is
-    one `add` and one `incr` in the shared cache (atomic in Redis), whatever the
-    rate; a burst at a window's edge may reach twice the rate, which is fine for
-    protecting the portal.
+    One atomic step per request (`projects.throttle.throttle_hit`) in the store every web
+    process shares; a burst at a window's edge may reach twice the rate, which is fine for
+    protecting the portal. The figures ride on the request for the `RateLimit-*` headers
+    (`wappin_portal.middleware.RateLimitHeadersMiddleware`).
     """
 
     scope = "api_key"
@@ -87,14 +107,15 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         self.now = self.timer()
         window_start = int(self.now // self.duration) * self.duration
         self.window_end = window_start + self.duration
-        window_key = f"{self.key}:{window_start}"
-        if self.cache.add(window_key, 1, timeout=self.duration + 1):
-            return True
-        try:
-            count = self.cache.incr(window_key)
-        except ValueError:  # the window expired between add and incr
-            self.cache.add(window_key, 1, timeout=self.duration + 1)
-            return True
+        count = throttle_hit(
+            key=self.key, window_start=window_start, window_seconds=int(self.duration)
+        )
+        # Django's request (DRF's wraps it): what the middleware sees when the answer is ready.
+        request._request.rate_limit = RateLimitState(
+            limit=self.num_requests,
+            remaining=max(0, self.num_requests - count),
+            reset_seconds=max(1, math.ceil(self.window_end - self.now)),
+        )
         return count <= self.num_requests
 
     def wait(self) -> float:

@@ -1,5 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
+from projects.authentication import ApiKeyUser
 from projects.roles import membership_role, role_capabilities
 from projects.selectors import project_current, project_list_for_user
 from projects.webhooks.selectors import webhook_endpoints_disabled_for_admin
@@ -8,7 +9,9 @@ from projects.webhooks.selectors import webhook_endpoints_disabled_for_admin
 def current_project(request):
     """The header's project switcher and menus: the user's projects, and what their role on the
     current one may open (`can`: a set of capability names from `projects.roles`)."""
-    if not getattr(request, "user", None) or not request.user.is_authenticated:
+    user = getattr(request, "user", None)
+    # An API key is no person with projects to switch between (it 500ed DRF's browsable page).
+    if not user or not user.is_authenticated or isinstance(user, ApiKeyUser):
         return {}
     project = getattr(request, "project", None) or project_current(request=request)
     role = getattr(request, "project_role", None)

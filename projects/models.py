@@ -595,3 +595,22 @@ from projects.webhooks.models import (  # noqa: E402, F401
     WebhookEndpoint,
     WebhookEventType,
 )
+
+
+class ApiThrottleWindow(models.Model):
+    """The API throttle's counter of one key (an API key, a user) in its current window.
+
+    Used when the cache is not Redis (the embedded default): one atomic upsert per request
+    (`projects.throttle`), where the database cache's add-then-incr was a read and a write
+    that let 76 of 200 concurrent requests through a 50/min limit.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "projects_api_throttle_window"  # named in projects.throttle's upsert
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start}: {self.count}"

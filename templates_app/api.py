@@ -10,7 +10,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,12 +26,19 @@ from templates_app.selectors import (
     template_list,
     template_preview,
 )
-from wappin_portal.api import JSONParser, error_responses
+from wappin_portal.api import (
+    JSONParser,
+    MultiPartParser,
+    StrictCursorPagination,
+    StrictSerializer,
+    error_responses,
+    filter_choice,
+)
 
 # --- Serializers --------------------------------------------------------------------------------
 
 
-class ButtonSerializer(serializers.Serializer):
+class ButtonSerializer(StrictSerializer):
     type = serializers.ChoiceField(choices=["url", "quick_reply"])
     text = serializers.CharField()
     url = serializers.CharField(required=False, help_text="URL buttons: http(s), may end in {{1}}.")
@@ -86,7 +94,7 @@ class TemplateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LanguageInputSerializer(serializers.Serializer):
+class LanguageInputSerializer(StrictSerializer):
     """Only shapes; the rules (lengths, placeholders, buttons) are the service's."""
 
     language_code = serializers.CharField(allow_blank=True)
@@ -97,7 +105,7 @@ class LanguageInputSerializer(serializers.Serializer):
     buttons = serializers.ListField(child=serializers.DictField(), required=False, default=list)
 
 
-class TemplateInputSerializer(serializers.Serializer):
+class TemplateInputSerializer(StrictSerializer):
     name = serializers.CharField(allow_blank=True)
     message_type = serializers.CharField(required=False, default=Template.MessageType.UTILITY)
     languages = LanguageInputSerializer(
@@ -105,7 +113,7 @@ class TemplateInputSerializer(serializers.Serializer):
     )
 
 
-class TemplatePreviewInputSerializer(serializers.Serializer):
+class TemplatePreviewInputSerializer(StrictSerializer):
     language_code = serializers.CharField(required=False, allow_blank=True, default="")
     params = serializers.DictField(
         child=serializers.CharField(allow_blank=True), required=False, default=dict
@@ -151,7 +159,7 @@ class ChatbotKeywordSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChatbotKeywordInputSerializer(serializers.Serializer):
+class ChatbotKeywordInputSerializer(StrictSerializer):
     keyword = serializers.CharField(allow_blank=True)
     template_name = serializers.CharField(allow_blank=True)
     scenario = serializers.CharField(required=False, default=ChatbotKeyword.Scenario.NORMAL)
@@ -200,6 +208,14 @@ PROJECT_PARAMETER = OpenApiParameter(
 # --- Templates ----------------------------------------------------------------------------------
 
 
+class ByNamePagination(StrictCursorPagination):
+    ordering = ("name", "id")
+
+
+class ByKeywordPagination(StrictCursorPagination):
+    ordering = ("normalized_keyword", "id")
+
+
 @extend_schema_view(
     get=extend_schema(
         summary="List templates",
@@ -213,21 +229,31 @@ PROJECT_PARAMETER = OpenApiParameter(
     post=extend_schema(
         summary="Create a template (a draft)",
         request=TemplateInputSerializer,
-        responses={201: TemplateSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={201: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
         examples=[OpenApiExample("A shipping notice", value=TEMPLATE_EXAMPLE, request_only=True)],
     ),
 )
-class TemplateListApi(APIView):
+class TemplateListApi(GenericAPIView):
     permission_classes = [IsProjectMember]
+    parser_classes = [JSONParser]  # `languages` is a list of objects: no form can carry it
+    serializer_class = TemplateSerializer
+    pagination_class = ByNamePagination
+    queryset = Template.objects.none()
+    filter_backends: list = []
 
     def get(self, request):
         project = project_from_request(request)
         templates = template_list(
             project=project,
-            status=request.query_params.get("status", ""),
+            status=filter_choice(
+                name="status",
+                value=request.query_params.get("status"),
+                choices=Template.Status.values,
+            ),
             name=request.query_params.get("name", ""),
         )
-        return Response(TemplateSerializer(templates, many=True).data)
+        page = self.paginate_queryset(templates)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def post(self, request):
         project = project_from_request(request, capability="template.manage")
@@ -281,6 +307,7 @@ class TemplateListApi(APIView):
 )
 class TemplateDetailApi(APIView):
     permission_classes = [IsProjectMember]
+    parser_classes = [JSONParser]  # `languages` is a list of objects: no form can carry it
 
     def _template(self, request, pk: int, *, write: bool = False) -> Template:
         project = project_from_request(
@@ -339,6 +366,65 @@ class TemplateRequestApprovalApi(APIView):
         return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
 
 
+class TemplateStatusReasonSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="Why (kept in the template's history).",
+    )
+
+
+@extend_schema(
+    summary="Deactivate an approved template",
+    description="It can no longer be sent (Wappin answers such sends 'not found or inactive'); "
+    "409 `template_status_invalid` unless it is approved. Reactivate it to send it again.",
+    request=TemplateStatusReasonSerializer,
+    parameters=[PROJECT_PARAMETER],
+    responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+)
+class TemplateDeactivateApi(APIView):
+    permission_classes = [IsProjectMember]
+    parser_classes = [JSONParser]
+
+    def post(self, request, pk: int):
+        project = project_from_request(request, capability="template.manage")
+        payload = TemplateStatusReasonSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.template_deactivate(
+            template=template_get(project=project, template_id=pk),
+            reason=payload.validated_data["reason"],
+            **api_caller(request),
+        )
+        return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
+
+
+@extend_schema(
+    summary="Reactivate an inactive template",
+    description="It is approved (sendable) again; 409 `template_status_invalid` unless it is inactive. "
+    "A project admin's job: 403 `role_not_allowed` for other roles (and API keys of other roles).",
+    request=TemplateStatusReasonSerializer,
+    parameters=[PROJECT_PARAMETER],
+    responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+)
+class TemplateReactivateApi(APIView):
+    permission_classes = [IsProjectMember]
+    parser_classes = [JSONParser]
+
+    def post(self, request, pk: int):
+        # An admin's job (a member must not undo a deactivation): an API key needs the admin role.
+        project = project_from_request(request, capability="template.decide")
+        payload = TemplateStatusReasonSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.template_reactivate(
+            template=template_get(project=project, template_id=pk),
+            reason=payload.validated_data["reason"],
+            **api_caller(request),
+        )
+        return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
+
+
 @extend_schema(
     summary="Preview a template",
     description=(
@@ -378,6 +464,7 @@ class TemplateRequestApprovalApi(APIView):
 )
 class TemplatePreviewApi(APIView):
     permission_classes = [IsProjectMember]
+    parser_classes = [JSONParser]  # `params` is an object: no form can carry it
 
     def post(self, request, pk: int):
         project = project_from_request(request)
@@ -433,21 +520,21 @@ KEYWORD_PARSERS = [JSONParser, MultiPartParser, FormParser]
             "application/json": ChatbotKeywordInputSerializer,
             "multipart/form-data": ChatbotKeywordInputSerializer,
         },
-        responses={201: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={201: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
         examples=[OpenApiExample("A text answer", value=KEYWORD_EXAMPLE, request_only=True)],
     ),
 )
-class ChatbotKeywordListApi(APIView):
+class ChatbotKeywordListApi(GenericAPIView):
     permission_classes = [IsProjectMember]
     parser_classes = KEYWORD_PARSERS
+    serializer_class = ChatbotKeywordSerializer
+    pagination_class = ByKeywordPagination
+    queryset = ChatbotKeyword.objects.none()
+    filter_backends: list = []
 
     def get(self, request):
-        project = project_from_request(request)
-        return Response(
-            ChatbotKeywordSerializer(
-                keyword_list(project=project), many=True, context={"request": request}
-            ).data
-        )
+        page = self.paginate_queryset(keyword_list(project=project_from_request(request)))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def post(self, request):
         project = project_from_request(request, capability="chatbot.manage")
@@ -478,7 +565,7 @@ class ChatbotKeywordListApi(APIView):
             "application/json": ChatbotKeywordInputSerializer,
             "multipart/form-data": ChatbotKeywordInputSerializer,
         },
-        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
         examples=[OpenApiExample("A text answer", value=KEYWORD_EXAMPLE, request_only=True)],
     ),
     patch=extend_schema(
@@ -488,7 +575,7 @@ class ChatbotKeywordListApi(APIView):
             "application/json": ChatbotKeywordInputSerializer(partial=True),
             "multipart/form-data": ChatbotKeywordInputSerializer(partial=True),
         },
-        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={200: ChatbotKeywordSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
         examples=[OpenApiExample("Switch it off", value={"is_active": False}, request_only=True)],
     ),
     delete=extend_schema(

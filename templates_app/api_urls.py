@@ -11,6 +11,16 @@ urlpatterns = [
         name="api_template_request_approval",
     ),
     path(
+        "templates/<int:pk>/deactivate/",
+        api.TemplateDeactivateApi.as_view(),
+        name="api_template_deactivate",
+    ),
+    path(
+        "templates/<int:pk>/reactivate/",
+        api.TemplateReactivateApi.as_view(),
+        name="api_template_reactivate",
+    ),
+    path(
         "templates/<int:pk>/preview/", api.TemplatePreviewApi.as_view(), name="api_template_preview"
     ),
     path("chatbot-keywords/", api.ChatbotKeywordListApi.as_view(), name="api_keyword_list"),

@@ -140,20 +140,22 @@ def template_send_params_check(
         if problem is not None
     ]
     if problems:
-        codes = {problem.code for problem in problems}
+        # One code for this cause whatever else failed; `fields` says which part is wrong.
         raise ValidationFailed(
             problems[0].message,
             fields={problem.field: [problem.message] for problem in problems},
-            code=problems[0].code if len(codes) == 1 else "template_params_invalid",
+            code="template_params_invalid",
         )
 
 
 class _Problem(NamedTuple):
-    """What is wrong with one part of a send: its field, a message for people, a machine code."""
+    """What is wrong with one part of a send: its field and a message for people.
+
+    The error's code is one for every part (`template_params_invalid`); the field says which.
+    """
 
     field: str
     message: str
-    code: str
 
 
 def _given(value) -> bool:
@@ -165,9 +167,7 @@ def _body_params_problem(language: TemplateLanguage, params) -> _Problem | None:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        return _Problem(
-            "params", 'Params must be an object such as {"1": "Budi"}.', "param_count_mismatch"
-        )
+        return _Problem("params", 'Params must be an object such as {"1": "Budi"}.')
     expected = language.body_param_count
     given = {str(key).strip(): value for key, value in params.items()}
     wanted = _numbered_keys(expected)
@@ -178,13 +178,10 @@ def _body_params_problem(language: TemplateLanguage, params) -> _Problem | None:
             f"Template '{language.template.name}' [{language.language_code}] takes {expected} "
             f"param{'s' if expected != 1 else ''} ({shown}); {len(given)} given"
             + (f" ({', '.join(repr(k) for k in given)})." if given else "."),
-            "param_count_mismatch",
         )
     empty = [key for key in wanted if not _given(given[key])]
     if empty:
-        return _Problem(
-            "params", f"Param {', '.join(empty)} is empty: give every param a value.", "param_empty"
-        )
+        return _Problem("params", f"Param {', '.join(empty)} is empty: give every param a value.")
     return None
 
 
@@ -193,13 +190,11 @@ def _header_param_problem(language: TemplateLanguage, header_param) -> _Problem 
         return _Problem(
             "header_param",
             "This template's header has a variable {{1}}: give its value.",
-            "header_param_missing",
         )
     if _given(header_param) and not language.header_has_param:
         return _Problem(
             "header_param",
             "This template's header has no variable: leave the header param out.",
-            "header_param_unexpected",
         )
     return None
 
@@ -209,13 +204,11 @@ def _header_media_problem(language: TemplateLanguage, has_media: bool) -> _Probl
         return _Problem(
             "media",
             f"This template's header is {language.get_header_type_display().lower()}: attach the file.",
-            "media_missing",
         )
     if has_media and not language.header_is_media:
         return _Problem(
             "media",
             "This template's header is not media: send it without a file.",
-            "media_unexpected",
         )
     return None
 
@@ -225,13 +218,11 @@ def _button_url_problem(language: TemplateLanguage, button_url) -> _Problem | No
         return _Problem(
             "button_url",
             "This template's URL button ends in a variable: give its value.",
-            "button_url_missing",
         )
     if _given(button_url) and not language.url_button_has_param:
         return _Problem(
             "button_url",
             "This template has no URL button with a variable: leave the button URL out.",
-            "button_url_unexpected",
         )
     return None
 
@@ -241,17 +232,13 @@ def _reply_payloads_problem(language: TemplateLanguage, reply_payloads) -> _Prob
     if not reply_payloads:
         return None
     limit = language.quick_reply_count
-    code = "reply_payloads_invalid"
     if not isinstance(reply_payloads, dict):
-        return _Problem(
-            "reply_payloads", 'Reply payloads must be an object such as {"1": "yes"}.', code
-        )
+        return _Problem("reply_payloads", 'Reply payloads must be an object such as {"1": "yes"}.')
     if len(reply_payloads) > limit:
         return _Problem(
             "reply_payloads",
             f"This template has {limit} quick-reply button{'s' if limit != 1 else ''}; "
             f"{len(reply_payloads)} payloads given.",
-            code,
         )
     allowed = set(_numbered_keys(limit))
     wrong = [str(key) for key in reply_payloads if str(key).strip() not in allowed]
@@ -259,11 +246,10 @@ def _reply_payloads_problem(language: TemplateLanguage, reply_payloads) -> _Prob
         return _Problem(
             "reply_payloads",
             f"Reply payload keys are the quick-reply buttons' numbers (1..{limit}); {', '.join(wrong)} is not one.",
-            code,
         )
     empty = [str(key) for key, value in reply_payloads.items() if not _given(value)]
     if empty:
-        return _Problem("reply_payloads", f"Reply payload {', '.join(empty)} is empty.", code)
+        return _Problem("reply_payloads", f"Reply payload {', '.join(empty)} is empty.")
     return None
 
 

@@ -69,14 +69,26 @@ class _Errors:
 
     def __init__(self) -> None:
         self.fields: dict[str, list[str]] = {}
+        self.duplicate_code: str | None = None
 
     def add(self, field: str, message: str) -> None:
         self.fields.setdefault(field, []).append(message)
 
+    def add_duplicate(self, field: str, message: str, *, code: str) -> None:
+        """A value another row of the project already has: a 409 when nothing else is wrong."""
+        self.add(field, message)
+        self.duplicate_code = code
+
     def raise_if_any(self, *, code: str = "invalid") -> None:
-        if self.fields:
-            first = next(iter(self.fields.values()))[0]
-            raise ValidationFailed(first, fields=self.fields, code=code)
+        if not self.fields:
+            return
+        first = next(iter(self.fields.values()))[0]
+        if self.duplicate_code and len(self.fields) == 1:
+            # As for contacts: the input is fine, but it clashes with what exists (409).
+            raise ValidationFailed(
+                first, fields=self.fields, code=self.duplicate_code, status_code=409
+            )
+        raise ValidationFailed(first, fields=self.fields, code=code)
 
 
 def _placeholder_problem(text: str) -> str | None:
@@ -280,7 +292,11 @@ def _check_name(
         if template is not None:
             others = others.exclude(pk=template.pk)
         if others.exists():
-            errors.add("name", f"{project.name} already has a template named '{name}'.")
+            errors.add_duplicate(
+                "name",
+                f"{project.name} already has a template named '{name}'.",
+                code="template_exists",
+            )
 
 
 def _check_message_type(errors: _Errors, message_type: str) -> None:
@@ -736,10 +752,11 @@ def _keyword_word_check(keyword: ChatbotKeyword, errors: _Errors) -> None:
             exclude_id=keyword.pk,
         )
         if clash is not None:
-            errors.add(
+            errors.add_duplicate(
                 "keyword",
                 f"'{keyword.keyword}' and the existing keyword '{clash.keyword}' would answer the same "
                 "message (a keyword matches the whole message or its first word).",
+                code="keyword_exists",
             )
 
 

@@ -168,8 +168,10 @@ def test_api_key_never_reaches_another_projects_rows(api_client, other):
         "/api/v1/messages/",
         "/api/v1/contacts/",
     ):
+        # A key naming another project is told so (it was silently ignored before issue 11)
         response = api_client.get(url, {"project": other["project"].pk})
-        assert response.status_code == 200
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "project_not_found"
         assert SECRET_MARK not in response.content.decode(), url
 
 

@@ -30,10 +30,14 @@ class ApplicationError(Exception):
         if status_code is not None:
             self.status_code = status_code
 
+    @property
+    def error_fields(self) -> dict[str, list[str]]:
+        """What the API shows in `error.fields`: the field this error is about, if any."""
+        return {self.field: [self.message]} if self.field else {}
+
     def as_dict(self) -> dict:
-        error = {"code": self.code, "message": self.message}
-        if self.field:
-            error["field"] = self.field
+        """`code`, `message` and `fields`; the API's handler adds `type`, `request_id`, `doc_url`."""
+        error = {"code": self.code, "message": self.message, "fields": self.error_fields}
         if self.extra:
             error.update(self.extra)
         return error
@@ -49,11 +53,9 @@ class ValidationFailed(ApplicationError):
         super().__init__(message, **kwargs)
         self.fields = fields or ({kwargs["field"]: [message]} if kwargs.get("field") else {})
 
-    def as_dict(self) -> dict:
-        error = super().as_dict()
-        if self.fields:
-            error["fields"] = self.fields
-        return error
+    @property
+    def error_fields(self) -> dict[str, list[str]]:
+        return self.fields
 
 
 class NotFound(ApplicationError):

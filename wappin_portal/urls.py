@@ -75,6 +75,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/errors/", views.api_error_catalogue, name="api_error_catalogue"),
+    # Any other URL under /api/ (/api/ itself, /api/v2/...): a JSON 404, in DEBUG too.
+    re_path(r"^api/", api_not_found),
     path("callbacks/", include("callbacks.urls")),
     path("templates/", include("templates_app.urls")),
     # Uploaded media, through a view that checks the file's project, in every environment.

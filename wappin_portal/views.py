@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import render
 from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from wappin_portal.api import SERVER_ERROR_MESSAGE, api_error_response
+from wappin_portal.error_catalogue import ERROR_CATALOGUE, error_type
 from wappin_portal.health import readiness_failures
 
 API_PREFIX = "/api/"
@@ -35,6 +37,23 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def api_error_catalogue(request: HttpRequest) -> HttpResponse:
+    """The page every error answer's `doc_url` points at: each code, its status and meaning."""
+    codes = [
+        {
+            "code": code,
+            "status": entry.status,
+            "type": error_type(entry.status),
+            "description": entry.description,
+        }
+        for code, entry in sorted(
+            ERROR_CATALOGUE.items(), key=lambda item: (item[1].status, item[0])
+        )
+    ]
+    return render(request, "api/error_catalogue.html", {"codes": codes})
 
 
 # Django's error handlers (handler400/403/404/500 in the root URLconf): under /api/ an

@@ -20,6 +20,7 @@ from messaging.blasts import selectors, services
 from messaging.blasts.mapping import blast_mapping_from_api
 from messaging.blasts.serializers import (
     BlastDetailSerializer,
+    BlastRecipientPageSerializer,
     BlastRecipientSerializer,
     BlastSerializer,
     BlastWriteSerializer,
@@ -457,7 +458,7 @@ class BlastRecipientsView(APIView):
                 "page_size", OpenApiTypes.INT, required=False, description="At most 1000."
             ),
         ],
-        responses={200: BlastRecipientSerializer(many=True), **BLAST_ERRORS},
+        responses={200: BlastRecipientPageSerializer, **BLAST_ERRORS},
         examples=[
             OpenApiExample(
                 "A page",
@@ -505,12 +506,16 @@ class BlastRecipientsView(APIView):
                 _("status must be one of: %(choices)s.")
                 % {"choices": ", ".join(selectors.RECIPIENT_STATUSES)},
                 field="status",
-                code="status_invalid",
+                code="filter_invalid",
             )
-        page, size = (
-            self._int("page", 1),
-            min(self._int("page_size", self.page_size), self.max_page_size),
-        )
+        page, size = self._int("page", 1), self._int("page_size", self.page_size)
+        if size > self.max_page_size:
+            raise ValidationFailed(
+                _("page_size must be a whole number from 1 to %(max)d.")
+                % {"max": self.max_page_size},
+                field="page_size",
+                code="page_size_invalid",
+            )
         messages, refusals = selectors.blast_recipients(blast=blast, status=status)
         message_count, refusal_count = messages.count(), refusals.count()
         start, stop = (page - 1) * size, page * size
@@ -547,7 +552,7 @@ class BlastRecipientsView(APIView):
             raise ValidationFailed(
                 _("%(name)s must be a positive number.") % {"name": name},
                 field=name,
-                code="page_invalid",
+                code="page_size_invalid" if name == "page_size" else "page_invalid",
             )
         return int(raw)
 

@@ -9,13 +9,21 @@ from rest_framework import serializers
 from messaging.blasts.mapping import blast_mapping_to_api
 from messaging.models import Blast
 from messaging.sending.serializers import JsonObjectField
+from wappin_portal.api import StrictSerializer
 
 MAPPING_HELP = (
     '{"text": "INV-1"} (a fixed text) or {"contact_field": "name" | "phone_number" | "<attribute>"}'
 )
 
 
-class BlastWriteSerializer(serializers.Serializer):
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class GroupReferenceField(serializers.CharField):
+    """A contact group by its id (a number) or its name (text)."""
+
+    json_also_accepts = (int,)
+
+
+class BlastWriteSerializer(StrictSerializer):
     """POST creates a draft; PATCH changes one (only what is given)."""
 
     name = serializers.CharField(max_length=120)
@@ -28,7 +36,7 @@ class BlastWriteSerializer(serializers.Serializer):
         default="",
         help_text="One of its languages; empty: its first.",
     )
-    group = serializers.CharField(
+    group = GroupReferenceField(
         required=False,
         allow_null=True,
         default=None,
@@ -144,16 +152,26 @@ class BlastSerializer(serializers.ModelSerializer):
         return self.context["progress"][blast.pk].counts()
 
 
+class BlastReachSerializer(serializers.Serializer):
+    audience = serializers.IntegerField(help_text="Contacts in the audience.")
+    reachable = serializers.IntegerField(help_text="Of those, the ones it would be sent to.")
+    opted_out = serializers.IntegerField(help_text="Left out: they sent STOP (marketing).")
+    not_on_whatsapp = serializers.IntegerField(help_text="Left out: not WhatsApp numbers.")
+    missing_value = serializers.IntegerField(
+        help_text="Left out: a column the template's params need is empty for them."
+    )
+
+
 class BlastDetailSerializer(BlastSerializer):
     reach = serializers.SerializerMethodField(
-        help_text="A draft's: how many contacts starting it would reach."
+        help_text="A draft's: how many contacts starting it would reach; null once started."
     )
     reasons = serializers.SerializerMethodField()
 
     class Meta(BlastSerializer.Meta):
         fields = [*BlastSerializer.Meta.fields, "reach", "reasons"]
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(BlastReachSerializer(allow_null=True))
     def get_reach(self, blast: Blast) -> dict | None:
         reach = self.context.get("reach")
         if reach is None:
@@ -186,3 +204,14 @@ class BlastRecipientSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     read_at = serializers.DateTimeField(allow_null=True)
+
+
+class BlastRecipientPageSerializer(serializers.Serializer):
+    """A page of a blast's recipients (numbered pages: `page`, `page_size`)."""
+
+    count = serializers.IntegerField(help_text="Recipients in all (with the filter).")
+    next = serializers.URLField(allow_null=True, help_text="The next page's URL; null on the last.")
+    previous = serializers.URLField(
+        allow_null=True, help_text="The previous page's URL; null on the first."
+    )
+    results = BlastRecipientSerializer(many=True, help_text="This page's recipients.")

@@ -15,7 +15,7 @@ from messaging.contacts import selectors, services
 from messaging.contacts.serializers import ContactSerializer
 from messaging.models import Contact
 from projects.api import IsProjectMember, api_caller, project_from_request
-from wappin_portal.api import error_responses
+from wappin_portal.api import error_responses, filter_choice
 
 CONTACT_EXAMPLE = {
     "id": 7,
@@ -73,7 +73,15 @@ class ContactListView(GenericAPIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        filters = {key: request.query_params.get(key) for key in ("search", "opted_out")}
+        filters = {
+            "search": request.query_params.get("search"),
+            "opted_out": filter_choice(
+                name="opted_out",
+                value=request.query_params.get("opted_out"),
+                choices=["true", "false"],
+            )
+            or None,
+        }
         queryset = selectors.contact_list(project=project_from_request(request), filters=filters)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

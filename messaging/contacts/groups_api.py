@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework import status as http
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,13 +14,13 @@ from messaging.api_common import PROJECT_PARAMETER
 from messaging.contacts import groups
 from messaging.models import ContactGroup
 from projects.api import IsProjectMember, api_caller, project_from_request
-from wappin_portal.api import error_responses
+from wappin_portal.api import StrictCursorPagination, StrictInputMixin, error_responses
 
 GROUP_EXAMPLE = {"id": 3, "name": "VIP", "contact_count": 120}
 GROUP_INPUT_EXAMPLE = OpenApiExample("A group", request_only=True, value={"name": "VIP"})
 
 
-class GroupSerializer(serializers.ModelSerializer):
+class GroupSerializer(StrictInputMixin, serializers.ModelSerializer):
     contact_count = serializers.IntegerField(
         read_only=True, help_text="How many contacts are in the group."
     )
@@ -37,7 +36,7 @@ class GroupSerializer(serializers.ModelSerializer):
         }
 
 
-class GroupPagination(CursorPagination):
+class GroupPagination(StrictCursorPagination):
     ordering = ("name", "id")
     page_size = 100
     page_size_query_param = "page_size"

@@ -10,7 +10,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework import status as http
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +20,7 @@ from messaging.contacts import imports
 from messaging.models import ContactImport, ContactImportRefusal
 from projects.api import IsProjectMember, project_from_request
 from projects.models import ApiKey
-from wappin_portal.api import error_responses
+from wappin_portal.api import MultiPartParser, StrictSerializer, error_responses
 
 IMPORT_STARTED_EXAMPLE = {"id": 12, "status": "queued"}
 IMPORT_EXAMPLE = {
@@ -46,7 +46,7 @@ IMPORT_EXAMPLE = {
 }
 
 
-class ContactImportUploadSerializer(serializers.Serializer):
+class ContactImportUploadSerializer(StrictSerializer):
     file = serializers.FileField(
         help_text=(
             "A .csv or .xlsx file whose first row names the columns: name, phone and optionally group "

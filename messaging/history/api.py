@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from django import forms
+
 import django_filters
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +26,13 @@ from messaging.wappin.exceptions import WappinError
 from projects.api import IsProjectMember, api_caller, project_from_request
 from wappin_portal.api import error_responses
 from wappin_portal.errors import ServiceUnavailable
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """An id: a whole number (NumberFilter takes 0.5)."""
+
+    field_class = forms.IntegerField
 
 
 class MessageFilter(django_filters.FilterSet):
@@ -40,9 +55,7 @@ class MessageFilter(django_filters.FilterSet):
         method="_by_selector",
         label="Until this date (its whole day) or ISO date and time, inclusive",
     )
-    blast = django_filters.NumberFilter(
-        method="_by_selector", label="Blast id: the messages of one blast"
-    )
+    blast = IdFilter(method="_by_selector", label="Blast id: the messages of one blast")
 
     class Meta:
         model = Message

@@ -289,3 +289,30 @@ def message_export_rows(*, messages: QuerySet[Message]) -> Iterator[list[str]]:
             _stamp(message.read_at),
             _stamp(message.failed_at),
         ]
+
+
+def message_timeline(*, message: Message) -> list[MessageStatusEvent]:
+    """The message's steps in the order they happened: by time, but never against the status order.
+
+    Wappin's times have whole seconds, the portal's have microseconds: a `sent` callback at
+    13:14:42 read before the portal's own `queued` at 13:14:42.579. A step is placed no
+    earlier than the latest step of a lower status rank; within that, by time, rank, id.
+    """
+    events = list(message.status_events.all())
+    rank = Message.STATUS_RANK
+    by_rank: dict[int, list[MessageStatusEvent]] = {}
+    for event in events:
+        by_rank.setdefault(rank.get(event.status, len(rank)), []).append(event)
+    placed_at, floor = {}, None
+    for step_rank in sorted(by_rank):
+        group = by_rank[step_rank]
+        for event in group:
+            placed_at[event.pk] = (
+                event.occurred_at if floor is None else max(event.occurred_at, floor)
+            )
+        group_latest = max(placed_at[event.pk] for event in group)
+        floor = group_latest if floor is None else max(floor, group_latest)
+    return sorted(
+        events,
+        key=lambda event: (placed_at[event.pk], rank.get(event.status, len(rank)), event.pk),
+    )

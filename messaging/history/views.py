@@ -85,7 +85,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "project": request.project,
             "message": message,
-            "events": message.status_events.all(),
+            "events": selectors.message_timeline(message=message),
             "calls": selectors.message_call_logs(message=message, limit=CALLS_SHOWN),
             "params": sorted(
                 (message.params or {}).items(), key=lambda item: _param_order(item[0])

@@ -46,6 +46,14 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     project_id = media_owner_project_id(path)
     if project_id is None or project_id not in list(readable):
         raise Http404("No such file.")
+    return media_file_response(path=path)
+
+
+def media_file_response(*, path: str) -> HttpResponse:
+    """The stored file at `path` as a download (or a redirect to its signed URL); Http404 if gone.
+
+    The caller has checked that the reader may see it (media_serve, the API's message media).
+    """
     content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     signed_url = getattr(default_storage, "signed_url", None)
     if signed_url is not None:  # a private bucket (wappin_portal.storage)

@@ -7,10 +7,11 @@ import json
 from abc import ABCMeta, abstractmethod
 
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,9 +28,23 @@ from messaging.sending.serializers import (
 )
 from projects.api import IsProjectMember, project_from_request
 from projects.models import ApiKey, Project
-from wappin_portal.api import JSONParser, error_responses
+from wappin_portal.api import JSONParser, MultiPartParser, error_responses
 from wappin_portal.errors import ValidationFailed
 
+LOCATION_HEADER = OpenApiParameter(
+    "Location",
+    OpenApiTypes.URI,
+    location=OpenApiParameter.HEADER,
+    response=[202],
+    description="The queued message's URL: GET it to follow its status.",
+)
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=[202],
+    description="`true` when this answer replays the first answer to the same Idempotency-Key.",
+)
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -62,12 +77,6 @@ def request_fingerprint(request: Request) -> str:
         body = data
     canonical = json.dumps({"path": request.path, "body": body}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _owner(request: Request) -> str:
-    if isinstance(request.auth, ApiKey):
-        return f"key:{request.auth.pk}"
-    return f"user:{request.user.pk}"
 
 
 # The services speak of their own arguments; a developer posted Wappin's field names.
@@ -131,14 +140,20 @@ class SendView(APIView, metaclass=ABCMeta):
         key = request.headers.get("Idempotency-Key", "").strip()
         answer = services.message_send_idempotent(
             project=project,
-            owner=_owner(request),
             key=key,
             # Only a request with a key is compared with another: no need to hash the others' files.
             fingerprint=request_fingerprint(request) if key else "",
             send=lambda: self.send(project=project, data=serializer.validated_data, sender=sender),
             answer_body=message_accepted_body,
         )
-        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        headers = {}
+        if answer.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        if answer.status == services.ACCEPTED and "id" in answer.body:
+            # Where to follow the queued message (Location on 202, as RFC 9110 suggests).
+            headers["Location"] = request.build_absolute_uri(
+                reverse("api_message_detail", kwargs={"message_id": answer.body["id"]})
+            )
         return Response(answer.body, status=answer.status, headers=headers)
 
 
@@ -162,7 +177,7 @@ class HsmSendView(SendView):
         description="Wappin's do-send-hsm, with the same field names. Checked before anything is sent: "
         "the template is approved, the params fit its {{n}}, the number is valid.",
         tags=["messages"],
-        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER, LOCATION_HEADER, REPLAYED_HEADER],
         request=HsmSendSerializer,
         responses=_accepted("Accepted."),
         examples=[
@@ -196,7 +211,7 @@ class HsmMediaSendView(SendView):
         summary="Send a template with a media header",
         description="Wappin's do-send-hsm-with-media: multipart, `params`, `header` and `button` as JSON strings.",
         tags=["messages"],
-        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER, LOCATION_HEADER, REPLAYED_HEADER],
         request={"multipart/form-data": HsmMediaSendSerializer},
         responses=_accepted("Accepted."),
         examples=[
@@ -231,7 +246,7 @@ class TextSendView(SendView):
         description="Wappin's do-send. WhatsApp allows free-form text only within 24 hours of the "
         "customer's last message (409 `outside_24h_window` otherwise).",
         tags=["messages"],
-        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER, LOCATION_HEADER, REPLAYED_HEADER],
         request=TextSendSerializer,
         responses=_accepted("Accepted."),
         examples=[
@@ -261,7 +276,7 @@ class MediaSendView(SendView):
         summary="Send an image, document or audio (chatbot reply)",
         description="Wappin's do-send-media, multipart. Within 24 hours of the customer's last message.",
         tags=["messages"],
-        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, PROJECT_PARAMETER, LOCATION_HEADER, REPLAYED_HEADER],
         request={"multipart/form-data": MediaSendSerializer},
         responses=_accepted("Accepted."),
         examples=[

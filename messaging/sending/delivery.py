@@ -17,6 +17,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.models import Message, MessageStatusEvent
 from messaging.sending.services import WAPPIN_STATUS_MAP, integration_pick, message_status_record
@@ -102,6 +103,17 @@ def message_refresh_status(
     capability_require(
         project=message.project, capability="message.send", actor=actor, api_key=api_key
     )
+    if not message.wappin_message_id and message.status == Message.Status.FAILED:
+        # Refused before Wappin accepted it (601 "Contact invalid", ...): its status is final.
+        reason = message.failure_reason or message.failure_code or "no reason was recorded"
+        raise Conflict(
+            _(
+                "This message failed before Wappin accepted it (%(reason)s); "
+                "there is no status to ask for."
+            )
+            % {"reason": reason},
+            code="message_failed",
+        )
     if not message.wappin_message_id:
         raise Conflict(
             "Wappin has not given this message an id yet, so there is no status to ask for.",
@@ -113,7 +125,7 @@ def message_refresh_status(
     steps = WappinClient(integration).inquiry(wappin_message_id=message.wappin_message_id)
     for step in steps:
         status = WAPPIN_STATUS_MAP.get(str(step.status).lower(), str(step.status).lower())
-        message, _ = message_status_record(
+        message, _moved = message_status_record(
             message_id=message.pk,
             status=status,
             source=MessageStatusEvent.Source.INQUIRY,

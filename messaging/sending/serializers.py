@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging.models import Message
+from wappin_portal.api import StrictSerializer
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
@@ -36,7 +37,7 @@ class JsonObjectField(serializers.Field):
         return value
 
 
-class HsmSendSerializer(serializers.Serializer):
+class HsmSendSerializer(StrictSerializer):
     recipient_number = serializers.CharField(
         help_text="The customer's number: 0812..., +62 812... or 62812...."
     )
@@ -97,7 +98,7 @@ class HsmMediaSendSerializer(HsmSendSerializer):
         return validated
 
 
-class TextSendSerializer(serializers.Serializer):
+class TextSendSerializer(StrictSerializer):
     recipient_number = serializers.CharField()
     message_content = serializers.CharField(
         trim_whitespace=True, help_text="Up to 4096 characters."
@@ -107,7 +108,7 @@ class TextSendSerializer(serializers.Serializer):
         return {"phone_number": attrs["recipient_number"], "text": attrs["message_content"]}
 
 
-class MediaSendSerializer(serializers.Serializer):
+class MediaSendSerializer(StrictSerializer):
     recipient_number = serializers.CharField()
     media_type = serializers.ChoiceField(choices=Message.MediaType.choices)
     media = serializers.FileField(

@@ -174,11 +174,34 @@ def message_statuses_record(steps: list[StatusStep]) -> list[tuple[Message, bool
     return results
 
 
+# Wappin's times are whole seconds: one up to a second before the portal's own time of the
+# message may be the same moment.
+WAPPIN_TIME_RESOLUTION = timedelta(seconds=1)
+
+
+def _not_before_earlier_steps(message: Message, status: str, occurred_at: datetime) -> datetime:
+    """The step's time, moved up to the latest earlier step's: `*_at` never contradict the order.
+
+    A `delivered_at` before `sent_at` (Wappin's whole seconds against the portal's microseconds)
+    read as a contradiction. The message's creation counts when Wappin's second includes it.
+    """
+    rank = Message.STATUS_RANK.get(status, 0)
+    floors = [
+        getattr(message, field)
+        for earlier, field in _STATUS_TIMESTAMP_FIELD.items()
+        if Message.STATUS_RANK[earlier] < rank and getattr(message, field) is not None
+    ]
+    if message.created_at and occurred_at > message.created_at - WAPPIN_TIME_RESOLUTION:
+        floors.append(message.created_at)
+    return max([occurred_at, *floors])
+
+
 def _status_move(message: Message, step: StatusStep, *, occurred_at: datetime) -> list[str]:
     """Move `message` (in memory) to the step's status; the columns that changed."""
     status = step.status
     message.status = status
     fields = ["status"]
+    occurred_at = _not_before_earlier_steps(message, status, occurred_at)
     stamp_field = _STATUS_TIMESTAMP_FIELD.get(status)
     if stamp_field and getattr(message, stamp_field) is None:
         setattr(message, stamp_field, occurred_at)
@@ -210,8 +233,14 @@ class IdempotencyKeyReused(ApplicationError):
     default_code = "idempotency_key_reused"
 
 
+# Keys are scoped per project, as Stripe scopes them per account: two API keys (or a key and
+# a user) of one project sending the same body with the same key send once. The `owner`
+# column, once the key's or user's id, holds this one scope.
+IDEMPOTENCY_SCOPE = "project"
+
+
 def idempotency_claim(
-    *, project: Project, owner: str, key: str, fingerprint: str
+    *, project: Project, key: str, fingerprint: str
 ) -> tuple[IdempotencyRecord, bool]:
     """Claim an Idempotency-Key for a request, or find the first request's record.
 
@@ -231,11 +260,14 @@ def idempotency_claim(
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                project=project, owner=owner, key=key, request_fingerprint=fingerprint
+                project=project,
+                owner=IDEMPOTENCY_SCOPE,
+                key=key,
+                request_fingerprint=fingerprint,
             )
         return record, False
     except IntegrityError:
-        record = IdempotencyRecord.objects.get(project=project, owner=owner, key=key)
+        record = IdempotencyRecord.objects.get(project=project, owner=IDEMPOTENCY_SCOPE, key=key)
     if record.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request body; "
@@ -291,7 +323,6 @@ class SendAnswer:
 def message_send_idempotent(
     *,
     project: Project,
-    owner: str,
     key: str,
     fingerprint: str,
     send: Callable[[], Message],
@@ -299,7 +330,7 @@ def message_send_idempotent(
 ) -> SendAnswer:
     """Send once per Idempotency-Key: `send()` (one `message_send_*`), or replay the first answer.
 
-    `owner` tells apart two clients of one project (an API key, a user);
+    Keys are the project's (IDEMPOTENCY_SCOPE), whichever key or user sends;
     `fingerprint` is a hash of the request, so the same key with another body is
     refused; `answer_body` renders the accepted message, and that body is what a
     replay answers. The key's record is written in the same transaction as the
@@ -310,9 +341,7 @@ def message_send_idempotent(
         message = send()
         return SendAnswer(status=ACCEPTED, body=answer_body(message))
     with transaction.atomic():
-        record, replay = idempotency_claim(
-            project=project, owner=owner, key=key, fingerprint=fingerprint
-        )
+        record, replay = idempotency_claim(project=project, key=key, fingerprint=fingerprint)
         if replay:
             return SendAnswer(
                 status=record.response_status, body=record.response_body, replayed=True

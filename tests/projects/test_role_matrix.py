@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
@@ -84,6 +85,14 @@ def test_every_url_is_in_the_docs_tables():
     assert not stale, f"docs/roles.md names URLs that do not exist: {sorted(stale)}"
 
 
+def _message_with_media(project, contact) -> int:
+    message = factories.MessageFactory(
+        project=project, phone_number=contact.phone_number, kind="media", media_type="document"
+    )
+    message.media.save("invoice.pdf", ContentFile(b"%PDF-1.4 role matrix"), save=True)
+    return message.pk
+
+
 def _world(project, *, user=None) -> dict:
     """One row of every kind the URLs take an id of, in `project`."""
     template = factories.TemplateFactory(project=project, status="draft")
@@ -104,7 +113,7 @@ def _world(project, *, user=None) -> dict:
             language_code="id",
             group=group,
         ).pk,
-        "message": factories.MessageFactory(project=project, phone_number=contact.phone_number).pk,
+        "message": _message_with_media(project, contact),
         "import": ContactImport.objects.create(
             project=project, original_filename="c.csv", file="contact-imports/c.csv"
         ).pk,

@@ -76,11 +76,10 @@ def test_list_filters_by_status_and_name_within_the_keys_project(api_client, pro
     factories.TemplateFactory(project=project, name="promo_june", status="approved")
     factories.TemplateFactory(project=project, name="promo_july", status="draft")
     factories.TemplateFactory(name="promo_other_project")
-    names = [t["name"] for t in api_client.get("/api/v1/templates/?name=promo").json()]
+    names = [t["name"] for t in api_client.get("/api/v1/templates/?name=promo").json()["results"]]
     assert names == ["promo_july", "promo_june"]
-    assert [t["name"] for t in api_client.get("/api/v1/templates/?status=approved").json()] == [
-        "promo_june"
-    ]
+    approved = api_client.get("/api/v1/templates/?status=approved").json()["results"]
+    assert [t["name"] for t in approved] == ["promo_june"]
 
 
 def test_retrieve_and_another_projects_template_is_404(api_client):
@@ -160,7 +159,7 @@ def test_the_api_needs_a_key(client, db):
 def test_a_session_user_names_the_project(admin_client, project):
     factories.TemplateFactory(project=project, name="mine")
     response = admin_client.get(f"/api/v1/templates/?project={project.pk}")
-    assert [t["name"] for t in response.json()] == ["mine"]
+    assert [t["name"] for t in response.json()["results"]] == ["mine"]
 
 
 # --- keywords -----------------------------------------------------------------------
@@ -175,7 +174,8 @@ def test_keyword_crud_with_json(api_client, project):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["keyword"], body["normalized_keyword"]) == ("Promo", "promo")
-    assert [k["keyword"] for k in api_client.get("/api/v1/chatbot-keywords/").json()] == ["Promo"]
+    listed = api_client.get("/api/v1/chatbot-keywords/").json()["results"]
+    assert [k["keyword"] for k in listed] == ["Promo"]
 
     response = api_client.patch(
         f"/api/v1/chatbot-keywords/{body['id']}/", {"is_active": False}, format="json"
@@ -197,7 +197,9 @@ def test_keyword_overlap_is_refused_on_the_keyword_field(api_client, project):
         {"keyword": "HALO wappin", "template_name": "t", "response_text": "Hi"},
         format="json",
     )
-    assert response.status_code == 400
+    # A duplicate is a conflict with what exists (409), as for contacts (issue 11, defect 5)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "keyword_exists"
     assert "keyword" in response.json()["error"]["fields"]
 
 

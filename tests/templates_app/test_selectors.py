@@ -203,11 +203,17 @@ def test_every_broken_part_is_reported_on_its_own_field_at_once():
     assert set(fields) == {"params", "header_param", "button_url", "media"}
 
 
-def test_param_count_mismatch_has_its_own_code():
-    with pytest.raises(ValidationFailed) as caught:
+def test_a_send_that_does_not_fit_has_one_code_whatever_else_failed():
+    # Issue 11, defect 5: the code was `param_count_mismatch` alone, `template_params_invalid`
+    # when another part failed too; one cause, one code, and `fields` says which part.
+    with pytest.raises(ValidationFailed) as alone:
         _check(_language(), params={"1": "a"})
-    assert caught.value.code == "param_count_mismatch"
-    assert caught.value.as_dict()["fields"]["params"]
+    language = _language(header_type=TemplateLanguage.HeaderType.TEXT, header_text="Pesanan {{1}}")
+    with pytest.raises(ValidationFailed) as with_others:
+        _check(language, params={"1": "a"})
+    assert alone.value.code == with_others.value.code == "template_params_invalid"
+    assert alone.value.as_dict()["fields"]["params"]
+    assert set(with_others.value.as_dict()["fields"]) == {"params", "header_param"}
 
 
 # --- keywords --------------------------------------------------------------------

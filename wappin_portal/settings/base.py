@@ -82,6 +82,7 @@ MIDDLEWARE = [
     # Permissions-Policy on every answer.
     "csp.middleware.CSPMiddleware",
     "wappin_portal.middleware.PermissionsPolicyMiddleware",
+    "wappin_portal.middleware.RateLimitHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -402,10 +403,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "wappin_portal.api.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "wappin_portal.api.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "wappin_portal.api.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "wappin_portal.api.ApiKeyJsonNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["projects.authentication.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env("API_KEY_THROTTLE_RATE", default="600/min")},
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
@@ -431,6 +433,12 @@ SPECTACULAR_SETTINGS = {
         "BlastStatusEnum": "messaging.models.Blast.Status",
         "ContactImportStatusEnum": "messaging.models.ContactImport.Status",
     },
+    # Every answer's headers (X-Request-Id, RateLimit-*, Retry-After on 429) in the schema.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wappin_portal.api.schema_headers_add",
+        "wappin_portal.schema_descriptions.schema_descriptions_fill",
+    ],
 }
 
 LOGGING = {

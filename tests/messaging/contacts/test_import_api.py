@@ -61,7 +61,7 @@ def test_another_file_type_is_refused_on_its_field(api_client):
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "import_file_type"
-    assert response.json()["error"]["field"] == "file"
+    assert list(response.json()["error"]["fields"]) == ["file"]
     assert not ContactImport.objects.exists()
 
 

@@ -97,18 +97,45 @@ def test_a_refused_send_does_not_use_up_its_idempotency_key(
     assert not IdempotencyRecord.objects.exists()
 
 
-def test_idempotency_keys_of_two_api_keys_do_not_collide(
+def test_idempotency_keys_are_the_projects_whichever_api_key_sends(
     api_client, project, chatbot_integration, customer
 ):
+    # Issue 11, defect 9: two keys of one project sending the same body with the same
+    # Idempotency-Key created two messages (keys were scoped per API key).
     other = APIClient()
     other.credentials(
         HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=project, name='other').raw_key}"
+    )
+    first = api_client.post(
+        "/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same"
+    )
+    response = other.post(
+        "/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same"
+    )
+    assert response.status_code == 202
+    assert response["Idempotent-Replayed"] == "true"
+    assert response.json()["id"] == first.json()["id"]
+    assert Message.objects.count() == 1
+
+
+def test_idempotency_keys_of_two_projects_do_not_collide(
+    api_client, project, chatbot_integration, customer
+):
+    other_project = factories.ProjectFactory()
+    factories.IntegrationFactory(project=other_project, kind=Integration.Kind.CHATBOT)
+    factories.ContactFactory(
+        project=other_project, phone_number=customer.phone_number, last_inbound_at=timezone.now()
+    )
+    other = APIClient()
+    other.credentials(
+        HTTP_AUTHORIZATION=f"Api-Key {api_key_create(project=other_project, name='o').raw_key}"
     )
     api_client.post("/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same")
     response = other.post(
         "/api/v1/messages/text/", TEXT, format="json", HTTP_IDEMPOTENCY_KEY="same"
     )
     assert response.status_code == 202
+    assert "Idempotent-Replayed" not in response
     assert Message.objects.count() == 2
 
 
@@ -238,7 +265,7 @@ def test_hsm_of_an_unknown_template_answers_404_on_the_type_field(api_client, pr
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "template_not_found"
-    assert response.json()["error"]["field"] == "type"
+    assert list(response.json()["error"]["fields"]) == ["type"]
 
 
 def test_send_errors_name_the_fields_the_developer_posted(api_client, project, wappin_sandbox):
@@ -416,10 +443,12 @@ def test_a_multipart_send_with_too_many_fields_answers_in_the_api_error_shape(
     fields = {f"field_{n}": "x" for n in range(1001)}
     response = api_client.post("/api/v1/messages/media/", fields, format="multipart")
     assert response.status_code == 400
-    assert response.json()["error"] == {
-        "code": "too_many_fields",
-        "message": "The request has more than 1000 fields.",
-    }
+    error = response.json()["error"]
+    assert (error["type"], error["code"], error["message"]) == (
+        "invalid_request_error",
+        "too_many_fields",
+        "The request has more than 1000 fields.",
+    )
 
 
 def test_a_multipart_send_with_oversized_form_fields_is_a_413(
@@ -430,10 +459,11 @@ def test_a_multipart_send_with_oversized_form_fields_is_a_413(
     form = _hsm_media_form(params='{"1": "%s"}' % ("x" * (1024 * 1024 + 1)))
     response = api_client.post("/api/v1/messages/hsm-media/", form, format="multipart")
     assert response.status_code == 413
-    assert response.json()["error"] == {
-        "code": "request_too_large",
-        "message": "The request's form fields are larger than 1 MB (files are not counted).",
-    }
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == (
+        "request_too_large",
+        "The request's form fields are larger than 1 MB (files are not counted).",
+    )
     assert not Message.objects.exists()
 
 
