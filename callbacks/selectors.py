@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from callbacks.models import Conversation, ConversationRead
@@ -297,7 +298,9 @@ def chat_contact_get(*, project: Project, contact_id: int) -> Contact:
             project=project, pk=contact_id
         )
     except (Contact.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such contact in this project.", code="contact_not_found") from exc
+        raise NotFound(
+            gettext("No such contact in this project."), code="contact_not_found"
+        ) from exc
 
 
 def chat_thread_version(*, contact: Contact, window: ChatWindow) -> str:
