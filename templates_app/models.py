@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from projects.models import Project, TimeStampedModel
 
@@ -77,7 +78,8 @@ class TemplateLanguage(models.Model):
     """The content of a template in one language. The first one (by position) is the default."""
 
     class HeaderType(models.TextChoices):
-        NONE = "none", _("None")
+        # A context: the admin's catalogue (first in INSTALLED_APPS) leaves a bare "None" English.
+        NONE = "none", pgettext_lazy("header type", "None")
         TEXT = "text", _("Text")
         IMAGE = "image", _("Image")
         DOCUMENT = "document", _("Document")

@@ -375,7 +375,8 @@ def keyword_match(*, project: Project, text: str) -> ChatbotKeyword | None:
 
 
 def _sample(number: int) -> str:
-    return f"[sample {number}]"
+    """A param with no value yet; the template editor's script writes the same ("sample" label)."""
+    return _("[sample %(number)s]") % {"number": number}
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
