@@ -5,6 +5,7 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from callbacks.models import CallbackEvent
 from callbacks.services import callback_event_process
@@ -60,7 +61,7 @@ class CallbackEventAdmin(admin.ModelAdmin):
         # Viewing the detail page needs "change"; nothing on it is editable.
         return super().has_view_permission(request, obj)
 
-    @admin.display(description=_("Body"))
+    @admin.display(description=pgettext_lazy("HTTP request", "Body"))
     def pretty_body(self, obj):
         try:
             text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
@@ -68,7 +69,7 @@ class CallbackEventAdmin(admin.ModelAdmin):
             text = obj.body
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', text or _("(empty)"))
 
-    @admin.display(description=_("Headers"))
+    @admin.display(description=pgettext_lazy("HTTP request", "Headers"))
     def pretty_headers(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.headers, indent=2, ensure_ascii=False))
 
