@@ -115,7 +115,7 @@ def callback_token_check(*, integration: Integration, authorization: str) -> str
     digests (`WappinCredential.access_token_digest`), in constant time; the reason
     never contains a token.
     """
-    scheme, _, token = (authorization or "").strip().partition(" ")
+    scheme, _space, token = (authorization or "").strip().partition(" ")
     if not authorization:
         return "No Authorization header: Wappin sends 'Authorization: Bearer <token>'."
     if scheme.lower() != "bearer" or not token.strip():

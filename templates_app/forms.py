@@ -75,7 +75,7 @@ class LanguageForm(forms.Form):
         for line in (data.get("quick_replies") or "").splitlines():
             if not line.strip():
                 continue
-            text, _, payload = line.partition("|")
+            text, _bar, payload = line.partition("|")
             buttons.append(
                 {"type": "quick_reply", "text": text.strip(), "payload": payload.strip()}
             )
