@@ -4,6 +4,8 @@ import json
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from callbacks.models import CallbackEvent
 from callbacks.services import callback_event_process
@@ -31,7 +33,7 @@ class CallbackEventAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["integration", "received_at", "remote_addr", "verdict", "reason"]}),
         (
-            "Callback",
+            _("Callback"),
             {
                 "fields": [
                     "callback_type",
@@ -43,10 +45,10 @@ class CallbackEventAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Processing",
+            _("Processing"),
             {"fields": ["state", "result", "attempts", "processed_at", "message", "reply"]},
         ),
-        ("Raw request", {"fields": ["pretty_body", "body_size", "pretty_headers"]}),
+        (_("Raw request"), {"fields": ["pretty_body", "body_size", "pretty_headers"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -59,26 +61,27 @@ class CallbackEventAdmin(admin.ModelAdmin):
         # Viewing the detail page needs "change"; nothing on it is editable.
         return super().has_view_permission(request, obj)
 
-    @admin.display(description="Body")
+    @admin.display(description=pgettext_lazy("HTTP request", "Body"))
     def pretty_body(self, obj):
         try:
             text = json.dumps(json.loads(obj.body), indent=2, ensure_ascii=False)
         except ValueError:
             text = obj.body
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text or "(empty)")
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text or _("(empty)"))
 
-    @admin.display(description="Headers")
+    @admin.display(description=pgettext_lazy("HTTP request", "Headers"))
     def pretty_headers(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.headers, indent=2, ensure_ascii=False))
 
-    @admin.action(description="Process the selected callbacks again")
+    @admin.action(description=_("Process the selected callbacks again"))
     def process_again(self, request, queryset):
         done = 0
         for event in queryset.order_by("received_at", "id"):
             if event.verdict != CallbackEvent.Verdict.ACCEPTED:
                 messages.warning(
                     request,
-                    f"#{event.pk} was not accepted ({event.get_verdict_display()}): nothing to process.",
+                    _("#%(id)s was not accepted (%(verdict)s): nothing to process.")
+                    % {"id": event.pk, "verdict": event.get_verdict_display()},
                 )
                 continue
             event = callback_event_process(event_id=event.pk)
@@ -88,4 +91,4 @@ class CallbackEventAdmin(admin.ModelAdmin):
                 request, level, f"#{event.pk}: {event.get_state_display()}. {event.result}"
             )
         if done:
-            messages.success(request, f"Processed {done} callback(s) again.")
+            messages.success(request, _("Processed %(count)s callback(s) again.") % {"count": done})

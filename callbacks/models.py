@@ -21,30 +21,30 @@ class CallbackEvent(models.Model):
     """One POST to an integration's callback URL, with what we decided and what it did."""
 
     class Verdict(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        DUPLICATE = "duplicate", "Duplicate (a retry)"
-        REJECTED_IP = "rejected_ip", "Rejected: address not allowed"
-        REJECTED_AUTH = "rejected_auth", "Rejected: token"
-        MALFORMED = "malformed", "Malformed"
-        UNKNOWN_TYPE = "unknown_type", "Unknown callback type"
+        ACCEPTED = "accepted", _("Accepted")
+        DUPLICATE = "duplicate", _("Duplicate (a retry)")
+        REJECTED_IP = "rejected_ip", _("Rejected: address not allowed")
+        REJECTED_AUTH = "rejected_auth", _("Rejected: token")
+        MALFORMED = "malformed", _("Malformed")
+        UNKNOWN_TYPE = "unknown_type", _("Unknown callback type")
 
     class State(models.TextChoices):
         # Accepted, not applied yet (or waiting for the message it is about).
-        PENDING = "pending", "Pending"
-        PROCESSED = "processed", "Processed"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
         # Nothing to do: refused, malformed, a duplicate, or given up on.
-        SKIPPED = "skipped", "Skipped"
+        SKIPPED = "skipped", _("Skipped")
 
     class CallbackType(models.TextChoices):
-        STATUS = "status", "Status"
-        MESSAGE = "message", "Message"
+        STATUS = "status", _("Status")
+        MESSAGE = "message", _("Message")
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="callback_events"
     )
     received_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
-    remote_addr = models.GenericIPAddressField("caller address", null=True, blank=True)
+    remote_addr = models.GenericIPAddressField(_("caller address"), null=True, blank=True)
     body = models.TextField(blank=True)
     body_size = models.PositiveIntegerField(default=0)
     # Content-Type, User-Agent, X-Forwarded-For...; Authorization only as its scheme, never its value.
@@ -52,7 +52,7 @@ class CallbackEvent(models.Model):
     # Free text: an unknown type is stored as Wappin sent it.
     callback_type = models.CharField(max_length=50, blank=True)
     wappin_message_id = models.CharField(max_length=64, blank=True)
-    status_value = models.CharField("status (Wappin's word)", max_length=50, blank=True)
+    status_value = models.CharField(_("status (Wappin's word)"), max_length=50, blank=True)
     occurred_at = models.DateTimeField(null=True, blank=True)
     # type + message id (+ status): a retry of the same callback has the same key.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no key, never equal

@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from callbacks.models import Conversation, ConversationRead
@@ -114,7 +115,7 @@ def callback_token_check(*, integration: Integration, authorization: str) -> str
     digests (`WappinCredential.access_token_digest`), in constant time; the reason
     never contains a token.
     """
-    scheme, _, token = (authorization or "").strip().partition(" ")
+    scheme, _space, token = (authorization or "").strip().partition(" ")
     if not authorization:
         return "No Authorization header: Wappin sends 'Authorization: Bearer <token>'."
     if scheme.lower() != "bearer" or not token.strip():
@@ -297,7 +298,9 @@ def chat_contact_get(*, project: Project, contact_id: int) -> Contact:
             project=project, pk=contact_id
         )
     except (Contact.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such contact in this project.", code="contact_not_found") from exc
+        raise NotFound(
+            gettext("No such contact in this project."), code="contact_not_found"
+        ) from exc
 
 
 def chat_thread_version(*, contact: Contact, window: ChatWindow) -> str:

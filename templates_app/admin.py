@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from templates_app import services
 from templates_app.models import ChatbotKeyword, Template, TemplateLanguage, TemplateStatusChange
@@ -103,7 +104,9 @@ class TemplateStatusChangeInline(admin.TabularInline):
 
 
 def _run(modeladmin, request, queryset, action, done: str) -> None:
-    """Apply a service to each selected template; report each refusal by name."""
+    """Apply a service to each selected template; report each refusal by name.
+
+    `done`: the success message, with `%(count)s` for how many templates it applied to."""
     succeeded = 0
     for template in queryset.select_related("project"):
         try:
@@ -113,11 +116,11 @@ def _run(modeladmin, request, queryset, action, done: str) -> None:
         else:
             succeeded += 1
     if succeeded:
-        modeladmin.message_user(request, f"{succeeded} template(s) {done}.", messages.SUCCESS)
+        modeladmin.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
 
 
 class RejectActionForm(admin.helpers.ActionForm):
-    reason = forms.CharField(required=False, label="Rejection reason")
+    reason = forms.CharField(required=False, label=_("Rejection reason"))
 
 
 @admin.register(Template)
@@ -182,17 +185,17 @@ class TemplateAdmin(admin.ModelAdmin):
         template.pk = saved.pk
         template._state.adding = False
 
-    @admin.action(description="Approve (record WhatsApp's approval)")
+    @admin.action(description=_("Approve (record WhatsApp's approval)"))
     def approve(self, request, queryset):
         _run(
             self,
             request,
             queryset,
             lambda t: services.template_approve(template=t, actor=request.user),
-            "approved",
+            _("%(count)s template(s) approved."),
         )
 
-    @admin.action(description="Reject (give the reason in the field below)")
+    @admin.action(description=_("Reject (give the reason in the field below)"))
     def reject(self, request, queryset):
         reason = request.POST.get("reason", "")
         _run(
@@ -200,37 +203,37 @@ class TemplateAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda t: services.template_reject(template=t, reason=reason, actor=request.user),
-            "rejected",
+            _("%(count)s template(s) rejected."),
         )
 
-    @admin.action(description="Request approval")
+    @admin.action(description=_("Request approval"))
     def request_approval(self, request, queryset):
         _run(
             self,
             request,
             queryset,
             lambda t: services.template_request_approval(template=t, actor=request.user),
-            "requested",
+            _("%(count)s template(s) requested."),
         )
 
-    @admin.action(description="Deactivate")
+    @admin.action(description=_("Deactivate"))
     def deactivate(self, request, queryset):
         _run(
             self,
             request,
             queryset,
             lambda t: services.template_deactivate(template=t, actor=request.user),
-            "deactivated",
+            _("%(count)s template(s) deactivated."),
         )
 
-    @admin.action(description="Reactivate")
+    @admin.action(description=_("Reactivate"))
     def reactivate(self, request, queryset):
         _run(
             self,
             request,
             queryset,
             lambda t: services.template_reactivate(template=t, actor=request.user),
-            "reactivated",
+            _("%(count)s template(s) reactivated."),
         )
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -75,7 +75,7 @@ class LanguageForm(forms.Form):
         for line in (data.get("quick_replies") or "").splitlines():
             if not line.strip():
                 continue
-            text, _, payload = line.partition("|")
+            text, _bar, payload = line.partition("|")
             buttons.append(
                 {"type": "quick_reply", "text": text.strip(), "payload": payload.strip()}
             )
@@ -187,34 +187,53 @@ def show_template_error(error: ApplicationError, form: forms.Form, formset) -> b
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), help_text="Shown to the marketing team."
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown to the marketing team."),
     )
 
 
 class KeywordForm(forms.Form):
     keyword = forms.CharField(
+        label=_("Keyword"),
         max_length=100,
-        help_text="Matched case- and space-insensitively, as the whole message or its first word.",
+        help_text=_(
+            "Matched case- and space-insensitively, as the whole message or its first word."
+        ),
     )
-    template_name = forms.CharField(max_length=100)
-    scenario = forms.ChoiceField(choices=ChatbotKeyword.Scenario.choices)
-    response_type = forms.ChoiceField(choices=ChatbotKeyword.ResponseType.choices)
+    template_name = forms.CharField(label=_("Template name"), max_length=100)
+    scenario = forms.ChoiceField(label=_("Scenario"), choices=ChatbotKeyword.Scenario.choices)
+    response_type = forms.ChoiceField(
+        label=_("Response type"), choices=ChatbotKeyword.ResponseType.choices
+    )
     response_text = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=4096
+        label=_("Response text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4096,
     )
     response_media = forms.FileField(
+        label=_("Response media"),
         required=False,
-        help_text="Image: JPG, JPEG, PNG (5 MB). Document: PDF, DOC(X), PPT(X), XLS(X) (100 MB). "
-        "Audio: AAC, M4A, MP3, OGG, OPUS (16 MB).",
+        help_text=_(
+            "Image: JPG, JPEG, PNG (5 MB). Document: PDF, DOC(X), PPT(X), XLS(X) (100 MB). "
+            "Audio: AAC, M4A, MP3, OGG, OPUS (16 MB)."
+        ),
     )
-    caption = forms.CharField(required=False, max_length=1024, help_text="Image and document only.")
-    is_active = forms.BooleanField(required=False, initial=True)
+    caption = forms.CharField(
+        label=_("Caption"),
+        required=False,
+        max_length=1024,
+        help_text=_("Image and document only."),
+    )
+    is_active = forms.BooleanField(label=_("Is active"), required=False, initial=True)
 
 
 class ChatbotSettingsForm(forms.Form):
     default_chatbot_message = forms.CharField(
+        label=_("Default chatbot message"),
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=4096,
-        help_text="Sent when a customer writes something that matches no keyword.",
+        help_text=_("Sent when a customer writes something that matches no keyword."),
     )

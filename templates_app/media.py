@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from django.core.files import File
+from django.utils.translation import gettext as _
 
 import filetype
 
@@ -99,7 +100,14 @@ def content_kinds(head: bytes) -> set[str]:
 
 def _a(media_type: str) -> str:
     """The media type in a sentence: 'an image', 'a document', 'an audio file'."""
-    return {"image": "an image", "document": "a document", "audio": "an audio file"}.get(
+    return {"image": _("an image"), "document": _("a document"), "audio": _("an audio file")}.get(
+        media_type, media_type
+    )
+
+
+def _the(media_type: str) -> str:
+    """The media type at the start of a sentence: 'An image', 'A document', 'An audio file'."""
+    return {"image": _("An image"), "document": _("A document"), "audio": _("An audio file")}.get(
         media_type, media_type
     )
 
@@ -122,7 +130,8 @@ def media_check(
     if media_type not in MEDIA_TYPES:
         allowed = ", ".join(MEDIA_TYPES)
         raise ValidationFailed(
-            f"Unsupported media type '{media_type}': use one of {allowed}.",
+            _("Unsupported media type '%(type)s': use one of %(allowed)s.")
+            % {"type": media_type, "allowed": allowed},
             field="media_type",
             code="media_type_invalid",
         )
@@ -131,29 +140,35 @@ def media_check(
     if extension not in extensions:
         shown = ", ".join(ext.upper() for ext in extensions)
         raise ValidationFailed(
-            f"{_a(media_type).capitalize()} must be one of {shown}; '{filename or 'this file'}' is not.",
+            _("%(kind)s must be one of %(shown)s; '%(name)s' is not.")
+            % {"kind": _the(media_type), "shown": shown, "name": filename or _("this file")},
             field=field,
             code="media_file_type_invalid",
         )
     declared = (content_type or "").split(";")[0].strip().lower()
     if not _content_type_fits(media_type, declared):
         raise ValidationFailed(
-            f"'{filename}' says it is {declared}, which is not {_a(media_type)}.",
+            _("'%(name)s' says it is %(declared)s, which is not %(kind)s.")
+            % {"name": filename, "declared": declared, "kind": _a(media_type)},
             field=field,
             code="media_file_type_invalid",
         )
     if not size:
-        raise ValidationFailed(f"'{filename}' is empty.", field=field, code="media_empty")
+        raise ValidationFailed(
+            _("'%(name)s' is empty.") % {"name": filename}, field=field, code="media_empty"
+        )
     limit = MEDIA_MAX_BYTES[media_type]
     if size > limit:
         raise ValidationFailed(
-            f"'{filename}' is {size / MB:.1f} MB; WhatsApp takes {_a(media_type)} of at most {limit // MB} MB.",
+            _("'%(name)s' is %(size).1f MB; WhatsApp takes %(kind)s of at most %(limit)s MB.")
+            % {"name": filename, "size": size / MB, "kind": _a(media_type), "limit": limit // MB},
             field=field,
             code="media_too_large",
         )
     if head is not None and not CONTENT_KINDS[extension] & content_kinds(head):
         raise ValidationFailed(
-            f"'{filename}' is not a real {extension.upper()} file: its content is something else.",
+            _("'%(name)s' is not a real %(extension)s file: its content is something else.")
+            % {"name": filename, "extension": extension.upper()},
             field=field,
             code="media_content_mismatch",
         )

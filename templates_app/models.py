@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from projects.models import Project, TimeStampedModel
 
@@ -17,7 +19,7 @@ BODY_MAX_LENGTH = 1024
 
 template_name_validator = RegexValidator(
     r"^[a-z0-9_]+$",
-    "Use lowercase letters, digits and '_' only, e.g. opening_message1.",
+    _("Use lowercase letters, digits and '_' only, e.g. opening_message1."),
     code="template_name",
 )
 
@@ -31,16 +33,16 @@ class Template(TimeStampedModel):
     """An HSM template of a project, with one content per language."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ON_PROCESS = "on_process", "On process"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        INACTIVE = "inactive", "Inactive"
+        DRAFT = "draft", _("Draft")
+        ON_PROCESS = "on_process", _("On process")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        INACTIVE = "inactive", _("Inactive")
 
     class MessageType(models.TextChoices):
-        MARKETING = "marketing", "Marketing"
-        UTILITY = "utility", "Utility"
-        AUTHENTICATION = "authentication", "Authentication"
+        MARKETING = "marketing", _("Marketing")
+        UTILITY = "utility", _("Utility")
+        AUTHENTICATION = "authentication", _("Authentication")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="templates")
     name = models.CharField(max_length=512, validators=[template_name_validator])
@@ -76,10 +78,11 @@ class TemplateLanguage(models.Model):
     """The content of a template in one language. The first one (by position) is the default."""
 
     class HeaderType(models.TextChoices):
-        NONE = "none", "None"
-        TEXT = "text", "Text"
-        IMAGE = "image", "Image"
-        DOCUMENT = "document", "Document"
+        # A context: the admin's catalogue (first in INSTALLED_APPS) leaves a bare "None" English.
+        NONE = "none", pgettext_lazy("header type", "None")
+        TEXT = "text", _("Text")
+        IMAGE = "image", _("Image")
+        DOCUMENT = "document", _("Document")
 
     template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="languages")
     language_code = models.CharField(max_length=10)
@@ -154,14 +157,14 @@ class ChatbotKeyword(TimeStampedModel):
     """What the chatbot answers when a customer writes a keyword."""
 
     class Scenario(models.TextChoices):
-        NORMAL = "normal", "Normal"
-        CHAT_PANEL = "chat_panel", "Chat panel (hand over to a person)"
+        NORMAL = "normal", _("Normal")
+        CHAT_PANEL = "chat_panel", _("Chat panel (hand over to a person)")
 
     class ResponseType(models.TextChoices):
-        TEXT = "text", "Text"
-        IMAGE = "image", "Image"
-        DOCUMENT = "document", "Document"
-        AUDIO = "audio", "Audio"
+        TEXT = "text", _("Text")
+        IMAGE = "image", _("Image")
+        DOCUMENT = "document", _("Document")
+        AUDIO = "audio", _("Audio")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="chatbot_keywords")
     template_name = models.CharField(max_length=100)

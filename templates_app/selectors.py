@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from projects.models import Project
 from templates_app.models import (
@@ -35,7 +37,10 @@ def template_get(*, project: Project, template_id: int) -> Template:
     """One template of the project with its languages; another project's id is simply not found."""
     template = template_list(project=project).filter(pk=_pk(template_id)).first()
     if template is None:
-        raise NotFound(f"No template {template_id} in this project.", code="template_not_found")
+        raise NotFound(
+            _("No template %(id)s in this project.") % {"id": template_id},
+            code="template_not_found",
+        )
     template.project = project  # the caller's instance: no second read
     return template
 
@@ -48,7 +53,10 @@ def template_status_get(*, project: Project, template_id: int) -> Template:
         .first()
     )
     if template is None:
-        raise NotFound(f"No template {template_id} in this project.", code="template_not_found")
+        raise NotFound(
+            _("No template %(id)s in this project.") % {"id": template_id},
+            code="template_not_found",
+        )
     return template
 
 
@@ -79,7 +87,8 @@ def template_language_resolve(
     template = Template.objects.filter(project=project, name=name).first()
     if template is None:
         raise NotFound(
-            f"{project.name} has no template named '{name}'.",
+            _("%(project)s has no template named '%(name)s'.")
+            % {"project": project.name, "name": name},
             code="template_not_found",
             field="type",
         )
@@ -87,17 +96,19 @@ def template_language_resolve(
     code = (language_code or "").strip()
     language = languages.filter(language_code=code).first() if code else languages.first()
     if language is None:
-        available = ", ".join(languages.values_list("language_code", flat=True)) or "none"
+        available = ", ".join(languages.values_list("language_code", flat=True)) or _("none")
         raise NotFound(
-            f"Template '{name}' has no language '{code}' (it has: {available})."
+            _("Template '%(name)s' has no language '%(code)s' (it has: %(available)s).")
+            % {"name": name, "code": code, "available": available}
             if code
-            else f"Template '{name}' has no content in any language yet.",
+            else _("Template '%(name)s' has no content in any language yet.") % {"name": name},
             code="template_not_found",
             field="type",
         )
     if require_approved and template.status != Template.Status.APPROVED:
         raise Conflict(
-            f"Template '{name}' is {template.get_status_display().lower()}, not approved: it cannot be sent yet.",
+            _("Template '%(name)s' is %(status)s, not approved: it cannot be sent yet.")
+            % {"name": name, "status": template.get_status_display().lower()},
             code="template_not_approved",
             field="type",
         )
@@ -167,21 +178,46 @@ def _body_params_problem(language: TemplateLanguage, params) -> _Problem | None:
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        return _Problem("params", 'Params must be an object such as {"1": "Budi"}.')
+        return _Problem("params", _('Params must be an object such as {"1": "Budi"}.'))
     expected = language.body_param_count
     given = {str(key).strip(): value for key, value in params.items()}
     wanted = _numbered_keys(expected)
     if sorted(given, key=lambda k: (len(k), k)) != wanted:
-        shown = ", ".join(f'"{key}"' for key in wanted) or "none"
+        shown = ", ".join(f'"{key}"' for key in wanted) or _("none")
+        values = {
+            "name": language.template.name,
+            "language": language.language_code,
+            "count": expected,
+            "shown": shown,
+            "given": len(given),
+            "keys": ", ".join(repr(k) for k in given),
+        }
         return _Problem(
             "params",
-            f"Template '{language.template.name}' [{language.language_code}] takes {expected} "
-            f"param{'s' if expected != 1 else ''} ({shown}); {len(given)} given"
-            + (f" ({', '.join(repr(k) for k in given)})." if given else "."),
+            (
+                ngettext(
+                    "Template '%(name)s' [%(language)s] takes %(count)s param (%(shown)s); "
+                    "%(given)s given (%(keys)s).",
+                    "Template '%(name)s' [%(language)s] takes %(count)s params (%(shown)s); "
+                    "%(given)s given (%(keys)s).",
+                    expected,
+                )
+                if given
+                else ngettext(
+                    "Template '%(name)s' [%(language)s] takes %(count)s param (%(shown)s); "
+                    "%(given)s given.",
+                    "Template '%(name)s' [%(language)s] takes %(count)s params (%(shown)s); "
+                    "%(given)s given.",
+                    expected,
+                )
+            )
+            % values,
         )
     empty = [key for key in wanted if not _given(given[key])]
     if empty:
-        return _Problem("params", f"Param {', '.join(empty)} is empty: give every param a value.")
+        return _Problem(
+            _("Param %(keys)s is empty: give every param a value.") % {"keys": ", ".join(empty)},
+        )
     return None
 
 
@@ -189,12 +225,12 @@ def _header_param_problem(language: TemplateLanguage, header_param) -> _Problem 
     if language.header_has_param and not _given(header_param):
         return _Problem(
             "header_param",
-            "This template's header has a variable {{1}}: give its value.",
+            _("This template's header has a variable {{1}}: give its value."),
         )
     if _given(header_param) and not language.header_has_param:
         return _Problem(
             "header_param",
-            "This template's header has no variable: leave the header param out.",
+            _("This template's header has no variable: leave the header param out."),
         )
     return None
 
@@ -203,12 +239,13 @@ def _header_media_problem(language: TemplateLanguage, has_media: bool) -> _Probl
     if language.header_is_media and not has_media:
         return _Problem(
             "media",
-            f"This template's header is {language.get_header_type_display().lower()}: attach the file.",
+            _("This template's header is %(type)s: attach the file.")
+            % {"type": language.get_header_type_display().lower()},
         )
     if has_media and not language.header_is_media:
         return _Problem(
             "media",
-            "This template's header is not media: send it without a file.",
+            _("This template's header is not media: send it without a file."),
         )
     return None
 
@@ -217,12 +254,12 @@ def _button_url_problem(language: TemplateLanguage, button_url) -> _Problem | No
     if language.url_button_has_param and not _given(button_url):
         return _Problem(
             "button_url",
-            "This template's URL button ends in a variable: give its value.",
+            _("This template's URL button ends in a variable: give its value."),
         )
     if _given(button_url) and not language.url_button_has_param:
         return _Problem(
             "button_url",
-            "This template has no URL button with a variable: leave the button URL out.",
+            _("This template has no URL button with a variable: leave the button URL out."),
         )
     return None
 
@@ -233,23 +270,34 @@ def _reply_payloads_problem(language: TemplateLanguage, reply_payloads) -> _Prob
         return None
     limit = language.quick_reply_count
     if not isinstance(reply_payloads, dict):
-        return _Problem("reply_payloads", 'Reply payloads must be an object such as {"1": "yes"}.')
+        return _Problem(
+            "reply_payloads", _('Reply payloads must be an object such as {"1": "yes"}.')
+        )
     if len(reply_payloads) > limit:
         return _Problem(
-            "reply_payloads",
-            f"This template has {limit} quick-reply button{'s' if limit != 1 else ''}; "
-            f"{len(reply_payloads)} payloads given.",
+            ngettext(
+                "This template has %(count)s quick-reply button; %(given)s payloads given.",
+                "This template has %(count)s quick-reply buttons; %(given)s payloads given.",
+                limit,
+            )
+            % {"count": limit, "given": len(reply_payloads)},
         )
     allowed = set(_numbered_keys(limit))
     wrong = [str(key) for key in reply_payloads if str(key).strip() not in allowed]
     if wrong:
         return _Problem(
             "reply_payloads",
-            f"Reply payload keys are the quick-reply buttons' numbers (1..{limit}); {', '.join(wrong)} is not one.",
+            _(
+                "Reply payload keys are the quick-reply buttons' numbers (1..%(limit)s); "
+                "%(keys)s is not one."
+            )
+            % {"limit": limit, "keys": ", ".join(wrong)},
         )
     empty = [str(key) for key, value in reply_payloads.items() if not _given(value)]
     if empty:
-        return _Problem("reply_payloads", f"Reply payload {', '.join(empty)} is empty.")
+        return _Problem(
+            _("Reply payload %(keys)s is empty.") % {"keys": ", ".join(empty)},
+        )
     return None
 
 
@@ -279,7 +327,8 @@ def keyword_get(*, project: Project, keyword_id: int) -> ChatbotKeyword:
     keyword = keyword_list(project=project).filter(pk=_pk(keyword_id)).first()
     if keyword is None:
         raise NotFound(
-            f"No chatbot keyword {keyword_id} in this project.", code="keyword_not_found"
+            _("No chatbot keyword %(id)s in this project.") % {"id": keyword_id},
+            code="keyword_not_found",
         )
     keyword.project = project  # the caller's instance: no second read
     return keyword
@@ -311,7 +360,8 @@ def keyword_match(*, project: Project, text: str) -> ChatbotKeyword | None:
 
 
 def _sample(number: int) -> str:
-    return f"[sample {number}]"
+    """A param with no value yet; the template editor's script writes the same ("sample" label)."""
+    return _("[sample %(number)s]") % {"number": number}
 
 
 def _fill(text: str, values: dict[str, str]) -> str:

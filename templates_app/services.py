@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from projects.models import ApiKey, Project
 from projects.roles import capability_require
@@ -96,7 +97,7 @@ def _placeholder_problem(text: str) -> str | None:
     if text.count("{{") != len(PLACEHOLDER_RE.findall(text)) or text.count("}}") != text.count(
         "{{"
     ):
-        return "Write variables as {{1}}, {{2}}, … (numbers in double braces)."
+        return _("Write variables as {{1}}, {{2}}, … (numbers in double braces).")
     return None
 
 
@@ -104,37 +105,43 @@ def _check_header(errors: _Errors, prefix: str, header_type: str, header_text: s
     if header_type not in TemplateLanguage.HeaderType.values:
         errors.add(
             f"{prefix}header_type",
-            f"Header type '{header_type}' is not one of none, text, image, document.",
+            _("Header type '%(type)s' is not one of none, text, image, document.")
+            % {"type": header_type},
         )
         return
     if header_type != TemplateLanguage.HeaderType.TEXT:
         return
     field = f"{prefix}header_text"
     if not header_text:
-        errors.add(field, "A text header needs its text (or choose no header).")
+        errors.add(field, _("A text header needs its text (or choose no header)."))
         return
     if len(header_text) > HEADER_TEXT_MAX_LENGTH:
         errors.add(
             field,
-            f"The header is {len(header_text)} characters; WhatsApp allows {HEADER_TEXT_MAX_LENGTH}.",
+            _("The header is %(length)s characters; WhatsApp allows %(limit)s.")
+            % {"length": len(header_text), "limit": HEADER_TEXT_MAX_LENGTH},
         )
     problem = _placeholder_problem(header_text)
     numbers = placeholder_numbers(header_text)
     if problem:
         errors.add(field, problem)
     elif len(numbers) > 1:
-        errors.add(field, "The header may have only one variable, {{1}}.")
+        errors.add(field, _("The header may have only one variable, {{1}}."))
     elif numbers and numbers != [1]:
-        errors.add(field, "The header's variable must be {{1}}.")
+        errors.add(field, _("The header's variable must be {{1}}."))
 
 
 def _check_body(errors: _Errors, prefix: str, body: str) -> None:
     field = f"{prefix}body"
     if not body:
-        errors.add(field, "The body is required.")
+        errors.add(field, _("The body is required."))
         return
     if len(body) > BODY_MAX_LENGTH:
-        errors.add(field, f"The body is {len(body)} characters; WhatsApp allows {BODY_MAX_LENGTH}.")
+        errors.add(
+            field,
+            _("The body is %(length)s characters; WhatsApp allows %(limit)s.")
+            % {"length": len(body), "limit": BODY_MAX_LENGTH},
+        )
     problem = _placeholder_problem(body)
     if problem:
         errors.add(field, problem)
@@ -145,11 +152,12 @@ def _check_body(errors: _Errors, prefix: str, body: str) -> None:
         if numbers != expected:
             missing = ", ".join(f"{{{{{n}}}}}" for n in sorted(expected - numbers)) or "{{1}}"
             if 0 in numbers:
-                errors.add(field, "Variables are numbered from {{1}}; {{0}} is not allowed.")
+                errors.add(field, _("Variables are numbered from {{1}}; {{0}} is not allowed."))
             else:
                 errors.add(
                     field,
-                    f"Variables must be numbered from {{{{1}}}} without gaps: {missing} is missing.",
+                    _("Variables must be numbered from {{1}} without gaps: %(missing)s is missing.")
+                    % {"missing": missing},
                 )
 
 
@@ -157,10 +165,12 @@ def _check_footer(errors: _Errors, prefix: str, footer: str) -> None:
     field = f"{prefix}footer"
     if len(footer) > FOOTER_MAX_LENGTH:
         errors.add(
-            field, f"The footer is {len(footer)} characters; WhatsApp allows {FOOTER_MAX_LENGTH}."
+            field,
+            _("The footer is %(length)s characters; WhatsApp allows %(limit)s.")
+            % {"length": len(footer), "limit": FOOTER_MAX_LENGTH},
         )
     if "{{" in footer:
-        errors.add(field, "The footer cannot have variables.")
+        errors.add(field, _("The footer cannot have variables."))
 
 
 def _clean_buttons(errors: _Errors, prefix: str, buttons: Any) -> list[dict]:
@@ -170,37 +180,52 @@ def _clean_buttons(errors: _Errors, prefix: str, buttons: Any) -> list[dict]:
     if not isinstance(buttons, list) or not all(isinstance(b, dict) for b in buttons):
         errors.add(
             field,
-            'Buttons are a list such as [{"type": "quick_reply", "text": "Yes", "payload": "yes"}].',
+            _(
+                'Buttons are a list such as [{"type": "quick_reply", "text": "Yes", "payload": "yes"}].'
+            ),
         )
         return []
     cleaned: list[dict] = []
     for number, button in enumerate(buttons, start=1):
         kind = str(button.get("type") or "").strip()
         text = str(button.get("text") or "").strip()
-        label = f"Button {number}"
+        label = _("Button %(number)s") % {"number": number}
         if kind not in ("url", "quick_reply"):
-            errors.add(field, f"{label}: the type is 'url' or 'quick_reply', not '{kind}'.")
+            errors.add(
+                field,
+                _("%(label)s: the type is 'url' or 'quick_reply', not '%(type)s'.")
+                % {"label": label, "type": kind},
+            )
             continue
         if not text:
-            errors.add(field, f"{label}: the text is required.")
+            errors.add(field, _("%(label)s: the text is required.") % {"label": label})
         elif len(text) > BUTTON_TEXT_MAX_LENGTH:
             errors.add(
                 field,
-                f"{label}: the text is {len(text)} characters; WhatsApp allows {BUTTON_TEXT_MAX_LENGTH}.",
+                _("%(label)s: the text is %(length)s characters; WhatsApp allows %(limit)s.")
+                % {"label": label, "length": len(text), "limit": BUTTON_TEXT_MAX_LENGTH},
             )
         if kind == "url":
             url = str(button.get("url") or "").strip()
             parsed = urlparse(url.replace("{{1}}", "x"))
             if not url:
-                errors.add(field, f"{label}: the URL is required.")
+                errors.add(field, _("%(label)s: the URL is required.") % {"label": label})
             elif parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
-                errors.add(field, f"{label}: '{url}' is not an http(s) URL.")
+                errors.add(
+                    field,
+                    _("%(label)s: '%(url)s' is not an http(s) URL.") % {"label": label, "url": url},
+                )
             elif len(url) > BUTTON_URL_MAX_LENGTH:
                 errors.add(
-                    field, f"{label}: the URL is longer than {BUTTON_URL_MAX_LENGTH} characters."
+                    field,
+                    _("%(label)s: the URL is longer than %(limit)s characters.")
+                    % {"label": label, "limit": BUTTON_URL_MAX_LENGTH},
                 )
             elif "{{" in url and not (url.endswith("{{1}}") and url.count("{{") == 1):
-                errors.add(field, f"{label}: a URL may only end in one variable, {{{{1}}}}.")
+                errors.add(
+                    field,
+                    _("%(label)s: a URL may only end in one variable, {{1}}.") % {"label": label},
+                )
             cleaned.append({"type": "url", "text": text, "url": url})
         else:
             # The payload comes back in the callback when the customer taps the button;
@@ -209,42 +234,52 @@ def _clean_buttons(errors: _Errors, prefix: str, buttons: Any) -> list[dict]:
             if len(payload) > QUICK_REPLY_PAYLOAD_MAX_LENGTH:
                 errors.add(
                     field,
-                    f"{label}: the payload is longer than {QUICK_REPLY_PAYLOAD_MAX_LENGTH} characters.",
+                    _("%(label)s: the payload is longer than %(limit)s characters.")
+                    % {"label": label, "limit": QUICK_REPLY_PAYLOAD_MAX_LENGTH},
                 )
             cleaned.append({"type": "quick_reply", "text": text, "payload": payload})
     url_count = sum(1 for b in cleaned if b["type"] == "url")
     reply_count = len(cleaned) - url_count
     if url_count > MAX_URL_BUTTONS:
-        errors.add(field, "WhatsApp allows one URL button per template.")
+        errors.add(field, _("WhatsApp allows one URL button per template."))
     if reply_count > MAX_QUICK_REPLIES:
-        errors.add(field, f"WhatsApp allows at most {MAX_QUICK_REPLIES} quick-reply buttons.")
+        errors.add(
+            field,
+            _("WhatsApp allows at most %(limit)s quick-reply buttons.")
+            % {"limit": MAX_QUICK_REPLIES},
+        )
     if len(cleaned) > MAX_BUTTONS:
         errors.add(
-            field, f"WhatsApp allows at most {MAX_BUTTONS} buttons in all; this has {len(cleaned)}."
+            field,
+            _("WhatsApp allows at most %(limit)s buttons in all; this has %(count)s.")
+            % {"limit": MAX_BUTTONS, "count": len(cleaned)},
         )
     texts = [b["text"].casefold() for b in cleaned if b["text"]]
     if len(texts) != len(set(texts)):
-        errors.add(field, "Two buttons have the same text.")
+        errors.add(field, _("Two buttons have the same text."))
     return cleaned
 
 
 def _clean_languages(errors: _Errors, languages: Any) -> list[dict]:
     """Check every language's content; return it cleaned, in order (the first is the default)."""
     if not isinstance(languages, list | tuple) or not languages:
-        errors.add("languages", "Add at least one language with its content.")
+        errors.add("languages", _("Add at least one language with its content."))
         return []
     cleaned: list[dict] = []
     seen: set[str] = set()
     for index, raw in enumerate(languages):
         prefix = f"languages.{index}."
         if not isinstance(raw, dict):
-            errors.add("languages", f"Language {index + 1} is not an object.")
+            errors.add(
+                "languages", _("Language %(number)s is not an object.") % {"number": index + 1}
+            )
             continue
         unknown = set(raw) - set(LANGUAGE_FIELDS) - {"id", "position"}
         if unknown:
             errors.add(
                 "languages",
-                f"Unknown field(s) {', '.join(sorted(unknown))} in language {index + 1}.",
+                _("Unknown field(s) %(fields)s in language %(number)s.")
+                % {"fields": ", ".join(sorted(unknown)), "number": index + 1},
             )
         code = str(raw.get("language_code") or "").strip()
         header_type = str(raw.get("header_type") or TemplateLanguage.HeaderType.NONE).strip()
@@ -252,14 +287,19 @@ def _clean_languages(errors: _Errors, languages: Any) -> list[dict]:
         body = str(raw.get("body") or "").strip()
         footer = str(raw.get("footer") or "").strip()
         if not code:
-            errors.add(f"{prefix}language_code", "The language code is required, e.g. id or en_US.")
+            errors.add(
+                f"{prefix}language_code", _("The language code is required, e.g. id or en_US.")
+            )
         elif not LANGUAGE_CODE_RE.match(code):
             errors.add(
                 f"{prefix}language_code",
-                f"'{code}' is not a WhatsApp language code such as id, en or en_US.",
+                _("'%(code)s' is not a WhatsApp language code such as id, en or en_US.")
+                % {"code": code},
             )
         elif code.lower() in seen:
-            errors.add(f"{prefix}language_code", f"Language '{code}' is there twice.")
+            errors.add(
+                f"{prefix}language_code", _("Language '%(code)s' is there twice.") % {"code": code}
+            )
         seen.add(code.lower())
         _check_header(errors, prefix, header_type, header_text)
         _check_body(errors, prefix, body)
@@ -282,11 +322,14 @@ def _check_name(
     errors: _Errors, *, project: Project, name: str, template: Template | None = None
 ) -> None:
     if not name:
-        errors.add("name", "The template name is required.")
+        errors.add("name", _("The template name is required."))
     elif len(name) > NAME_MAX_LENGTH:
-        errors.add("name", f"The name is longer than {NAME_MAX_LENGTH} characters.")
+        errors.add(
+            "name",
+            _("The name is longer than %(limit)s characters.") % {"limit": NAME_MAX_LENGTH},
+        )
     elif not NAME_RE.match(name):
-        errors.add("name", "Use lowercase letters, digits and '_' only, e.g. opening_message1.")
+        errors.add("name", _("Use lowercase letters, digits and '_' only, e.g. opening_message1."))
     else:
         others = Template.objects.filter(project=project, name=name)
         if template is not None:
@@ -294,7 +337,8 @@ def _check_name(
         if others.exists():
             errors.add_duplicate(
                 "name",
-                f"{project.name} already has a template named '{name}'.",
+                _("%(project)s already has a template named '%(name)s'.")
+                % {"project": project.name, "name": name},
                 code="template_exists",
             )
 
@@ -302,7 +346,9 @@ def _check_name(
 def _check_message_type(errors: _Errors, message_type: str) -> None:
     if message_type not in Template.MessageType.values:
         allowed = ", ".join(Template.MessageType.values)
-        errors.add("message_type", f"The message type is one of {allowed}.")
+        errors.add(
+            "message_type", _("The message type is one of %(allowed)s.") % {"allowed": allowed}
+        )
 
 
 def _languages_write(*, template: Template, languages: Iterable[dict]) -> None:
@@ -447,8 +493,11 @@ def template_create(
 def _refuse_if_locked(template: Template) -> None:
     if template.is_locked:
         raise Conflict(
-            f"Template '{template.name}' is {template.get_status_display().lower()}: you cannot edit a "
-            "message template once its submission is 'On Process'. Create a new template instead.",
+            _(
+                "Template '%(name)s' is %(status)s: you cannot edit a message template once its "
+                "submission is 'On Process'. Create a new template instead."
+            )
+            % {"name": template.name, "status": template.get_status_display().lower()},
             code="template_locked",
         )
 
@@ -510,8 +559,12 @@ def template_delete(
     template = _locked_for_update(template)
     if template.status != Template.Status.DRAFT:
         raise Conflict(
-            f"Only a draft can be deleted; '{template.name}' is {template.get_status_display().lower()}."
-            + (" Deactivate it instead." if template.status == Template.Status.APPROVED else ""),
+            (
+                _("Only a draft can be deleted; '%(name)s' is %(status)s. Deactivate it instead.")
+                if template.status == Template.Status.APPROVED
+                else _("Only a draft can be deleted; '%(name)s' is %(status)s.")
+            )
+            % {"name": template.name, "status": template.get_status_display().lower()},
             code="template_not_draft",
         )
     project, name = template.project, template.name
@@ -534,13 +587,16 @@ def template_request_approval(
     template = _locked_for_update(template)
     if template.status not in (Template.Status.DRAFT, Template.Status.REJECTED):
         raise Conflict(
-            f"Template '{template.name}' is {template.get_status_display().lower()}: only a draft or a "
-            "rejected template can be requested.",
+            _(
+                "Template '%(name)s' is %(status)s: only a draft or a rejected template can be "
+                "requested."
+            )
+            % {"name": template.name, "status": template.get_status_display().lower()},
             code="template_not_requestable",
         )
     if not template.languages.exists():
         raise ValidationFailed(
-            "Add a language with its content first.", field="languages", code="template_invalid"
+            _("Add a language with its content first."), field="languages", code="template_invalid"
         )
     _status_move(
         template=template,
@@ -556,7 +612,12 @@ def template_request_approval(
 def _require_status(template: Template, allowed: tuple[str, ...], what: str) -> None:
     if template.status not in allowed:
         raise Conflict(
-            f"Template '{template.name}' is {template.get_status_display().lower()}: {what}.",
+            _("Template '%(name)s' is %(status)s: %(what)s.")
+            % {
+                "name": template.name,
+                "status": template.get_status_display().lower(),
+                "what": what,
+            },
             code="template_status_invalid",
         )
 
@@ -569,7 +630,7 @@ def template_approve(
     template = _locked_for_update(template)
     _require("template.decide", template.project, actor)
     _require_status(
-        template, (Template.Status.ON_PROCESS,), "only a template on process can be approved"
+        template, (Template.Status.ON_PROCESS,), _("only a template on process can be approved")
     )
     return _status_move(
         template=template,
@@ -588,12 +649,12 @@ def template_reject(
     template = _locked_for_update(template)
     _require("template.decide", template.project, actor)
     _require_status(
-        template, (Template.Status.ON_PROCESS,), "only a template on process can be rejected"
+        template, (Template.Status.ON_PROCESS,), _("only a template on process can be rejected")
     )
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(
-            "Say why the template was rejected.", field="reason", code="reason_required"
+            _("Say why the template was rejected."), field="reason", code="reason_required"
         )
     return _status_move(
         template=template,
@@ -616,7 +677,7 @@ def template_deactivate(
     _require("template.manage", template.project, actor, api_key)
     template = _locked_for_update(template)
     _require_status(
-        template, (Template.Status.APPROVED,), "only an approved template can be deactivated"
+        template, (Template.Status.APPROVED,), _("only an approved template can be deactivated")
     )
     return _status_move(
         template=template,
@@ -644,7 +705,7 @@ def template_reactivate(
     template = _locked_for_update(template)
     _require("template.decide", template.project, actor, api_key)
     _require_status(
-        template, (Template.Status.INACTIVE,), "only an inactive template can be reactivated"
+        template, (Template.Status.INACTIVE,), _("only an inactive template can be reactivated")
     )
     return _status_move(
         template=template,
@@ -715,27 +776,27 @@ def keyword_validate(
 
     _keyword_word_check(keyword, errors)
     if not keyword.template_name:
-        errors.add("template_name", "The template name is required.")
+        errors.add("template_name", _("The template name is required."))
     elif len(keyword.template_name) > 100:
-        errors.add("template_name", "The template name is longer than 100 characters.")
+        errors.add("template_name", _("The template name is longer than 100 characters."))
     if keyword.scenario not in ChatbotKeyword.Scenario.values:
-        errors.add("scenario", "The scenario is normal or chat_panel.")
+        errors.add("scenario", _("The scenario is normal or chat_panel."))
     _keyword_response_check(keyword, response_media, errors)
     if keyword.caption and keyword.response_type not in CAPTION_RESPONSE_TYPES:
-        errors.add("caption", "A caption goes only with an image or a document.")
+        errors.add("caption", _("A caption goes only with an image or a document."))
     elif len(keyword.caption or "") > 1024:
-        errors.add("caption", "The caption is longer than 1024 characters.")
+        errors.add("caption", _("The caption is longer than 1024 characters."))
     errors.raise_if_any(code="keyword_invalid")
 
 
 def _keyword_word_check(keyword: ChatbotKeyword, errors: _Errors) -> None:
     """The word itself: present, not too long (as typed and once normalised), clashing with no other."""
     if not keyword.keyword:
-        errors.add("keyword", "The keyword is required.")
+        errors.add("keyword", _("The keyword is required."))
     elif not keyword.normalized_keyword:
-        errors.add("keyword", "The keyword needs at least one letter or digit.")
+        errors.add("keyword", _("The keyword needs at least one letter or digit."))
     elif len(keyword.keyword) > 100:
-        errors.add("keyword", "The keyword is longer than 100 characters.")
+        errors.add("keyword", _("The keyword is longer than 100 characters."))
     elif (
         len(keyword.normalized_keyword)
         > ChatbotKeyword._meta.get_field("normalized_keyword").max_length
@@ -743,7 +804,9 @@ def _keyword_word_check(keyword: ChatbotKeyword, errors: _Errors) -> None:
         # Case folding can lengthen a word ("ß" is "ss", "ﬃ" is "ffi"): the stored form must fit too.
         errors.add(
             "keyword",
-            "The keyword is longer than 100 characters once its case is ignored (ß counts as ss).",
+            _(
+                "The keyword is longer than 100 characters once its case is ignored (ß counts as ss)."
+            ),
         )
     else:
         clash = keyword_overlap(
@@ -754,8 +817,11 @@ def _keyword_word_check(keyword: ChatbotKeyword, errors: _Errors) -> None:
         if clash is not None:
             errors.add_duplicate(
                 "keyword",
-                f"'{keyword.keyword}' and the existing keyword '{clash.keyword}' would answer the same "
-                "message (a keyword matches the whole message or its first word).",
+                _(
+                    "'%(keyword)s' and the existing keyword '%(existing)s' would answer the same "
+                    "message (a keyword matches the whole message or its first word)."
+                )
+                % {"keyword": keyword.keyword, "existing": clash.keyword},
                 code="keyword_exists",
             )
 
@@ -766,21 +832,26 @@ def _keyword_response_check(
     """The answer: a text, or a file (uploaded now or stored before) that suits the response type."""
     response_type = keyword.response_type
     if response_type not in ChatbotKeyword.ResponseType.values:
-        errors.add("response_type", "The response type is text, image, document or audio.")
+        errors.add("response_type", _("The response type is text, image, document or audio."))
     elif response_type == ChatbotKeyword.ResponseType.TEXT:
         if not keyword.response_text:
-            errors.add("response_text", "A text response needs its text.")
+            errors.add("response_text", _("A text response needs its text."))
         elif len(keyword.response_text) > 4096:
-            errors.add("response_text", "WhatsApp allows 4096 characters in a text message.")
+            errors.add("response_text", _("WhatsApp allows 4096 characters in a text message."))
         if response_media is not None:
             errors.add(
-                "response_media", "A text response has no file: choose image, document or audio."
+                "response_media",
+                _("A text response has no file: choose image, document or audio."),
             )
     elif response_media is not None:
         _keyword_upload_check(response_type, response_media, errors)
     elif not keyword.response_media:
-        article = "An" if response_type[0] in "aeiou" else "A"
-        errors.add("response_media", f"{article} {response_type} response needs its file.")
+        needs_file = {
+            ChatbotKeyword.ResponseType.IMAGE: _("An image response needs its file."),
+            ChatbotKeyword.ResponseType.DOCUMENT: _("A document response needs its file."),
+            ChatbotKeyword.ResponseType.AUDIO: _("An audio response needs its file."),
+        }
+        errors.add("response_media", needs_file[response_type])
     else:
         # The stored file must still suit the (possibly changed) response type.
         try:
@@ -793,7 +864,7 @@ def _keyword_response_check(
         except (ValidationFailed, OSError) as exc:
             errors.add(
                 "response_media",
-                getattr(exc, "message", "The stored file is missing: upload it again."),
+                getattr(exc, "message", _("The stored file is missing: upload it again.")),
             )
 
 
@@ -948,7 +1019,8 @@ def project_chatbot_settings_update(
     message = (default_chatbot_message or "").strip()
     if len(message) > 4096:
         raise ValidationFailed(
-            "WhatsApp allows 4096 characters in a text message.", field="default_chatbot_message"
+            _("WhatsApp allows 4096 characters in a text message."),
+            field="default_chatbot_message",
         )
     before = (
         Project.objects.filter(pk=project.pk)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.ui import project_page
@@ -71,7 +73,8 @@ def template_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Template {template.name} saved as a draft. Request approval when it is ready.",
+                _("Template %(name)s saved as a draft. Request approval when it is ready.")
+                % {"name": template.name},
             )
             return redirect("templates_app:template_detail", pk=template.pk)
     return render(
@@ -88,8 +91,11 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if template.is_locked:
         messages.error(
             request,
-            f"Template {template.name} is {template.get_status_display().lower()}: you cannot edit a message "
-            "template once its submission is 'On Process'. Create a new template instead.",
+            _(
+                "Template %(name)s is %(status)s: you cannot edit a message template once its "
+                "submission is 'On Process'. Create a new template instead."
+            )
+            % {"name": template.name, "status": template.get_status_display().lower()},
         )
         return redirect("templates_app:template_detail", pk=template.pk)
     initial = {"name": template.name, "message_type": template.message_type}
@@ -112,7 +118,9 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if not show_template_error(error, form, formset):
                 show_error(request, error, form)
         else:
-            messages.success(request, f"Template {form.cleaned_data['name']} saved.")
+            messages.success(
+                request, _("Template %(name)s saved.") % {"name": form.cleaned_data["name"]}
+            )
             return redirect("templates_app:template_detail", pk=template.pk)
     return render(
         request,
@@ -173,13 +181,14 @@ def template_status(request: HttpRequest, pk: int) -> HttpResponse:
 def _template_action(
     request: HttpRequest, pk: int, action: Callable[[Template], object], done: str
 ) -> HttpResponse:
+    """`done`: the success message, a lazy translation with a `%(name)s` for the template."""
     template = selectors.template_get(project=request.project, template_id=pk)
     try:
         action(template)
     except ApplicationError as error:
         show_error(request, error)
     else:
-        messages.success(request, done.format(name=template.name))
+        messages.success(request, str(done) % {"name": template.name})
     return redirect("templates_app:template_detail", pk=template.pk)
 
 
@@ -190,7 +199,7 @@ def template_request_approval(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda t: services.template_request_approval(template=t, actor=request.user),
-        "Template {name} is on process: it is locked until WhatsApp decides.",
+        gettext_lazy("Template %(name)s is on process: it is locked until WhatsApp decides."),
     )
 
 
@@ -201,7 +210,7 @@ def template_approve(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda t: services.template_approve(template=t, actor=request.user),
-        "Template {name} is approved: it can be sent.",
+        gettext_lazy("Template %(name)s is approved: it can be sent."),
     )
 
 
@@ -213,7 +222,7 @@ def template_reject(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda t: services.template_reject(template=t, reason=reason, actor=request.user),
-        "Template {name} is rejected.",
+        gettext_lazy("Template %(name)s is rejected."),
     )
 
 
@@ -224,7 +233,7 @@ def template_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda t: services.template_deactivate(template=t, actor=request.user),
-        "Template {name} is inactive: sends of it are refused.",
+        gettext_lazy("Template %(name)s is inactive: sends of it are refused."),
     )
 
 
@@ -235,7 +244,7 @@ def template_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda t: services.template_reactivate(template=t, actor=request.user),
-        "Template {name} is active again.",
+        gettext_lazy("Template %(name)s is active again."),
     )
 
 
@@ -249,7 +258,7 @@ def template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as error:
         show_error(request, error)
         return redirect("templates_app:template_detail", pk=template.pk)
-    messages.success(request, f"Template {template.name} deleted.")
+    messages.success(request, _("Template %(name)s deleted.") % {"name": template.name})
     return redirect("templates_app:template_list")
 
 
@@ -284,7 +293,9 @@ def keyword_create(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             show_error(request, error, form)
         else:
-            messages.success(request, f"Keyword {keyword.keyword} saved.")
+            messages.success(
+                request, _("Keyword %(keyword)s saved.") % {"keyword": keyword.keyword}
+            )
             return redirect("templates_app:keyword_list")
     return render(request, "templates_app/keyword_form.html", {"project": project, "form": form})
 
@@ -306,7 +317,10 @@ def keyword_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as error:
             show_error(request, error, form)
         else:
-            messages.success(request, f"Keyword {form.cleaned_data['keyword']} saved.")
+            messages.success(
+                request,
+                _("Keyword %(keyword)s saved.") % {"keyword": form.cleaned_data["keyword"]},
+            )
             return redirect("templates_app:keyword_list")
     return render(
         request,
@@ -321,7 +335,7 @@ def keyword_delete(request: HttpRequest, pk: int) -> HttpResponse:
     project = request.project
     keyword = selectors.keyword_get(project=project, keyword_id=pk)
     services.keyword_delete(chatbot_keyword=keyword, actor=request.user)
-    messages.success(request, f"Keyword {keyword.keyword} deleted.")
+    messages.success(request, _("Keyword %(keyword)s deleted.") % {"keyword": keyword.keyword})
     return redirect("templates_app:keyword_list")
 
 
@@ -342,7 +356,7 @@ def chatbot_settings(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             show_error(request, error, form)
         else:
-            messages.success(request, "Default chatbot message saved.")
+            messages.success(request, _("Default chatbot message saved."))
             return redirect("templates_app:keyword_list")
     return render(
         request, "templates_app/chatbot_settings.html", {"project": project, "form": form}
