@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.blasts.mapping import ValueSource, blast_value_resolve
 from messaging.models import Blast, BlastRefusal, Contact, ContactGroup, Message
@@ -214,15 +215,15 @@ class BlastReach:
 
     def explain(self) -> str:
         parts = [
-            f"{count} {what}"
+            what % {"count": count}
             for count, what in (
-                (self.opted_out, "opted out of marketing"),
-                (self.not_on_whatsapp, "not on WhatsApp"),
-                (self.missing_value, "lacking a value the template needs"),
+                (self.opted_out, _("%(count)d opted out of marketing")),
+                (self.not_on_whatsapp, _("%(count)d not on WhatsApp")),
+                (self.missing_value, _("%(count)d lacking a value the template needs")),
             )
             if count
         ]
-        return ", ".join(parts) or "none can be reached"
+        return ", ".join(parts) or _("none can be reached")
 
 
 def blast_reach(*, blast: Blast) -> BlastReach:
@@ -378,7 +379,7 @@ def blast_get(*, project: Project, blast_id: int) -> Blast:
             project=project, pk=blast_id
         )
     except (Blast.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such blast in this project.", code="blast_not_found") from exc
+        raise NotFound(_("No such blast in this project."), code="blast_not_found") from exc
 
 
 def blast_audience_first(*, project: Project, group: ContactGroup | None) -> Contact | None:

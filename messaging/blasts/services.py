@@ -43,6 +43,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.blasts.mapping import ValueSource, blast_plan_check, blast_value_missing_reason
 from messaging.blasts.selectors import (
@@ -107,7 +108,10 @@ def _scheduled_check(
         scheduled_at = timezone.make_aware(scheduled_at)
     if scheduled_at < (now or timezone.now()):
         raise ValidationFailed(
-            "The time to send it has passed already: choose a later one, or none to start it by hand.",
+            _(
+                "The time to send it has passed already: choose a later one, or none to start it "
+                "by hand."
+            ),
             field="scheduled_at",
             code="scheduled_at_past",
         )
@@ -133,7 +137,7 @@ def blast_create(
     _require_role(actor=created_by, api_key=api_key, project=project)
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("Give the blast a name.", field="name", code="name_required")
+        raise ValidationFailed(_("Give the blast a name."), field="name", code="name_required")
     plan = blast_plan_check(
         project=project,
         template_name=template_name,
@@ -209,7 +213,7 @@ def blast_update(
         template_changed = template_name is not _UNSET and template_name != blast.template_name
         new_name = (given(name, blast.name) or "").strip()
         if not new_name:
-            raise ValidationFailed("Give the blast a name.", field="name", code="name_required")
+            raise ValidationFailed(_("Give the blast a name."), field="name", code="name_required")
         new_media = given(media, blast.media or None)
         plan = blast_plan_check(
             project=blast.project,
@@ -276,16 +280,18 @@ def _start_checks(blast: Blast) -> Integration:
     # No integration means no message could go: say it once, not once per contact.
     integration = integration_pick(project=blast.project, kind=Integration.Kind.NOTIFICATION)
     reach = blast_reach(blast=blast)
-    audience_name = blast.group.name if blast.group else "This project"
+    audience_name = blast.group.name if blast.group else _("This project")
     if not reach.audience:
         raise Conflict(
-            f"{audience_name} has no contacts: nobody would get this blast.",
+            _("%(audience)s has no contacts: nobody would get this blast.")
+            % {"audience": audience_name},
             code="blast_audience_empty",
             field="group",
         )
     if not reach.reachable:
         raise Conflict(
-            f"None of the {reach.audience} contacts would get this blast ({reach.explain()}).",
+            _("None of the %(audience)s contacts would get this blast (%(why)s).")
+            % {"audience": reach.audience, "why": reach.explain()},
             code="blast_audience_unreachable",
             field="group",
         )
