@@ -9,6 +9,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from messaging.blasts.mapping import ValueSource, blast_value_resolve
 from messaging.models import Blast, BlastRefusal, Contact, ContactGroup, Message
@@ -46,6 +47,18 @@ class BlastProgress:
     opted_out: int = 0
     not_on_whatsapp: int = 0
 
+    # A segment's words in its tooltip ("12 read").
+    BAR_LABELS = {
+        "read": gettext_lazy("read"),
+        "delivered": gettext_lazy("delivered"),
+        "sent": gettext_lazy("sent"),
+        "queued": gettext_lazy("queued"),
+        "failed": gettext_lazy("failed"),
+        "cancelled": gettext_lazy("cancelled"),
+        "refused": gettext_lazy("refused"),
+        "opted_out": gettext_lazy("skipped (opted out)"),
+        "not_on_whatsapp": gettext_lazy("skipped (not on WhatsApp)"),
+    }
     BAR_STATUSES = (
         "read",
         "delivered",
@@ -117,6 +130,7 @@ class BlastProgress:
         return [
             {
                 "status": status,
+                "label": self.BAR_LABELS[status],
                 "count": getattr(self, status),
                 "percent": self._percent(getattr(self, status)),
             }

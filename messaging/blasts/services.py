@@ -180,7 +180,9 @@ def _locked(blast_id: int) -> Blast:
 def _refuse_unless(blast: Blast, statuses: tuple[str, ...], *, doing: str, code: str) -> None:
     if blast.status not in statuses:
         raise Conflict(
-            f"This blast is {blast.get_status_display().lower()}: it cannot be {doing}.", code=code
+            _("This blast is %(status)s: it cannot be %(doing)s.")
+            % {"status": str(blast.get_status_display()).lower(), "doing": doing},
+            code=code,
         )
 
 
@@ -204,7 +206,10 @@ def blast_update(
         blast = _locked(blast_id)
         _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
-            blast, (Blast.Status.DRAFT,), doing="edited (only a draft can)", code="blast_not_draft"
+            blast,
+            (Blast.Status.DRAFT,),
+            doing=_("edited (only a draft can)"),
+            code="blast_not_draft",
         )
 
         def given(value, current):
@@ -258,7 +263,7 @@ def blast_delete(
         _refuse_unless(
             blast,
             (Blast.Status.DRAFT,),
-            doing="deleted (only a draft can; cancel it instead)",
+            doing=_("deleted (only a draft can; cancel it instead)"),
             code="blast_not_draft",
         )
         _audit(action="blast.delete", blast=blast, actor=actor, api_key=api_key)
@@ -336,7 +341,10 @@ def blast_start(
         blast = _locked(blast_id)
         _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
-            blast, (Blast.Status.DRAFT,), doing="started (only a draft can)", code="blast_not_draft"
+            blast,
+            (Blast.Status.DRAFT,),
+            doing=_("started (only a draft can)"),
+            code="blast_not_draft",
         )
         _start_checks(blast)
         if blast.scheduled_at is not None and blast.scheduled_at > now:
@@ -415,7 +423,7 @@ def blast_pause(
         _refuse_unless(
             blast,
             (Blast.Status.RUNNING,),
-            doing="paused (only a sending one can)",
+            doing=_("paused (only a sending one can)"),
             code="blast_not_running",
         )
         blast.status = Blast.Status.PAUSED
@@ -446,7 +454,7 @@ def blast_resume(
         _refuse_unless(
             blast,
             (Blast.Status.PAUSED,),
-            doing="resumed (only a paused one can)",
+            doing=_("resumed (only a paused one can)"),
             code="blast_not_paused",
         )
         blast.status = Blast.Status.RUNNING
@@ -516,7 +524,7 @@ def blast_cancel(
         _refuse_unless(
             blast,
             (Blast.Status.DRAFT, Blast.Status.SCHEDULED, Blast.Status.RUNNING, Blast.Status.PAUSED),
-            doing="cancelled any more",
+            doing=_("cancelled any more"),
             code="blast_not_running",
         )
         blast.status = Blast.Status.CANCELLED
