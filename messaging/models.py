@@ -289,6 +289,14 @@ class MessageStatusEvent(models.Model):
             f"{self.status} ({self.get_source_display()}) at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
         )
 
+    @property
+    def status_label(self) -> str:
+        """The status in the person's language (a value Message.Status lacks, as it is)."""
+        try:
+            return str(Message.Status(self.status).label)
+        except ValueError:
+            return self.status
+
 
 class WappinCallLog(models.Model):
     """One call to Wappin, redacted: never a token, a secret or an Authorization header."""

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 import pytest
 
-from messaging.models import Message
+from messaging.models import Message, MessageStatusEvent
 from tests.factories import ContactFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +47,14 @@ def test_the_history_and_a_message_are_in_indonesian(marketer_client, project):
     assert not {"When", "Kind", "Number", "By"} & set(_headings(page))
     assert not _headings(page)[0].startswith("History")
 
+    MessageStatusEvent.objects.create(
+        message=message, status="delivered", source="callback", occurred_at=timezone.now()
+    )
+
     page = marketer_client.get(f"/history/{message.pk}/", **INDONESIAN).content.decode()
     assert "Linimasa" in page and "Detail" in page and "Gagal:" in page
+    timeline = page[page.index('class="timeline"') :]
+    assert "Diterima</span>" in timeline and "Callback" in timeline
     assert not {"Details", "Timeline", "What was sent"} & set(_headings(page))
 
 
