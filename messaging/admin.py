@@ -1,6 +1,8 @@
 """Messages, their timelines and Wappin calls, read-only; actions run the same services as the API."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from messaging.blasts.services import blast_cancel
 from messaging.models import Blast, BlastRefusal, Message, MessageStatusEvent, WappinCallLog
@@ -66,7 +68,9 @@ class MessageAdmin(ReadOnlyAdmin):
     inlines = [StatusEventInline, CallLogInline]
     actions = ["refresh_status"]
 
-    @admin.action(description="Ask Wappin (inquiry) for the selected messages' status")
+    @admin.action(
+        description=gettext_lazy("Ask Wappin (inquiry) for the selected messages' status")
+    )
     def refresh_status(self, request, queryset):
         for message in queryset.exclude(wappin_message_id=""):
             try:
@@ -125,7 +129,7 @@ class BlastAdmin(ReadOnlyAdmin):
     inlines = [BlastRefusalInline]
     actions = ["cancel"]
 
-    @admin.action(description="Cancel the selected blasts")
+    @admin.action(description=gettext_lazy("Cancel the selected blasts"))
     def cancel(self, request, queryset):
         for blast in queryset:
             try:
@@ -133,4 +137,4 @@ class BlastAdmin(ReadOnlyAdmin):
             except ApplicationError as error:
                 messages.error(request, f"{blast}: {error.message}")
             else:
-                messages.info(request, f"{blast}: cancelled.")
+                messages.info(request, _("%(blast)s: cancelled.") % {"blast": blast})

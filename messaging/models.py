@@ -74,8 +74,8 @@ class OptOut(models.Model):
     """
 
     class Source(models.TextChoices):
-        CUSTOMER = "customer", "The customer (STOP)"
-        PERSON = "person", "A member of the project"
+        CUSTOMER = "customer", _("The customer (STOP)")
+        PERSON = "person", _("A member of the project")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="opt_outs")
     phone_number = models.CharField(max_length=20)
@@ -103,40 +103,40 @@ class Message(models.Model):
     """One WhatsApp message, written before any call to Wappin (an outbox row)."""
 
     class Direction(models.TextChoices):
-        OUTGOING = "out", "Outgoing"
-        INCOMING = "in", "Incoming"
+        OUTGOING = "out", _("Outgoing")
+        INCOMING = "in", _("Incoming")
 
     class Kind(models.TextChoices):
-        HSM = "hsm", "Template"
-        HSM_MEDIA = "hsm_media", "Template with media"
-        TEXT = "text", "Text"
-        MEDIA = "media", "Media"
+        HSM = "hsm", _("Template")
+        HSM_MEDIA = "hsm_media", _("Template with media")
+        TEXT = "text", _("Text")
+        MEDIA = "media", _("Media")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
+        QUEUED = "queued", _("Queued")
         # Handed to the sending engine: its call to Wappin is on the way.
-        SENDING = "sending", "Sending"
+        SENDING = "sending", _("Sending")
         # The send call timed out: Wappin may or may not have it. Settled by inquiry.
-        UNKNOWN = "unknown", "Unknown"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", _("Unknown")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
         # Never handed to Wappin: its blast was cancelled first. Final, and never counted as failed.
-        CANCELLED = "cancelled", "Cancelled"
-        RECEIVED = "received", "Received"
+        CANCELLED = "cancelled", _("Cancelled")
+        RECEIVED = "received", _("Received")
 
     class Source(models.TextChoices):
-        USER = "user", "Portal user"
-        API_KEY = "api_key", "API key"
-        BLAST = "blast", "Blast"
-        CHATBOT = "chatbot", "Chatbot"
-        CUSTOMER = "customer", "Customer"
+        USER = "user", _("Portal user")
+        API_KEY = "api_key", _("API key")
+        BLAST = "blast", _("Blast")
+        CHATBOT = "chatbot", _("Chatbot")
+        CUSTOMER = "customer", _("Customer")
 
     class MediaType(models.TextChoices):
-        IMAGE = "image", "Image"
-        DOCUMENT = "document", "Document"
-        AUDIO = "audio", "Audio"
+        IMAGE = "image", _("Image")
+        DOCUMENT = "document", _("Document")
+        AUDIO = "audio", _("Audio")
 
     # Statuses only move forward along this order; FAILED and CANCELLED are final.
     STATUS_RANK = {
@@ -262,10 +262,10 @@ class MessageStatusEvent(models.Model):
     """One step of a message's timeline, with where we learnt it."""
 
     class Source(models.TextChoices):
-        PORTAL = "portal", "Portal"
-        SEND_ANSWER = "send_answer", "Send answer"
-        CALLBACK = "callback", "Callback"
-        INQUIRY = "inquiry", "Inquiry"
+        PORTAL = "portal", _("Portal")
+        SEND_ANSWER = "send_answer", _("Send answer")
+        CALLBACK = "callback", _("Callback")
+        INQUIRY = "inquiry", _("Inquiry")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="status_events")
     status = models.CharField(max_length=20)
@@ -288,6 +288,14 @@ class MessageStatusEvent(models.Model):
         return (
             f"{self.status} ({self.get_source_display()}) at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
         )
+
+    @property
+    def status_label(self) -> str:
+        """The status in the person's language (a value Message.Status lacks, as it is)."""
+        try:
+            return str(Message.Status(self.status).label)
+        except ValueError:
+            return self.status
 
 
 class WappinCallLog(models.Model):
@@ -361,10 +369,10 @@ class Blast(TimeStampedModel):
         CANCELLED = "cancelled", _("Cancelled")
 
     class ValueSource(models.TextChoices):
-        FIXED = "fixed", "Fixed text"
-        NAME = "name", "Contact name"
-        PHONE = "phone", "Contact phone number"
-        ATTRIBUTE = "attribute", "Contact attribute"
+        FIXED = "fixed", _("Fixed text")
+        NAME = "name", _("Contact name")
+        PHONE = "phone", _("Contact phone number")
+        ATTRIBUTE = "attribute", _("Contact attribute")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="blasts")
     name = models.CharField(max_length=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from messaging.models import Blast, ContactGroup
@@ -27,12 +28,14 @@ class Slot:
 class BlastForm(forms.Form):
     """Generated from the chosen template language, like the test send's form."""
 
-    name = forms.CharField(max_length=120, help_text="For you: e.g. “June promo, Jakarta VIPs”.")
+    name = forms.CharField(
+        max_length=120, label=_("Name"), help_text=_("For you: e.g. “June promo, Jakarta VIPs”.")
+    )
     group = forms.ModelChoiceField(
         queryset=ContactGroup.objects.none(),
         required=False,
-        empty_label="All contacts",
-        label="Audience",
+        empty_label=_("All contacts"),
+        label=_("Audience"),
     )
     scheduled_at = forms.DateTimeField(
         required=False,
@@ -64,12 +67,24 @@ class BlastForm(forms.Form):
         self.fields["group"].queryset = ContactGroup.objects.filter(project=project)
         self.slot_names: list[tuple[str, str, str]] = []
         if language.header_has_param:
-            self._add_slot("header_param", "Header {{1}}", f"Header: {language.header_text}")
+            self._add_slot(
+                "header_param",
+                gettext("Header {{1}}"),
+                gettext("Header: %(text)s") % {"text": language.header_text},
+            )
         for number in range(1, language.body_param_count + 1):
-            self._add_slot(f"param_{number}", f"Body {{{{{number}}}}}", "")
+            self._add_slot(
+                f"param_{number}",
+                gettext("Body %(placeholder)s") % {"placeholder": f"{{{{{number}}}}}"},
+                "",
+            )
         if language.url_button_has_param:
             url = next((b.get("url", "") for b in language.buttons if b.get("type") == "url"), "")
-            self._add_slot("button_url", "URL button {{1}}", f"Button URL: {url}")
+            self._add_slot(
+                "button_url",
+                gettext("URL button {{1}}"),
+                gettext("Button URL: %(url)s") % {"url": url},
+            )
         if language.header_is_media:
             accept = (
                 ".jpg,.jpeg,.png"
@@ -77,8 +92,9 @@ class BlastForm(forms.Form):
                 else ".pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx"
             )
             self.fields["media"] = forms.FileField(
-                label=f"Header {language.get_header_type_display().lower()}",
-                help_text="The same file goes to every contact.",
+                label=gettext("Header %(type)s")
+                % {"type": str(language.get_header_type_display()).lower()},
+                help_text=_("The same file goes to every contact."),
                 widget=forms.ClearableFileInput(attrs={"accept": accept}),
             )
 
@@ -96,14 +112,16 @@ class BlastForm(forms.Form):
 
     def _add_slot(self, name: str, label: str, hint: str) -> None:
         self.fields[f"{name}_source"] = forms.ChoiceField(
-            choices=SOURCE_CHOICES, label=f"{label} from", initial=Blast.ValueSource.FIXED
+            choices=SOURCE_CHOICES,
+            label=gettext("%(label)s from") % {"label": label},
+            initial=Blast.ValueSource.FIXED,
         )
         self.fields[name] = forms.CharField(
             max_length=1024,
             required=False,
             label=label,
             widget=forms.TextInput(
-                attrs={"placeholder": "Text, or the attribute's name (e.g. city)"}
+                attrs={"placeholder": _("Text, or the attribute's name (e.g. city)")}
             ),
         )
         self.slot_names.append((name, label, hint))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.files import File
+from django.utils.translation import gettext as _
 
 from messaging.models import Blast, Contact, ContactGroup
 from projects.models import Project
@@ -25,9 +26,9 @@ ValueSource = Blast.ValueSource
 def _slot_label(slot: str) -> str:
     """'1' -> '{{1}}', 'header_param' -> 'the header {{1}}', 'button_url' -> 'the URL button {{1}}'."""
     if slot == "header_param":
-        return "the header {{1}}"
+        return _("the header {{1}}")
     if slot == "button_url":
-        return "the URL button {{1}}"
+        return _("the URL button {{1}}")
     return f"{{{{{slot}}}}}"
 
 
@@ -35,15 +36,20 @@ def _mapping_clean(mapping, *, slot: str, errors: dict[str, list[str]]) -> dict:
     """A mapping {"source", "value"} as stored, or an error on the slot's form field."""
     field = f"param_{slot}" if slot.isdigit() else slot
     if not isinstance(mapping, dict) or mapping.get("source") not in ValueSource.values:
-        errors.setdefault(field, []).append(f"Choose where {_slot_label(slot)} comes from.")
+        errors.setdefault(field, []).append(
+            _("Choose where %(slot)s comes from.") % {"slot": _slot_label(slot)}
+        )
         return {}
     source = mapping["source"]
     value = str(mapping.get("value") or "").strip()
     if source == ValueSource.FIXED and not value:
-        errors.setdefault(field, []).append(f"Type the text for {_slot_label(slot)}.")
+        errors.setdefault(field, []).append(
+            _("Type the text for %(slot)s.") % {"slot": _slot_label(slot)}
+        )
     elif source == ValueSource.ATTRIBUTE and not value:
         errors.setdefault(field, []).append(
-            f"Type the name of the contact attribute for {_slot_label(slot)} (e.g. city)."
+            _("Type the name of the contact attribute for %(slot)s (e.g. city).")
+            % {"slot": _slot_label(slot)}
         )
     if source in (ValueSource.NAME, ValueSource.PHONE):
         value = ""
@@ -62,10 +68,11 @@ def _sample(mapping: dict) -> str:
 def blast_value_missing_reason(*, mapping: dict, slot: str) -> str:
     """What a refused contact is told when a mapping gives it no value."""
     if mapping.get("source") == ValueSource.NAME:
-        what = "no name"
-    else:
-        what = f"no '{mapping.get('value', '')}' attribute"
-    return f"The contact has {what}, needed for {_slot_label(slot)}."
+        return _("The contact has no name, needed for %(slot)s.") % {"slot": _slot_label(slot)}
+    return _("The contact has no '%(attribute)s' attribute, needed for %(slot)s.") % {
+        "attribute": mapping.get("value", ""),
+        "slot": _slot_label(slot),
+    }
 
 
 def blast_value_resolve(*, mapping: dict, contact: Contact, slot: str) -> str:
@@ -126,7 +133,7 @@ def blast_plan_check(
         raise ValidationFailed(error.message, field="template", code=error.code) from error
     if group is not None and group.project_id != project.pk:
         raise ValidationFailed(
-            "Choose one of this project's groups.", field="group", code="group_not_found"
+            _("Choose one of this project's groups."), field="group", code="group_not_found"
         )
     errors: dict[str, list[str]] = {}
     params = params or {}

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from messaging.blasts.mapping import ValueSource, blast_value_resolve
 from messaging.models import Blast, BlastRefusal, Contact, ContactGroup, Message
@@ -45,6 +47,18 @@ class BlastProgress:
     opted_out: int = 0
     not_on_whatsapp: int = 0
 
+    # A segment's words in its tooltip ("12 read").
+    BAR_LABELS = {
+        "read": gettext_lazy("read"),
+        "delivered": gettext_lazy("delivered"),
+        "sent": gettext_lazy("sent"),
+        "queued": gettext_lazy("queued"),
+        "failed": gettext_lazy("failed"),
+        "cancelled": gettext_lazy("cancelled"),
+        "refused": gettext_lazy("refused"),
+        "opted_out": gettext_lazy("skipped (opted out)"),
+        "not_on_whatsapp": gettext_lazy("skipped (not on WhatsApp)"),
+    }
     BAR_STATUSES = (
         "read",
         "delivered",
@@ -116,6 +130,7 @@ class BlastProgress:
         return [
             {
                 "status": status,
+                "label": self.BAR_LABELS[status],
                 "count": getattr(self, status),
                 "percent": self._percent(getattr(self, status)),
             }
@@ -214,15 +229,15 @@ class BlastReach:
 
     def explain(self) -> str:
         parts = [
-            f"{count} {what}"
+            what % {"count": count}
             for count, what in (
-                (self.opted_out, "opted out of marketing"),
-                (self.not_on_whatsapp, "not on WhatsApp"),
-                (self.missing_value, "lacking a value the template needs"),
+                (self.opted_out, _("%(count)d opted out of marketing")),
+                (self.not_on_whatsapp, _("%(count)d not on WhatsApp")),
+                (self.missing_value, _("%(count)d lacking a value the template needs")),
             )
             if count
         ]
-        return ", ".join(parts) or "none can be reached"
+        return ", ".join(parts) or _("none can be reached")
 
 
 def blast_reach(*, blast: Blast) -> BlastReach:
@@ -378,7 +393,7 @@ def blast_get(*, project: Project, blast_id: int) -> Blast:
             project=project, pk=blast_id
         )
     except (Blast.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such blast in this project.", code="blast_not_found") from exc
+        raise NotFound(_("No such blast in this project."), code="blast_not_found") from exc
 
 
 def blast_audience_first(*, project: Project, group: ContactGroup | None) -> Contact | None:

@@ -43,6 +43,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.blasts.mapping import ValueSource, blast_plan_check, blast_value_missing_reason
 from messaging.blasts.selectors import (
@@ -107,7 +108,10 @@ def _scheduled_check(
         scheduled_at = timezone.make_aware(scheduled_at)
     if scheduled_at < (now or timezone.now()):
         raise ValidationFailed(
-            "The time to send it has passed already: choose a later one, or none to start it by hand.",
+            _(
+                "The time to send it has passed already: choose a later one, or none to start it "
+                "by hand."
+            ),
             field="scheduled_at",
             code="scheduled_at_past",
         )
@@ -133,7 +137,7 @@ def blast_create(
     _require_role(actor=created_by, api_key=api_key, project=project)
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("Give the blast a name.", field="name", code="name_required")
+        raise ValidationFailed(_("Give the blast a name."), field="name", code="name_required")
     plan = blast_plan_check(
         project=project,
         template_name=template_name,
@@ -176,7 +180,9 @@ def _locked(blast_id: int) -> Blast:
 def _refuse_unless(blast: Blast, statuses: tuple[str, ...], *, doing: str, code: str) -> None:
     if blast.status not in statuses:
         raise Conflict(
-            f"This blast is {blast.get_status_display().lower()}: it cannot be {doing}.", code=code
+            _("This blast is %(status)s: it cannot be %(doing)s.")
+            % {"status": str(blast.get_status_display()).lower(), "doing": doing},
+            code=code,
         )
 
 
@@ -200,7 +206,10 @@ def blast_update(
         blast = _locked(blast_id)
         _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
-            blast, (Blast.Status.DRAFT,), doing="edited (only a draft can)", code="blast_not_draft"
+            blast,
+            (Blast.Status.DRAFT,),
+            doing=_("edited (only a draft can)"),
+            code="blast_not_draft",
         )
 
         def given(value, current):
@@ -209,7 +218,7 @@ def blast_update(
         template_changed = template_name is not _UNSET and template_name != blast.template_name
         new_name = (given(name, blast.name) or "").strip()
         if not new_name:
-            raise ValidationFailed("Give the blast a name.", field="name", code="name_required")
+            raise ValidationFailed(_("Give the blast a name."), field="name", code="name_required")
         new_media = given(media, blast.media or None)
         plan = blast_plan_check(
             project=blast.project,
@@ -254,7 +263,7 @@ def blast_delete(
         _refuse_unless(
             blast,
             (Blast.Status.DRAFT,),
-            doing="deleted (only a draft can; cancel it instead)",
+            doing=_("deleted (only a draft can; cancel it instead)"),
             code="blast_not_draft",
         )
         _audit(action="blast.delete", blast=blast, actor=actor, api_key=api_key)
@@ -276,16 +285,18 @@ def _start_checks(blast: Blast) -> Integration:
     # No integration means no message could go: say it once, not once per contact.
     integration = integration_pick(project=blast.project, kind=Integration.Kind.NOTIFICATION)
     reach = blast_reach(blast=blast)
-    audience_name = blast.group.name if blast.group else "This project"
+    audience_name = blast.group.name if blast.group else _("This project")
     if not reach.audience:
         raise Conflict(
-            f"{audience_name} has no contacts: nobody would get this blast.",
+            _("%(audience)s has no contacts: nobody would get this blast.")
+            % {"audience": audience_name},
             code="blast_audience_empty",
             field="group",
         )
     if not reach.reachable:
         raise Conflict(
-            f"None of the {reach.audience} contacts would get this blast ({reach.explain()}).",
+            _("None of the %(audience)s contacts would get this blast (%(why)s).")
+            % {"audience": reach.audience, "why": reach.explain()},
             code="blast_audience_unreachable",
             field="group",
         )
@@ -330,7 +341,10 @@ def blast_start(
         blast = _locked(blast_id)
         _require_role(actor=actor, api_key=api_key, project=blast.project)
         _refuse_unless(
-            blast, (Blast.Status.DRAFT,), doing="started (only a draft can)", code="blast_not_draft"
+            blast,
+            (Blast.Status.DRAFT,),
+            doing=_("started (only a draft can)"),
+            code="blast_not_draft",
         )
         _start_checks(blast)
         if blast.scheduled_at is not None and blast.scheduled_at > now:
@@ -409,7 +423,7 @@ def blast_pause(
         _refuse_unless(
             blast,
             (Blast.Status.RUNNING,),
-            doing="paused (only a sending one can)",
+            doing=_("paused (only a sending one can)"),
             code="blast_not_running",
         )
         blast.status = Blast.Status.PAUSED
@@ -440,7 +454,7 @@ def blast_resume(
         _refuse_unless(
             blast,
             (Blast.Status.PAUSED,),
-            doing="resumed (only a paused one can)",
+            doing=_("resumed (only a paused one can)"),
             code="blast_not_paused",
         )
         blast.status = Blast.Status.RUNNING
@@ -510,7 +524,7 @@ def blast_cancel(
         _refuse_unless(
             blast,
             (Blast.Status.DRAFT, Blast.Status.SCHEDULED, Blast.Status.RUNNING, Blast.Status.PAUSED),
-            doing="cancelled any more",
+            doing=_("cancelled any more"),
             code="blast_not_running",
         )
         blast.status = Blast.Status.CANCELLED

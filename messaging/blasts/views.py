@@ -88,7 +88,9 @@ def blast_create(request: HttpRequest) -> HttpResponse:
                 show_error(request, error, form)
             else:
                 messages.success(
-                    request, f"Blast “{blast.name}” saved as a draft: check it, then start it."
+                    request,
+                    _("Blast “%(name)s” saved as a draft: check it, then start it.")
+                    % {"name": blast.name},
                 )
                 return redirect("messaging:blast_detail", pk=blast.pk)
         preview = _preview_for(request, form, data if bound else {})
@@ -244,7 +246,7 @@ def blast_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("messaging:blast_detail", pk=blast.pk)
     language = selectors.blast_language(blast=blast)
     if language is None:
-        raise Http404("The template of this blast no longer exists.")
+        raise Http404(_("The template of this blast no longer exists."))
     bound = request.method == "POST"
     form = BlastForm(
         *((request.POST, request.FILES) if bound else ()),
@@ -294,5 +296,5 @@ def blast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as error:
         show_error(request, error)
     else:
-        messages.success(request, "Blast cancelled: no further message will be queued.")
+        messages.success(request, _("Blast cancelled: no further message will be queued."))
     return redirect("messaging:blast_detail", pk=blast.pk)

@@ -48,7 +48,7 @@ def import_columns(header: list[str]) -> dict[str, int]:
                 break
     if "phone" not in columns:
         raise ValidationFailed(
-            "The file's first row must name the columns: name, phone and optionally group.",
+            _("The file's first row must name the columns: name, phone and optionally group."),
             field="file",
             code="import_no_phone_column",
         )

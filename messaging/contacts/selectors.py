@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from messaging.models import Contact, ContactGroup
 from projects.models import Project
@@ -35,7 +36,7 @@ def contact_get(*, project: Project, contact_id: int) -> Contact:
     try:
         return Contact.objects.prefetch_related("groups").get(project=project, pk=contact_id)
     except (Contact.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such contact in this project.", code="contact_not_found") from exc
+        raise NotFound(_("No such contact in this project."), code="contact_not_found") from exc
 
 
 def contact_list_ordered(

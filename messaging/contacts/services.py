@@ -393,7 +393,8 @@ def contacts_opt_out_mirror(*, project: Project, numbers: Iterable[str]) -> dict
 
 def _contact_exists(existing: Contact) -> Conflict:
     return Conflict(
-        f"{existing.phone_number} is already a contact of this project (id {existing.pk}).",
+        _("%(number)s is already a contact of this project (id %(id)s).")
+        % {"number": existing.phone_number, "id": existing.pk},
         code="contact_exists",
         field="phone_number",
         extra={"contact_id": existing.pk},
@@ -451,7 +452,7 @@ def contact_save(
         contact = contact_create(project=project, phone_number=phone_number, name=name, actor=actor)
     else:
         if contact.project_id != project.pk:
-            raise NotFound("No such contact in this project.", code="contact_not_found")
+            raise NotFound(_("No such contact in this project."), code="contact_not_found")
         contact = contact_update(contact=contact, phone_number=phone_number, name=name, actor=actor)
     contact_groups_set(contact=contact, group_names=group_names)
     return contact

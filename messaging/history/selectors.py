@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from messaging.models import Message, MessageStatusEvent, WappinCallLog
 from projects.models import Project
@@ -50,15 +51,20 @@ def _moment(value, *, field: str) -> date | datetime:
             value = None
         if value is None:
             raise ValidationFailed(
-                f"'{text}' is not a date: use YYYY-MM-DD or an ISO date and time.",
+                _("'%(text)s' is not a date: use YYYY-MM-DD or an ISO date and time.")
+                % {"text": text},
                 field=field,
                 code="date_invalid",
             )
     if isinstance(value, date) and value.year not in MOMENT_YEARS:
         # Year 1 or 9999 overflows once moved to UTC or to the next day.
         raise ValidationFailed(
-            f"'{value.isoformat()}' is out of range: use a year from {MOMENT_YEARS.start} "
-            f"to {MOMENT_YEARS.stop - 1}.",
+            _("'%(value)s' is out of range: use a year from %(first)d to %(last)d.")
+            % {
+                "value": value.isoformat(),
+                "first": MOMENT_YEARS.start,
+                "last": MOMENT_YEARS.stop - 1,
+            },
             field=field,
             code="date_invalid",
         )
@@ -147,7 +153,7 @@ def message_get(*, project: Project, message_id: int) -> Message:
             .get(project=project, pk=message_id)
         )
     except (Message.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound("No such message in this project.", code="message_not_found") from exc
+        raise NotFound(_("No such message in this project."), code="message_not_found") from exc
 
 
 def message_call_logs(*, message: Message, limit: int) -> list[WappinCallLog]:

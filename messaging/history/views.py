@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from messaging.history import selectors
@@ -112,6 +113,8 @@ def message_refresh(request: HttpRequest, pk: int) -> HttpResponse:
         show_error(request, error)
     else:
         messages.success(
-            request, f"Status refreshed from Wappin: {refreshed.get_status_display()}."
+            request,
+            _("Status refreshed from Wappin: %(status)s.")
+            % {"status": refreshed.get_status_display()},
         )
     return redirect("messaging:message_detail", pk=message.pk)

@@ -83,7 +83,7 @@ def message_settle_later(message_id: int) -> None:
 
 def message_send_give_up(*, message_id: int, reason: str, failure_code: str = "") -> Message:
     """The last retry failed too: the message is failed with a reason a person can read."""
-    message, _ = message_status_record(
+    message, _created = message_status_record(
         message_id=message_id,
         status=Message.Status.FAILED,
         source=MessageStatusEvent.Source.PORTAL,
@@ -116,7 +116,7 @@ def message_refresh_status(
         )
     if not message.wappin_message_id:
         raise Conflict(
-            "Wappin has not given this message an id yet, so there is no status to ask for.",
+            _("Wappin has not given this message an id yet, so there is no status to ask for."),
             code="message_not_accepted",
         )
     integration = message.integration or integration_pick(
@@ -160,7 +160,7 @@ def message_settle(*, message_id: int, now: datetime | None = None) -> Message:
             send_queue_wake_on_commit(integration_id=message.integration_id)
         return message
     if age >= UNKNOWN_GIVE_UP_AFTER:
-        message, _ = message_status_record(
+        message, _created = message_status_record(
             message_id=message.pk,
             status=Message.Status.FAILED,
             source=MessageStatusEvent.Source.PORTAL,

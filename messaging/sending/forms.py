@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from projects.models import Project
 from templates_app.models import Template, TemplateLanguage
@@ -24,13 +26,18 @@ class TemplatePickForm(forms.Form):
             .prefetch_related("languages")
             .order_by("name")
         )
-        self.fields["template"].choices = [("", "Choose a template")] + [
+        self.fields["template"].choices = [("", _("Choose a template"))] + [
             (t.name, t.name) for t in self.templates
         ]
         chosen = self.template_chosen()
         languages = list(chosen.languages.all()) if chosen else []
         self.fields["language"].choices = [
-            (lang.language_code, lang.language_code + (" (default)" if i == 0 else ""))
+            (
+                lang.language_code,
+                _("%(code)s (default)") % {"code": lang.language_code}
+                if i == 0
+                else lang.language_code,
+            )
             for i, lang in enumerate(languages)
         ]
 
@@ -54,8 +61,8 @@ class TrySendForm(forms.Form):
 
     recipient_number = forms.CharField(
         max_length=30,
-        label="Recipient number",
-        help_text="Your own WhatsApp number, e.g. 0812 3456 7890",
+        label=_("Recipient number"),
+        help_text=_("Your own WhatsApp number, e.g. 0812 3456 7890"),
     )
 
     def __init__(self, *args, language: TemplateLanguage, **kwargs):
@@ -63,7 +70,9 @@ class TrySendForm(forms.Form):
         self.language = language
         if language.header_has_param:
             self.fields["header_param"] = forms.CharField(
-                max_length=60, label="Header {{1}}", help_text=f"Header: {language.header_text}"
+                max_length=60,
+                label=_("Header {{1}}"),
+                help_text=gettext("Header: %(text)s") % {"text": language.header_text},
             )
         if language.header_is_media:
             accept = (
@@ -72,17 +81,21 @@ class TrySendForm(forms.Form):
                 else ".pdf,.doc,.docx,.ppt,.pptx,.xls,.xlsx"
             )
             self.fields["media"] = forms.FileField(
-                label=f"Header {language.get_header_type_display().lower()}",
+                label=gettext("Header %(type)s")
+                % {"type": str(language.get_header_type_display()).lower()},
                 widget=forms.ClearableFileInput(attrs={"accept": accept}),
             )
         for number in range(1, language.body_param_count + 1):
             self.fields[f"param_{number}"] = forms.CharField(
-                max_length=1024, label=f"Body {{{{{number}}}}}"
+                max_length=1024,
+                label=gettext("Body %(placeholder)s") % {"placeholder": f"{{{{{number}}}}}"},
             )
         if language.url_button_has_param:
             url = next((b.get("url", "") for b in language.buttons if b.get("type") == "url"), "")
             self.fields["button_url"] = forms.CharField(
-                max_length=2000, label="URL button {{1}}", help_text=f"Button URL: {url}"
+                max_length=2000,
+                label=_("URL button {{1}}"),
+                help_text=gettext("Button URL: %(url)s") % {"url": url},
             )
 
         quick_replies = [b for b in language.buttons if b.get("type") == "quick_reply"]
@@ -90,8 +103,9 @@ class TrySendForm(forms.Form):
             self.fields[f"reply_{number}"] = forms.CharField(
                 max_length=256,
                 required=False,
-                label=f"Quick reply “{button.get('text', number)}” payload",
-                help_text="Optional: what the callback reports when the customer taps it.",
+                label=gettext("Quick reply “%(text)s” payload")
+                % {"text": button.get("text", number)},
+                help_text=_("Optional: what the callback reports when the customer taps it."),
             )
 
     def param_fields(self):

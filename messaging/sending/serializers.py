@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import gettext as _
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -74,7 +76,7 @@ class HsmSendSerializer(StrictSerializer):
         reply_payloads = button.get("reply_payload") or {}
         if not isinstance(reply_payloads, dict):
             raise serializers.ValidationError(
-                {"button": 'reply_payload must be an object such as {"1": "yes"}.'}
+                {"button": _('reply_payload must be an object such as {"1": "yes"}.')}
             )
         return {
             "phone_number": attrs["recipient_number"],

@@ -22,6 +22,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from messaging.contacts.services import contact_get_or_create, number_opted_out
 from messaging.models import (
@@ -253,7 +254,7 @@ def idempotency_claim(
     key = (key or "").strip()
     if len(key) > 255:
         raise ValidationFailed(
-            "The Idempotency-Key may be at most 255 characters.",
+            _("The Idempotency-Key may be at most 255 characters."),
             field="Idempotency-Key",
             code="idempotency_key_invalid",
         )
@@ -270,13 +271,15 @@ def idempotency_claim(
         record = IdempotencyRecord.objects.get(project=project, owner=IDEMPOTENCY_SCOPE, key=key)
     if record.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used with a different request body; "
-            "use a new key for a new message.",
+            _(
+                "This Idempotency-Key was already used with a different request body; "
+                "use a new key for a new message."
+            ),
             field="Idempotency-Key",
         )
     if record.response_status is None:
         raise Conflict(
-            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+            _("A request with this Idempotency-Key is still being processed; retry in a moment."),
             code="idempotency_in_progress",
         )
     return record, True
@@ -293,7 +296,7 @@ def wappin_call_logs_prune(*, now: datetime | None = None) -> int:
 
 def idempotency_records_prune(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - IDEMPOTENCY_KEEP_FOR
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 
 
@@ -371,13 +374,17 @@ def integration_pick(*, project: Project, kind: str) -> Integration:
     integration = integration_first_active(project=project, kinds=(kind, other))
     if integration is None:
         raise Conflict(
-            f"{project.name} has no active Wappin integration: add one in the admin before sending.",
+            _("%(project)s has no active Wappin integration: add one in the admin before sending.")
+            % {"project": project.name},
             code="integration_missing",
         )
     if not (project.client_id and integration.secret_key_is_set):
         raise Conflict(
-            f"The {integration.get_kind_display()} integration of {project.name} has no client ID "
-            "or secret key yet: fill them in the admin before sending.",
+            _(
+                "The %(kind)s integration of %(project)s has no client ID "
+                "or secret key yet: fill them in the admin before sending."
+            )
+            % {"kind": integration.get_kind_display(), "project": project.name},
             code="integration_no_credentials",
         )
     return integration
@@ -395,8 +402,10 @@ def _window_check(*, contact: Contact, source: str) -> None:
         return
     if not contact.window_is_open():
         raise Conflict(
-            "WhatsApp allows free-form text and media only within 24 hours of the customer's last "
-            "message; send an approved template instead.",
+            _(
+                "WhatsApp allows free-form text and media only within 24 hours of the customer's "
+                "last message; send an approved template instead."
+            ),
             code="outside_24h_window",
             field="recipient_number",
         )
@@ -413,7 +422,7 @@ def _media_size(media: File) -> int:
 
 def _media_check(*, media: File | None, media_type: str, field: str = "media") -> None:
     if media is None:
-        raise ValidationFailed("Attach the media file.", field=field, code="media_required")
+        raise ValidationFailed(_("Attach the media file."), field=field, code="media_required")
     media_check(
         media_type=media_type,
         filename=os.path.basename(media.name or ""),
@@ -477,10 +486,13 @@ def message_send_text(
     number = phone_normalize(phone_number, region=project.default_region)
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("Write the message.", field="message_content", code="text_required")
+        raise ValidationFailed(
+            _("Write the message."), field="message_content", code="text_required"
+        )
     if len(text) > TEXT_MAX_LENGTH:
         raise ValidationFailed(
-            f"WhatsApp takes at most {TEXT_MAX_LENGTH} characters; this message has {len(text)}.",
+            _("WhatsApp takes at most %(max)d characters; this message has %(length)d.")
+            % {"max": TEXT_MAX_LENGTH, "length": len(text)},
             field="message_content",
             code="text_too_long",
         )
@@ -519,7 +531,8 @@ def message_send_media(
     number = phone_normalize(phone_number, region=project.default_region)
     if media_type not in Message.MediaType.values:
         raise ValidationFailed(
-            f"media_type must be one of {', '.join(Message.MediaType.values)}.",
+            _("media_type must be one of %(choices)s.")
+            % {"choices": ", ".join(Message.MediaType.values)},
             field="media_type",
             code="media_type_invalid",
         )
@@ -527,13 +540,14 @@ def message_send_media(
     caption = (caption or "").strip()
     if caption and media_type not in CAPTION_MEDIA_TYPES:
         raise ValidationFailed(
-            "WhatsApp shows a caption only under an image or a document.",
+            _("WhatsApp shows a caption only under an image or a document."),
             field="caption",
             code="caption_not_allowed",
         )
     if len(caption) > CAPTION_MAX_LENGTH:
         raise ValidationFailed(
-            f"A caption is at most {CAPTION_MAX_LENGTH} characters; this one has {len(caption)}.",
+            _("A caption is at most %(max)d characters; this one has %(length)d.")
+            % {"max": CAPTION_MAX_LENGTH, "length": len(caption)},
             field="caption",
             code="caption_too_long",
         )
@@ -634,8 +648,11 @@ def message_send_hsm(
         project=project, phone_number=number
     ):
         raise Conflict(
-            f"{number} opted out of marketing messages (they sent STOP); "
-            "this marketing template is not sent to them.",
+            _(
+                "%(number)s opted out of marketing messages (they sent STOP); "
+                "this marketing template is not sent to them."
+            )
+            % {"number": number},
             code="contact_opted_out",
             field="recipient_number",
         )
@@ -678,18 +695,22 @@ def _param_text(value: object, *, field: str, name: str, max_length: int) -> str
         or (isinstance(value, float) and not math.isfinite(value))
     ):
         raise ValidationFailed(
-            f"{name} must be text, not {json.dumps(value, default=str)[:40]}.",
+            _("%(name)s must be text, not %(value)s.")
+            % {"name": name, "value": json.dumps(value, default=str)[:40]},
             field=field,
             code="param_not_text",
         )
     text = str(value)
     if "\x00" in text:  # PostgreSQL's JSON cannot hold it
         raise ValidationFailed(
-            f"{name} contains a NUL character.", field=field, code="param_not_text"
+            _("%(name)s contains a NUL character.") % {"name": name},
+            field=field,
+            code="param_not_text",
         )
     if len(text) > max_length:
         raise ValidationFailed(
-            f"{name} is {len(text)} characters long; at most {max_length} fit.",
+            _("%(name)s is %(length)d characters long; at most %(max)d fit.")
+            % {"name": name, "length": len(text), "max": max_length},
             field=field,
             code="param_too_long",
         )

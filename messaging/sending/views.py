@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from messaging.models import Message
@@ -54,7 +55,9 @@ def test_send(request: HttpRequest) -> HttpResponse:
                 show_error(request, _errors_for_form(error, form), form)
             else:
                 messages.success(
-                    request, f"Test message queued to {message.phone_number}: follow it below."
+                    request,
+                    _("Test message queued to %(number)s: follow it below.")
+                    % {"number": message.phone_number},
                 )
                 return redirect("messaging:message_detail", pk=message.pk)
     return render(

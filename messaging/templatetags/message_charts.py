@@ -9,6 +9,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from messaging.dashboard.selectors import CHART_STATUSES, Period, message_daily_counts
+from messaging.models import Message
 from projects.models import Project
 
 register = template.Library()
@@ -73,7 +74,7 @@ def daily_status_chart(project: Project, period: Period | None = None, days: int
         "min_width": round((len(chart_days) * (BAR_WIDTH + BAR_GAP) + 8) * CHART_MIN_SCALE),
         "bar_width": BAR_WIDTH,
         "legend": [
-            (status, STATUS_COLOURS[status], totals[status])
+            (Message.Status(status).label, STATUS_COLOURS[status], totals[status])
             for status in ("read", "delivered", "sent", "failed")
         ],
         "outgoing": outgoing,

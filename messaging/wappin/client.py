@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -566,8 +567,11 @@ class WappinClient:
                 None,
                 {},
                 WappinUnavailable(
-                    f"Wappin could not be reached at {host} in {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds; "
-                    "nothing was sent. It will be tried again.",
+                    _(
+                        "Wappin could not be reached at %(host)s in %(seconds)s seconds; "
+                        "nothing was sent. It will be tried again."
+                    )
+                    % {"host": host, "seconds": f"{settings.WAPPIN_TIMEOUT_SECONDS:g}"},
                     code="wappin_unreachable",
                 ),
             )
@@ -576,8 +580,15 @@ class WappinClient:
                 None,
                 {},
                 WappinTimeout(
-                    f"Wappin did not answer within {settings.WAPPIN_TIMEOUT_SECONDS:g} seconds"
-                    + ("; it may or may not have taken the message." if path in SEND_PATHS else ".")
+                    (
+                        _(
+                            "Wappin did not answer within %(seconds)s seconds; "
+                            "it may or may not have taken the message."
+                        )
+                        if path in SEND_PATHS
+                        else _("Wappin did not answer within %(seconds)s seconds.")
+                    )
+                    % {"seconds": f"{settings.WAPPIN_TIMEOUT_SECONDS:g}"}
                 ),
             )
         except requests.exceptions.RequestException as exc:
@@ -585,8 +596,11 @@ class WappinClient:
                 None,
                 {},
                 WappinUnavailable(
-                    f"Wappin could not be reached at {host} ({type(exc).__name__}); nothing was sent. "
-                    "It will be tried again.",
+                    _(
+                        "Wappin could not be reached at %(host)s (%(error)s); nothing was sent. "
+                        "It will be tried again."
+                    )
+                    % {"host": host, "error": type(exc).__name__},
                     code="wappin_unreachable",
                 ),
             )
@@ -633,7 +647,10 @@ class WappinClient:
         """The typed exception, with a message a person understands, for a non-"200" answer."""
         if not wappin_status:
             return WappinUnavailable(
-                f"Wappin answered HTTP {http_status} without a readable status; it will be tried again.",
+                _(
+                    "Wappin answered HTTP %(status)s without a readable status; it will be tried again."
+                )
+                % {"status": http_status},
                 code="wappin_bad_answer",
             )
         refusal = _Refusal(
@@ -649,11 +666,13 @@ class WappinClient:
             return error
         if wappin_status.startswith("5"):
             return WappinUnavailable(
-                f"Wappin had a server error ({wappin_status}{refusal.quoted}); it will be tried again.",
+                _("Wappin had a server error (%(status)s); it will be tried again.")
+                % {"status": wappin_status + refusal.quoted},
                 wappin_status=wappin_status,
             )
         return WappinError(
-            f"Wappin answered an unexpected status {wappin_status}{refusal.quoted}.",
+            _("Wappin answered an unexpected status %(status)s.")
+            % {"status": wappin_status + refusal.quoted},
             wappin_status=wappin_status,
             code="wappin_unexpected_status",
         )
@@ -680,7 +699,7 @@ class WappinClient:
         if not message_id:
             # Accepted without an id: nothing to follow it by. Retrying could duplicate it.
             raise WappinError(
-                "Wappin accepted the message but gave no message id.",
+                _("Wappin accepted the message but gave no message id."),
                 wappin_status=str(answer.get("status", "")),
                 code="wappin_no_message_id",
             )
@@ -740,45 +759,59 @@ class _Refusal:
 
     @property
     def language(self) -> str:
-        return self.about.get("language") or "its first language"
+        return self.about.get("language") or _("its first language")
 
 
 def _error_400(refusal: _Refusal) -> WappinError:
     lowered = refusal.said.lower()
     if "param" in lowered:
         return WappinParamCountMismatch(
-            f"Wappin says the parameters do not match template '{refusal.template}' ({refusal.language}): "
-            f"the number of values differs from the template approved on Wappin (400).",
+            _(
+                "Wappin says the parameters do not match template '%(template)s' (%(language)s): "
+                "the number of values differs from the template approved on Wappin (400)."
+            )
+            % {"template": refusal.template, "language": refusal.language},
             wappin_status="400",
             field="params",
         )
     if "project" in lowered or "client" in lowered:
         project = refusal.project
         return WappinClientProjectInvalid(
-            f"Wappin does not accept client ID {project.client_id} with project ID "
-            f"{project.wappin_project_id} (400{refusal.quoted}): check the project's Wappin ids.",
+            _(
+                "Wappin does not accept client ID %(client_id)s with project ID "
+                "%(project_id)s (%(status)s): check the project's Wappin ids."
+            )
+            % {
+                "client_id": project.client_id,
+                "project_id": project.wappin_project_id,
+                "status": "400" + refusal.quoted,
+            },
             wappin_status="400",
         )
     return WappinBadRequest(
-        f"Wappin received no usable input (400{refusal.quoted}): a required field was missing or malformed.",
+        _(
+            "Wappin received no usable input (%(status)s): "
+            "a required field was missing or malformed."
+        )
+        % {"status": "400" + refusal.quoted},
         wappin_status="400",
     )
 
 
 def _error_401(refusal: _Refusal) -> WappinError:
     if refusal.path == TOKEN_PATH:
-        message = (
-            f"Wappin refused client ID {refusal.project.client_id} with the stored secret key "
+        message = _(
+            "Wappin refused client ID %(client_id)s with the stored secret key "
             "(401 Invalid credential): check both in Wappin's dashboard."
-        )
+        ) % {"client_id": refusal.project.client_id}
     else:
-        message = "Wappin refused the access token (401 Invalid credential)."
+        message = _("Wappin refused the access token (401 Invalid credential).")
     return WappinAuthError(message, wappin_status="401")
 
 
 def _error_406(refusal: _Refusal) -> WappinError:
     return WappinAuthError(
-        "Wappin did not recognise the authorization header (406 Auth not recognize).",
+        _("Wappin did not recognise the authorization header (406 Auth not recognize)."),
         wappin_status="406",
         code="wappin_auth_not_recognized",
     )
@@ -786,8 +819,10 @@ def _error_406(refusal: _Refusal) -> WappinError:
 
 def _error_407(refusal: _Refusal) -> WappinError:
     return WappinIPNotAllowed(
-        "Wappin refused the call: this server's IP address is not on the integration's IP "
-        "whitelist in Wappin's dashboard (407 IP Address not allowed).",
+        _(
+            "Wappin refused the call: this server's IP address is not on the integration's IP "
+            "whitelist in Wappin's dashboard (407 IP Address not allowed)."
+        ),
         wappin_status="407",
     )
 
@@ -796,14 +831,18 @@ def _error_404(refusal: _Refusal) -> WappinError | None:
     """404 means "no such message" to the inquiry and "no such template" to a send; else unexpected."""
     if refusal.path == INQUIRY_PATH:
         return WappinMessageNotFound(
-            f"Wappin has no message {refusal.about.get('message_id', '')} (404 Data not Found).",
+            _("Wappin has no message %(message_id)s (404 Data not Found).")
+            % {"message_id": refusal.about.get("message_id", "")},
             wappin_status="404",
             field="message_id",
         )
     if refusal.path in SEND_PATHS:
         return WappinTemplateNotFound(
-            f"Wappin has no active, approved template '{refusal.template}' in {refusal.language} "
-            "(404 Template not found or inactive).",
+            _(
+                "Wappin has no active, approved template '%(template)s' in %(language)s "
+                "(404 Template not found or inactive)."
+            )
+            % {"template": refusal.template, "language": refusal.language},
             wappin_status="404",
             field="type",
         )
@@ -812,18 +851,29 @@ def _error_404(refusal: _Refusal) -> WappinError | None:
 
 def _error_601(refusal: _Refusal) -> WappinError:
     return WappinContactInvalid(
-        f"Wappin refused the number {refusal.about.get('recipient', '')}: it is not on WhatsApp (601).",
+        _("Wappin refused the number %(number)s: it is not on WhatsApp (601).")
+        % {"number": refusal.about.get("recipient", "")},
         wappin_status="601",
         field="recipient_number",
     )
 
 
 def _error_605(refusal: _Refusal) -> WappinError:
-    filename = refusal.about.get("filename", "the file")
+    filename = refusal.about.get("filename") or _("the file")
     kind = refusal.about.get("media_type")
-    as_kind = f" as {kind}" if kind else ""
+    message = (
+        _(
+            "Wappin could not take %(filename)s as %(kind)s (605 Upload Media Failed): "
+            "check the file type and size."
+        )
+        if kind
+        else _(
+            "Wappin could not take %(filename)s (605 Upload Media Failed): "
+            "check the file type and size."
+        )
+    )
     return WappinMediaUploadFailed(
-        f"Wappin could not take {filename}{as_kind} (605 Upload Media Failed): check the file type and size.",
+        message % {"filename": filename, "kind": kind},
         wappin_status="605",
         field="media",
     )
