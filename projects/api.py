@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from rest_framework.permissions import BasePermission
 
 from projects.authentication import ApiKeyUser
@@ -31,7 +33,7 @@ def project_from_request(request, *, capability: str | tuple[str, ...] = "projec
             project = projects.get()
         else:
             raise ValidationFailed(
-                "Say which project: add `project` (its id).",
+                _("Say which project: add `project` (its id)."),
                 field="project",
                 code="project_required",
             )
@@ -39,7 +41,7 @@ def project_from_request(request, *, capability: str | tuple[str, ...] = "projec
         try:
             project = projects.get(pk=int(raw))
         except (ValueError, TypeError, Project.DoesNotExist) as exc:
-            raise NotFound("No such project.", code="project_not_found") from exc
+            raise NotFound(_("No such project."), code="project_not_found") from exc
     capability_require(project=project, capability=capability, actor=request.user)
     return project
 

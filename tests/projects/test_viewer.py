@@ -12,8 +12,8 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# The header's own forms (log out, switch project) are on every page.
-HEADER_FORMS = ("/accounts/logout/", "/projects/switch/")
+# The header's own forms (log out, switch project, language) are on every page.
+HEADER_FORMS = ("/accounts/logout/", "/projects/switch/", "/i18n/setlang/")
 
 
 def test_a_viewer_sees_the_pages_but_no_button_that_writes(client, project):
