@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils import translation
+
 import pytest
 
 from projects.models import Membership
+from projects.roles import capability_refusal
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +90,14 @@ def test_an_api_error_keeps_its_code_and_speaks_the_requests_language(api_client
     assert english.json()["error"]["code"] == indonesian.json()["error"]["code"]
     assert english.json()["error"]["message"].startswith("Enter a full URL")
     assert indonesian.json()["error"]["message"].startswith("Masukkan URL lengkap")
+
+
+def test_a_refusal_by_role_names_the_roles_in_indonesian(project):
+    with translation.override("id"):
+        refusal = capability_refusal(role="viewer", project=project, capabilities=("blast.run",))
+
+    assert refusal.code == "role_not_allowed"
+    assert refusal.message == (
+        f"Peran Anda di {project.name} (pengamat) tidak dapat melakukan ini: "
+        "hanya anggota admin, pemasaran dan developer yang dapat."
+    )
