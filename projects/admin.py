@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project, WebhookEndpoint
 from projects.services import (
@@ -62,9 +63,9 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "client_id", "wappin_project_id", "business_number", "business_name"]
     inlines = [MembershipInline]
     fieldsets = [
-        ("Project", {"fields": ["name", "client_id", "wappin_project_id"]}),
+        (_("Project"), {"fields": ["name", "client_id", "wappin_project_id"]}),
         (
-            "Account · Official Account Number",
+            _("Account · Official Account Number"),
             {
                 "fields": [
                     "business_number",
@@ -97,35 +98,41 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 def _masked(value: str) -> str:
-    return "•••• set" if value else "not set"
+    return _("•••• set") if value else _("not set")
 
 
 class IntegrationForm(forms.ModelForm):
     new_client_key = forms.CharField(
-        label="New client key",
+        label=_("New client key"),
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the stored key.",
+        help_text=_("Write-only. Leave empty to keep the stored key."),
     )
     new_secret_key = forms.CharField(
-        label="New secret key",
+        label=_("New secret key"),
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Write-only. Leave empty to keep the stored key. A new key drops the current token.",
+        help_text=_(
+            "Write-only. Leave empty to keep the stored key. A new key drops the current token."
+        ),
     )
     ip_whitelist = forms.CharField(
-        label="IP whitelist",
+        label=_("IP whitelist"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Wappin's side: this portal's server addresses allowed to call Wappin. One per line.",
+        help_text=_(
+            "Wappin's side: this portal's server addresses allowed to call Wappin. One per line."
+        ),
     )
     callback_ip_allowlist = forms.CharField(
-        label="Callback IP allow-list",
+        label=_("Callback IP allow-list"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Addresses (or networks) Wappin's callbacks may come from. One per line; empty: any.",
+        help_text=_(
+            "Addresses (or networks) Wappin's callbacks may come from. One per line; empty: any."
+        ),
     )
 
     class Meta:
@@ -169,11 +176,11 @@ class IntegrationAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["project", "kind", "environment", "is_active"]}),
         (
-            "Callback",
+            _("Callback"),
             {"fields": ["callback_url_to_paste", "callback_url", "callback_ip_allowlist"]},
         ),
         (
-            "Credentials (write-only)",
+            _("Credentials (write-only)"),
             {
                 "fields": [
                     "client_key_state",
@@ -187,36 +194,37 @@ class IntegrationAdmin(admin.ModelAdmin):
         ),
     ]
 
-    @admin.display(description="Callback URL to paste into Wappin")
+    @admin.display(description=_("Callback URL to paste into Wappin"))
     def callback_url_to_paste(self, obj):
         if not obj.pk:
-            return "Shown after the first save."
+            return _("Shown after the first save.")
         return format_html("<code>{}</code>", obj.default_callback_url)
 
-    @admin.display(description="Stored client key")
+    @admin.display(description=_("Stored client key"))
     def client_key_state(self, obj):
         return _masked(obj.client_key)
 
-    @admin.display(description="Stored secret key")
+    @admin.display(description=_("Stored secret key"))
     def secret_key_state(self, obj):
         return _masked(obj.secret_key)
 
-    @admin.display(description="Token (shared by the client's integrations)")
+    @admin.display(description=_("Token (shared by the client's integrations)"))
     def token_state(self, obj):
         credential = obj.credential
         if credential is None or not credential.access_token_digest:
-            return "none yet: fetched on the first call"
+            return _("none yet: fetched on the first call")
         return (
-            f"•••• valid until {credential.token_expires_at:%Y-%m-%d %H:%M %Z}"
+            _("•••• valid until %(when)s")
+            % {"when": f"{credential.token_expires_at:%Y-%m-%d %H:%M %Z}"}
             if credential.token_expires_at
-            else "•••• set"
+            else _("•••• set")
         )
 
-    @admin.display(description="Token expires", ordering="credential__token_expires_at")
+    @admin.display(description=_("Token expires"), ordering="credential__token_expires_at")
     def token_expiry(self, obj):
         return obj.credential.token_expires_at if obj.credential else None
 
-    @admin.display(description="Credentials", boolean=True)
+    @admin.display(description=_("Credentials"), boolean=True)
     def credentials(self, obj):
         return obj.has_credentials
 
@@ -291,7 +299,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Revoke the selected API keys")
+    @admin.action(description=_("Revoke the selected API keys"))
     def revoke(self, request, queryset):
         for api_key in queryset:
             try:

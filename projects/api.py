@@ -57,7 +57,7 @@ def project_from_request(request, *, capability: str | tuple[str, ...] = "projec
             project = projects.get()
         else:
             raise ValidationFailed(
-                "Say which project: add `project` (its id).",
+                _("Say which project: add `project` (its id)."),
                 field="project",
                 code="project_required",
             )
@@ -65,7 +65,7 @@ def project_from_request(request, *, capability: str | tuple[str, ...] = "projec
         try:
             project = projects.get(pk=int(raw))
         except (ValueError, TypeError, Project.DoesNotExist) as exc:
-            raise NotFound("No such project.", code="project_not_found") from exc
+            raise NotFound(_("No such project."), code="project_not_found") from exc
     capability_require(project=project, capability=capability, actor=request.user)
     if query and _one_project([raw, *_body_projects(request)]) != raw:
         raise NotFound(_("Give `project` once: which project is meant?"), code="project_not_found")

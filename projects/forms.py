@@ -65,6 +65,7 @@ class IntegrationForm(forms.ModelForm):
     class Meta:
         model = Integration
         fields = ["is_active", "callback_url", "max_messages_per_second"]
+        labels = {"is_active": _("Active")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,7 +23,7 @@ from wappin_portal.fields import EncryptedTextField
 from wappin_portal.phone import DEFAULT_REGION, phone_region_choices, phone_region_validate
 
 wappin_id_validator = RegexValidator(
-    r"^[0-9A-Za-z_-]{1,32}$", "Use the id Wappin gave you: letters, digits, '-' or '_'."
+    r"^[0-9A-Za-z_-]{1,32}$", _("Use the id Wappin gave you: letters, digits, '-' or '_'.")
 )
 
 
@@ -61,19 +61,21 @@ class Project(TimeStampedModel):
 
     name = models.CharField(max_length=120)
     client_id = models.CharField(
-        "Wappin client ID",
+        _("Wappin client ID"),
         max_length=32,
         validators=[wappin_id_validator],
-        help_text="The client ID Wappin gave you, e.g. 0070.",
+        help_text=_("The client ID Wappin gave you, e.g. 0070."),
     )
     wappin_project_id = models.CharField(
-        "Wappin project ID",
+        _("Wappin project ID"),
         max_length=32,
         validators=[wappin_id_validator],
-        help_text="The project ID shown in Wappin's dashboard, e.g. 476.",
+        help_text=_("The project ID shown in Wappin's dashboard, e.g. 476."),
     )
     business_number = models.CharField(
-        max_length=20, blank=True, help_text="The WhatsApp business number, e.g. 628111234567."
+        max_length=20,
+        blank=True,
+        help_text=_("The WhatsApp business number, e.g. 628111234567."),
     )
     business_name = models.CharField(max_length=120, blank=True)
     # Pass it as `phone_normalize(..., region=project.default_region)` wherever a person types a number.
@@ -92,7 +94,7 @@ class Project(TimeStampedModel):
     default_chatbot_message = models.TextField(
         blank=True,
         max_length=4096,
-        help_text="Sent when a customer writes something that matches no keyword.",
+        help_text=_("Sent when a customer writes something that matches no keyword."),
     )
     opt_out_confirmation_en = models.TextField(
         _("STOP confirmation (English)"),
@@ -170,13 +172,14 @@ def _callback_key() -> str:
 
 def validate_ip_list(value) -> None:
     if not isinstance(value, list):
-        raise ValidationError("Give a list of IP addresses or networks.")
+        raise ValidationError(_("Give a list of IP addresses or networks."))
     for entry in value:
         try:
             ipaddress.ip_network(str(entry).strip(), strict=False)
         except ValueError as exc:
             raise ValidationError(
-                f"'{entry}' is not an IP address or a network such as 10.0.0.0/24."
+                _("'%(entry)s' is not an IP address or a network such as 10.0.0.0/24.")
+                % {"entry": entry}
             ) from exc
 
 
@@ -184,16 +187,16 @@ def validate_callback_url(value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https"):
         raise ValidationError(
-            "The callback URL must start with https:// (or http:// for a local test)."
+            _("The callback URL must start with https:// (or http:// for a local test).")
         )
     if not parts.hostname:
-        raise ValidationError("The callback URL needs a host name.")
+        raise ValidationError(_("The callback URL needs a host name."))
     if (
         parts.scheme == "http"
         and not settings.DEBUG
         and parts.hostname not in ("127.0.0.1", "localhost")
     ):
-        raise ValidationError("Wappin sends tokens to the callback URL: use https://.")
+        raise ValidationError(_("Wappin sends tokens to the callback URL: use https://."))
 
 
 def token_digest(token: str) -> str:
@@ -271,39 +274,48 @@ class Integration(TimeStampedModel):
     """The credentials and callback set-up of one Wappin integration of a project."""
 
     class Kind(models.TextChoices):
-        NOTIFICATION = "notification", "Notification (HSM)"
-        CHATBOT = "chatbot", "Chatbot"
+        NOTIFICATION = "notification", _("Notification (HSM)")
+        CHATBOT = "chatbot", _("Chatbot")
 
     class Environment(models.TextChoices):
-        PRODUCTION = "production", "Production"
-        UAT = "uat", "UAT"
+        PRODUCTION = "production", _("Production")
+        UAT = "uat", _("UAT")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="integrations")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     environment = models.CharField(
-        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+        max_length=20,
+        choices=Environment.choices,
+        default=Environment.PRODUCTION,
     )
     is_active = models.BooleanField(default=True)
     callback_url = models.CharField(
-        "callback URL",
+        _("callback URL"),
         max_length=500,
         blank=True,
         validators=[validate_callback_url],
-        help_text="The URL to paste into Wappin's dashboard. Filled in from PORTAL_BASE_URL when left empty.",
+        help_text=_(
+            "The URL to paste into Wappin's dashboard. Filled in from PORTAL_BASE_URL when left "
+            "empty."
+        ),
     )
     ip_whitelist = models.JSONField(
-        "IP whitelist",
+        _("IP whitelist"),
         default=list,
         blank=True,
         validators=[validate_ip_list],
-        help_text="Wappin's side: the addresses of this portal's servers allowed to call Wappin.",
+        help_text=_(
+            "Wappin's side: the addresses of this portal's servers allowed to call Wappin."
+        ),
     )
     callback_ip_allowlist = models.JSONField(
-        "callback IP allow-list",
+        _("callback IP allow-list"),
         default=list,
         blank=True,
         validators=[validate_ip_list],
-        help_text="Our side: the addresses Wappin's callbacks may come from. Empty: any address.",
+        help_text=_(
+            "Our side: the addresses Wappin's callbacks may come from. Empty: any address."
+        ),
     )
     client_key = EncryptedTextField(blank=True)
     secret_key = EncryptedTextField(blank=True)
@@ -321,11 +333,13 @@ class Integration(TimeStampedModel):
         max_length=64, unique=True, default=_callback_key, editable=False
     )
     max_messages_per_second = models.PositiveSmallIntegerField(
-        "max messages per second",
+        _("max messages per second"),
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
-        help_text="The most messages the portal sends through this integration in any second "
-        "(WhatsApp's tier for the number: 80 by default, up to 1,000).",
+        help_text=_(
+            "The most messages the portal sends through this integration in any second "
+            "(WhatsApp's tier for the number: 80 by default, up to 1,000)."
+        ),
     )
 
     class Meta:
@@ -386,9 +400,9 @@ class Integration(TimeStampedModel):
 
 class Membership(TimeStampedModel):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        MARKETING = "marketing", "Marketing"
-        DEVELOPER = "developer", "Developer"
+        ADMIN = "admin", _("Admin")
+        MARKETING = "marketing", _("Marketing")
+        DEVELOPER = "developer", _("Developer")
         VIEWER = "viewer", _("Viewer")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
@@ -439,7 +453,7 @@ class ApiKey(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "API key"
+        verbose_name = _("API key")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -11,6 +11,7 @@ equal and walks every page and endpoint against it.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import ApiKey, Membership, Project
@@ -109,7 +110,7 @@ def capability_refusal(
 ) -> PermissionDenied:
     """The one refusal of a role without a capability, for the API, the pages and the services."""
     labels = [str(Membership.Role(r).label).lower() for r in capability_roles(*capabilities)]
-    allowed = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+    allowed = get_text_list(labels, _("and"))  # "admin, marketing and developer"
     return PermissionDenied(
         _("Your role on %(project)s (%(role)s) may not do this: only %(allowed)s members may.")
         % {

@@ -44,7 +44,7 @@ def api_key_list(*, project: Project) -> QuerySet[ApiKey]:
 def api_key_get(*, project: Project, api_key_id: int) -> ApiKey:
     api_key = ApiKey.objects.filter(project=project, pk=api_key_id).first()
     if api_key is None:
-        raise NotFound("No such API key in this project.", code="api_key_not_found")
+        raise NotFound(_("No such API key in this project."), code="api_key_not_found")
     api_key.project = project  # the caller's instance: no second read
     return api_key
 

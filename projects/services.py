@@ -73,7 +73,7 @@ def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None = None) ->
             code="api_key_not_yours",
         )
     if api_key.revoked_at is not None:
-        raise Conflict("This API key is already revoked.", code="api_key_revoked")
+        raise Conflict(_("This API key is already revoked."), code="api_key_revoked")
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at", "updated_at"])
     audit_record(action="api_key.revoke", project=api_key.project, actor=actor, target=str(api_key))
@@ -275,9 +275,11 @@ def project_opt_out_texts_update(
             continue
         value = (texts[field] or "").strip()
         if not value:
-            errors[field] = ["Write the text the customer receives."]
+            errors[field] = [_("Write the text the customer receives.")]
         elif len(value) > OPT_OUT_TEXT_MAX_LENGTH:
-            errors[field] = [f"At most {OPT_OUT_TEXT_MAX_LENGTH} characters."]
+            errors[field] = [
+                _("At most %(count)d characters.") % {"count": OPT_OUT_TEXT_MAX_LENGTH}
+            ]
         elif value != getattr(project, field):
             changed[field] = value
     if errors:

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from projects import selectors
@@ -22,7 +23,10 @@ from wappin_portal.ui import show_error
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="What uses it, e.g. “order service (production)”.", strip=True
+        label=gettext_lazy("Name"),
+        max_length=100,
+        help_text=gettext_lazy("What uses it, e.g. “order service (production)”."),
+        strip=True,
     )
 
 
@@ -59,7 +63,9 @@ def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as error:
         messages.warning(request, error.message)
     else:
-        messages.success(request, f"{api_key} is revoked: calls with it now answer 401.")
+        messages.success(
+            request, _("%(key)s is revoked: calls with it now answer 401.") % {"key": api_key}
+        )
     return redirect("projects:api_keys")
 
 

@@ -10,12 +10,13 @@ admins work in the portal's pages, where every check is per project.
 
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalAdminSite(AdminSite):
-    site_header = "Wappin Portal administration"
-    site_title = "Wappin Portal admin"
-    index_title = "Projects, accounts and integrations"
+    site_header = _("Wappin Portal administration")
+    site_title = _("Wappin Portal admin")
+    index_title = _("Projects, accounts and integrations")
 
     def has_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.is_superuser

@@ -18,6 +18,7 @@ from django.urls import Resolver404, resolve
 from django.utils.http import parse_header_parameters
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
@@ -41,7 +42,7 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise exceptions.ParseError(
-                "JSON parse error - the body is nested too deeply."
+                _("JSON parse error - the body is nested too deeply.")
             ) from exc
 
 
@@ -80,7 +81,7 @@ class ApiKeyJsonNegotiation(DefaultContentNegotiation):
         return super().select_renderer(request, renderers, format_suffix)
 
 
-SERVER_ERROR_MESSAGE = (
+SERVER_ERROR_MESSAGE = gettext_lazy(
     "The server failed to answer this request; the error was logged. Try again later."
 )
 
@@ -166,9 +167,12 @@ def api_not_found(request: HttpRequest) -> JsonResponse | HttpResponsePermanentR
     if slash_matches and request.method in ("GET", "HEAD"):
         query = request.META.get("QUERY_STRING", "")
         return HttpResponsePermanentRedirect(with_slash + (f"?{query}" if query else ""))
-    message = f"No API endpoint at {request.path[:200]}."
+    message = _("No API endpoint at %(path)s.") % {"path": request.path[:200]}
     if slash_matches:
-        message = f"{message} Did you mean {with_slash[:200]} (with the trailing slash)?"
+        message = _("%(message)s Did you mean %(path)s (with the trailing slash)?") % {
+            "message": message,
+            "path": with_slash[:200],
+        }
     return api_error_response(code="not_found", message=message, status=404)
 
 
@@ -180,18 +184,21 @@ def _request_refused(exc) -> ApplicationError | None:
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         return ApplicationError(
-            f"The request's form fields are larger than {limit} MB (files are not counted).",
+            _("The request's form fields are larger than %(limit)d MB (files are not counted).")
+            % {"limit": limit},
             code="request_too_large",
             status_code=413,
         )
     if isinstance(exc, TooManyFieldsSent):
         return ValidationFailed(
-            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields.",
+            _("The request has more than %(count)d fields.")
+            % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS},
             code="too_many_fields",
         )
     if isinstance(exc, TooManyFilesSent):
         return ValidationFailed(
-            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files.",
+            _("The request has more than %(count)d files.")
+            % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES},
             code="too_many_files",
         )
     return None
@@ -223,7 +230,7 @@ def exception_handler(exc, context):
         fields = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
-        exc = ValidationFailed("The input is not valid.", fields=fields)
+        exc = ValidationFailed(_("The input is not valid."), fields=fields)
     if isinstance(exc, ApplicationError):
         return _application_error_response(exc)
 

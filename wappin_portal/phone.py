@@ -21,6 +21,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 import phonenumbers
@@ -38,6 +39,23 @@ def _international(text: str, digits: str, region: str | None) -> bool:
     return bool(country_code) and digits.startswith(str(country_code))
 
 
+# The refusals, marked for the catalogue here and translated when raised.
+_NOT_A_NUMBER = gettext_noop("'%(number)s' is not a phone number.")
+_NOT_A_NUMBER_TOO_LONG = gettext_noop("'%(number)s' is not a phone number: it is too long.")
+_NOT_A_NUMBER_TOO_SHORT = gettext_noop("'%(number)s' is not a phone number: it is too short.")
+_NOT_A_NUMBER_COUNTRY = gettext_noop(
+    "'%(number)s' is not a phone number: its country code is unknown."
+)
+_NOT_VALID_TOO_SHORT = gettext_noop("'%(number)s' is not a valid phone number: it is too short.")
+_NOT_VALID_TOO_LONG = gettext_noop("'%(number)s' is not a valid phone number: it is too long.")
+_NOT_VALID_COUNTRY = gettext_noop(
+    "'%(number)s' is not a valid phone number: its country code is unknown."
+)
+_NOT_VALID_LENGTH = gettext_noop(
+    "'%(number)s' is not a valid phone number: it has the wrong length."
+)
+
+
 def phone_normalize(
     raw: str, *, field: str = "recipient_number", region: str | None = DEFAULT_REGION
 ) -> str:
@@ -46,10 +64,12 @@ def phone_normalize(
     # How the number is quoted back: a pasted paragraph is not echoed whole into the message.
     shown = text if len(text) <= PHONE_SHOWN_MAX else text[:PHONE_SHOWN_MAX] + "…"
     if not text:
-        raise ValidationFailed("A phone number is required.", field=field, code="phone_required")
+        raise ValidationFailed(
+            gettext("A phone number is required."), field=field, code="phone_required"
+        )
     if any(ch.isalpha() for ch in text):
         raise ValidationFailed(
-            f"'{shown}' is not a phone number: it contains letters.",
+            gettext("'%(number)s' is not a phone number: it contains letters.") % {"number": shown},
             field=field,
             code="phone_invalid",
         )
@@ -57,30 +77,32 @@ def phone_normalize(
     if text.startswith("00"):
         digits = digits[2:]
     candidate = "+" + digits if _international(text, digits, region) else digits
+    # Whole sentences, not glued fragments: a translation may order the words differently.
     try:
         number = phonenumbers.parse(candidate, region)
     except phonenumbers.NumberParseException as exc:
-        reason = {
-            phonenumbers.NumberParseException.TOO_LONG: ": it is too long",
-            phonenumbers.NumberParseException.TOO_SHORT_NSN: ": it is too short",
-            phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: ": it is too short",
-            phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: ": its country code is unknown",
-        }.get(exc.error_type, "")
+        message = {
+            phonenumbers.NumberParseException.TOO_LONG: _NOT_A_NUMBER_TOO_LONG,
+            phonenumbers.NumberParseException.TOO_SHORT_NSN: _NOT_A_NUMBER_TOO_SHORT,
+            phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: _NOT_A_NUMBER_TOO_SHORT,
+            phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: _NOT_A_NUMBER_COUNTRY,
+        }.get(exc.error_type, _NOT_A_NUMBER)
         raise ValidationFailed(
-            f"'{shown}' is not a phone number{reason}.", field=field, code="phone_invalid"
+            gettext(message) % {"number": shown}, field=field, code="phone_invalid"
         ) from exc
     if not phonenumbers.is_possible_number(number):
-        reason = {
-            phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
-            phonenumbers.ValidationResult.TOO_LONG: "it is too long",
-            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code is unknown",
-        }.get(phonenumbers.is_possible_number_with_reason(number), "it has the wrong length")
+        message = {
+            phonenumbers.ValidationResult.TOO_SHORT: _NOT_VALID_TOO_SHORT,
+            phonenumbers.ValidationResult.TOO_LONG: _NOT_VALID_TOO_LONG,
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: _NOT_VALID_COUNTRY,
+        }.get(phonenumbers.is_possible_number_with_reason(number), _NOT_VALID_LENGTH)
         raise ValidationFailed(
-            f"'{shown}' is not a valid phone number: {reason}.", field=field, code="phone_invalid"
+            gettext(message) % {"number": shown}, field=field, code="phone_invalid"
         )
     if not phonenumbers.is_valid_number(number):
         raise ValidationFailed(
-            f"'{shown}' is not a valid phone number for its country.",
+            gettext("'%(number)s' is not a valid phone number for its country.")
+            % {"number": shown},
             field=field,
             code="phone_invalid",
         )

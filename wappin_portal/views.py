@@ -4,6 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
@@ -67,7 +68,7 @@ def _is_api(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return api_error_response(
-            code="bad_request", message="The request is not valid.", status=400
+            code="bad_request", message=_("The request is not valid."), status=400
         )
     return defaults.bad_request(request, exception)
 
@@ -75,7 +76,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return api_error_response(
-            code="permission_denied", message="You may not do this.", status=403
+            code="permission_denied", message=_("You may not do this."), status=403
         )
     return defaults.permission_denied(request, exception)
 
@@ -83,7 +84,9 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return api_error_response(
-            code="not_found", message=f"No API endpoint at {request.path[:200]}.", status=404
+            code="not_found",
+            message=_("No API endpoint at %(path)s.") % {"path": request.path[:200]},
+            status=404,
         )
     return defaults.page_not_found(request, exception)
 

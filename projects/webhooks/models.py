@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wappin_portal.fields import EncryptedTextField
 
@@ -78,9 +79,10 @@ class WebhookDelivery(models.Model):
     """One event for one endpoint: the outbox row, written in the event's own transaction."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        DELIVERED = "delivered", _("Delivered")
-        FAILED = "failed", _("Failed")
+        # With a context: "Delivered" here is the receiver's 2xx, not a WhatsApp message's status
+        PENDING = "pending", pgettext_lazy("webhook delivery status", "Pending")
+        DELIVERED = "delivered", pgettext_lazy("webhook delivery status", "Delivered")
+        FAILED = "failed", pgettext_lazy("webhook delivery status", "Failed")
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"

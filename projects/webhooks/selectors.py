@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from projects.models import Membership, Project
 from projects.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -19,7 +20,7 @@ def webhook_endpoint_get(*, project: Project, endpoint_id) -> WebhookEndpoint:
         return webhook_endpoint_list(project=project).get(pk=int(endpoint_id))
     except (ValueError, TypeError, WebhookEndpoint.DoesNotExist) as exc:
         raise NotFound(
-            "No such webhook endpoint in this project.", code="webhook_endpoint_not_found"
+            _("No such webhook endpoint in this project."), code="webhook_endpoint_not_found"
         ) from exc
 
 
@@ -37,7 +38,7 @@ def webhook_delivery_get(*, endpoint: WebhookEndpoint, delivery_id) -> WebhookDe
         return webhook_delivery_list(endpoint=endpoint).get(pk=int(delivery_id))
     except (ValueError, TypeError, WebhookDelivery.DoesNotExist) as exc:
         raise NotFound(
-            "No such delivery for this endpoint.", code="webhook_delivery_not_found"
+            _("No such delivery for this endpoint."), code="webhook_delivery_not_found"
         ) from exc
 
 

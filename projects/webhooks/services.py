@@ -29,6 +29,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from standardwebhooks.webhooks import Webhook
 
@@ -350,7 +351,7 @@ def webhook_delivery_resend(
     )
     if not delivery.endpoint.is_active:
         raise Conflict(
-            "The endpoint is disabled: enable it before resending.",
+            _("The endpoint is disabled: enable it before resending."),
             code="webhook_endpoint_disabled",
         )
     now = timezone.now()
@@ -384,24 +385,24 @@ def webhook_url_check(url: str, *, field: str = "url") -> str:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError as exc:
         raise ValidationFailed(
-            "Enter a full URL, such as https://example.com/webhooks/wappin.",
+            _("Enter a full URL, such as https://example.com/webhooks/wappin."),
             field=field,
             code="webhook_url_invalid",
         ) from exc
     if len(url) > 500:
         raise ValidationFailed(
-            "The URL is longer than 500 characters.", field=field, code="webhook_url_invalid"
+            _("The URL is longer than 500 characters."), field=field, code="webhook_url_invalid"
         )
     if settings.WEBHOOK_ALLOW_INSECURE_URLS:
         return url
     parts = urlsplit(url)
     if parts.scheme != "https":
         raise ValidationFailed(
-            "Webhooks go to https:// URLs only.", field=field, code="webhook_url_not_https"
+            _("Webhooks go to https:// URLs only."), field=field, code="webhook_url_not_https"
         )
     if address_is_private(parts.hostname or ""):
         raise ValidationFailed(
-            "The URL's host is a private or loopback address; use a public one.",
+            _("The URL's host is a private or loopback address; use a public one."),
             field=field,
             code="webhook_url_private",
         )
@@ -411,13 +412,16 @@ def webhook_url_check(url: str, *, field: str = "url") -> str:
 def webhook_event_types_check(event_types, *, field: str = "event_types") -> list[str]:
     if not isinstance(event_types, list | tuple) or not event_types:
         raise ValidationFailed(
-            "Choose at least one event.", field=field, code="webhook_events_required"
+            _("Choose at least one event."), field=field, code="webhook_events_required"
         )
     unknown = sorted({str(value) for value in event_types} - set(WebhookEventType.values))
     if unknown:
         raise ValidationFailed(
-            f"Unknown events: {', '.join(unknown)[:200]}. Choose from "
-            f"{', '.join(WebhookEventType.values)}.",
+            _("Unknown events: %(unknown)s. Choose from %(known)s.")
+            % {
+                "unknown": ", ".join(unknown)[:200],
+                "known": ", ".join(WebhookEventType.values),
+            },
             field=field,
             code="webhook_event_unknown",
         )
@@ -445,7 +449,8 @@ def webhook_endpoint_create(
     event_types = webhook_event_types_check(event_types)
     if WebhookEndpoint.objects.filter(project=project).count() >= ENDPOINTS_PER_PROJECT:
         raise Conflict(
-            f"A project has at most {ENDPOINTS_PER_PROJECT} webhook endpoints; delete one first.",
+            _("A project has at most %(count)d webhook endpoints; delete one first.")
+            % {"count": ENDPOINTS_PER_PROJECT},
             code="webhook_endpoints_limit",
         )
     secret = webhook_secret_new()
@@ -599,7 +604,7 @@ def webhook_endpoint_test_send(
     )
     if not endpoint.is_active:
         raise Conflict(
-            "The endpoint is disabled: enable it to send a test event.",
+            _("The endpoint is disabled: enable it to send a test event."),
             code="webhook_endpoint_disabled",
         )
     now = timezone.now()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_tests.main_pages import LONG_NAME, main_pages
+from tests.browser_tests.main_pages import LONG_NAME, logged_in_context, main_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,30 +26,6 @@ AXE_RUN = """() => axe.run(document, {
 WIDTHS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 
-def _logged_in_context(browser, live_server, user, **options):
-    """A browser context with a session for `user` (as the `logged_in_page` fixture makes)."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    context = browser.new_context(**options)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": session.session_key,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return context
-
-
 def _violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     return page.evaluate(AXE_RUN)
@@ -61,7 +37,7 @@ def test_axe_finds_no_serious_violation_on_any_main_page(
 ):
     paths = main_pages(project=project, admin_user=admin_user)
     # The portal's CSP refuses inline scripts, axe's injected one too: only this context bypasses it.
-    context = _logged_in_context(
+    context = logged_in_context(
         browser, live_server, admin_user, bypass_csp=True, viewport=viewport
     )
     page = context.new_page()
@@ -83,7 +59,7 @@ def test_axe_finds_no_serious_violation_on_any_main_page(
 
 def test_no_main_page_scrolls_sideways_on_a_phone(browser, live_server, project, admin_user):
     paths = main_pages(project=project, admin_user=admin_user)
-    context = _logged_in_context(
+    context = logged_in_context(
         browser, live_server, admin_user, viewport=PHONE, is_mobile=True, has_touch=True
     )
     page = context.new_page()
@@ -107,7 +83,7 @@ def test_no_main_page_scrolls_sideways_on_a_phone(browser, live_server, project,
 
 
 def test_the_phone_menu_opens_from_its_button(browser, live_server, project, admin_user):
-    context = _logged_in_context(browser, live_server, admin_user, viewport=PHONE)
+    context = logged_in_context(browser, live_server, admin_user, viewport=PHONE)
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/dashboard/")

@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 import pytest
 
@@ -134,3 +135,18 @@ def test_a_project_reads_numbers_in_indonesia_unless_told_otherwise():
     with pytest.raises(ValidationError) as caught:
         project.full_clean()
     assert "default_region" in caught.value.message_dict
+
+
+@pytest.mark.parametrize(
+    "raw, indonesian",
+    [
+        ("", "Nomor telepon wajib diisi."),
+        ("0812 abc", "'0812 abc' bukan nomor telepon: berisi huruf."),
+        ("0812", "'0812' bukan nomor telepon yang valid: terlalu pendek."),
+    ],
+)
+def test_a_refusal_is_in_the_persons_language_with_the_same_code(raw, indonesian):
+    with translation.override("id"), pytest.raises(ValidationFailed) as caught:
+        phone_normalize(raw)
+    assert caught.value.message == indonesian
+    assert caught.value.code in ("phone_required", "phone_invalid")

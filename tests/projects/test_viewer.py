@@ -12,7 +12,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# The header's own forms (log out, switch project) are on every page.
+# The header's own forms (log out, switch project, language) are on every page.
 HEADER_FORMS = ("/accounts/logout/", "/projects/switch/", "/i18n/setlang/")
 
 
