@@ -17,7 +17,8 @@ import pytest
 
 from messaging.models import Blast, ContactGroup, Message
 from tests import factories
-from tests.browser_tests.test_accessibility import DESKTOP, PHONE, _logged_in_context
+from tests.browser_tests.main_pages import logged_in_context
+from tests.browser_tests.test_accessibility import DESKTOP, PHONE
 
 pytestmark = [
     pytest.mark.browser,
@@ -134,7 +135,7 @@ def test_screenshots(browser, live_server, project, admin_user, language):
     folder.mkdir(parents=True, exist_ok=True)
     pages = _world(project, admin_user)
     for device, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context = _logged_in_context(
+        context = logged_in_context(
             browser,
             live_server,
             admin_user,
