@@ -216,6 +216,7 @@ def _body_params_problem(language: TemplateLanguage, params) -> _Problem | None:
     empty = [key for key in wanted if not _given(given[key])]
     if empty:
         return _Problem(
+            "params",
             _("Param %(keys)s is empty: give every param a value.") % {"keys": ", ".join(empty)},
         )
     return None
@@ -275,6 +276,7 @@ def _reply_payloads_problem(language: TemplateLanguage, reply_payloads) -> _Prob
         )
     if len(reply_payloads) > limit:
         return _Problem(
+            "reply_payloads",
             ngettext(
                 "This template has %(count)s quick-reply button; %(given)s payloads given.",
                 "This template has %(count)s quick-reply buttons; %(given)s payloads given.",
@@ -296,6 +298,7 @@ def _reply_payloads_problem(language: TemplateLanguage, reply_payloads) -> _Prob
     empty = [str(key) for key, value in reply_payloads.items() if not _given(value)]
     if empty:
         return _Problem(
+            "reply_payloads",
             _("Reply payload %(keys)s is empty.") % {"keys": ", ".join(empty)},
         )
     return None
