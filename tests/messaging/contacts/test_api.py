@@ -68,3 +68,19 @@ def test_a_contact_deleted_through_the_api_is_audited_with_its_key(api_client, a
     assert (event.api_key, event.actor) == (api_key[1], None)
     assert event.target == f"{contact.pk} 6281200000077"
     assert event.data["before"]["phone_number"] == "6281200000077"
+
+
+def test_the_list_without_a_filter_has_opted_out_contacts_too(api_client, project):
+    # Given a contact who sent STOP and one who did not
+    stopped = factories.ContactFactory(project=project, opted_out_at=timezone.now())
+    kept = factories.ContactFactory(project=project)
+
+    # When the list is asked without `opted_out`, then with it
+    every = api_client.get("/api/v1/contacts/").json()["results"]
+    only_stopped = api_client.get("/api/v1/contacts/?opted_out=true").json()["results"]
+    only_kept = api_client.get("/api/v1/contacts/?opted_out=false").json()["results"]
+
+    # Then no filter means everyone
+    assert {row["id"] for row in every} == {stopped.pk, kept.pk}
+    assert [row["id"] for row in only_stopped] == [stopped.pk]
+    assert [row["id"] for row in only_kept] == [kept.pk]
