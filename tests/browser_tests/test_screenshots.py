@@ -150,6 +150,9 @@ def test_screenshots(browser, live_server, project, admin_user, language):
             if name == "template-editor":
                 _fill_editor(page)
                 page.get_by_text("koleksi batik baru sudah tiba").last.wait_for()
+                # The top of the page: the name, then the language with its live preview.
+                page.locator("input[name=name]").blur()
+                page.evaluate("window.scrollTo(0, 0)")
             target = folder / f"{name}-{device}-{language}.png"
             page.screenshot(path=str(target), full_page=device == "phone")
             assert target.stat().st_size > 10_000, target
