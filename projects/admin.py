@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from projects.forms import SECRET_KEY_HELP, write_only_secret_field
 from projects.models import ApiKey, AuditEvent, Integration, Membership, Project, WebhookEndpoint
 from projects.services import (
     api_key_create,
@@ -102,22 +103,8 @@ def _masked(value: str) -> str:
 
 
 class IntegrationForm(forms.ModelForm):
-    new_client_key = forms.CharField(
-        label=_("New client key"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Write-only. Leave empty to keep the stored key."),
-    )
-    new_secret_key = forms.CharField(
-        label=_("New secret key"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_(
-            "Write-only. Leave empty to keep the stored key. A new key drops the current token."
-        ),
-    )
+    new_client_key = write_only_secret_field(label=_("New client key"))
+    new_secret_key = write_only_secret_field(label=_("New secret key"), help_text=SECRET_KEY_HELP)
     ip_whitelist = forms.CharField(
         label=_("IP whitelist"),
         required=False,

@@ -67,8 +67,8 @@ def project_from_request(request, *, capability: str | tuple[str, ...] = "projec
         except (ValueError, TypeError, Project.DoesNotExist) as exc:
             raise NotFound(_("No such project."), code="project_not_found") from exc
     capability_require(project=project, capability=capability, actor=request.user)
-    if query and _one_project([raw, *_body_projects(request)]) != raw:
-        raise NotFound(_("Give `project` once: which project is meant?"), code="project_not_found")
+    if query:
+        _one_project([raw, *_body_projects(request)])  # the body may not name another one
     return project
 
 

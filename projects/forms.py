@@ -21,6 +21,24 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
 
 
+SECRET_KEEP_HELP = _("Leave empty to keep the stored one (it is never shown).")
+SECRET_KEY_HELP = _(
+    "Leave empty to keep the stored one (it is never shown). A new secret key is another "
+    "Wappin client: its token is fetched on the next call."
+)
+
+
+def write_only_secret_field(*, label, help_text=SECRET_KEEP_HELP) -> forms.CharField:
+    """A secret typed in and never shown back (the admin's and the project admin's forms)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=help_text,
+    )
+
+
 def _address_lines(value: str) -> list[str]:
     return [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
 
@@ -44,23 +62,8 @@ class IntegrationForm(forms.ModelForm):
             "for a network). Empty: any address."
         ),
     )
-    client_key = forms.CharField(
-        label=_("New client key"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_("Leave empty to keep the stored one (it is never shown)."),
-    )
-    secret_key = forms.CharField(
-        label=_("New secret key"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_(
-            "Leave empty to keep the stored one. A new one drops the current token; the "
-            "next call fetches one."
-        ),
-    )
+    client_key = write_only_secret_field(label=_("New client key"))
+    secret_key = write_only_secret_field(label=_("New secret key"), help_text=SECRET_KEY_HELP)
 
     class Meta:
         model = Integration

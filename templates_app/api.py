@@ -376,6 +376,26 @@ class TemplateStatusReasonSerializer(StrictSerializer):
     )
 
 
+class _TemplateStatusApi(APIView):
+    """A change of an approved/inactive template's state, with a reason: one service each."""
+
+    permission_classes = [IsProjectMember]
+    parser_classes = [JSONParser]
+    capability: str
+    change: staticmethod
+
+    def post(self, request, pk: int):
+        project = project_from_request(request, capability=self.capability)
+        payload = TemplateStatusReasonSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        self.change(
+            template=template_get(project=project, template_id=pk),
+            reason=payload.validated_data["reason"],
+            **api_caller(request),
+        )
+        return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
+
+
 @extend_schema(
     summary="Deactivate an approved template",
     description="It can no longer be sent (Wappin answers such sends 'not found or inactive'); "
@@ -384,20 +404,9 @@ class TemplateStatusReasonSerializer(StrictSerializer):
     parameters=[PROJECT_PARAMETER],
     responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
 )
-class TemplateDeactivateApi(APIView):
-    permission_classes = [IsProjectMember]
-    parser_classes = [JSONParser]
-
-    def post(self, request, pk: int):
-        project = project_from_request(request, capability="template.manage")
-        payload = TemplateStatusReasonSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.template_deactivate(
-            template=template_get(project=project, template_id=pk),
-            reason=payload.validated_data["reason"],
-            **api_caller(request),
-        )
-        return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
+class TemplateDeactivateApi(_TemplateStatusApi):
+    capability = "template.manage"
+    change = staticmethod(services.template_deactivate)
 
 
 @extend_schema(
@@ -408,21 +417,10 @@ class TemplateDeactivateApi(APIView):
     parameters=[PROJECT_PARAMETER],
     responses={200: TemplateSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
 )
-class TemplateReactivateApi(APIView):
-    permission_classes = [IsProjectMember]
-    parser_classes = [JSONParser]
-
-    def post(self, request, pk: int):
-        # An admin's job (a member must not undo a deactivation): an API key needs the admin role.
-        project = project_from_request(request, capability="template.decide")
-        payload = TemplateStatusReasonSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        services.template_reactivate(
-            template=template_get(project=project, template_id=pk),
-            reason=payload.validated_data["reason"],
-            **api_caller(request),
-        )
-        return Response(TemplateSerializer(template_get(project=project, template_id=pk)).data)
+class TemplateReactivateApi(_TemplateStatusApi):
+    # An admin's job (a member must not undo a deactivation): an API key needs the admin role.
+    capability = "template.decide"
+    change = staticmethod(services.template_reactivate)
 
 
 @extend_schema(
